@@ -1,0 +1,192 @@
+package store
+
+import "time"
+
+// Account is a person who can sign in (design A1). ID is the `sub`.
+type Account struct {
+	ID            string
+	Username      string
+	Email         string
+	EmailVerified bool
+	Name          string
+	// PasswordHash is an argon2id PHC string; empty means no password.
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Client is a registered app (design C1).
+type Client struct {
+	ID string
+	// SecretHash is an argon2id PHC string; empty for public clients.
+	SecretHash                       string
+	Type                             string // web | spa | native | m2m
+	Name                             string
+	RedirectURIs                     []string
+	PostLogoutRedirectURIs           []string
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
+	FirstParty                       bool
+	OfflineSurvivesSignout           bool
+	GrantTypes                       []string
+	// IDTokenSignedResponseAlg is ES256 (default) or RS256.
+	IDTokenSignedResponseAlg string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+// Session is a browser's Sesame session (design S1, S2).
+type Session struct {
+	ID         string
+	CookieHash []byte
+	AccountID  string
+	AuthTime   time.Time
+	AMR        []string
+	ACR        string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// ExpiresAt moves with use; MaxExpiresAt never does.
+	ExpiresAt    time.Time
+	MaxExpiresAt time.Time
+	UserAgent    string
+	IP           string
+	// Authorizations has one entry per client that signed in through this
+	// session (design S2, S3). Filled on reads; ignored by CreateSession.
+	Authorizations []Authorization
+}
+
+// Authorization links one client to one session: the `sid` that client sees
+// and the grant its tokens hang off (design S2, S3).
+type Authorization struct {
+	SessionID string
+	ClientID  string
+	SID       string
+	GrantID   string
+	CreatedAt time.Time
+}
+
+// Grant is what one account allowed one client, made from one session
+// (design G1).
+type Grant struct {
+	ID        string
+	AccountID string
+	ClientID  string
+	SessionID string
+	Scopes    []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// RevokedAt is zero while the grant stands.
+	RevokedAt    time.Time
+	RevokeReason string
+}
+
+// AuthRequest is an authorization request waiting on a person: the sign-in
+// or consent page. It lives for minutes.
+type AuthRequest struct {
+	ID string
+	// BrowserHash is the SHA-256 of the interaction cookie, binding the
+	// pages to the browser that started the request (login CSRF).
+	BrowserHash []byte
+	ClientID    string
+	// Params are the validated request parameters.
+	Params AuthParams
+	// Filled once the person has signed in.
+	AccountID string
+	SessionID string
+	// Prompt is what is still to show: "login" or "consent".
+	Prompt    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuthParams are the parameters of a validated authorization request.
+type AuthParams struct {
+	RedirectURI         string   `json:"redirect_uri"`
+	Scopes              []string `json:"scopes"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	CodeChallenge       string   `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+	Prompt              []string `json:"prompt,omitempty"`
+	// MaxAge is -1 when absent.
+	MaxAge       int64  `json:"max_age"`
+	ResponseMode string `json:"response_mode,omitempty"`
+	LoginHint    string `json:"login_hint,omitempty"`
+	UILocales    string `json:"ui_locales,omitempty"`
+}
+
+// AuthCode is an authorization code, stored by hash, single use.
+type AuthCode struct {
+	Hash      []byte
+	ClientID  string
+	GrantID   string
+	SessionID string
+	AccountID string
+	SID       string
+	// FamilyID names every token issued from this code (spec T5).
+	FamilyID            string
+	RedirectURI         string
+	Scopes              []string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	AuthTime            time.Time
+	AMR                 []string
+	ACR                 string
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+	// UsedAt is zero until the code is redeemed.
+	UsedAt time.Time
+}
+
+// AccessToken is an opaque access token, stored by hash.
+type AccessToken struct {
+	Hash      []byte
+	GrantID   string
+	ClientID  string
+	AccountID string
+	FamilyID  string
+	Scopes    []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt time.Time
+}
+
+// RefreshToken is a rotating refresh token, stored by hash (design G4, G5).
+type RefreshToken struct {
+	Hash      []byte
+	GrantID   string
+	ClientID  string
+	AccountID string
+	FamilyID  string
+	// SID, AuthTime, AMR and ACR are carried so a refreshed ID token repeats
+	// them (spec R3).
+	SID       string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	Scopes    []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is set when the token is rotated; a second use is reuse.
+	UsedAt    time.Time
+	RevokedAt time.Time
+}
+
+// SigningKey is one of the OP's signing keys (package keys).
+type SigningKey struct {
+	ID  string // the kid
+	Alg string // ES256 | RS256
+	// PublicJWK is the public key as a JSON Web Key.
+	PublicJWK []byte
+	// SealedPrivate is the private key (PKCS #8) sealed with secret_key.
+	SealedPrivate []byte
+	CreatedAt     time.Time
+	// NotBefore is when it may start signing; it is published earlier
+	// (spec D10).
+	NotBefore time.Time
+	// RetiredAt is zero while the key signs; a retired key is published
+	// until the tokens it signed expire.
+	RetiredAt time.Time
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with context; callers test with
+// errors.Is.
+var (
+	// ErrNotFound means no row matched the key.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a row with that key already exists.
+	ErrConflict = errors.New("conflict")
+	// ErrAlreadyUsed means a single-use record (authorization code,
+	// refresh token) was consumed before; the caller applies the reuse rule.
+	ErrAlreadyUsed = errors.New("already used")
+)
+
+// Store is the whole persistence seam. Reads on Store see committed data;
+// writes happen only inside InTx.
+type Store interface {
+	Reader
+
+	// InTx runs fn in one write transaction and commits it when fn returns
+	// nil. Backends serialise writers as they must (SQLite has one writer
+	// connection), so fn should not sign, hash or wait on the network.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+
+	// Close releases every connection.
+	Close() error
+}
+
+// Tx is a write transaction. Reads inside it see its own writes.
+type Tx interface {
+	Reader
+	Writer
+}
+
+// Reader holds the lookups the domain needs.
+type Reader interface {
+	Account(ctx context.Context, id string) (Account, error)
+	AccountByUsername(ctx context.Context, username string) (Account, error)
+
+	Client(ctx context.Context, id string) (Client, error)
+	Clients(ctx context.Context) ([]Client, error)
+
+	// Session returns the session with its Authorizations.
+	Session(ctx context.Context, id string) (Session, error)
+	// SessionByCookie finds a session by the SHA-256 of its cookie value.
+	SessionByCookie(ctx context.Context, cookieHash []byte) (Session, error)
+	// SessionsByAccount lists every session of one account, newest first.
+	SessionsByAccount(ctx context.Context, accountID string) ([]Session, error)
+
+	Grant(ctx context.Context, id string) (Grant, error)
+	// GrantsByAccount lists an account's grants, revoked ones included.
+	GrantsByAccount(ctx context.Context, accountID string) ([]Grant, error)
+
+	AuthRequest(ctx context.Context, id string) (AuthRequest, error)
+
+	AuthCode(ctx context.Context, hash []byte) (AuthCode, error)
+	AccessToken(ctx context.Context, hash []byte) (AccessToken, error)
+	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+
+	// SigningKeys lists every stored key, oldest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+
+	// LoginFailures counts failures recorded for key at or after since.
+	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
+}
+
+// Writer holds the changes the domain makes, always inside a Tx.
+type Writer interface {
+	// UpsertAccount creates the account or replaces every field but ID and
+	// CreatedAt. Username is unique: another account's name is ErrConflict.
+	UpsertAccount(ctx context.Context, a Account) error
+	// UpsertClient creates the client or replaces every field but
+	// CreatedAt.
+	UpsertClient(ctx context.Context, c Client) error
+
+	CreateSession(ctx context.Context, s Session) error
+	// TouchSession records use of a session: LastSeenAt and ExpiresAt.
+	TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error
+	// DeleteSession removes the session and its Authorizations.
+	DeleteSession(ctx context.Context, id string) error
+	// PutAuthorization creates or replaces the session's Authorization for
+	// a.ClientID.
+	PutAuthorization(ctx context.Context, a Authorization) error
+	DeleteAuthorization(ctx context.Context, sessionID, clientID string) error
+
+	CreateGrant(ctx context.Context, g Grant) error
+	// UpdateGrantScopes replaces the granted scopes (consent to more).
+	UpdateGrantScopes(ctx context.Context, id string, scopes []string) error
+	// RevokeGrant sets RevokedAt and the reason, unless already revoked.
+	// It reports whether this call revoked it.
+	RevokeGrant(ctx context.Context, id string, at time.Time, reason string) (bool, error)
+
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	// UpdateAuthRequest stores the sign-in outcome of an interaction.
+	UpdateAuthRequest(ctx context.Context, r AuthRequest) error
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// ConsumeAuthCode marks the code used at at and returns it. A code
+	// used before is returned with ErrAlreadyUsed; only one of many
+	// concurrent calls succeeds.
+	ConsumeAuthCode(ctx context.Context, hash []byte, at time.Time) (AuthCode, error)
+
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	// RevokeAccessToken marks one access token revoked.
+	RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) error
+
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// ConsumeRefreshToken marks the token used (rotated) at at and returns
+	// it; a token used before is returned with ErrAlreadyUsed. Only one of
+	// many concurrent calls succeeds.
+	ConsumeRefreshToken(ctx context.Context, hash []byte, at time.Time) (RefreshToken, error)
+	// RevokeRefreshToken marks one refresh token revoked.
+	RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
+
+	// RevokeFamily revokes every access and refresh token issued from one
+	// authorization code (its FamilyID), for code replay (spec T5).
+	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
+
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+
+	// AddLoginFailure records one failed sign-in for key at at.
+	AddLoginFailure(ctx context.Context, key string, at time.Time) error
+	// ClearLoginFailures forgets the failures of key.
+	ClearLoginFailures(ctx context.Context, key string) error
+
+	// Sweep deletes what expired before now: sessions, auth requests, codes,
+	// tokens, grants and login failures. It returns how many rows went.
+	Sweep(ctx context.Context, now time.Time) (int64, error)
+}
