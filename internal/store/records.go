@@ -102,7 +102,10 @@ type AuthRequest struct {
 
 // AuthParams are the parameters of a validated authorization request.
 type AuthParams struct {
-	RedirectURI         string   `json:"redirect_uri"`
+	RedirectURI string `json:"redirect_uri"`
+	// RedirectURIOmitted is true when the request named no redirect_uri
+	// and the client's only registered one is used (spec A4, T7).
+	RedirectURIOmitted  bool     `json:"redirect_uri_omitted,omitempty"`
 	Scopes              []string `json:"scopes"`
 	State               string   `json:"state,omitempty"`
 	Nonce               string   `json:"nonce,omitempty"`

@@ -33,6 +33,8 @@ type Store interface {
 
 	// Close releases every connection.
 	Close() error
+
+	Jobs
 }
 
 // Tx is a write transaction. Reads inside it see its own writes.
@@ -43,6 +45,8 @@ type Tx interface {
 
 // Reader holds the lookups the domain needs.
 type Reader interface {
+	signoutReader
+
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
 
@@ -75,6 +79,8 @@ type Reader interface {
 
 // Writer holds the changes the domain makes, always inside a Tx.
 type Writer interface {
+	signoutWriter
+
 	// UpsertAccount creates the account or replaces every field but ID and
 	// CreatedAt. Username is unique: another account's name is ErrConflict.
 	UpsertAccount(ctx context.Context, a Account) error
@@ -134,6 +140,8 @@ type Writer interface {
 	ClearLoginFailures(ctx context.Context, key string) error
 
 	// Sweep deletes what expired before now: sessions, auth requests, codes,
-	// tokens, grants and login failures. It returns how many rows went.
+	// tokens, grants, login failures and logout requests, and receipts and
+	// finished deliveries older than 30 days. It returns how many rows
+	// went.
 	Sweep(ctx context.Context, now time.Time) (int64, error)
 }

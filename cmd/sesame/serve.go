@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/secret"
+	"github.com/sesame-id/sesame/internal/server"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/sqlite"
+)
+
+func serveCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the OpenID provider",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(*configPath, getenv)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, stdout, stderr)
+		},
+	}
+}
+
+// loadConfig reads and validates the configuration.
+func loadConfig(path string, getenv func(string) string) (config.Config, error) {
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return cfg, nil
+}
+
+// openStore opens the configured database and runs its migrations.
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(cfg.Database, "sqlite:"):
+		return sqlite.OpenURL(ctx, cfg.Database)
+	case strings.HasPrefix(cfg.Database, "postgres:"), strings.HasPrefix(cfg.Database, "postgresql:"):
+		return nil, errors.New("database: PostgreSQL is not supported yet; use sqlite://")
+	}
+	return nil, fmt.Errorf("database: unsupported URL %q", cfg.Database)
+}
+
+// operatorSecret is secret_key, or a key generated next to the database.
+func operatorSecret(cfg config.Config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		return []byte(cfg.SecretKey), nil
+	}
+	dir := "."
+	if path, ok := strings.CutPrefix(cfg.Database, "sqlite://"); ok {
+		dir = filepath.Dir(path)
+	}
+	return keys.LoadOrCreateSecret(filepath.Join(dir, "sesame.key"))
+}
+
+// serve runs Sesame until ctx is cancelled, then shuts down cleanly:
+// in-flight requests finish (contract.md).
+func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
+	logger := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := operatorSecret(cfg)
+	if err != nil {
+		return fmt.Errorf("secret_key: %w", err)
+	}
+	sealer, err := keys.NewSealer(key)
+	if err != nil {
+		return fmt.Errorf("secret_key: %w", err)
+	}
+	ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: time.Now, Hasher: secret.Default})
+	if err != nil {
+		return err
+	}
+	if err := srv.Seed(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	sweeper := &store.Sweeper{Store: st, Interval: cfg.SweepInterval, Now: time.Now, Logger: logger}
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSweep()
+	go sweeper.Run(sweepCtx)
+
+	stopJobs, err := srv.StartJobs(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("start back-channel delivery: %w", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "sesame listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdownCtx)
+	// Deliveries not yet made stay queued in the database (contract.md).
+	if jerr := stopJobs(shutdownCtx); jerr != nil {
+		logger.Warn("stop back-channel delivery", "err", jerr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// newLogger logs JSON to stderr at the configured level.
+func newLogger(cfg config.Config, stderr io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func migrateCmd(configPath *string, getenv func(string) string, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the database schema, then exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(*configPath, getenv)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), cfg) // opening migrates
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, err = fmt.Fprintln(stdout, "database is up to date:", cfg.Database)
+			return err
+		},
+	}
+}

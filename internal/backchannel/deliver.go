@@ -1,0 +1,202 @@
+package backchannel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+)
+
+// RetryFor is how long failed deliveries are retried (B2).
+const RetryFor = 24 * time.Hour
+
+// MaxBackoff is the longest wait between two attempts (B2).
+const MaxBackoff = time.Hour
+
+// Backoff is the wait after the n-th failed attempt: 1 s, 2 s, 4 s... at
+// most an hour (B2: first retry within 2 s).
+func Backoff(n int) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	if n > 13 { // 2^12 s already exceeds an hour
+		return MaxBackoff
+	}
+	return min(time.Second<<(n-1), MaxBackoff)
+}
+
+// Deliverer makes delivery attempts.
+type Deliverer struct {
+	Store  store.Store
+	Signer Signer
+	Issuer string
+	HTTP   *http.Client
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Metrics counts attempts; nil counts nothing.
+	Metrics *Metrics
+}
+
+// Enqueue records a delivery of a logout token to c for (sub, sid) inside
+// tx, with its durable job (B3). The job first runs a second after the
+// commit; by then the first attempt (AttemptAll) has usually landed and
+// the job finds nothing to do.
+func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, receiptID string, c store.Client, sub, sid string) (store.Delivery, error) {
+	now := d.Now()
+	jti, _ := token.NewValue()
+	del := store.Delivery{
+		ID: jti, ReceiptID: receiptID, ClientID: c.ID, URI: c.BackchannelLogoutURI,
+		Subject: sub, SID: sid, State: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+	}
+	// The job queue runs on the wall clock, whatever clock the domain reads.
+	if err := tx.EnqueueDelivery(ctx, del, time.Now().Add(time.Second)); err != nil {
+		return del, fmt.Errorf("enqueue back-channel logout to %s: %w", c.ID, err)
+	}
+	return del, nil
+}
+
+// Outcome of one attempt.
+type Outcome int
+
+// Outcomes of an attempt.
+const (
+	// Busy: another attempt holds the delivery, or it is no longer pending.
+	Busy Outcome = iota
+	Delivered
+	// Retry: a recoverable failure (no answer, 5xx, 408, 429).
+	Retry
+	// Failed: the app rejected the token, or 24 hours passed.
+	Failed
+)
+
+// Attempt makes one attempt at delivery id, if no other attempt holds it.
+func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Delivery, error) {
+	now := d.Now()
+	var del store.Delivery
+	var leased bool
+	err := d.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		del, leased, err = tx.LeaseDelivery(ctx, id, now, now.Add(2*Timeout))
+		return err
+	})
+	if err != nil {
+		return Busy, del, fmt.Errorf("lease delivery %s: %w", id, err)
+	}
+	if !leased {
+		return Busy, del, nil
+	}
+	c, err := d.Store.Client(ctx, del.ClientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Busy, del, fmt.Errorf("read client %s: %w", del.ClientID, err)
+	}
+	attempt := store.DeliveryAttempt{}
+	if errors.Is(err, store.ErrNotFound) {
+		attempt.State, attempt.Error = store.DeliveryFailed, "client no longer exists"
+	} else {
+		attempt = d.post(ctx, del, c.IDTokenSignedResponseAlg)
+	}
+	attempt.At = d.Now()
+	if attempt.State == store.DeliveryPending && attempt.At.Sub(del.CreatedAt) >= RetryFor {
+		attempt.State = store.DeliveryFailed
+		attempt.Error = "gave up after 24 hours: " + attempt.Error
+	}
+	// The outcome must be recorded even if the caller's context ended (a
+	// person's request that stopped waiting).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err = d.Store.InTx(rctx, func(tx store.Tx) error { return tx.RecordDeliveryAttempt(rctx, id, attempt) })
+	if err != nil {
+		return Busy, del, fmt.Errorf("record attempt on delivery %s: %w", id, err)
+	}
+	del.Attempts++
+	del.State, del.LastStatus, del.LastError = attempt.State, attempt.Status, attempt.Error
+	out := map[string]Outcome{store.DeliveryDelivered: Delivered, store.DeliveryPending: Retry, store.DeliveryFailed: Failed}[attempt.State]
+	d.Metrics.observe(out)
+	d.Logger.LogAttrs(ctx, levelOf(out), "back-channel logout attempt",
+		slog.String("jti", del.ID), slog.String("receipt_id", del.ReceiptID), slog.String("client_id", del.ClientID),
+		slog.String("state", attempt.State), slog.Int("status", attempt.Status), slog.Int("attempt", del.Attempts),
+		slog.String("error", attempt.Error))
+	return out, del, nil
+}
+
+// post sends one signed logout token and classifies the answer (B2, spec
+// B9, B10).
+func (d *Deliverer) post(ctx context.Context, del store.Delivery, alg string) store.DeliveryAttempt {
+	tok, err := signToken(d.Signer, alg, d.Issuer, del.ClientID, del.ID, del.Subject, del.SID, d.Now())
+	if err != nil {
+		return store.DeliveryAttempt{State: store.DeliveryPending, Error: err.Error()}
+	}
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	body := url.Values{"logout_token": {tok}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, del.URI, strings.NewReader(body))
+	if err != nil {
+		return store.DeliveryAttempt{State: store.DeliveryFailed, Error: "bad back-channel URI: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := d.HTTP.Do(req)
+	if err != nil {
+		if errors.Is(err, ErrForbiddenAddress) {
+			return store.DeliveryAttempt{State: store.DeliveryFailed, Error: err.Error()}
+		}
+		return store.DeliveryAttempt{State: store.DeliveryPending, Error: err.Error()}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
+	resp.Body.Close()
+	a := store.DeliveryAttempt{Status: resp.StatusCode}
+	switch {
+	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNoContent:
+		a.State = store.DeliveryDelivered
+	case resp.StatusCode >= 500, resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooManyRequests:
+		a.State, a.Error = store.DeliveryPending, resp.Status
+	default:
+		a.State, a.Error = store.DeliveryFailed, "the app rejected the logout token: "+resp.Status
+	}
+	return a
+}
+
+// AttemptAll makes the first attempts of deliveries at once and in
+// parallel, and waits for them up to wait (B3); what is still under way then
+// goes on in the background, and what failed is retried by its job.
+func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Duration) {
+	if len(ids) == 0 {
+		return
+	}
+	bg := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			if _, _, err := d.Attempt(bg, id); err != nil {
+				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", id, "err", err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func levelOf(o Outcome) slog.Level {
+	switch o {
+	case Failed:
+		return slog.LevelWarn
+	case Retry:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}

@@ -1,0 +1,68 @@
+package backchannel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// Worker is the durable job behind every delivery (B3). It runs on every
+// instance; the lease in the database keeps two from sending one delivery
+// at once.
+type Worker struct {
+	river.WorkerDefaults[store.DeliveryJob]
+	Deliverer *Deliverer
+}
+
+// Timeout bounds one job run: the attempt, and recording it.
+func (w *Worker) Timeout(*river.Job[store.DeliveryJob]) time.Duration { return 3 * Timeout }
+
+// Work makes one attempt and tells River when to come back: retries are
+// snoozed by Backoff (B2) rather than failed, so River's own attempt count
+// and retry policy play no part; the delivery row is the record.
+func (w *Worker) Work(ctx context.Context, job *river.Job[store.DeliveryJob]) error {
+	id := job.Args.DeliveryID
+	out, del, err := w.Deliverer.Attempt(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return river.JobCancel(fmt.Errorf("delivery %s no longer exists", id))
+	case err != nil:
+		return river.JobSnooze(time.Second) // the database hiccuped: try again soon
+	}
+	switch out {
+	case Delivered, Failed:
+		return nil
+	case Retry:
+		return river.JobSnooze(Backoff(del.Attempts))
+	}
+	// Busy: another attempt holds it, or it is finished.
+	if del.State != store.DeliveryPending {
+		return nil
+	}
+	wait := time.Until(del.LeaseUntil)
+	if wait < 100*time.Millisecond {
+		wait = 100 * time.Millisecond
+	}
+	return river.JobSnooze(wait)
+}
+
+// Start runs the delivery workers on the store's job queue until stopped.
+func Start(ctx context.Context, jobs store.Jobs, d *Deliverer, workers int) (stop func(context.Context) error, err error) {
+	ws := river.NewWorkers()
+	if err := river.AddWorkerSafely(ws, &Worker{Deliverer: d}); err != nil {
+		return nil, fmt.Errorf("register delivery worker: %w", err)
+	}
+	return jobs.StartJobs(ctx, &river.Config{
+		// A job whose instance died mid-attempt is taken up again soon: an
+		// attempt never takes more than a few seconds.
+		RescueStuckJobsAfter: time.Minute,
+		Workers: ws,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
+		Logger:  d.Logger,
+	})
+}

@@ -1,0 +1,286 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/secret"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// Client types (C1).
+const (
+	TypeWeb    = "web"
+	TypeSPA    = "spa"
+	TypeNative = "native"
+	TypeM2M    = "m2m"
+)
+
+// IsPublic reports whether c has no secret: spa and native apps (C1).
+func IsPublic(c store.Client) bool { return c.Type == TypeSPA || c.Type == TypeNative }
+
+// RequiresPKCE reports whether c must send a PKCE challenge (C2).
+func RequiresPKCE(c store.Client) bool { return IsPublic(c) }
+
+// AllowsGrantType reports whether c may use grant type gt.
+func AllowsGrantType(c store.Client, gt string) bool { return slices.Contains(c.GrantTypes, gt) }
+
+// DefaultGrantTypes are the grant types of a type when none are listed
+// (contract.md).
+func DefaultGrantTypes(typ string) []string {
+	if typ == TypeM2M {
+		return []string{"client_credentials"}
+	}
+	return []string{"authorization_code", "refresh_token"}
+}
+
+// Spec is a client registration, as configuration and the admin API give
+// it.
+type Spec struct {
+	ID                               string   `yaml:"id"`
+	Secret                           string   `yaml:"secret"`
+	Name                             string   `yaml:"name"`
+	Type                             string   `yaml:"type"`
+	RedirectURIs                     []string `yaml:"redirect_uris"`
+	PostLogoutRedirectURIs           []string `yaml:"post_logout_redirect_uris"`
+	BackchannelLogoutURI             string   `yaml:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool     `yaml:"backchannel_logout_session_required"`
+	FirstParty                       bool     `yaml:"first_party"`
+	// OfflineSurvivesSignout defaults to true (C1).
+	OfflineSurvivesSignout   *bool    `yaml:"offline_survives_signout"`
+	GrantTypes               []string `yaml:"grant_types"`
+	IDTokenSignedResponseAlg string   `yaml:"id_token_signed_response_alg"`
+}
+
+// Validate reports every problem of a registration at once, one line each.
+func (s Spec) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if s.ID == "" {
+		add("id is required")
+	}
+	switch s.Type {
+	case TypeWeb, TypeM2M:
+		if s.Secret == "" {
+			add("secret is required for a %s client", s.Type)
+		}
+	case TypeSPA, TypeNative:
+		if s.Secret != "" {
+			add("a %s client is public and has no secret (it uses PKCE)", s.Type)
+		}
+	default:
+		add("type %q must be web, spa, native or m2m", s.Type)
+	}
+	if s.Type != TypeM2M && len(s.RedirectURIs) == 0 {
+		add("at least one redirect_uri is required")
+	}
+	for _, u := range s.RedirectURIs {
+		if err := ValidateRedirectURI(s.Type, u); err != nil {
+			add("redirect_uris: %v", err)
+		}
+	}
+	for _, u := range s.PostLogoutRedirectURIs {
+		if err := ValidateRedirectURI(s.Type, u); err != nil {
+			add("post_logout_redirect_uris: %v", err)
+		}
+	}
+	if s.BackchannelLogoutURI != "" {
+		u, err := url.Parse(s.BackchannelLogoutURI)
+		if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Fragment != "" || strings.Contains(s.BackchannelLogoutURI, "#") {
+			add("backchannel_logout_uri: %q must be an absolute http(s) URL without a fragment (spec B11)", s.BackchannelLogoutURI)
+		}
+	}
+	for _, gt := range s.GrantTypes {
+		switch gt {
+		case "authorization_code", "refresh_token", "client_credentials":
+		default:
+			add("grant_types: %q is not supported", gt)
+		}
+	}
+	switch s.IDTokenSignedResponseAlg {
+	case "", "ES256", "RS256":
+	default:
+		add("id_token_signed_response_alg: %q must be ES256 or RS256", s.IDTokenSignedResponseAlg)
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateRedirectURI checks one registered redirect URI: absolute, no
+// fragment, https, except http on a loopback host (a deliberate choice so
+// Sesame runs on a laptop, like the issuer) and a private-use scheme for
+// native apps (RFC 8252 §7.1).
+func ValidateRedirectURI(typ, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return fmt.Errorf("%q is not an absolute URI", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%q must not have a fragment", raw)
+	}
+	switch {
+	case u.Scheme == "https" && u.Host != "":
+	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
+	case typ == TypeNative && u.Scheme != "http" && u.Scheme != "https" && strings.Contains(u.Scheme, "."):
+	default:
+		return fmt.Errorf("%q must be https (http only on 127.0.0.1, [::1] or localhost)", raw)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// MatchRedirectURI reports whether uri is registered for c: exact string
+// comparison (RFC 3986 §6.2.1, spec A2). The one exception: a native
+// client's http loopback IP-literal URI matches on any port (RFC 8252
+// §7.3).
+func MatchRedirectURI(c store.Client, uri string) bool {
+	if slices.Contains(c.RedirectURIs, uri) {
+		return true
+	}
+	if c.Type != TypeNative {
+		return false
+	}
+	portless, ok := loopbackWithoutPort(uri)
+	if !ok {
+		return false
+	}
+	for _, r := range c.RedirectURIs {
+		if reg, ok := loopbackWithoutPort(r); ok && reg == portless {
+			return true
+		}
+	}
+	return false
+}
+
+// loopbackWithoutPort returns an http://127.0.0.1 or http://[::1] URI with
+// its port removed, byte for byte otherwise.
+func loopbackWithoutPort(uri string) (string, bool) {
+	for _, prefix := range []string{"http://127.0.0.1", "http://[::1]"} {
+		rest, ok := strings.CutPrefix(uri, prefix)
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(rest, ":") {
+			end := strings.IndexAny(rest, "/?#")
+			if end < 0 {
+				end = len(rest)
+			}
+			port := rest[1:end]
+			if port == "" || strings.Trim(port, "0123456789") != "" || len(port) > 5 {
+				return "", false
+			}
+			rest = rest[end:]
+		}
+		return prefix + rest, true
+	}
+	return "", false
+}
+
+// MatchPostLogoutRedirectURI reports whether uri is registered for c as a
+// post-logout redirect: exact match only (spec L5).
+func MatchPostLogoutRedirectURI(c store.Client, uri string) bool {
+	return slices.Contains(c.PostLogoutRedirectURIs, uri)
+}
+
+// Registry reads and writes clients and checks their secrets.
+type Registry struct {
+	Store  store.Store
+	Hasher secret.Hasher
+	Now    func() time.Time
+
+	mu       sync.Mutex
+	verified map[[32]byte]struct{}
+}
+
+// maxVerified bounds the cache of verified secrets.
+const maxVerified = 1024
+
+// Get reads a client.
+func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
+	c, err := r.Store.Client(ctx, id)
+	if err != nil {
+		return c, fmt.Errorf("client %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Upsert validates s and creates or updates the client. An unchanged
+// secret is not hashed again.
+func (r *Registry) Upsert(ctx context.Context, s Spec) (store.Client, error) {
+	if err := s.Validate(); err != nil {
+		return store.Client{}, err
+	}
+	existing, err := r.Store.Client(ctx, s.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, fmt.Errorf("client %s: %w", s.ID, err)
+	}
+	hash := ""
+	if s.Secret != "" {
+		if ok, _ := secret.Verify(existing.SecretHash, s.Secret); ok {
+			hash = existing.SecretHash
+		} else if hash, err = r.Hasher.Hash(s.Secret); err != nil {
+			return store.Client{}, fmt.Errorf("hash secret of client %s: %w", s.ID, err)
+		}
+	}
+	now := r.Now()
+	c := store.Client{
+		ID: s.ID, SecretHash: hash, Type: s.Type, Name: s.Name,
+		RedirectURIs: s.RedirectURIs, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
+		BackchannelLogoutURI: s.BackchannelLogoutURI, BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
+		FirstParty: s.FirstParty, OfflineSurvivesSignout: s.OfflineSurvivesSignout == nil || *s.OfflineSurvivesSignout,
+		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = DefaultGrantTypes(s.Type)
+	}
+	if c.IDTokenSignedResponseAlg == "" {
+		c.IDTokenSignedResponseAlg = "ES256"
+	}
+	if err := r.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpsertClient(ctx, c) }); err != nil {
+		return store.Client{}, fmt.Errorf("store client %s: %w", s.ID, err)
+	}
+	return c, nil
+}
+
+// VerifySecret checks a presented secret against c's hash. argon2id on
+// every token request would cost tens of milliseconds, so successful checks
+// are remembered (keyed by a SHA-256 of client, stored hash and secret, so a
+// changed secret misses); failures never are.
+func (r *Registry) VerifySecret(c store.Client, presented string) bool {
+	if c.SecretHash == "" || presented == "" {
+		return false
+	}
+	key := sha256.Sum256([]byte(c.ID + "\x00" + c.SecretHash + "\x00" + presented))
+	r.mu.Lock()
+	_, ok := r.verified[key]
+	r.mu.Unlock()
+	if ok {
+		return true
+	}
+	if ok, err := secret.Verify(c.SecretHash, presented); err != nil || !ok {
+		return false
+	}
+	r.mu.Lock()
+	if r.verified == nil || len(r.verified) >= maxVerified {
+		r.verified = map[[32]byte]struct{}{}
+	}
+	r.verified[key] = struct{}{}
+	r.mu.Unlock()
+	return true
+}

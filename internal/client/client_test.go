@@ -1,0 +1,175 @@
+package client
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sesame-id/sesame/internal/secret"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+var web = store.Client{ID: "app", Type: TypeWeb, RedirectURIs: []string{"https://app.example/cb", "https://app.example/cb?tenant=1"}}
+var native = store.Client{ID: "cli", Type: TypeNative, RedirectURIs: []string{"http://127.0.0.1/callback", "http://[::1]:8080/cb", "com.example.app:/oauth"}}
+
+// bypasses are known redirect-URI bypass tricks; none may match (spec A2).
+var bypasses = []string{
+	"https://app.example@evil.example/cb",
+	"https://evil.example@app.example/cb",
+	"https://app.example.evil.example/cb",
+	"https://app.example/cb/",
+	"https://app.example/cb/../cb",
+	"https://app.example/cb%2F..%2Fevil",
+	"https://app.example%2F@evil.example/cb",
+	"https://APP.example/cb",
+	"HTTPS://app.example/cb",
+	"https://app.example/CB",
+	"https://app.example./cb",
+	"https://app.example/cb?x=1",
+	"https://app.example/cb?tenant=1&x=1",
+	"https://app.example/cb#frag",
+	"https://app.example:443/cb",
+	"https://app.example:8443/cb",
+	"http://app.example/cb",
+	"https://app.example\\@evil.example/cb",
+	"https://app.ex\u0430mple/cb",
+	"https://app.example/cb\x00",
+	" https://app.example/cb",
+	"https://app.example/cb ",
+	"//app.example/cb",
+	"https://app.example/cb;x",
+	"https://app.example/c%62",
+}
+
+// spec A2: exact string match, and every known trick refused.
+func TestMatchRedirectURIExactly(t *testing.T) {
+	for _, ok := range web.RedirectURIs {
+		if !MatchRedirectURI(web, ok) {
+			t.Errorf("registered %q refused", ok)
+		}
+	}
+	for _, bad := range bypasses {
+		if MatchRedirectURI(web, bad) {
+			t.Errorf("bypass %q matched", bad)
+		}
+	}
+}
+
+// RFC 8252 §7.3: a native app's loopback IP redirect matches on any port,
+// and nothing else changes.
+func TestNativeLoopbackAnyPort(t *testing.T) {
+	cases := map[string]bool{
+		"http://127.0.0.1/callback":        true,
+		"http://127.0.0.1:51004/callback":  true,
+		"http://[::1]:9999/cb":             true,
+		"http://127.0.0.1:51004/callbackx": false,
+		"http://127.0.0.1:51004/":          false,
+		"http://localhost:51004/callback":  false,
+		"https://127.0.0.1:51004/callback": false,
+		"http://127.0.0.1:abc/callback":    false,
+		"http://127.0.0.1:/callback":       false,
+		"http://127.0.0.1:5@evil/callback": false,
+		"http://127.0.0.2:5000/callback":   false,
+		"com.example.app:/oauth":           true,
+		"com.example.app:/oauth2":          false,
+	}
+	for uri, want := range cases {
+		if got := MatchRedirectURI(native, uri); got != want {
+			t.Errorf("%q: got %v, want %v", uri, got, want)
+		}
+	}
+	if MatchRedirectURI(store.Client{Type: TypeWeb, RedirectURIs: []string{"http://127.0.0.1/callback"}}, "http://127.0.0.1:5/callback") {
+		t.Error("a web client got the native port exception")
+	}
+}
+
+// FuzzMatchRedirectURI: a match is always a registered URI, or (native
+// loopback) one once its port is removed.
+func FuzzMatchRedirectURI(f *testing.F) {
+	for _, b := range bypasses {
+		f.Add(b)
+	}
+	for _, u := range append(web.RedirectURIs, native.RedirectURIs...) {
+		f.Add(u)
+	}
+	f.Add("http://127.0.0.1:1234/callback")
+	f.Fuzz(func(t *testing.T, uri string) {
+		for _, c := range []store.Client{web, native} {
+			if !MatchRedirectURI(c, uri) {
+				continue
+			}
+			registered := false
+			for _, r := range c.RedirectURIs {
+				if r == uri {
+					registered = true
+				}
+			}
+			if !registered {
+				p, ok := loopbackWithoutPort(uri)
+				if c.Type != TypeNative || !ok {
+					t.Fatalf("%q matched %s without being registered", uri, c.ID)
+				}
+				found := false
+				for _, r := range c.RedirectURIs {
+					if rp, ok := loopbackWithoutPort(r); ok && rp == p {
+						found = true
+					}
+				}
+				if !found {
+					t.Fatalf("%q matched %s", uri, c.ID)
+				}
+			}
+		}
+	})
+}
+
+// C1, spec A16, B11: registrations are validated, every problem at once.
+func TestSpecValidate(t *testing.T) {
+	ok := []Spec{
+		{ID: "a", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}},
+		{ID: "b", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"http://127.0.0.1:5001/callback"}},
+		{ID: "c", Type: TypeSPA, RedirectURIs: []string{"http://localhost:3000/cb"}},
+		{ID: "d", Type: TypeNative, RedirectURIs: []string{"com.example.app:/cb", "http://127.0.0.1/cb"}},
+		{ID: "e", Type: TypeM2M, Secret: "s"},
+	}
+	for _, s := range ok {
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", s.ID, err)
+		}
+	}
+	bad := Spec{Type: "desktop", Secret: "", RedirectURIs: []string{"http://app.example/cb", "https://a.example/cb#x", "/relative"},
+		BackchannelLogoutURI: "ftp://x", GrantTypes: []string{"password"}, IDTokenSignedResponseAlg: "HS256"}
+	err := bad.Validate()
+	if err == nil {
+		t.Fatal("accepted a bad registration")
+	}
+	for _, want := range []string{"id is required", "type", "http://app.example/cb", "fragment", "/relative", "backchannel_logout_uri", "password", "HS256"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q: %v", want, err)
+		}
+	}
+	if err := (Spec{ID: "x", Type: TypeSPA, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}}).Validate(); err == nil {
+		t.Error("a public client with a secret")
+	}
+}
+
+// C1: secrets are checked against their argon2id hash; successes are
+// cached, a changed secret misses the cache.
+func TestVerifySecret(t *testing.T) {
+	h := secret.Hasher{Memory: 64, Time: 1, Threads: 1}
+	hash, _ := h.Hash("s3cret")
+	r := &Registry{}
+	c := store.Client{ID: "app", SecretHash: hash}
+	for range 2 { // the second check is answered from the cache
+		if !r.VerifySecret(c, "s3cret") {
+			t.Error("right secret refused")
+		}
+	}
+	if r.VerifySecret(c, "wrong") || r.VerifySecret(c, "") {
+		t.Error("wrong secret accepted")
+	}
+	hash2, _ := h.Hash("new")
+	c.SecretHash = hash2
+	if r.VerifySecret(c, "s3cret") {
+		t.Error("the old secret still works after a change")
+	}
+}

@@ -1,0 +1,229 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/client"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Issuer         string `yaml:"issuer"`
+	Listen         string `yaml:"listen"`
+	Database       string `yaml:"database"`
+	SecretKey      string `yaml:"secret_key"`
+	SignoutConfirm string `yaml:"signout_confirm"`
+
+	SessionTTL      time.Duration `yaml:"session_ttl"`
+	SessionMaxTTL   time.Duration `yaml:"session_max_ttl"`
+	GrantTTL        time.Duration `yaml:"grant_ttl"`
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
+	IDTokenTTL      time.Duration `yaml:"id_token_ttl"`
+	AuthCodeTTL     time.Duration `yaml:"auth_code_ttl"`
+	AuthRequestTTL  time.Duration `yaml:"auth_request_ttl"`
+	BackchannelWait time.Duration `yaml:"backchannel_wait"`
+	SweepInterval   time.Duration `yaml:"sweep_interval"`
+
+	// AllowPrivateNetworkDelivery lets back-channel logout reach private
+	// and loopback addresses (B5). Its default is true only when the
+	// issuer itself is on loopback.
+	AllowPrivateNetworkDelivery bool `yaml:"allow_private_network_delivery"`
+
+	LogLevel string `yaml:"log_level"`
+
+	Clients []client.Spec  `yaml:"clients"`
+	Users   []account.Spec `yaml:"users"`
+}
+
+// Default is the configuration with no file and no environment.
+func Default() Config {
+	return Config{
+		Issuer:                      "http://127.0.0.1:4000/oidc",
+		Listen:                      "127.0.0.1:4000",
+		Database:                    "sqlite://sesame.db",
+		SignoutConfirm:              "auto",
+		SessionTTL:                  336 * time.Hour,
+		SessionMaxTTL:               2160 * time.Hour,
+		GrantTTL:                    4320 * time.Hour,
+		RefreshTokenTTL:             336 * time.Hour,
+		AccessTokenTTL:              time.Hour,
+		IDTokenTTL:                  time.Hour,
+		AuthCodeTTL:                 60 * time.Second,
+		AuthRequestTTL:              time.Hour,
+		BackchannelWait:             2 * time.Second,
+		SweepInterval:               5 * time.Minute,
+		AllowPrivateNetworkDelivery: true,
+		LogLevel:                    "info",
+	}
+}
+
+// Load reads the YAML file at path ("" for none) over the defaults, then
+// applies SESAME_<KEY> environment variables (upper case, "." becomes "_").
+// Unknown YAML keys are an error. It does not validate.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	privateSet := false
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+		var raw map[string]any
+		_ = yaml.Unmarshal(b, &raw)
+		_, privateSet = raw["allow_private_network_delivery"]
+	}
+	envSet, err := applyEnv(&cfg, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if !privateSet && !envSet["allow_private_network_delivery"] {
+		cfg.AllowPrivateNetworkDelivery = cfg.IssuerIsLoopback()
+	}
+	return cfg, nil
+}
+
+// applyEnv sets every scalar key from SESAME_<KEY>; it returns the keys it
+// set.
+func applyEnv(cfg *Config, getenv func(string) string) (map[string]bool, error) {
+	set := map[string]bool{}
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	var errs []error
+	for i := range t.NumField() {
+		key := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		env := "SESAME_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		val := getenv(env)
+		if val == "" {
+			continue
+		}
+		f := v.Field(i)
+		switch {
+		case f.Type() == reflect.TypeOf(time.Duration(0)):
+			d, err := time.ParseDuration(val)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration (e.g. 336h, 90s)", env, val))
+				continue
+			}
+			f.SetInt(int64(d))
+		case f.Kind() == reflect.String:
+			f.SetString(val)
+		case f.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", env, val))
+				continue
+			}
+			f.SetBool(b)
+		default:
+			continue // lists are set in the file only
+		}
+		set[key] = true
+	}
+	return set, errors.Join(errs...)
+}
+
+// IssuerIsLoopback reports whether the issuer's host is a loopback address.
+func (c Config) IssuerIsLoopback() bool {
+	u, err := url.Parse(c.Issuer)
+	return err == nil && client.IsLoopbackHost(u.Hostname())
+}
+
+// Validate reports every problem of the configuration at once, one line
+// each, naming the key.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	u, err := url.Parse(c.Issuer)
+	switch {
+	case c.Issuer == "" || err != nil || !u.IsAbs() || u.Host == "":
+		add("issuer: %q is not an absolute URL", c.Issuer)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(c.Issuer, "?") || strings.Contains(c.Issuer, "#"):
+		add("issuer: must have no query or fragment (spec D3)")
+	case u.Scheme != "https" && !(u.Scheme == "http" && c.IssuerIsLoopback()):
+		add("issuer: must be https (plain http only on a loopback host, spec D3)")
+	case strings.HasSuffix(u.Path, "/"):
+		add("issuer: must not end with /")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen: %q is not host:port", c.Listen)
+	}
+	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		add("database: %q must start with sqlite:// or postgres://", c.Database)
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 16 {
+		add("secret_key: must be at least 16 characters")
+	}
+	if c.SignoutConfirm != "auto" && c.SignoutConfirm != "ask" {
+		add("signout_confirm: %q must be auto or ask", c.SignoutConfirm)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"session_ttl", c.SessionTTL}, {"session_max_ttl", c.SessionMaxTTL}, {"grant_ttl", c.GrantTTL},
+		{"refresh_token_ttl", c.RefreshTokenTTL}, {"access_token_ttl", c.AccessTokenTTL}, {"id_token_ttl", c.IDTokenTTL},
+		{"auth_code_ttl", c.AuthCodeTTL}, {"auth_request_ttl", c.AuthRequestTTL}, {"backchannel_wait", c.BackchannelWait},
+		{"sweep_interval", c.SweepInterval},
+	} {
+		if d.v <= 0 {
+			add("%s: must be a positive duration", d.key)
+		}
+	}
+	if c.RefreshTokenTTL > c.GrantTTL {
+		add("refresh_token_ttl: must not exceed grant_ttl (G5)")
+	}
+	if c.SessionTTL > c.SessionMaxTTL {
+		add("session_ttl: must not exceed session_max_ttl")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level: %q must be debug, info, warn or error", c.LogLevel)
+	}
+	ids := map[string]bool{}
+	for i, cl := range c.Clients {
+		if err := cl.Validate(); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				add("clients[%d] (%s): %s", i, cl.ID, line)
+			}
+		}
+		if ids[cl.ID] {
+			add("clients[%d]: duplicate id %q", i, cl.ID)
+		}
+		ids[cl.ID] = true
+	}
+	names := map[string]bool{}
+	for i, us := range c.Users {
+		if us.Username == "" {
+			add("users[%d]: username is required", i)
+		}
+		if us.Password == "" {
+			add("users[%d] (%s): password is required", i, us.Username)
+		}
+		if names[strings.ToLower(us.Username)] {
+			add("users[%d]: duplicate username %q", i, us.Username)
+		}
+		names[strings.ToLower(us.Username)] = true
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "sesame.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// contract: YAML keys, durations as strings, the environment wins.
+func TestLoadYAMLThenEnvironment(t *testing.T) {
+	p := write(t, `issuer: http://127.0.0.1:4000/oidc
+session_ttl: 100h
+signout_confirm: ask
+clients:
+  - id: app-a
+    secret: app-a-secret
+    type: web
+    redirect_uris: [http://127.0.0.1:5001/callback]
+    backchannel_logout_uri: http://127.0.0.1:5001/backchannel-logout
+    first_party: true
+users:
+  - username: alice
+    password: pw
+`)
+	env := map[string]string{"SESAME_SESSION_TTL": "50h", "SESAME_ISSUER": "http://localhost:9000/oidc"}
+	cfg, err := Load(p, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SessionTTL != 50*time.Hour || cfg.Issuer != "http://localhost:9000/oidc" || cfg.SignoutConfirm != "ask" {
+		t.Errorf("cfg %+v", cfg)
+	}
+	if len(cfg.Clients) != 1 || !cfg.Clients[0].FirstParty || cfg.Clients[0].BackchannelLogoutURI == "" || len(cfg.Users) != 1 {
+		t.Errorf("clients %+v users %+v", cfg.Clients, cfg.Users)
+	}
+	if cfg.GrantTTL != 4320*time.Hour {
+		t.Errorf("default grant_ttl lost: %v", cfg.GrantTTL)
+	}
+	if !cfg.AllowPrivateNetworkDelivery {
+		t.Error("B5: private delivery must default on for a loopback issuer")
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+}
+
+// B5: private delivery defaults off for a public issuer.
+func TestPrivateDeliveryDefault(t *testing.T) {
+	env := map[string]string{"SESAME_ISSUER": "https://id.example.com/oidc"}
+	cfg, err := Load("", func(k string) string { return env[k] })
+	if err != nil || cfg.AllowPrivateNetworkDelivery {
+		t.Errorf("public issuer: allow=%v err=%v", cfg.AllowPrivateNetworkDelivery, err)
+	}
+	env["SESAME_ALLOW_PRIVATE_NETWORK_DELIVERY"] = "true"
+	cfg, _ = Load("", func(k string) string { return env[k] })
+	if !cfg.AllowPrivateNetworkDelivery {
+		t.Error("explicit setting ignored")
+	}
+}
+
+func TestUnknownKeyIsAnError(t *testing.T) {
+	if _, err := Load(write(t, "isuer: typo\n"), func(string) string { return "" }); err == nil {
+		t.Error("unknown key accepted")
+	}
+	if _, err := Load("", func(k string) string {
+		if k == "SESAME_ACCESS_TOKEN_TTL" {
+			return "an hour"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "SESAME_ACCESS_TOKEN_TTL") {
+		t.Errorf("bad duration: %v", err)
+	}
+}
+
+// Validate lists every problem at once, each naming its key.
+func TestValidateListsEveryProblem(t *testing.T) {
+	cfg := Default()
+	cfg.Issuer = "http://id.example.com/oidc?x=1"
+	cfg.Listen = "nowhere"
+	cfg.Database = "mysql://x"
+	cfg.SignoutConfirm = "maybe"
+	cfg.AccessTokenTTL = 0
+	cfg.RefreshTokenTTL = cfg.GrantTTL + time.Hour
+	cfg.Users = []account.Spec{{Username: "a"}, {Username: "A", Password: "x"}}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, key := range []string{"issuer", "listen", "database", "signout_confirm", "access_token_ttl", "refresh_token_ttl", "password is required", "duplicate username"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not name %s: %v", key, err)
+		}
+	}
+	for _, iss := range []string{"http://id.example.com/oidc", "https://id.example.com/oidc/", "ftp://x/y"} {
+		c := Default()
+		c.Issuer = iss
+		if c.Validate() == nil {
+			t.Errorf("issuer %q accepted (spec D3)", iss)
+		}
+	}
+}

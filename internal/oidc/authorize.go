@@ -1,0 +1,142 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// Authorize serves the authorization endpoint, GET and POST (Core §3.1.2,
+// spec A1-A19).
+//
+// Until the client and its redirect URI are trusted, every error is an
+// error page and never a redirect (spec A3); after that, errors go back to
+// the client (spec A5). With a valid session and nothing to ask, the code is
+// issued at once (S4: SSO); otherwise the request is kept and the person is
+// sent to the sign-in or consent page.
+func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			p.errorPage(w, http.StatusBadRequest, "The request could not be read.", CodeInvalidRequest)
+			return
+		}
+		v = r.PostForm
+	}
+	c, redirectURI, omitted, ok := p.trustedTarget(w, r, v)
+	if !ok {
+		return
+	}
+	params, perr := parseAuthParams(v, c)
+	params.RedirectURI, params.RedirectURIOmitted = redirectURI, omitted
+	if perr != nil {
+		p.redirectError(w, r, redirectURI, params.State, perr)
+		return
+	}
+
+	cur, err := p.Sessions.FromCookie(r.Context(), cookieValue(r, session.CookieName))
+	hasSession := err == nil
+	if err != nil && !errors.Is(err, session.ErrNoSession) {
+		p.logError(r, "read session", err)
+		p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
+		return
+	}
+	if !hasSession || p.Sessions.NeedsLogin(cur.Session, hasPrompt(params, "login"), params.MaxAge) {
+		if hasPrompt(params, "none") { // S5, spec A9
+			p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeLoginRequired, Description: "the person must sign in", Status: 400})
+			return
+		}
+		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptLogin})
+		return
+	}
+	if p.needsConsent(r, c, cur.Session, params) {
+		if hasPrompt(params, "none") {
+			p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeConsentRequired, Description: "the person must consent", Status: 400})
+			return
+		}
+		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptConsent, AccountID: cur.Account.ID, SessionID: cur.Session.ID})
+		return
+	}
+	var code string
+	err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
+		var err error
+		code, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: params})
+		return err
+	})
+	if err != nil {
+		p.logError(r, "issue code", err)
+		p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
+		return
+	}
+	p.redirectCode(w, r, params, code)
+}
+
+// trustedTarget finds the client and the redirect URI errors may be sent
+// to. When either cannot be trusted it writes the error page and returns
+// ok=false (spec A2-A4). omitted reports that the request named no
+// redirect_uri and the client's only one is used.
+func (p *Provider) trustedTarget(w http.ResponseWriter, r *http.Request, v url.Values) (c store.Client, redirectURI string, omitted, ok bool) {
+	clientID, perr := single(v, "client_id")
+	if perr != nil || clientID == "" {
+		p.errorPage(w, http.StatusBadRequest, "The app did not say who it is (client_id is missing or repeated).", CodeInvalidRequest)
+		return c, "", false, false
+	}
+	c, err := p.Clients.Get(r.Context(), clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		p.errorPage(w, http.StatusBadRequest, "The app that sent you here is not known to Sesame.", CodeInvalidRequest)
+		return c, "", false, false
+	}
+	if err != nil {
+		p.logError(r, "read client", err)
+		p.errorPage(w, http.StatusServiceUnavailable, "Sesame cannot sign you in right now. Please try again in a moment.", CodeTemporarilyUnavailable)
+		return c, "", false, false
+	}
+	redirectURI, perr = single(v, "redirect_uri")
+	switch {
+	case perr != nil:
+		p.errorPage(w, http.StatusBadRequest, "The request names its return address more than once.", CodeInvalidRequest)
+		return c, "", false, false
+	case redirectURI == "" && len(c.RedirectURIs) == 1:
+		return c, c.RedirectURIs[0], true, true
+	case redirectURI == "":
+		p.errorPage(w, http.StatusBadRequest, "The app did not say where to send you back (redirect_uri is missing).", CodeInvalidRequest)
+		return c, "", false, false
+	case !client.MatchRedirectURI(c, redirectURI):
+		p.errorPage(w, http.StatusBadRequest, "The app asked to send you back to an address it has not registered.", CodeInvalidRequest)
+		return c, "", false, false
+	}
+	return c, redirectURI, false, true
+}
+
+// needsConsent reports whether the consent page must be shown: never for a
+// first-party client; for a third-party one when the session has no valid
+// grant for it covering the scopes asked, or prompt=consent (C1a).
+func (p *Provider) needsConsent(r *http.Request, c store.Client, sess store.Session, params store.AuthParams) bool {
+	if c.FirstParty {
+		return false
+	}
+	if hasPrompt(params, "consent") {
+		return true
+	}
+	g, ok := p.sessionGrant(r, sess, c)
+	return !ok || !grantCovers(g, p.grantableScopes(c, params))
+}
+
+// redirectCode sends the person back to the client with the code (Core
+// §3.1.2.5), state and iss (RFC 9207).
+func (p *Provider) redirectCode(w http.ResponseWriter, r *http.Request, params store.AuthParams, code string) {
+	q := url.Values{"code": {code}, "iss": {p.Issuer}}
+	if params.State != "" {
+		q.Set("state", params.State)
+	}
+	redirectTo(w, r, appendQuery(params.RedirectURI, q))
+}
+
+// errorPage shows a person an error without redirecting anywhere.
+func (p *Provider) errorPage(w http.ResponseWriter, status int, msg, code string) {
+	p.Pages.Error(w, status, uiError(msg, code))
+}

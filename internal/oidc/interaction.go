@@ -1,0 +1,117 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/ui"
+)
+
+// What an interaction still has to show.
+const (
+	promptLogin   = "login"
+	promptConsent = "consent"
+)
+
+// interactionCookie binds the sign-in and consent pages to the browser that
+// started the authorization request, so a page cannot be completed from
+// another browser (login CSRF).
+const interactionCookie = "sesame_interaction"
+
+// startInteraction stores the request and sends the person to its page.
+func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, c store.Client, params store.AuthParams, ar store.AuthRequest) {
+	browser := cookieValue(r, interactionCookie)
+	if len(browser) != 43 {
+		browser, _ = token.NewValue()
+		p.setCookie(w, interactionCookie, browser, p.Now().Add(p.AuthRequestTTL))
+	}
+	now := p.Now()
+	id, _ := token.NewValue()
+	ar.ID = id[:32]
+	ar.BrowserHash = token.Hash(browser)
+	ar.ClientID = c.ID
+	ar.Params = params
+	ar.CreatedAt = now
+	ar.ExpiresAt = now.Add(p.AuthRequestTTL)
+	err := p.Store.InTx(r.Context(), func(tx store.Tx) error { return tx.CreateAuthRequest(r.Context(), ar) })
+	if err != nil {
+		p.logError(r, "store auth request", err)
+		p.redirectError(w, r, params.RedirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
+		return
+	}
+	redirectTo(w, r, p.Path("/interaction/"+ar.ID))
+}
+
+// loadInteraction reads the pending request a page belongs to and checks it
+// is this browser's and still alive; otherwise it shows an error page.
+func (p *Provider) loadInteraction(w http.ResponseWriter, r *http.Request) (store.AuthRequest, store.Client, bool) {
+	ar, err := p.Store.AuthRequest(r.Context(), r.PathValue("id"))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.logError(r, "read auth request", err)
+		p.errorPage(w, http.StatusServiceUnavailable, "Sesame cannot sign you in right now. Please try again in a moment.", CodeTemporarilyUnavailable)
+		return ar, store.Client{}, false
+	}
+	browser := cookieValue(r, interactionCookie)
+	if err != nil || !p.Now().Before(ar.ExpiresAt) || browser == "" || string(token.Hash(browser)) != string(ar.BrowserHash) {
+		p.errorPage(w, http.StatusBadRequest, "This sign-in has expired or was started in another browser. Go back to the app and sign in again.", CodeInvalidRequest)
+		return ar, store.Client{}, false
+	}
+	c, err := p.Clients.Get(r.Context(), ar.ClientID)
+	if err != nil {
+		p.errorPage(w, http.StatusBadRequest, "The app that sent you here is no longer known to Sesame.", CodeInvalidRequest)
+		return ar, store.Client{}, false
+	}
+	return ar, c, true
+}
+
+// Interaction shows the page a pending request needs: sign-in or consent.
+func (p *Provider) Interaction(w http.ResponseWriter, r *http.Request) {
+	ar, c, ok := p.loadInteraction(w, r)
+	if !ok {
+		return
+	}
+	if ar.Prompt == promptConsent {
+		p.showConsent(w, r, ar, c)
+		return
+	}
+	_, err := p.Sessions.FromCookie(r.Context(), cookieValue(r, session.CookieName))
+	p.Pages.SignIn(w, http.StatusOK, ui.SignInData{
+		Action: p.Path("/interaction/" + ar.ID + "/login"), App: appName(c),
+		Username: ar.Params.LoginHint, Reauth: err == nil,
+	})
+}
+
+// showConsent renders the consent page for a signed-in person.
+func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, c store.Client) {
+	acct, err := p.Store.Account(r.Context(), ar.AccountID)
+	if err != nil {
+		p.errorPage(w, http.StatusBadRequest, "Your sign-in ended. Go back to the app and sign in again.", CodeInvalidRequest)
+		return
+	}
+	scopes := p.grantableScopes(c, ar.Params)
+	_, hadGrant := session.AuthorizationFor(p.sessionOf(r, ar), c.ID)
+	p.Pages.Consent(w, ui.ConsentData{
+		Action: p.Path("/interaction/" + ar.ID + "/consent"), App: appName(c),
+		Username: acct.Username, Scopes: ui.Describe(scopes), New: hadGrant,
+	})
+}
+
+// sessionOf returns the session the request was signed in with, or none.
+func (p *Provider) sessionOf(r *http.Request, ar store.AuthRequest) store.Session {
+	s, err := p.Store.Session(r.Context(), ar.SessionID)
+	if err != nil {
+		return store.Session{}
+	}
+	return s
+}
+
+// appName is how a page names a client.
+func appName(c store.Client) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}

@@ -1,0 +1,113 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/ui"
+)
+
+// issueParams is what issuing a code needs.
+type issueParams struct {
+	client  store.Client
+	session store.Session
+	params  store.AuthParams
+}
+
+// issueCode records the outcome of an authorization inside tx: the grant
+// (reused while valid, widened by newly consented scopes, or made anew),
+// the session's authorization for the client with its sid (S2, S3), the
+// code, and the session's use (S2). It returns the code's value.
+func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (string, error) {
+	now := p.Now()
+	c, sess := ip.client, ip.session
+	scopes := p.grantableScopes(c, ip.params)
+
+	auth, hasAuth := session.AuthorizationFor(sess, c.ID)
+	var g store.Grant
+	reuse := false
+	if hasAuth {
+		existing, err := grant.Load(ctx, tx, auth.GrantID, now)
+		switch {
+		case err == nil:
+			g, reuse = existing, true
+		case errors.Is(err, grant.ErrRevoked), errors.Is(err, grant.ErrExpired), errors.Is(err, store.ErrNotFound):
+		default:
+			return "", err
+		}
+	}
+	if reuse {
+		if !grant.Covers(g, scopes) {
+			g.Scopes = grant.Union(g.Scopes, scopes)
+			if err := tx.UpdateGrantScopes(ctx, g.ID, g.Scopes); err != nil {
+				return "", fmt.Errorf("widen grant %s: %w", g.ID, err)
+			}
+		}
+	} else {
+		id, _ := token.NewValue()
+		g = store.Grant{
+			ID: id[:32], AccountID: sess.AccountID, ClientID: c.ID, SessionID: sess.ID,
+			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(p.GrantTTL),
+		}
+		if err := tx.CreateGrant(ctx, g); err != nil {
+			return "", fmt.Errorf("create grant for client %s: %w", c.ID, err)
+		}
+	}
+	sid := auth.SID
+	if !hasAuth {
+		sid = session.NewSID()
+	}
+	if err := tx.PutAuthorization(ctx, store.Authorization{
+		SessionID: sess.ID, ClientID: c.ID, SID: sid, GrantID: g.ID, CreatedAt: now,
+	}); err != nil {
+		return "", fmt.Errorf("record authorization of client %s: %w", c.ID, err)
+	}
+	redirect := ip.params.RedirectURI
+	if ip.params.RedirectURIOmitted {
+		redirect = ""
+	}
+	value, code := p.Tokens.NewCode(token.CodeParams{
+		Client: c, Grant: g, Session: sess, SID: sid, RedirectURI: redirect, Scopes: scopes,
+		Nonce: ip.params.Nonce, CodeChallenge: ip.params.CodeChallenge,
+		CodeChallengeMethod: ip.params.CodeChallengeMethod,
+	})
+	if err := tx.CreateAuthCode(ctx, code); err != nil {
+		return "", fmt.Errorf("store code for client %s: %w", c.ID, err)
+	}
+	if err := p.Sessions.Touch(ctx, tx, sess); err != nil {
+		return "", err
+	}
+	return value, nil
+}
+
+// grantableScopes is what this request may be granted (G3, spec A14).
+func (p *Provider) grantableScopes(c store.Client, params store.AuthParams) []string {
+	return grant.Grantable(grant.Request{
+		Scopes:         params.Scopes,
+		PromptConsent:  hasPrompt(params, "consent"),
+		RefreshAllowed: client.AllowsGrantType(c, "refresh_token"),
+	})
+}
+
+// sessionGrant returns the valid grant the session holds for c.
+func (p *Provider) sessionGrant(r *http.Request, sess store.Session, c store.Client) (store.Grant, bool) {
+	auth, ok := session.AuthorizationFor(sess, c.ID)
+	if !ok {
+		return store.Grant{}, false
+	}
+	g, err := grant.Load(r.Context(), p.Store, auth.GrantID, p.Now())
+	return g, err == nil
+}
+
+func grantCovers(g store.Grant, scopes []string) bool { return grant.Covers(g, scopes) }
+
+func uiError(msg, code string) ui.ErrorData {
+	return ui.ErrorData{Message: msg, Code: code, NoRedirect: true}
+}

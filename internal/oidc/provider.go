@@ -1,0 +1,108 @@
+package oidc
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/ui"
+)
+
+// KeySet is what the provider needs of the signing keys.
+type KeySet interface {
+	JWKS() []byte
+	Algs() []string
+}
+
+// Provider serves the protocol endpoints. Every field is a dependency built
+// in the composition root (package server).
+type Provider struct {
+	// Issuer is the full issuer URL, e.g. http://127.0.0.1:4000/oidc.
+	Issuer   string
+	Store    store.Store
+	Clients  *client.Registry
+	Accounts *account.Service
+	Sessions *session.Service
+	Tokens   *token.Service
+	Signout  *signout.Service
+	Keys     KeySet
+	Pages    *ui.Pages
+	// GrantTTL is how long a new grant lives (G1).
+	GrantTTL time.Duration
+	// AuthRequestTTL is how long a person has for the sign-in and consent
+	// pages.
+	AuthRequestTTL time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+// Path returns the path of an endpoint under the issuer, e.g. Path("/token")
+// is "/oidc/token" for an issuer http://host/oidc.
+func (p *Provider) Path(suffix string) string {
+	return IssuerPath(p.Issuer) + suffix
+}
+
+// URL returns the absolute URL of an endpoint under the issuer.
+func (p *Provider) URL(suffix string) string {
+	return p.Issuer + suffix
+}
+
+// IssuerPath is the path part of an issuer URL, without a trailing slash.
+func IssuerPath(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.Path, "/")
+}
+
+// secureCookies reports whether cookies must be Secure: whenever the issuer
+// is https (S1).
+func (p *Provider) secureCookies() bool {
+	return strings.HasPrefix(p.Issuer, "https://")
+}
+
+// setCookie sets an HttpOnly, SameSite=Lax cookie on path / (S1).
+func (p *Provider) setCookie(w http.ResponseWriter, name, value string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		Expires:  expires,
+		HttpOnly: true,
+		Secure:   p.secureCookies(),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// cookieValue returns a cookie's value or "".
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// clientIP is the address a request came from, for throttling and the
+// device list. Proxy headers are not trusted.
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+// logError logs an unexpected error with the request's context.
+func (p *Provider) logError(r *http.Request, msg string, err error) {
+	p.Logger.ErrorContext(r.Context(), msg, "err", err, "path", r.URL.Path)
+}

@@ -1,0 +1,71 @@
+package oidc
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/token"
+)
+
+// Token serves the token endpoint (RFC 6749 §3.2, Core §3.1.3): the
+// authorization_code and refresh_token grant types. Every answer carries
+// Cache-Control: no-store (spec T1).
+func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	form, ferr := readForm(r)
+	if ferr != nil {
+		writeJSONError(w, ferr)
+		return
+	}
+	c, cerr := p.authenticateClient(r, form)
+	if cerr != nil {
+		writeJSONError(w, cerr)
+		return
+	}
+	gt := form.Get("grant_type")
+	switch gt {
+	case "":
+		writeJSONError(w, invalidRequest("grant_type is required"))
+		return
+	case "authorization_code", "refresh_token":
+	default:
+		writeJSONError(w, &Error{Code: CodeUnsupportedGrantType, Description: "grant_type " + gt + " is not supported", Status: 400})
+		return
+	}
+	if !client.AllowsGrantType(c, gt) {
+		writeJSONError(w, &Error{Code: CodeUnauthorizedClient, Description: "the client may not use grant_type " + gt, Status: 400})
+		return
+	}
+	var (
+		resp token.Response
+		err  error
+	)
+	if gt == "authorization_code" {
+		if form.Get("code") == "" {
+			writeJSONError(w, invalidRequest("code is required"))
+			return
+		}
+		resp, err = p.Tokens.Exchange(r.Context(), c, token.ExchangeRequest{
+			Code: form.Get("code"), RedirectURI: form.Get("redirect_uri"), CodeVerifier: form.Get("code_verifier"),
+		})
+	} else {
+		if form.Get("refresh_token") == "" {
+			writeJSONError(w, invalidRequest("refresh_token is required"))
+			return
+		}
+		resp, err = p.Tokens.Refresh(r.Context(), c, token.RefreshRequest{
+			RefreshToken: form.Get("refresh_token"), Scopes: strings.Fields(form.Get("scope")),
+		})
+	}
+	if err != nil {
+		e := fromDomain(err)
+		if e == errServer {
+			p.logError(r, "token request", err)
+		}
+		writeJSONError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// maxBody bounds every request body: no legitimate request to Sesame is
+// larger, and reading more would let one client exhaust memory.
+const maxBody = 64 << 10
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// RequestID returns the id middleware gave the request, for logs.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// middleware wraps every route: a request id, a body limit, panic recovery
+// (never a bare 500 without a log line), an access log and metrics.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sesame_http_requests_total", Help: "HTTP requests by route pattern and status.",
+	}, []string{"method", "route", "status"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "sesame_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"method", "route"})
+	s.Registry.MustRegister(requests, latency)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec.Header().Set("X-Request-Id", id)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.ErrorContext(r.Context(), "panic serving request", "request_id", id, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				if !rec.wrote {
+					rec.Header().Set("Content-Type", "text/plain; charset=utf-8")
+					rec.WriteHeader(http.StatusInternalServerError)
+					_, _ = rec.Write([]byte("Sesame hit an internal error (request " + id + "). Please try again.\n"))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
+			latency.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+			s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// cors lets browser apps (SPAs) call the back-channel endpoints. It is never
+// applied to the authorization endpoint (spec A19); no credentials are
+// allowed, so a page cannot ride on the person's Sesame cookie.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != "" {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// postOnly answers anything but POST (and a CORS preflight) with 405 and a
+// JSON error, as these endpoints speak JSON.
+func postOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"use POST"}`))
+			return
+		}
+		h(w, r)
+	})
+}

@@ -1,0 +1,44 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sesame-id/sesame/internal/oidc"
+	"github.com/sesame-id/sesame/internal/ui"
+)
+
+// routes lists every path Sesame serves (contract.md "OIDC endpoints").
+func (s *Server) routes(pages *ui.Pages) http.Handler {
+	p := s.Provider
+	iss := oidc.IssuerPath(s.Config.Issuer)
+	mux := http.NewServeMux()
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+
+	mux.Handle("GET "+iss+"/.well-known/openid-configuration", cors(http.HandlerFunc(p.Discovery)))
+	mux.Handle("GET "+iss+"/jwks", cors(http.HandlerFunc(p.JWKS)))
+
+	mux.HandleFunc("GET "+iss+"/auth", p.Authorize)
+	mux.HandleFunc("POST "+iss+"/auth", p.Authorize)
+	mux.HandleFunc("GET "+iss+"/interaction/{id}", p.Interaction)
+	mux.HandleFunc("POST "+iss+"/interaction/{id}/login", p.Login)
+	mux.HandleFunc("POST "+iss+"/interaction/{id}/consent", p.Consent)
+
+	mux.Handle(iss+"/token", cors(postOnly(p.Token)))
+	mux.Handle(iss+"/token/revocation", cors(postOnly(p.Revocation)))
+	mux.Handle(iss+"/token/introspection", cors(postOnly(p.Introspection)))
+	mux.Handle(iss+"/me", cors(http.HandlerFunc(p.UserInfo)))
+
+	e := s.EndSession
+	mux.HandleFunc("GET "+iss+"/session/end", e.EndSession)
+	mux.HandleFunc("POST "+iss+"/session/end", e.EndSession)
+	mux.HandleFunc("POST "+iss+"/session/end/confirm", e.Confirm)
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is nothing at this address."})
+	})
+	return s.middleware(mux)
+}

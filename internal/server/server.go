@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/backchannel"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/oidc"
+	"github.com/sesame-id/sesame/internal/secret"
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/ui"
+)
+
+// Deps are what the server needs from outside the configuration.
+type Deps struct {
+	Store  store.Store
+	Keys   *keys.Set
+	Logger *slog.Logger
+	// Now is the clock; tests pass a fake one.
+	Now func() time.Time
+	// Hasher hashes passwords and client secrets; tests use cheap
+	// parameters.
+	Hasher secret.Hasher
+	// Registry collects metrics; nil makes a new one.
+	Registry *prometheus.Registry
+	// HTTP makes back-channel deliveries; nil builds the default client,
+	// which refuses private addresses unless allow_private_network_delivery
+	// (B5).
+	HTTP *http.Client
+}
+
+// Server is a whole Sesame: its services and its handler.
+type Server struct {
+	Config   config.Config
+	Store    store.Store
+	Accounts *account.Service
+	Clients  *client.Registry
+	Sessions *session.Service
+	Tokens   *token.Service
+	Signout  *signout.Service
+	// Backchannel delivers logout tokens; StartJobs runs its durable
+	// worker.
+	Backchannel *backchannel.Deliverer
+	Provider    *oidc.Provider
+	EndSession  *signout.Handler
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+
+	handler http.Handler
+}
+
+// New builds every service and the routes from cfg and d.
+func New(cfg config.Config, d Deps) (*Server, error) {
+	pages, err := ui.New(d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	accounts := &account.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, Logger: d.Logger}
+	clients := &client.Registry{Store: d.Store, Hasher: d.Hasher, Now: d.Now}
+	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL}
+	tokens := &token.Service{
+		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger,
+		TTL: token.TTLs{Code: cfg.AuthCodeTTL, Access: cfg.AccessTokenTTL, ID: cfg.IDTokenTTL, Refresh: cfg.RefreshTokenTTL},
+	}
+	if d.HTTP == nil {
+		d.HTTP = backchannel.NewHTTPClient(cfg.AllowPrivateNetworkDelivery)
+	}
+	deliverer := &backchannel.Deliverer{
+		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, HTTP: d.HTTP, Now: d.Now, Logger: d.Logger,
+		Metrics: backchannel.NewMetrics(d.Registry),
+	}
+	signouts := &signout.Service{
+		Store: d.Store, Sessions: sessions, Backchannel: deliverer, Wait: cfg.BackchannelWait,
+		Now: d.Now, Logger: d.Logger, Metrics: signout.NewMetrics(d.Registry),
+	}
+	s := &Server{
+		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens,
+		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger,
+		Provider: &oidc.Provider{
+			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
+			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL,
+			AuthRequestTTL: cfg.AuthRequestTTL, Now: d.Now, Logger: d.Logger,
+		},
+		EndSession: &signout.Handler{
+			Issuer: cfg.Issuer, Store: d.Store, Keys: d.Keys, Clients: clients, Sessions: sessions,
+			Service: signouts, Pages: pages, ConfirmMode: cfg.SignoutConfirm, RequestTTL: cfg.AuthRequestTTL,
+			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
+		},
+	}
+	s.handler = s.routes(pages)
+	return s, nil
+}
+
+// ServeHTTP serves every route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Seed upserts the declarative clients and users of the configuration
+// (contract.md: upserted at start).
+func (s *Server) Seed(ctx context.Context) error {
+	for _, c := range s.Config.Clients {
+		if _, err := s.Clients.Upsert(ctx, c); err != nil {
+			return fmt.Errorf("client %s: %w", c.ID, err)
+		}
+	}
+	for _, u := range s.Config.Users {
+		if _, err := s.Accounts.Upsert(ctx, u); err != nil {
+			return fmt.Errorf("user %s: %w", u.Username, err)
+		}
+	}
+	return nil
+}
+
+// StartJobs runs the durable back-channel delivery workers until the
+// returned stop function is called (B3).
+func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) error, err error) {
+	return backchannel.Start(ctx, s.Store, s.Backchannel, 50)
+}
+
+// healthz answers 200 while the database answers, 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Logger.WarnContext(ctx, "health check: database unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unreachable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}

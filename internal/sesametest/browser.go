@@ -1,0 +1,153 @@
+package sesametest
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Browser is a person's browser: it keeps cookies, follows Sesame's own
+// redirects and stops at a redirect that leaves Sesame (to an app).
+type Browser struct {
+	t    testing.TB
+	s    *Sesame
+	base string
+	HTTP *http.Client
+}
+
+// Page is one response as a browser sees it.
+type Page struct {
+	URL      string
+	Status   int
+	Header   http.Header
+	Body     string
+	Location string
+}
+
+// NewBrowser returns a browser with an empty cookie jar.
+func (s *Sesame) NewBrowser(t testing.TB) *Browser {
+	b := NewBrowserFor(t, s.URL)
+	b.s = s
+	return b
+}
+
+// NewBrowserFor returns a browser for a Sesame at base that this package
+// did not start (a real process, in the tests that kill one).
+func NewBrowserFor(t testing.TB, base string) *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{t: t, base: base, HTTP: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// Get loads a URL and follows Sesame's own redirects.
+func (b *Browser) Get(u string) Page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", u, err)
+	}
+	return b.follow(b.do(req))
+}
+
+// Post submits a form and follows Sesame's own redirects.
+func (b *Browser) Post(u string, form url.Values) Page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", u, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.follow(b.do(req))
+}
+
+func (b *Browser) do(req *http.Request) Page {
+	b.t.Helper()
+	resp, err := b.HTTP.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatalf("read %s: %v", req.URL, err)
+	}
+	return Page{URL: req.URL.String(), Status: resp.StatusCode, Header: resp.Header, Body: string(body), Location: resp.Header.Get("Location")}
+}
+
+// follow follows redirects within Sesame, as a browser would, and stops at
+// one that leaves it.
+func (b *Browser) follow(p Page) Page {
+	b.t.Helper()
+	for i := 0; i < 10 && p.Location != "" && p.Status >= 300 && p.Status < 400; i++ {
+		next, err := url.Parse(p.URL)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		next, err = next.Parse(p.Location)
+		if err != nil {
+			b.t.Fatalf("bad Location %q: %v", p.Location, err)
+		}
+		if !strings.HasPrefix(next.String(), b.base+"/") {
+			p.Location = next.String()
+			return p
+		}
+		req, _ := http.NewRequest(http.MethodGet, next.String(), nil)
+		p = b.do(req)
+	}
+	return p
+}
+
+var (
+	formRe   = regexp.MustCompile(`(?s)<form[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>`)
+	hiddenRe = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
+	attrRe   = regexp.MustCompile(`\b(name|value)="([^"]*)"`)
+)
+
+// Submit fills the first form of the page as a test driving a browser
+// would (contract.md): keeps its hidden inputs, sets fields, and posts it to
+// its action.
+func (b *Browser) Submit(p Page, fields map[string]string) Page {
+	b.t.Helper()
+	m := formRe.FindStringSubmatch(p.Body)
+	if m == nil {
+		b.t.Fatalf("no form on the page (%d): %s", p.Status, p.Body)
+	}
+	form := url.Values{}
+	for _, in := range hiddenRe.FindAllString(m[2], -1) {
+		var name, value string
+		for _, a := range attrRe.FindAllStringSubmatch(in, -1) {
+			if a[1] == "name" {
+				name = html.UnescapeString(a[2])
+			} else {
+				value = html.UnescapeString(a[2])
+			}
+		}
+		form.Set(name, value)
+	}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	base, _ := url.Parse(p.URL)
+	action, err := base.Parse(html.UnescapeString(m[1]))
+	if err != nil {
+		b.t.Fatalf("form action %q: %v", m[1], err)
+	}
+	return b.Post(action.String(), form)
+}
+
+// IsSignInPage reports whether p is Sesame's sign-in page.
+func IsSignInPage(p Page) bool {
+	return strings.Contains(p.Body, `name="password"`)
+}
+
+// IsConsentPage reports whether p is Sesame's consent page.
+func IsConsentPage(p Page) bool {
+	return strings.Contains(p.Body, `name="decision"`)
+}

@@ -1,0 +1,8 @@
+// Package sesametest runs a whole Sesame on httptest for tests: a temporary
+// SQLite database, real keys, the real handlers, a fake clock, cheap
+// password hashing, a set of clients and a user, and a Browser that keeps
+// cookies and fills Sesame's pages as a person would.
+//
+// Tests drive flows through it and assert the rules of design.md and the
+// spec checklist; it decides nothing itself.
+package sesametest

@@ -1,0 +1,169 @@
+package sesametest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/secret"
+	"github.com/sesame-id/sesame/internal/server"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/sqlite"
+)
+
+// Password is the password of every test user.
+const Password = "correct horse battery staple"
+
+// The test clients.
+const (
+	// AppA, AppB, AppC and AppD are first-party confidential web apps.
+	AppA = "app-a"
+	AppB = "app-b"
+	AppC = "app-c"
+	AppD = "app-d"
+	// ThirdParty is a confidential web app that shows the consent page.
+	ThirdParty = "third-party"
+	// SPA is a public client (PKCE required).
+	SPA = "spa"
+	// Secret is the secret of every confidential test client.
+	Secret = "s3cret-for-tests"
+)
+
+// RedirectURI is the redirect URI registered for client id.
+func RedirectURI(id string) string { return "https://" + id + ".example/callback" }
+
+// Cheap is the argon2id cost tests use: tests check behaviour, not cost.
+var Cheap = secret.Hasher{Memory: 64, Time: 1, Threads: 1}
+
+// Options changes the default Sesame.
+type Options struct {
+	// Configure edits the configuration before the server is built.
+	Configure func(*config.Config)
+}
+
+// Sesame is a running test Sesame.
+type Sesame struct {
+	*server.Server
+	URL    string
+	Issuer string
+	HTTP   *httptest.Server
+	Clock  *Clock
+	Keys   *keys.Set
+	Store  store.Store
+	// Apps are the recording apps behind the back-channel URIs of app-a,
+	// app-b and third-party.
+	Apps map[string]*App
+}
+
+// DefaultClients are the clients every test Sesame has.
+func DefaultClients() []client.Spec {
+	web := func(id string, firstParty bool) client.Spec {
+		return client.Spec{
+			ID: id, Name: id, Secret: Secret, Type: client.TypeWeb, FirstParty: firstParty,
+			RedirectURIs:           []string{RedirectURI(id)},
+			PostLogoutRedirectURIs: []string{"https://" + id + ".example/"},
+		}
+	}
+	return []client.Spec{
+		web(AppA, true),
+		web(AppB, true),
+		web(AppC, true),
+		web(AppD, true),
+		web(ThirdParty, false),
+		{ID: SPA, Name: "SPA", Type: client.TypeSPA, FirstParty: true, RedirectURIs: []string{RedirectURI(SPA)}},
+	}
+}
+
+// DefaultUsers are the accounts every test Sesame has.
+func DefaultUsers() []account.Spec {
+	return []account.Spec{
+		{Username: "alice", Password: Password, Email: "alice@example.com", EmailVerified: true, Name: "Alice Example"},
+		{Username: "bob", Password: Password, Email: "bob@example.com", Name: "Bob Example"},
+	}
+}
+
+// New starts a Sesame on httptest and stops it when the test ends.
+func New(t testing.TB, opts Options) *Sesame {
+	t.Helper()
+	ctx := context.Background()
+	hs := httptest.NewUnstartedServer(nil)
+	base := "http://" + hs.Listener.Addr().String()
+
+	cfg := config.Default()
+	cfg.Issuer = base + "/oidc"
+	cfg.Listen = hs.Listener.Addr().String()
+	cfg.Database = "sqlite://" + filepath.Join(t.TempDir(), "sesame.db")
+	apps := map[string]*App{}
+	cfg.Clients = DefaultClients()
+	for i, c := range cfg.Clients {
+		if c.Type == client.TypeWeb {
+			apps[c.ID] = NewApp(t, c.ID)
+			cfg.Clients[i].BackchannelLogoutURI = apps[c.ID].BackchannelURI()
+			cfg.Clients[i].BackchannelLogoutSessionRequired = true
+		}
+	}
+	cfg.Users = DefaultUsers()
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("test configuration: %v", err)
+	}
+	st, err := sqlite.OpenURL(ctx, cfg.Database)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	clock := NewClock()
+	sealer, err := keys.NewSealer([]byte("test secret key, 32 bytes long.."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("keys: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: clock.Now, Hasher: Cheap})
+	if err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	if err := srv.Seed(ctx); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	hs.Config.Handler = srv
+	hs.Start()
+	for _, a := range apps {
+		a.Trust(cfg.Issuer, clock.Now)
+	}
+	stopJobs, err := srv.StartJobs(ctx)
+	if err != nil {
+		t.Fatalf("start jobs: %v", err)
+	}
+	t.Cleanup(func() {
+		hs.Close()
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = stopJobs(stopCtx)
+		_ = st.Close()
+	})
+	return &Sesame{Server: srv, URL: base, Issuer: cfg.Issuer, HTTP: hs, Clock: clock, Keys: ks, Store: st, Apps: apps}
+}
+
+// testWriter sends log lines to the test log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,152 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+)
+
+// CookieName is the name of the Sesame session cookie.
+const CookieName = "sesame_session"
+
+// ErrNoSession means the browser holds no valid session: no cookie, an
+// unknown one, an expired session or a disabled account.
+var ErrNoSession = errors.New("no valid session")
+
+// Service reads and creates sessions.
+type Service struct {
+	Store store.Store
+	Now   func() time.Time
+	// TTL is the sliding lifetime after last use; MaxTTL the absolute one
+	// after sign-in (S2).
+	TTL    time.Duration
+	MaxTTL time.Duration
+}
+
+// Current is a valid session with its account.
+type Current struct {
+	Session store.Session
+	Account store.Account
+}
+
+// FromCookie returns the session a cookie value names, if it is still valid
+// and its account enabled (S4).
+func (s *Service) FromCookie(ctx context.Context, cookie string) (Current, error) {
+	if cookie == "" {
+		return Current{}, ErrNoSession
+	}
+	sess, err := s.Store.SessionByCookie(ctx, token.Hash(cookie))
+	if errors.Is(err, store.ErrNotFound) {
+		return Current{}, ErrNoSession
+	}
+	if err != nil {
+		return Current{}, fmt.Errorf("read session: %w", err)
+	}
+	now := s.Now()
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.MaxExpiresAt) {
+		return Current{}, ErrNoSession
+	}
+	acct, err := s.Store.Account(ctx, sess.AccountID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Current{}, ErrNoSession
+	}
+	if err != nil {
+		return Current{}, fmt.Errorf("read account of session %s: %w", sess.ID, err)
+	}
+	if acct.Disabled {
+		return Current{}, ErrNoSession
+	}
+	return Current{Session: sess, Account: acct}, nil
+}
+
+// Device is where a sign-in came from, kept for the device list (S2).
+type Device struct {
+	UserAgent string
+	IP        string
+}
+
+// New makes a session for a fresh sign-in of account: a new identifier and a
+// new cookie value every time (S1). The caller stores it with
+// Tx.CreateSession and sets the cookie to the returned value.
+func (s *Service) New(accountID string, amr []string, d Device) (store.Session, string) {
+	now := s.Now()
+	cookie, hash := token.NewValue()
+	id, _ := token.NewValue()
+	return store.Session{
+		ID:           id[:32],
+		CookieHash:   hash,
+		AccountID:    accountID,
+		AuthTime:     now,
+		AMR:          amr,
+		CreatedAt:    now,
+		LastSeenAt:   now,
+		ExpiresAt:    now.Add(s.TTL),
+		MaxExpiresAt: now.Add(s.MaxTTL),
+		UserAgent:    truncate(d.UserAgent, 512),
+		IP:           d.IP,
+	}, cookie
+}
+
+// Rekey returns sess under a new identifier and cookie value, keeping its
+// sign-in (account, auth_time, expiry), for a change of what the session
+// holds (spec S2: new identifier on privilege change). Its Authorizations
+// are not copied; the caller moves the ones it keeps.
+func (s *Service) Rekey(sess store.Session) (store.Session, string) {
+	cookie, hash := token.NewValue()
+	id, _ := token.NewValue()
+	next := sess
+	next.ID, next.CookieHash, next.Authorizations = id[:32], hash, nil
+	return next, cookie
+}
+
+// Touch slides the session's expiry on use (S2), inside tx. The absolute
+// limit does not move.
+func (s *Service) Touch(ctx context.Context, tx store.Tx, sess store.Session) error {
+	now := s.Now()
+	exp := now.Add(s.TTL)
+	if exp.After(sess.MaxExpiresAt) {
+		exp = sess.MaxExpiresAt
+	}
+	if err := tx.TouchSession(ctx, sess.ID, now, exp); err != nil {
+		return fmt.Errorf("touch session %s: %w", sess.ID, err)
+	}
+	return nil
+}
+
+// NeedsLogin reports whether a request must show the sign-in page although
+// the browser has a session: prompt=login, or max_age exceeded (S4, spec
+// A11, A12). maxAge < 0 means none was sent.
+func (s *Service) NeedsLogin(sess store.Session, promptLogin bool, maxAge int64) bool {
+	if promptLogin {
+		return true
+	}
+	return maxAge >= 0 && s.Now().Sub(sess.AuthTime) > time.Duration(maxAge)*time.Second
+}
+
+// AuthorizationFor returns the session's authorization for clientID.
+func AuthorizationFor(sess store.Session, clientID string) (store.Authorization, bool) {
+	for _, a := range sess.Authorizations {
+		if a.ClientID == clientID {
+			return a, true
+		}
+	}
+	return store.Authorization{}, false
+}
+
+// NewSID returns an unguessable `sid` for one client in one session (S3,
+// spec S3).
+func NewSID() string {
+	v, _ := token.NewValue()
+	return v
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,120 @@
+package signout
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/ui"
+)
+
+// Confirm serves POST {issuer}/session/end/confirm (O3-O5, O8): the xsrf
+// token must be the latest page's of this browser's session (spec S4); a
+// non-empty logout signs out of every app, app_only of the requesting app
+// alone. With no session left the flow still completes (spec L11).
+func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, "The sign-out form could not be read.")
+		return
+	}
+	xsrf := r.PostForm.Get("xsrf")
+	lr, err := h.Store.LogoutRequest(r.Context(), token.Hash(xsrf))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.unavailable(w, r, err)
+		return
+	}
+	if xsrf == "" || err != nil || !h.Now().Before(lr.ExpiresAt) {
+		h.fail(w, "This sign-out page has expired or was replaced by a newer one. Go back to the app and sign out again.")
+		return
+	}
+	cur, err := h.Sessions.FromCookie(r.Context(), cookieValue(r))
+	hasSession := err == nil
+	if err != nil && !errors.Is(err, session.ErrNoSession) {
+		h.unavailable(w, r, err)
+		return
+	}
+	if hasSession && cur.Session.ID != lr.SessionID {
+		h.fail(w, "This sign-out page belongs to an earlier sign-in. Go back to the app and sign out again.")
+		return
+	}
+	appOnly := r.PostForm.Get("app_only") != "" && lr.ClientID != ""
+	global := r.PostForm.Get("logout") != "" && !appOnly
+
+	var done Done
+	var rekeyed store.Session
+	var cookie string
+	err = h.Store.InTx(r.Context(), func(tx store.Tx) error {
+		if err := tx.DeleteLogoutRequest(r.Context(), lr.XSRFHash); err != nil {
+			return err
+		}
+		if !hasSession {
+			return nil
+		}
+		req := Request{Session: cur.Session, ClientID: lr.ClientID, Cause: CauseEndSession}
+		var err error
+		switch {
+		case global:
+			done, err = h.Service.Global(r.Context(), tx, req)
+		case appOnly:
+			done, rekeyed, cookie, err = h.Service.App(r.Context(), tx, req)
+		}
+		return err
+	})
+	if err != nil {
+		h.unavailable(w, r, err)
+		return
+	}
+	switch {
+	case hasSession && global:
+		h.setCookie(w, "", -1, rekeyed)
+	case hasSession && appOnly:
+		h.setCookie(w, cookie, 0, rekeyed)
+	}
+	if done.Receipt.ID != "" {
+		h.Service.Deliver(r.Context(), done)
+	}
+	if lr.PostLogoutRedirectURI != "" { // O8, spec L7
+		target := lr.PostLogoutRedirectURI
+		if lr.State != "" {
+			target = appendState(target, lr.State)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	h.Pages.SignedOut(w, ui.SignedOutData{AppOnly: appOnly, StillSignedIn: hasSession && !global && !appOnly})
+}
+
+// setCookie replaces or clears the session cookie.
+func (h *Handler) setCookie(w http.ResponseWriter, value string, maxAge int, sess store.Session) {
+	c := &http.Cookie{Name: session.CookieName, Value: value, Path: "/", HttpOnly: true,
+		Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
+	if maxAge == 0 {
+		c.Expires = sess.MaxExpiresAt
+	}
+	http.SetCookie(w, c)
+}
+
+// appendState adds state to a registered URI, keeping its query as it is
+// (spec L7: no other parameters).
+func appendState(uri, state string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	q := url.Values{"state": {state}}.Encode()
+	if u.RawQuery == "" {
+		u.RawQuery = q
+	} else {
+		u.RawQuery += "&" + q
+	}
+	return u.String()
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	h.Logger.ErrorContext(r.Context(), "sign-out", "err", err)
+	h.Pages.Error(w, http.StatusServiceUnavailable, ui.ErrorData{Message: "Sesame cannot sign you out right now. Nothing was changed; please try again."})
+}

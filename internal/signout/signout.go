@@ -1,0 +1,255 @@
+package signout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame-id/sesame/internal/backchannel"
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+)
+
+// Scope is how far a sign-out reaches.
+type Scope string
+
+// The layers of sign-out that involve Sesame (O1 is the app's alone).
+const (
+	ScopeApp        Scope = "app"         // O5: the requesting client only
+	ScopeBrowser    Scope = "browser"     // O4: every app in this session
+	ScopeAllDevices Scope = "all_devices" // O6: every session of the account
+)
+
+// What started a sign-out, recorded on its receipt.
+const (
+	CauseEndSession    = "end_session"
+	CauseAccountSwitch = "account_switch"
+	CauseAdmin         = "admin"
+	CauseAccount       = "account_page"
+)
+
+// KeptOffline says a grant survived because it holds offline_access and its
+// client lets offline grants survive sign-out (O4, spec R7).
+const KeptOffline = "offline_access"
+
+// Service signs sessions out.
+type Service struct {
+	Store       store.Store
+	Sessions    *session.Service
+	Backchannel *backchannel.Deliverer
+	// Wait is how long a person waits for the first deliveries
+	// (backchannel_wait, B3).
+	Wait    time.Duration
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+// Done is a committed sign-out: its receipt and the deliveries it queued.
+type Done struct {
+	Receipt    store.Receipt
+	Deliveries []string
+}
+
+// Request says who is signed out and why.
+type Request struct {
+	Session store.Session
+	// ClientID is the app that asked (empty for account switch, admin).
+	ClientID string
+	Cause    string
+}
+
+// Survives reports whether g outlives a sign-out of its session: it holds
+// offline_access and its client lets offline grants survive (O4, spec R7).
+func Survives(g store.Grant, c store.Client) bool {
+	return grant.HasOffline(g) && c.OfflineSurvivesSignout
+}
+
+// Global signs the session out of every app inside tx (O4): each grant is
+// revoked unless it Survives, a back-channel logout is queued for every app
+// with a back-channel URI, the session is deleted, and the receipt is
+// stored. Call Deliver after the commit.
+func (s *Service) Global(ctx context.Context, tx store.Tx, r Request) (Done, error) {
+	d, err := s.end(ctx, tx, r, ScopeBrowser, r.Session.Authorizations)
+	if err != nil {
+		return d, err
+	}
+	if err := tx.DeleteSession(ctx, r.Session.ID); err != nil {
+		return d, fmt.Errorf("end session %s: %w", r.Session.ID, err)
+	}
+	return d, nil
+}
+
+// App signs the session out of r.ClientID alone inside tx (O5): that app's
+// grant is revoked unless it survives, its back-channel logout is queued,
+// and the session, keeping its other apps, gets a new id and cookie (spec
+// S2). It returns the new session and its cookie value.
+func (s *Service) App(ctx context.Context, tx store.Tx, r Request) (Done, store.Session, string, error) {
+	var ended, kept []store.Authorization
+	for _, a := range r.Session.Authorizations {
+		if a.ClientID == r.ClientID {
+			ended = append(ended, a)
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	d, err := s.end(ctx, tx, r, ScopeApp, ended)
+	if err != nil {
+		return d, store.Session{}, "", err
+	}
+	next, cookie := s.Sessions.Rekey(r.Session)
+	if err := tx.CreateSession(ctx, next); err != nil {
+		return d, next, "", fmt.Errorf("re-key session %s: %w", r.Session.ID, err)
+	}
+	for _, a := range kept {
+		a.SessionID = next.ID
+		if err := tx.PutAuthorization(ctx, a); err != nil {
+			return d, next, "", fmt.Errorf("carry authorization of %s: %w", a.ClientID, err)
+		}
+		next.Authorizations = append(next.Authorizations, a)
+	}
+	if err := tx.DeleteSession(ctx, r.Session.ID); err != nil {
+		return d, next, "", fmt.Errorf("end session %s: %w", r.Session.ID, err)
+	}
+	return d, next, cookie, nil
+}
+
+// AllDevices signs an account out of every session it has (O6), each as
+// Global, in one transaction, and delivers afterwards.
+func (s *Service) AllDevices(ctx context.Context, accountID, cause string) ([]Done, error) {
+	sessions, err := s.Store.SessionsByAccount(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of %s: %w", accountID, err)
+	}
+	var all []Done
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		all = all[:0]
+		for _, sess := range sessions {
+			d, err := s.Global(ctx, tx, Request{Session: sess, Cause: cause})
+			if err != nil {
+				return err
+			}
+			d.Receipt.Scope = string(ScopeAllDevices)
+			all = append(all, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range all {
+		s.Deliver(ctx, d)
+	}
+	return all, nil
+}
+
+// end revokes what must go for the given authorizations, queues their
+// back-channel logouts and stores the receipt.
+func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, auths []store.Authorization) (Done, error) {
+	now := s.Now()
+	id, _ := token.NewValue()
+	rec := store.Receipt{
+		ID: id[:32], Scope: string(scope), Cause: r.Cause, SessionID: r.Session.ID,
+		AccountID: r.Session.AccountID, ClientID: r.ClientID, CreatedAt: now,
+	}
+	d := Done{}
+	for _, a := range auths {
+		o, c, err := s.endAuthorization(ctx, tx, a, now)
+		if err != nil {
+			return d, err
+		}
+		if c.BackchannelLogoutURI != "" {
+			del, err := s.Backchannel.Enqueue(ctx, tx, rec.ID, c, r.Session.AccountID, a.SID)
+			if err != nil {
+				return d, err
+			}
+			o.DeliveryID = del.ID
+			d.Deliveries = append(d.Deliveries, del.ID)
+		}
+		rec.Outcomes = append(rec.Outcomes, o)
+	}
+	if err := tx.CreateReceipt(ctx, rec); err != nil {
+		return d, fmt.Errorf("store receipt of session %s: %w", r.Session.ID, err)
+	}
+	d.Receipt = rec
+	return d, nil
+}
+
+// endAuthorization revokes one authorization's grant unless it survives.
+func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Authorization, at time.Time) (store.ReceiptOutcome, store.Client, error) {
+	o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: a.GrantID}
+	c, err := tx.Client(ctx, a.ClientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return o, c, fmt.Errorf("read client %s: %w", a.ClientID, err)
+	}
+	g, err := tx.Grant(ctx, a.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return o, c, nil // swept already: nothing left to revoke
+	}
+	if err != nil {
+		return o, c, fmt.Errorf("read grant %s: %w", a.GrantID, err)
+	}
+	if Survives(g, c) && g.RevokedAt.IsZero() {
+		o.Kept = KeptOffline
+		return o, c, nil
+	}
+	if _, err := grant.Revoke(ctx, tx, g.ID, at, grant.ReasonSignOut); err != nil {
+		return o, c, err
+	}
+	o.Revoked = true
+	return o, c, nil
+}
+
+// Deliver starts the first delivery attempts of a committed sign-out and
+// waits for them up to Wait (B3), and counts and logs the sign-out.
+func (s *Service) Deliver(ctx context.Context, d Done) {
+	s.Metrics.observe(d.Receipt.Scope)
+	s.Logger.InfoContext(ctx, "signed out", "event", "sign_out", "receipt_id", d.Receipt.ID,
+		"scope", d.Receipt.Scope, "cause", d.Receipt.Cause, "session_id", d.Receipt.SessionID,
+		"account_id", d.Receipt.AccountID, "deliveries", len(d.Deliveries))
+	s.Backchannel.AttemptAll(ctx, d.Deliveries, s.Wait)
+}
+
+// Metrics counts sign-outs by scope.
+type Metrics struct{ signouts *prometheus.CounterVec }
+
+// NewMetrics registers the sign-out metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{signouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sesame_signouts_total", Help: "Sign-outs by scope: app, browser, all_devices.",
+	}, []string{"scope"})}
+	reg.MustRegister(m.signouts)
+	return m
+}
+
+func (m *Metrics) observe(scope string) {
+	if m != nil {
+		m.signouts.WithLabelValues(scope).Inc()
+	}
+}
+
+// ReceiptWithDeliveries is a receipt with the current state of its
+// deliveries (O9).
+type ReceiptWithDeliveries struct {
+	store.Receipt
+	Deliveries []store.Delivery
+}
+
+// ReadReceipt returns a receipt and what became of its deliveries.
+func ReadReceipt(ctx context.Context, r store.Reader, id string) (ReceiptWithDeliveries, error) {
+	rec, err := r.Receipt(ctx, id)
+	if err != nil {
+		return ReceiptWithDeliveries{}, fmt.Errorf("receipt %s: %w", id, err)
+	}
+	dels, err := r.DeliveriesByReceipt(ctx, id)
+	if err != nil {
+		return ReceiptWithDeliveries{}, fmt.Errorf("deliveries of receipt %s: %w", id, err)
+	}
+	return ReceiptWithDeliveries{Receipt: rec, Deliveries: dels}, nil
+}

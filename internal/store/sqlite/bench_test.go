@@ -1,0 +1,130 @@
+package sqlite_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+func benchHash(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// seedSessions stores n sessions with two authorizations each, as the
+// cookie lookup meets them in production.
+func seedSessions(b *testing.B, s store.Store, n int) {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		for i := range n {
+			id := fmt.Sprint("session-", i)
+			err := tx.CreateSession(ctx, store.Session{
+				ID: id, CookieHash: benchHash(id), AccountID: fmt.Sprint("account-", i%100),
+				AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, LastSeenAt: now,
+				ExpiresAt: now.Add(14 * 24 * time.Hour), MaxExpiresAt: now.Add(90 * 24 * time.Hour),
+				UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", IP: "192.0.2.1",
+			})
+			if err != nil {
+				return err
+			}
+			for _, c := range []string{"app-a", "app-b"} {
+				err := tx.PutAuthorization(ctx, store.Authorization{
+					SessionID: id, ClientID: c, SID: id + c, GrantID: "grant-" + id + c, CreatedAt: now,
+				})
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkSessionByCookie is the lookup every request with a cookie
+// makes, on the reader pool.
+func BenchmarkSessionByCookie(b *testing.B) {
+	s := open(b)
+	const n = 10_000
+	seedSessions(b, s, n)
+	ctx := context.Background()
+	hashes := make([][]byte, n)
+	for i := range hashes {
+		hashes[i] = benchHash(fmt.Sprint("session-", i))
+	}
+	i := 0
+	for b.Loop() {
+		sess, err := s.SessionByCookie(ctx, hashes[i%n])
+		if err != nil || len(sess.Authorizations) != 2 {
+			b.Fatal(sess, err)
+		}
+		i++
+	}
+}
+
+// BenchmarkSessionByCookieParallel is the same lookup from many requests
+// at once: the reader pool serves them side by side.
+func BenchmarkSessionByCookieParallel(b *testing.B) {
+	s := open(b)
+	const n = 10_000
+	seedSessions(b, s, n)
+	ctx := context.Background()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := s.SessionByCookie(ctx, benchHash(fmt.Sprint("session-", i%n))); err != nil {
+				b.Error(err)
+				return
+			}
+			i += 7
+		}
+	})
+}
+
+// BenchmarkConsumeRefreshToken is the store's share of a refresh (design
+// G4, G5): one transaction that consumes the presented token and stores
+// its successor and a new access token. With synchronous=FULL its time is
+// mostly the WAL fsync at commit, which is I/O wait, not CPU.
+func BenchmarkConsumeRefreshToken(b *testing.B) {
+	s := open(b)
+	ctx := context.Background()
+	now := time.Now()
+	token := func(i int) store.RefreshToken {
+		return store.RefreshToken{
+			Hash: benchHash(fmt.Sprint("refresh-", i)), GrantID: "grant", ClientID: "app", AccountID: "account",
+			FamilyID: "family", SID: "sid", AuthTime: now, AMR: []string{"pwd"}, Scopes: []string{"openid", "offline_access"},
+			CreatedAt: now, ExpiresAt: now.Add(14 * 24 * time.Hour),
+		}
+	}
+	if err := s.InTx(ctx, func(tx store.Tx) error { return tx.CreateRefreshToken(ctx, token(0)) }); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		err := s.InTx(ctx, func(tx store.Tx) error {
+			if _, err := tx.ConsumeRefreshToken(ctx, benchHash(fmt.Sprint("refresh-", i)), now); err != nil {
+				return err
+			}
+			if err := tx.CreateAccessToken(ctx, store.AccessToken{
+				Hash: benchHash(fmt.Sprint("access-", i)), GrantID: "grant", ClientID: "app", AccountID: "account",
+				FamilyID: "family", Scopes: []string{"openid"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+			}); err != nil {
+				return err
+			}
+			return tx.CreateRefreshToken(ctx, token(i+1))
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

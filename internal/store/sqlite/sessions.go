@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// sessionSelect reads sessions with their authorizations in one statement,
+// so a session and its authorizations always come from one snapshot (two
+// queries on the reader pool could straddle a sign-out). A session without
+// authorizations comes back as one row of NULL a.* columns.
+const sessionSelect = `
+	SELECT s.id, s.cookie_hash, s.account_id, s.auth_time, s.amr, s.acr, s.created_at, s.last_seen_at,
+		s.expires_at, s.max_expires_at, s.user_agent, s.ip,
+		a.client_id, a.sid, a.grant_id, a.created_at
+	FROM sessions s LEFT JOIN authorizations a ON a.session_id = s.id`
+
+var (
+	// No ORDER BY for one session's authorizations: sorting the few rows
+	// in Go is a fifth cheaper than SQLite's sorter on the cookie lookup.
+	qSession           = statement(sessionSelect + ` WHERE s.id = ?`)
+	qSessionByCookie   = statement(sessionSelect + ` WHERE s.cookie_hash = ?`)
+	qSessionsByAccount = statement(sessionSelect + ` WHERE s.account_id = ? ORDER BY s.created_at DESC, s.id DESC`)
+	qCreateSession     = statement(`
+		INSERT INTO sessions (id, cookie_hash, account_id, auth_time, amr, acr, created_at, last_seen_at,
+			expires_at, max_expires_at, user_agent, ip)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qTouchSession     = statement(`UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?`)
+	qDeleteSession    = statement(`DELETE FROM sessions WHERE id = ?`)
+	qPutAuthorization = statement(`
+		INSERT INTO authorizations (session_id, client_id, sid, grant_id, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (session_id, client_id) DO UPDATE SET
+			sid = excluded.sid, grant_id = excluded.grant_id, created_at = excluded.created_at`)
+	qDeleteAuthorization = statement(`DELETE FROM authorizations WHERE session_id = ? AND client_id = ?`)
+)
+
+// querySessions runs one of the sessionSelect queries and folds the joined
+// rows into sessions, their authorizations ordered by CreatedAt. The query
+// must keep the rows of one session together.
+func querySessions(ctx context.Context, q querier, query string, args ...any) ([]store.Session, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []store.Session
+	for rows.Next() {
+		var (
+			s                    store.Session
+			clientID, sid, grant sql.NullString
+			authorizationCreated time.Time
+		)
+		err := rows.Scan(&s.ID, blobDest{&s.CookieHash}, &s.AccountID, timeDest{&s.AuthTime}, listDest{&s.AMR}, &s.ACR,
+			timeDest{&s.CreatedAt}, timeDest{&s.LastSeenAt}, timeDest{&s.ExpiresAt}, timeDest{&s.MaxExpiresAt},
+			&s.UserAgent, &s.IP,
+			&clientID, &sid, &grant, timeDest{&authorizationCreated})
+		if err != nil {
+			return nil, err
+		}
+		if n := len(list); n == 0 || list[n-1].ID != s.ID {
+			list = append(list, s)
+		}
+		if clientID.Valid {
+			cur := &list[len(list)-1]
+			cur.Authorizations = append(cur.Authorizations, store.Authorization{
+				SessionID: cur.ID, ClientID: clientID.String, SID: sid.String, GrantID: grant.String,
+				CreatedAt: authorizationCreated,
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range list {
+		slices.SortFunc(list[i].Authorizations, func(a, b store.Authorization) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ClientID, b.ClientID))
+		})
+	}
+	return list, nil
+}
+
+// oneSession is querySessions for a lookup by a unique key.
+func oneSession(ctx context.Context, q querier, query string, arg any) (store.Session, error) {
+	list, err := querySessions(ctx, q, query, arg)
+	if err != nil {
+		return store.Session{}, dbErr(err)
+	}
+	if len(list) == 0 {
+		return store.Session{}, store.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// Session reads one session with its Authorizations.
+func (r reader) Session(ctx context.Context, id string) (store.Session, error) {
+	s, err := oneSession(ctx, r.q, qSession, id)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("read session %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// SessionByCookie reads the session whose cookie value hashes to
+// cookieHash, with its Authorizations. It is on every request that carries
+// a cookie: one search of the cookie_hash index, one range of
+// authorizations.
+func (r reader) SessionByCookie(ctx context.Context, cookieHash []byte) (store.Session, error) {
+	s, err := oneSession(ctx, r.q, qSessionByCookie, cookieHash)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("read session by cookie: %w", err)
+	}
+	return s, nil
+}
+
+// SessionsByAccount lists an account's sessions, newest first, each with
+// its Authorizations.
+func (r reader) SessionsByAccount(ctx context.Context, accountID string) ([]store.Session, error) {
+	list, err := querySessions(ctx, r.q, qSessionsByAccount, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of account %s: %w", accountID, err)
+	}
+	return list, nil
+}
+
+// CreateSession inserts a session. Its Authorizations are ignored: add them
+// with PutAuthorization. A taken id or cookie hash is store.ErrConflict.
+func (t *tx) CreateSession(ctx context.Context, s store.Session) error {
+	_, err := t.q.ExecContext(ctx, qCreateSession,
+		s.ID, blobArg(s.CookieHash), s.AccountID, timeArg(s.AuthTime), listArg(s.AMR), s.ACR,
+		timeArg(s.CreatedAt), timeArg(s.LastSeenAt), timeArg(s.ExpiresAt), timeArg(s.MaxExpiresAt),
+		s.UserAgent, s.IP)
+	if err != nil {
+		return fmt.Errorf("create session %s: %w", s.ID, dbErr(err))
+	}
+	return nil
+}
+
+// TouchSession records use of a session: LastSeenAt and ExpiresAt.
+func (t *tx) TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error {
+	err := execOne(ctx, t.q, qTouchSession, timeArg(lastSeen), timeArg(expiresAt), id)
+	if err != nil {
+		return fmt.Errorf("touch session %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteSession removes the session; its authorizations go with it (ON
+// DELETE CASCADE). A session already gone is not an error.
+func (t *tx) DeleteSession(ctx context.Context, id string) error {
+	if _, err := exec(ctx, t.q, qDeleteSession, id); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
+	return nil
+}
+
+// PutAuthorization creates or replaces the session's authorization for
+// a.ClientID. A missing session is store.ErrNotFound (the foreign key).
+func (t *tx) PutAuthorization(ctx context.Context, a store.Authorization) error {
+	_, err := t.q.ExecContext(ctx, qPutAuthorization,
+		a.SessionID, a.ClientID, a.SID, a.GrantID, timeArg(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("put authorization of %s in session %s: %w", a.ClientID, a.SessionID, dbErr(err))
+	}
+	return nil
+}
+
+// DeleteAuthorization removes one client's authorization from a session;
+// one already gone is not an error.
+func (t *tx) DeleteAuthorization(ctx context.Context, sessionID, clientID string) error {
+	_, err := exec(ctx, t.q, qDeleteAuthorization, sessionID, clientID)
+	if err != nil {
+		return fmt.Errorf("delete authorization of %s in session %s: %w", clientID, sessionID, err)
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+package storetest
+
+import (
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// The fixtures fill every field with a value of its own, so a backend that
+// swaps two columns or drops one fails a round trip.
+
+func fullAccount(id string) store.Account {
+	return store.Account{
+		ID:            id,
+		Username:      "user-" + id,
+		Email:         id + "@example.com",
+		EmailVerified: true,
+		Name:          "Person " + id,
+		PasswordHash:  "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+		Disabled:      true,
+		CreatedAt:     at(-48 * time.Hour),
+		UpdatedAt:     at(-time.Hour),
+	}
+}
+
+func fullClient(id string) store.Client {
+	return store.Client{
+		ID:                               id,
+		SecretHash:                       "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0$c2VjcmV0aGFzaA",
+		Type:                             "web",
+		Name:                             "App " + id,
+		RedirectURIs:                     []string{"https://" + id + ".example/callback", "http://127.0.0.1:5001/cb"},
+		PostLogoutRedirectURIs:           []string{"https://" + id + ".example/bye"},
+		BackchannelLogoutURI:             "https://" + id + ".example/backchannel",
+		BackchannelLogoutSessionRequired: true,
+		FirstParty:                       true,
+		OfflineSurvivesSignout:           true,
+		GrantTypes:                       []string{"authorization_code", "refresh_token"},
+		IDTokenSignedResponseAlg:         "RS256",
+		CreatedAt:                        at(-72 * time.Hour),
+		UpdatedAt:                        at(-2 * time.Hour),
+	}
+}
+
+func fullSession(id, accountID string) store.Session {
+	return store.Session{
+		ID:           id,
+		CookieHash:   hash("cookie " + id),
+		AccountID:    accountID,
+		AuthTime:     at(-3 * time.Hour),
+		AMR:          []string{"pwd", "otp"},
+		ACR:          "urn:sesame:acr:mfa",
+		CreatedAt:    at(-3 * time.Hour),
+		LastSeenAt:   at(-time.Minute),
+		ExpiresAt:    at(14 * 24 * time.Hour),
+		MaxExpiresAt: at(90 * 24 * time.Hour),
+		UserAgent:    "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+		IP:           "2001:db8::17",
+	}
+}
+
+func fullAuthorization(sessionID, clientID string) store.Authorization {
+	return store.Authorization{
+		SessionID: sessionID,
+		ClientID:  clientID,
+		SID:       "sid-" + sessionID + "-" + clientID,
+		GrantID:   "grant-" + sessionID + "-" + clientID,
+		CreatedAt: at(-2 * time.Hour),
+	}
+}
+
+func fullGrant(id, accountID, clientID string) store.Grant {
+	return store.Grant{
+		ID:           id,
+		AccountID:    accountID,
+		ClientID:     clientID,
+		SessionID:    "session-of-" + id,
+		Scopes:       []string{"openid", "profile", "offline_access"},
+		CreatedAt:    at(-time.Hour),
+		ExpiresAt:    at(180 * 24 * time.Hour),
+		RevokedAt:    at(-time.Minute),
+		RevokeReason: "signout",
+	}
+}
+
+func fullAuthRequest(id string) store.AuthRequest {
+	return store.AuthRequest{
+		ID:          id,
+		BrowserHash: hash("browser " + id),
+		ClientID:    "client-of-" + id,
+		Params: store.AuthParams{
+			RedirectURI:         "https://app.example/callback?x=1",
+			RedirectURIOmitted:  true,
+			Scopes:              []string{"openid", "email"},
+			State:               "state " + id,
+			Nonce:               "nonce " + id,
+			CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+			CodeChallengeMethod: "S256",
+			Prompt:              []string{"login", "consent"},
+			MaxAge:              -1,
+			ResponseMode:        "form_post",
+			LoginHint:           "alice",
+			UILocales:           "fr-CA fr en",
+		},
+		AccountID: "account-of-" + id,
+		SessionID: "session-of-" + id,
+		Prompt:    "consent",
+		CreatedAt: at(-time.Minute),
+		ExpiresAt: at(time.Hour),
+	}
+}
+
+func fullAuthCode(value string) store.AuthCode {
+	return store.AuthCode{
+		Hash:                hash(value),
+		ClientID:            "client-of-" + value,
+		GrantID:             "grant-of-" + value,
+		SessionID:           "session-of-" + value,
+		AccountID:           "account-of-" + value,
+		SID:                 "sid-of-" + value,
+		FamilyID:            "family-of-" + value,
+		RedirectURI:         "https://app.example/callback",
+		Scopes:              []string{"openid", "profile"},
+		Nonce:               "nonce-of-" + value,
+		CodeChallenge:       "challenge-of-" + value,
+		CodeChallengeMethod: "S256",
+		AuthTime:            at(-time.Hour),
+		AMR:                 []string{"pwd"},
+		ACR:                 "urn:sesame:acr:pwd",
+		CreatedAt:           at(-10 * time.Second),
+		ExpiresAt:           at(50 * time.Second),
+		UsedAt:              at(-5 * time.Second),
+	}
+}
+
+func fullAccessToken(value string) store.AccessToken {
+	return store.AccessToken{
+		Hash:      hash(value),
+		GrantID:   "grant-of-" + value,
+		ClientID:  "client-of-" + value,
+		AccountID: "account-of-" + value,
+		FamilyID:  "family-of-" + value,
+		Scopes:    []string{"openid", "profile"},
+		CreatedAt: at(-time.Minute),
+		ExpiresAt: at(time.Hour),
+		RevokedAt: at(-time.Second),
+	}
+}
+
+func fullRefreshToken(value string) store.RefreshToken {
+	return store.RefreshToken{
+		Hash:      hash(value),
+		GrantID:   "grant-of-" + value,
+		ClientID:  "client-of-" + value,
+		AccountID: "account-of-" + value,
+		FamilyID:  "family-of-" + value,
+		SID:       "sid-of-" + value,
+		AuthTime:  at(-2 * time.Hour),
+		AMR:       []string{"pwd", "hwk"},
+		ACR:       "urn:sesame:acr:mfa",
+		Scopes:    []string{"openid", "offline_access"},
+		CreatedAt: at(-time.Minute),
+		ExpiresAt: at(14 * 24 * time.Hour),
+		UsedAt:    at(-30 * time.Second),
+		RevokedAt: at(-time.Second),
+	}
+}
+
+func fullSigningKey(kid string) store.SigningKey {
+	return store.SigningKey{
+		ID:            kid,
+		Alg:           "ES256",
+		PublicJWK:     []byte(`{"kty":"EC","crv":"P-256","kid":"` + kid + `","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`),
+		SealedPrivate: []byte{0x00, 0x01, 0xfe, 0xff, 'k', 'e', 'y'},
+		CreatedAt:     at(-24 * time.Hour),
+		NotBefore:     at(-23 * time.Hour),
+		RetiredAt:     at(-time.Hour),
+	}
+}
+
+// Live records for the lifecycle tests: nothing revoked, used or expired.
+
+func liveGrant(id, accountID, clientID string) store.Grant {
+	g := fullGrant(id, accountID, clientID)
+	g.RevokedAt, g.RevokeReason = time.Time{}, ""
+	return g
+}
+
+func liveAuthCode(value string) store.AuthCode {
+	c := fullAuthCode(value)
+	c.UsedAt = time.Time{}
+	return c
+}
+
+func liveAccessToken(value, grantID, familyID string) store.AccessToken {
+	a := fullAccessToken(value)
+	a.GrantID, a.FamilyID, a.RevokedAt = grantID, familyID, time.Time{}
+	return a
+}
+
+func liveRefreshToken(value, grantID, familyID string) store.RefreshToken {
+	r := fullRefreshToken(value)
+	r.GrantID, r.FamilyID, r.UsedAt, r.RevokedAt = grantID, familyID, time.Time{}, time.Time{}
+	return r
+}

@@ -1,0 +1,92 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+var grantTests = []test{
+	{"GrantsByAccountNewestFirstWithRevoked", testGrantsByAccountNewestFirstWithRevoked},
+	{"UpdateGrantScopesReplacesThem", testUpdateGrantScopesReplacesThem},
+	{"RevokeGrantIsIdempotent", testRevokeGrantIsIdempotent},
+}
+
+// testGrantsByAccountNewestFirstWithRevoked: the connected-apps list holds
+// every grant of the account, revoked ones too, newest first.
+func testGrantsByAccountNewestFirstWithRevoked(t *testing.T, s store.Store) {
+	var want []store.Grant
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i, age := range []time.Duration{3, 1, 2} {
+			g := liveGrant(name("mine", i), "me", "app")
+			g.CreatedAt = at(-age * time.Hour)
+			if i == 1 {
+				g.RevokedAt, g.RevokeReason = t0, "admin"
+			}
+			must(t, "grant", tx.CreateGrant(ctx, g))
+			want = append(want, g)
+		}
+		return tx.CreateGrant(ctx, liveGrant("theirs", "someone else", "app"))
+	})
+	want = []store.Grant{want[1], want[2], want[0]}
+	got, err := s.GrantsByAccount(t.Context(), "me")
+	must(t, "list", err)
+	equal(t, "grants", got, want)
+}
+
+// testUpdateGrantScopesReplacesThem: consenting to more replaces the
+// granted scopes, and only those.
+func testUpdateGrantScopesReplacesThem(t *testing.T, s store.Store) {
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "g1", tx.CreateGrant(ctx, liveGrant("g1", "acct", "app")))
+		return tx.CreateGrant(ctx, liveGrant("g2", "acct", "app"))
+	})
+	for _, scopes := range [][]string{{"openid", "email", "profile", "offline_access"}, {}, {"openid"}} {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpdateGrantScopes(ctx, "g1", scopes) })
+		want := liveGrant("g1", "acct", "app")
+		want.Scopes = scopes
+		if len(scopes) == 0 {
+			want.Scopes = nil
+		}
+		got, err := s.Grant(t.Context(), "g1")
+		must(t, "read", err)
+		equal(t, "grant after update", got, want)
+	}
+	other, err := s.Grant(t.Context(), "g2")
+	must(t, "read g2", err)
+	equal(t, "other grant", other, liveGrant("g2", "acct", "app"))
+}
+
+// testRevokeGrantIsIdempotent: the first revocation wins and says so;
+// later ones report false and leave its time and reason (design O9: the
+// receipt tells which call revoked it).
+func testRevokeGrantIsIdempotent(t *testing.T, s store.Store) {
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "g1", tx.CreateGrant(ctx, liveGrant("g1", "acct", "app")))
+		return tx.CreateGrant(ctx, liveGrant("g2", "acct", "app"))
+	})
+	var first, second bool
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		first, err = tx.RevokeGrant(ctx, "g1", t0, "signout")
+		return err
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		second, err = tx.RevokeGrant(ctx, "g1", at(time.Hour), "refresh_token_reuse")
+		return err
+	})
+	if !first || second {
+		t.Errorf("RevokeGrant reported %v then %v; want true then false", first, second)
+	}
+	want := liveGrant("g1", "acct", "app")
+	want.RevokedAt, want.RevokeReason = t0, "signout"
+	got, err := s.Grant(t.Context(), "g1")
+	must(t, "read", err)
+	equal(t, "revoked grant", got, want)
+	other, err := s.Grant(t.Context(), "g2")
+	must(t, "read g2", err)
+	equal(t, "other grant", other, liveGrant("g2", "acct", "app"))
+}

@@ -1,0 +1,240 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+var roundTripTests = []test{
+	{"RecordsRoundTrip", testRecordsRoundTrip},
+}
+
+// roundTrip writes one record and reads it back.
+type roundTrip struct {
+	name  string
+	write func(ctx context.Context, tx store.Tx) error
+	read  func(ctx context.Context, r store.Reader) (any, error)
+	want  any
+}
+
+// roundTrips covers every record three ways: every field set; only the
+// keys set (zero times, nil lists); and lists given empty but not nil,
+// which must come back nil.
+func roundTrips() []roundTrip {
+	var cases []roundTrip
+	accounts := []struct {
+		name     string
+		in, want store.Account
+	}{
+		{"full", fullAccount("acct-full"), fullAccount("acct-full")},
+		{"keys only", store.Account{ID: "acct-min", Username: "min"}, store.Account{ID: "acct-min", Username: "min"}},
+	}
+	for _, c := range accounts {
+		cases = append(cases, roundTrip{
+			name:  "Account/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.UpsertAccount(ctx, c.in) },
+			// Both lookups must find the same record.
+			read: func(ctx context.Context, r store.Reader) (any, error) {
+				byID, err := r.Account(ctx, c.in.ID)
+				if err != nil {
+					return nil, err
+				}
+				byName, err := r.AccountByUsername(ctx, c.in.Username)
+				return []store.Account{byID, byName}, err
+			},
+			want: []store.Account{c.want, c.want},
+		})
+	}
+
+	emptyClient := store.Client{ID: "client-empty", RedirectURIs: []string{}, PostLogoutRedirectURIs: []string{}, GrantTypes: []string{}}
+	for _, c := range []struct {
+		name     string
+		in, want store.Client
+	}{
+		{"full", fullClient("client-full"), fullClient("client-full")},
+		{"keys only", store.Client{ID: "client-min"}, store.Client{ID: "client-min"}},
+		{"empty lists", emptyClient, store.Client{ID: "client-empty"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "Client/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.UpsertClient(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.Client(ctx, c.in.ID) },
+			want:  c.want,
+		})
+	}
+
+	minSession := store.Session{ID: "session-min", CookieHash: hash("cookie min"), AccountID: "acct"}
+	emptySession := store.Session{ID: "session-empty", CookieHash: hash("cookie empty"), AccountID: "acct", AMR: []string{}}
+	for _, c := range []struct {
+		name     string
+		in, want store.Session
+	}{
+		{"full", fullSession("session-full", "acct"), fullSession("session-full", "acct")},
+		{"keys only", minSession, minSession},
+		{"empty lists", emptySession, store.Session{ID: "session-empty", CookieHash: hash("cookie empty"), AccountID: "acct"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "Session/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateSession(ctx, c.in) },
+			read: func(ctx context.Context, r store.Reader) (any, error) {
+				byID, err := r.Session(ctx, c.in.ID)
+				if err != nil {
+					return nil, err
+				}
+				byCookie, err := r.SessionByCookie(ctx, c.in.CookieHash)
+				return []store.Session{byID, byCookie}, err
+			},
+			want: []store.Session{c.want, c.want},
+		})
+	}
+
+	minGrant := store.Grant{ID: "grant-min", AccountID: "acct", ClientID: "client"}
+	emptyGrant := store.Grant{ID: "grant-empty", AccountID: "acct", ClientID: "client", Scopes: []string{}}
+	for _, c := range []struct {
+		name     string
+		in, want store.Grant
+	}{
+		{"full", fullGrant("grant-full", "acct", "client"), fullGrant("grant-full", "acct", "client")},
+		{"keys only", minGrant, minGrant},
+		{"empty lists", emptyGrant, store.Grant{ID: "grant-empty", AccountID: "acct", ClientID: "client"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "Grant/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateGrant(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.Grant(ctx, c.in.ID) },
+			want:  c.want,
+		})
+	}
+
+	minRequest := store.AuthRequest{ID: "req-min", ClientID: "client"}
+	emptyRequest := store.AuthRequest{ID: "req-empty", ClientID: "client", BrowserHash: []byte{},
+		Params: store.AuthParams{Scopes: []string{}, Prompt: []string{}}}
+	for _, c := range []struct {
+		name     string
+		in, want store.AuthRequest
+	}{
+		{"full", fullAuthRequest("req-full"), fullAuthRequest("req-full")},
+		{"keys only", minRequest, minRequest},
+		{"empty lists", emptyRequest, store.AuthRequest{ID: "req-empty", ClientID: "client"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "AuthRequest/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateAuthRequest(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.AuthRequest(ctx, c.in.ID) },
+			want:  c.want,
+		})
+	}
+
+	minCode := store.AuthCode{Hash: hash("code min"), ClientID: "client", GrantID: "grant", AccountID: "acct"}
+	emptyCode := minCode
+	emptyCode.Hash, emptyCode.Scopes, emptyCode.AMR = hash("code empty"), []string{}, []string{}
+	emptyCodeWant := emptyCode
+	emptyCodeWant.Scopes, emptyCodeWant.AMR = nil, nil
+	for _, c := range []struct {
+		name     string
+		in, want store.AuthCode
+	}{
+		{"full", fullAuthCode("code full"), fullAuthCode("code full")},
+		{"keys only", minCode, minCode},
+		{"empty lists", emptyCode, emptyCodeWant},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "AuthCode/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateAuthCode(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.AuthCode(ctx, c.in.Hash) },
+			want:  c.want,
+		})
+	}
+
+	minAccess := store.AccessToken{Hash: hash("access min"), GrantID: "grant", ClientID: "client"}
+	emptyAccess := minAccess
+	emptyAccess.Hash, emptyAccess.Scopes = hash("access empty"), []string{}
+	emptyAccessWant := emptyAccess
+	emptyAccessWant.Scopes = nil
+	for _, c := range []struct {
+		name     string
+		in, want store.AccessToken
+	}{
+		{"full", fullAccessToken("access full"), fullAccessToken("access full")},
+		{"keys only", minAccess, minAccess},
+		{"empty lists", emptyAccess, emptyAccessWant},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "AccessToken/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateAccessToken(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.AccessToken(ctx, c.in.Hash) },
+			want:  c.want,
+		})
+	}
+
+	minRefresh := store.RefreshToken{Hash: hash("refresh min"), GrantID: "grant", ClientID: "client"}
+	emptyRefresh := minRefresh
+	emptyRefresh.Hash, emptyRefresh.Scopes, emptyRefresh.AMR = hash("refresh empty"), []string{}, []string{}
+	emptyRefreshWant := emptyRefresh
+	emptyRefreshWant.Scopes, emptyRefreshWant.AMR = nil, nil
+	for _, c := range []struct {
+		name     string
+		in, want store.RefreshToken
+	}{
+		{"full", fullRefreshToken("refresh full"), fullRefreshToken("refresh full")},
+		{"keys only", minRefresh, minRefresh},
+		{"empty lists", emptyRefresh, emptyRefreshWant},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "RefreshToken/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.RefreshToken(ctx, c.in.Hash) },
+			want:  c.want,
+		})
+	}
+
+	// Signing keys are read as a list; each case's key is the only one
+	// with its kid.
+	for _, c := range []struct {
+		name     string
+		in, want store.SigningKey
+	}{
+		{"full", fullSigningKey("kid-full"), fullSigningKey("kid-full")},
+		{"keys only", store.SigningKey{ID: "kid-min", Alg: "RS256"}, store.SigningKey{ID: "kid-min", Alg: "RS256"}},
+		{"empty bytes", store.SigningKey{ID: "kid-empty", Alg: "ES256", PublicJWK: []byte{}, SealedPrivate: []byte{},
+			CreatedAt: at(time.Hour)}, store.SigningKey{ID: "kid-empty", Alg: "ES256", CreatedAt: at(time.Hour)}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "SigningKey/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateSigningKey(ctx, c.in) },
+			read: func(ctx context.Context, r store.Reader) (any, error) {
+				keys, err := r.SigningKeys(ctx)
+				for _, k := range keys {
+					if k.ID == c.in.ID {
+						return k, err
+					}
+				}
+				return nil, err
+			},
+			want: c.want,
+		})
+	}
+	return cases
+}
+
+// testRecordsRoundTrip: every record comes back as written, field for
+// field, both inside the transaction that wrote it and after commit.
+func testRecordsRoundTrip(t *testing.T, s store.Store) {
+	for _, c := range roundTrips() {
+		t.Run(c.name, func(t *testing.T) {
+			mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+				must(t, "write", c.write(ctx, tx))
+				got, err := c.read(ctx, tx)
+				must(t, "read in the transaction", err)
+				equal(t, "read in the transaction", got, c.want)
+				return nil
+			})
+			got, err := c.read(t.Context(), s)
+			must(t, "read after commit", err)
+			equal(t, "read after commit", got, c.want)
+		})
+	}
+}

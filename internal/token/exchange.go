@@ -1,0 +1,121 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// ExchangeRequest is a token request with grant_type=authorization_code.
+type ExchangeRequest struct {
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
+}
+
+// Exchange redeems an authorization code for tokens (RFC 6749 §4.1.3, Core
+// §3.1.3.2). The code is single use; a second redemption revokes every
+// token the first one issued (spec T4, T5).
+func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequest) (Response, error) {
+	now := s.Now()
+	hash := Hash(req.Code)
+	code, err := s.Store.AuthCode(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return Response{}, deny(ErrInvalidGrant, "unknown authorization code")
+	}
+	if err != nil {
+		return Response{}, fmt.Errorf("read code: %w", err)
+	}
+	switch {
+	case code.ClientID != c.ID: // spec T6
+		return Response{}, deny(ErrInvalidGrant, "code was issued to another client")
+	case !code.UsedAt.IsZero():
+		return Response{}, s.codeReplayed(ctx, code)
+	case !now.Before(code.ExpiresAt): // spec T8
+		return Response{}, deny(ErrInvalidGrant, "authorization code expired")
+	case code.RedirectURI != "" && req.RedirectURI != code.RedirectURI: // spec T7
+		return Response{}, deny(ErrInvalidGrant, "redirect_uri does not match the authorization request")
+	case code.RedirectURI == "" && req.RedirectURI != "" && !slices.Contains(c.RedirectURIs, req.RedirectURI):
+		return Response{}, deny(ErrInvalidGrant, "redirect_uri is not registered")
+	}
+	if err := checkPKCE(code.CodeChallenge, code.CodeChallengeMethod, req.CodeVerifier); err != nil {
+		return Response{}, err
+	}
+	g, err := grant.Load(ctx, s.Store, code.GrantID, now)
+	if err != nil {
+		return Response{}, grantDenied(err)
+	}
+	acct, err := s.activeAccount(ctx, code.AccountID)
+	if err != nil {
+		return Response{}, err
+	}
+
+	issued, err := s.mint(mintParams{
+		client: c, grant: g, account: acct, familyID: code.FamilyID, scopes: code.Scopes,
+		sid: code.SID, nonce: code.Nonce, authTime: code.AuthTime, amr: code.AMR, acr: code.ACR,
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.ConsumeAuthCode(ctx, hash, now); err != nil {
+			return err
+		}
+		return issued.save(ctx, tx)
+	})
+	if errors.Is(err, store.ErrAlreadyUsed) {
+		return Response{}, s.codeReplayed(ctx, code)
+	}
+	if err != nil {
+		return Response{}, fmt.Errorf("redeem code of grant %s: %w", g.ID, err)
+	}
+	return issued.response, nil
+}
+
+// codeReplayed revokes what the first redemption of code issued (spec T5)
+// and answers invalid_grant (spec T4).
+func (s *Service) codeReplayed(ctx context.Context, code store.AuthCode) error {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		return tx.RevokeFamily(ctx, code.FamilyID, s.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("revoke tokens of replayed code (grant %s): %w", code.GrantID, err)
+	}
+	s.Logger.WarnContext(ctx, "authorization code replayed; its tokens revoked",
+		"client_id", code.ClientID, "grant_id", code.GrantID)
+	return deny(ErrInvalidGrant, "authorization code already used")
+}
+
+// activeAccount reads the account tokens are issued for; a disabled or
+// deleted account gets none.
+func (s *Service) activeAccount(ctx context.Context, id string) (store.Account, error) {
+	a, err := s.Store.Account(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, deny(ErrInvalidGrant, "account no longer exists")
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("read account %s: %w", id, err)
+	}
+	if a.Disabled {
+		return store.Account{}, deny(ErrInvalidGrant, "account disabled")
+	}
+	return a, nil
+}
+
+// grantDenied turns a failed grant check into invalid_grant; other errors
+// (the database) pass through.
+func grantDenied(err error) error {
+	switch {
+	case errors.Is(err, grant.ErrRevoked):
+		return deny(ErrInvalidGrant, "grant revoked")
+	case errors.Is(err, grant.ErrExpired):
+		return deny(ErrInvalidGrant, "grant expired")
+	case errors.Is(err, store.ErrNotFound):
+		return deny(ErrInvalidGrant, "grant no longer exists")
+	}
+	return err
+}

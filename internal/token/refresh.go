@@ -1,0 +1,107 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// RefreshRequest is a token request with grant_type=refresh_token.
+type RefreshRequest struct {
+	RefreshToken string
+	// Scopes narrows the new tokens; empty means all the token carries.
+	Scopes []string
+}
+
+// Refresh rotates a refresh token (RFC 6749 §6, design G4, G5).
+//
+// Concurrency (spec R6): the token is consumed by a conditional update in
+// the write transaction, so of several requests presenting one token at
+// once exactly one gets new tokens. Every other one is reuse: it revokes the
+// grant (G4, spec R5), which also kills the winner's new tokens. Sesame
+// chooses the strict rule over a grace period because a grace period lets a
+// thief who refreshes first keep the grant; clients must serialise their
+// refreshes (Sesame's SDK does).
+func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshRequest) (Response, error) {
+	now := s.Now()
+	hash := Hash(req.RefreshToken)
+	rt, err := s.Store.RefreshToken(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return Response{}, deny(ErrInvalidGrant, "unknown refresh token")
+	}
+	if err != nil {
+		return Response{}, fmt.Errorf("read refresh token: %w", err)
+	}
+	switch {
+	case rt.ClientID != c.ID: // spec R1
+		return Response{}, deny(ErrInvalidGrant, "refresh token was issued to another client")
+	case !rt.RevokedAt.IsZero():
+		return Response{}, deny(ErrInvalidGrant, "refresh token revoked")
+	case !rt.UsedAt.IsZero():
+		return Response{}, s.refreshReused(ctx, rt)
+	case !now.Before(rt.ExpiresAt):
+		return Response{}, deny(ErrInvalidGrant, "refresh token expired")
+	}
+	scopes := rt.Scopes
+	if len(req.Scopes) > 0 {
+		for _, sc := range req.Scopes { // spec R2
+			if !slices.Contains(rt.Scopes, sc) {
+				return Response{}, deny(ErrInvalidScope, "scope "+sc+" was not granted")
+			}
+		}
+		scopes = req.Scopes
+	}
+	g, err := grant.Load(ctx, s.Store, rt.GrantID, now)
+	if err != nil {
+		return Response{}, grantDenied(err)
+	}
+	acct, err := s.activeAccount(ctx, rt.AccountID)
+	if err != nil {
+		return Response{}, err
+	}
+	// The new refresh token keeps every scope of the old one: narrowing one
+	// access token must not shrink what the grant allows (spec R2).
+	issued, err := s.mint(mintParams{
+		client: c, grant: g, account: acct, familyID: rt.FamilyID, scopes: scopes, refreshScopes: rt.Scopes,
+		sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce
+	})
+	if err != nil {
+		return Response{}, err
+	}
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.ConsumeRefreshToken(ctx, hash, now); err != nil {
+			return err
+		}
+		return issued.save(ctx, tx)
+	})
+	if errors.Is(err, store.ErrAlreadyUsed) {
+		return Response{}, s.refreshReused(ctx, rt)
+	}
+	if err != nil {
+		return Response{}, fmt.Errorf("rotate refresh token of grant %s: %w", g.ID, err)
+	}
+	return issued.response, nil
+}
+
+// refreshReused applies G4: presenting a rotated refresh token revokes the
+// whole grant, and with it every token on it.
+func (s *Service) refreshReused(ctx context.Context, rt store.RefreshToken) error {
+	var revoked bool
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		revoked, err = grant.Revoke(ctx, tx, rt.GrantID, s.Now(), grant.ReasonRefreshReuse)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revoke grant after refresh token reuse: %w", err)
+	}
+	if revoked {
+		s.Logger.WarnContext(ctx, "refresh token reuse detected; grant revoked",
+			"event", "refresh_token_reuse", "client_id", rt.ClientID, "grant_id", rt.GrantID, "account_id", rt.AccountID)
+	}
+	return deny(ErrInvalidGrant, "refresh token already used")
+}

@@ -1,0 +1,42 @@
+package token
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// Signer signs JWT claims with the OP's keys (package keys implements it).
+type Signer interface {
+	Sign(alg, typ string, claims any) (string, error)
+}
+
+// TTLs are the lifetimes of the credentials (design §1 Lifetimes).
+type TTLs struct {
+	Code    time.Duration
+	Access  time.Duration
+	ID      time.Duration
+	Refresh time.Duration
+}
+
+// Service issues and checks credentials.
+type Service struct {
+	Store  store.Store
+	Signer Signer
+	// Issuer is the `iss` of every ID token.
+	Issuer string
+	TTL    TTLs
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Response is a token endpoint answer (RFC 6749 §5.1, Core §3.1.3.3).
+type Response struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}

@@ -1,0 +1,24 @@
+package token
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+)
+
+// NewValue returns a fresh credential of 256 random bits, base64url without
+// padding (within RFC 6749's token grammar, spec T13, T14), and the hash it
+// is stored under.
+func NewValue() (string, []byte) {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	v := base64.RawURLEncoding.EncodeToString(b[:])
+	return v, Hash(v)
+}
+
+// Hash is how a credential is looked up: SHA-256 of its value. A fast hash
+// is right here because the value has 256 bits of entropy.
+func Hash(value string) []byte {
+	h := sha256.Sum256([]byte(value))
+	return h[:]
+}

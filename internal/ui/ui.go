@@ -1,0 +1,194 @@
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+)
+
+//go:embed templates/*.html
+var files embed.FS
+
+// Pages renders Sesame's HTML pages.
+type Pages struct {
+	t      *template.Template
+	Logger *slog.Logger
+}
+
+// New parses the embedded templates.
+func New(logger *slog.Logger) (*Pages, error) {
+	t, err := template.ParseFS(files, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse page templates: %w", err)
+	}
+	return &Pages{t: t, Logger: logger}, nil
+}
+
+// SetSecurityHeaders sends the headers every page carries: no framing
+// (spec A18), no referrer leaking codes or state (spec S5), no caching of a
+// page that holds a CSRF token, and a CSP that allows nothing foreign.
+// scriptNonce, when set, allows the page's one inline script.
+func SetSecurityHeaders(h http.Header, scriptNonce string) {
+	csp := "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'"
+	if scriptNonce != "" {
+		csp += "; script-src 'nonce-" + scriptNonce + "'"
+	}
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+// render executes one template into a buffer first, so a template error
+// never leaves half a page on the wire.
+func (p *Pages) render(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
+		p.Logger.Error("render page", "page", name, "err", err)
+		SetSecurityHeaders(w.Header(), "")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("Sesame could not show this page. Please try again.\n"))
+		return
+	}
+	SetSecurityHeaders(w.Header(), nonceOf(data))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// nonceOf finds a script nonce in page data that has one.
+func nonceOf(data any) string {
+	if n, ok := data.(interface{ ScriptNonce() string }); ok {
+		return n.ScriptNonce()
+	}
+	return ""
+}
+
+// SignInData fills the sign-in page.
+type SignInData struct {
+	// Action is where the form posts.
+	Action   string
+	App      string
+	Username string
+	// Error is shown above the form after a failed attempt.
+	Error string
+	// Reauth is true when the person is signed in but prompt=login or
+	// max_age asks for the password again.
+	Reauth bool
+}
+
+// SignIn renders the sign-in page (contract: inputs username, password).
+func (p *Pages) SignIn(w http.ResponseWriter, status int, d SignInData) {
+	p.render(w, status, "signin.html", d)
+}
+
+// ConsentData fills the consent page.
+type ConsentData struct {
+	Action   string
+	App      string
+	Username string
+	// Scopes are described in words, one line each.
+	Scopes []ScopeText
+	// New is true when the app asks for more than it had.
+	New bool
+}
+
+// ScopeText is one scope and what it means to a person.
+type ScopeText struct {
+	Name, Text string
+}
+
+// Describe explains scopes to a person.
+func Describe(scopes []string) []ScopeText {
+	words := map[string]string{
+		"openid":         "Know who you are (your account id)",
+		"profile":        "See your name and username",
+		"email":          "See your email address",
+		"offline_access": "Stay signed in to you after you sign out here (until you disconnect the app)",
+	}
+	var out []ScopeText
+	for _, s := range scopes {
+		t, ok := words[s]
+		if !ok {
+			t = s
+		}
+		out = append(out, ScopeText{Name: s, Text: t})
+	}
+	return out
+}
+
+// Consent renders the consent page (contract: buttons decision=allow|deny).
+func (p *Pages) Consent(w http.ResponseWriter, d ConsentData) {
+	p.render(w, http.StatusOK, "consent.html", d)
+}
+
+// ErrorData fills the error page.
+type ErrorData struct {
+	Title   string
+	Message string
+	// Code is the OAuth error code, when there is one.
+	Code string
+	// NoRedirect explains that Sesame did not send the person back to the
+	// app because it could not do so safely.
+	NoRedirect bool
+}
+
+// Error renders an error page a person can read; it never redirects.
+func (p *Pages) Error(w http.ResponseWriter, status int, d ErrorData) {
+	if d.Title == "" {
+		d.Title = http.StatusText(status)
+	}
+	p.render(w, status, "error.html", d)
+}
+
+// SignOutData fills the sign-out confirm page.
+type SignOutData struct {
+	Action string
+	// XSRF is the page's one-time token (spec S4).
+	XSRF     string
+	App      string
+	Username string
+	// Apps names every app signed in through this browser.
+	Apps []string
+	// Auto makes the page submit logout=true by itself (signout_confirm:
+	// auto, as Logto).
+	Auto bool
+	// CanChooseApp offers "sign out of this app only" (signout_confirm:
+	// ask).
+	CanChooseApp bool
+	Nonce        string
+}
+
+// ScriptNonce allows the page's auto-submit script.
+func (d SignOutData) ScriptNonce() string {
+	if d.Auto {
+		return d.Nonce
+	}
+	return ""
+}
+
+// SignOut renders the confirm page (contract: hidden xsrf; buttons
+// logout=true and app_only=true).
+func (p *Pages) SignOut(w http.ResponseWriter, d SignOutData) {
+	p.render(w, http.StatusOK, "signout.html", d)
+}
+
+// SignedOutData fills the sign-out done page.
+type SignedOutData struct {
+	// AppOnly is true when only the requesting app was signed out.
+	AppOnly bool
+	// StillSignedIn is true when the person chose not to sign out.
+	StillSignedIn bool
+}
+
+// SignedOut renders the page shown when no post_logout_redirect_uri was
+// given (O8).
+func (p *Pages) SignedOut(w http.ResponseWriter, d SignedOutData) {
+	p.render(w, http.StatusOK, "signedout.html", d)
+}
