@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, vet, staticcheck, and every Go test.
 # Run it from the repository root: ./test.sh
+#
+# PostgreSQL tests run when SESAME_TEST_POSTGRES names a server (each test
+# creates and drops its own database); .ci/run sets it. Without it they skip
+# with a message, except in CI (CI=true), where they fail.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ -z "${SESAME_TEST_POSTGRES:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+  && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  export SESAME_TEST_POSTGRES="postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

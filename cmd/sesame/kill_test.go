@@ -46,6 +46,7 @@ clients:
     post_logout_redirect_uris: [https://app-a.example/]
     backchannel_logout_uri: %s
     backchannel_logout_session_required: true
+    first_party: true
 users:
   - username: alice
     password: correct horse battery staple
@@ -75,7 +76,9 @@ users:
 	}
 
 	proc = start(t, bin, cfgPath)
-	got := app.WaitReceived(1, 20*time.Second)
+	// A killed instance leaves River's leadership held until it expires
+	// (about 15 s); the new instance then takes it up.
+	got := app.WaitReceived(1, 60*time.Second)
 	if len(got) != 1 {
 		t.Fatalf("after restart the app accepted %d tokens (rejected %v), want 1", len(got), app.Rejected())
 	}

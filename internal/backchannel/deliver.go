@@ -47,9 +47,10 @@ type Deliverer struct {
 }
 
 // Enqueue records a delivery of a logout token to c for (sub, sid) inside
-// tx, with its durable job (B3). The job first runs a second after the
-// commit; by then the first attempt (AttemptAll) has usually landed and
-// the job finds nothing to do.
+// tx, with its durable job (B3). The job is due at once: if the process
+// that committed dies before its first attempt (AttemptAll), any instance
+// picks the job up; if that attempt is under way, the lease sends the job
+// away to look again shortly.
 func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, receiptID string, c store.Client, sub, sid string) (store.Delivery, error) {
 	now := d.Now()
 	jti, _ := token.NewValue()
@@ -58,7 +59,7 @@ func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, receiptID string, 
 		Subject: sub, SID: sid, State: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
 	}
 	// The job queue runs on the wall clock, whatever clock the domain reads.
-	if err := tx.EnqueueDelivery(ctx, del, time.Now().Add(time.Second)); err != nil {
+	if err := tx.EnqueueDelivery(ctx, del, time.Now()); err != nil {
 		return del, fmt.Errorf("enqueue back-channel logout to %s: %w", c.ID, err)
 	}
 	return del, nil
@@ -166,28 +167,50 @@ func (d *Deliverer) post(ctx context.Context, del store.Delivery, alg string) st
 
 // AttemptAll makes the first attempts of deliveries at once and in
 // parallel, and waits for them up to wait (B3); what is still under way then
-// goes on in the background, and what failed is retried by its job.
+// goes on in the background, and what failed is retried by its job. A
+// delivery whose job got to it first is watched until that attempt ends.
 func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Duration) {
 	if len(ids) == 0 {
 		return
 	}
 	bg := context.WithoutCancel(ctx)
+	watch, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Go(func() {
-			if _, _, err := d.Attempt(bg, id); err != nil {
+			out, del, err := d.Attempt(bg, id)
+			if err != nil {
 				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", id, "err", err)
+				return
+			}
+			if out == Busy && del.State == store.DeliveryPending {
+				d.watch(watch, id, del.Attempts)
 			}
 		})
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	t := time.NewTimer(wait)
-	defer t.Stop()
 	select {
 	case <-done:
-	case <-t.C:
-	case <-ctx.Done():
+	case <-watch.Done():
+	}
+}
+
+// watch waits until another attempt at delivery id ends, or ctx does.
+func (d *Deliverer) watch(ctx context.Context, id string, attempts int) {
+	t := time.NewTicker(25 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		del, err := d.Store.Delivery(ctx, id)
+		if err != nil || del.State != store.DeliveryPending || del.Attempts > attempts {
+			return
+		}
 	}
 }
 

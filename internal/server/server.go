@@ -56,8 +56,8 @@ type Server struct {
 	Backchannel *backchannel.Deliverer
 	Provider    *oidc.Provider
 	EndSession  *signout.Handler
-	Registry *prometheus.Registry
-	Logger   *slog.Logger
+	Registry    *prometheus.Registry
+	Logger      *slog.Logger
 
 	handler http.Handler
 }

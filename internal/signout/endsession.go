@@ -24,9 +24,11 @@ const (
 
 // Handler serves end-session and its confirm page.
 type Handler struct {
-	Issuer   string
-	Store    store.Store
-	Keys     interface{ Verify(string) (keys.Verified, error) }
+	Issuer string
+	Store  store.Store
+	Keys   interface {
+		Verify(string) (keys.Verified, error)
+	}
 	Clients  *client.Registry
 	Sessions *session.Service
 	Service  *Service

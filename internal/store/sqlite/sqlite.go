@@ -36,6 +36,7 @@ type Store struct {
 	reader
 	write, read           *sql.DB
 	writeStmts, readStmts *stmtCache
+	jobs                  *jobs
 }
 
 var _ store.Store = (*Store)(nil)
@@ -69,6 +70,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{write: write, writeStmts: newStmtCache(write)}
 	if err := s.Migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	if s.jobs, err = newJobs(ctx, write); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -154,7 +159,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	fnErr := fn(&tx{reader{q: txQuerier{tx: sqlTx, c: s.writeStmts}}})
+	fnErr := fn(&tx{reader: reader{q: txQuerier{tx: sqlTx, c: s.writeStmts}}, jobs: s.jobs})
 	finished = true
 	if fnErr != nil {
 		// ErrTxDone: database/sql already rolled back on a cancelled ctx.
@@ -192,6 +197,10 @@ func (s *Store) Close() error {
 // on one *sql.Tx.
 type tx struct {
 	reader
+	jobs *jobs
 }
+
+// sqlTx is the transaction under the querier, for River's inserts.
+func (t *tx) sqlTx() *sql.Tx { return t.q.(txQuerier).tx }
 
 var _ store.Tx = (*tx)(nil)

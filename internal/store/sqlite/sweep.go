@@ -58,6 +58,9 @@ func (t *tx) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		{"refresh tokens", qSweepRefreshTokens, []any{cutoff}},
 		{"grants", qSweepGrants, []any{cutoff, timeArg(now.Add(-revokedGrantKeep))}},
 		{"login failures", qSweepLoginFailures, []any{timeArg(now.Add(-loginFailureKeep))}},
+		{"logout requests", qSweepLogoutRequests, []any{cutoff}},
+		{"receipts", qSweepReceipts, []any{timeArg(now.Add(-finishedKeep))}},
+		{"finished deliveries", qSweepDeliveries, []any{timeArg(now.Add(-finishedKeep))}},
 	}
 	var total int64
 	for _, step := range steps {
