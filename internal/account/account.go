@@ -66,7 +66,8 @@ type Service struct {
 }
 
 // Authenticate checks a username and password (A2, A3). The hash is never
-// computed inside a write transaction; a normal sign-in writes nothing.
+// computed inside a write transaction, and success writes nothing: the
+// caller calls SignedIn in the transaction that records the sign-in.
 func (s *Service) Authenticate(ctx context.Context, username, password, ip string) (store.Account, error) {
 	th := s.Throttle.withDefaults()
 	now := s.Now()
@@ -104,12 +105,17 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 		s.Logger.InfoContext(ctx, "sign-in to a disabled account", "event", "sign_in_failed", "account_id", acct.ID, "reason", "disabled")
 		return store.Account{}, ErrDisabled
 	}
-	if n, err := s.Store.LoginFailures(ctx, userKey, time.Time{}); err == nil && n > 0 {
-		if err := s.Store.InTx(ctx, func(tx store.Tx) error { return tx.ClearLoginFailures(ctx, userKey) }); err != nil {
-			s.Logger.WarnContext(ctx, "clear sign-in failures", "err", err)
-		}
-	}
 	return acct, nil
+}
+
+// SignedIn forgets the username's failures after a successful sign-in
+// (A3), inside the transaction that records the sign-in, so a sign-in is
+// one write.
+func SignedIn(ctx context.Context, tx store.Tx, username string) error {
+	if err := tx.ClearLoginFailures(ctx, "user:"+strings.ToLower(username)); err != nil {
+		return fmt.Errorf("clear sign-in failures of %q: %w", username, err)
+	}
+	return nil
 }
 
 // fail records one failed sign-in for the username and the IP (A3).

@@ -72,6 +72,9 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
+		if err := account.SignedIn(r.Context(), tx, acct.Username); err != nil {
+			return err
+		}
 		if err := tx.CreateSession(r.Context(), sess); err != nil {
 			return fmt.Errorf("create session: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
 )
 
 var fourApps = []string{sesametest.AppA, sesametest.AppB, sesametest.AppC, sesametest.AppD}
@@ -79,3 +80,5 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func hash(v string) []byte { return token.Hash(v) }

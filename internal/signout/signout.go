@@ -253,3 +253,81 @@ func ReadReceipt(ctx context.Context, r store.Reader, id string) (ReceiptWithDel
 	}
 	return ReceiptWithDeliveries{Receipt: rec, Deliveries: dels}, nil
 }
+
+// RevokeGrant is an admin revoking one grant (O7): the grant and its tokens
+// die, and its client gets a back-channel logout for every session
+// authorization that names the grant, which leaves those sessions. A
+// receipt records it.
+func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done, error) {
+	g, err := s.Store.Grant(ctx, grantID)
+	if err != nil {
+		return Done{}, fmt.Errorf("grant %s: %w", grantID, err)
+	}
+	sessions, err := s.Store.SessionsByAccount(ctx, g.AccountID)
+	if err != nil {
+		return Done{}, fmt.Errorf("sessions of %s: %w", g.AccountID, err)
+	}
+	now := s.Now()
+	id, _ := token.NewValue()
+	d := Done{Receipt: store.Receipt{ID: id[:32], Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
+		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		d.Deliveries, d.Receipt.Outcomes = nil, nil
+		if _, err := grant.Revoke(ctx, tx, g.ID, now, grant.ReasonAdmin); err != nil {
+			return err
+		}
+		c, err := tx.Client(ctx, g.ClientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read client %s: %w", g.ClientID, err)
+		}
+		for _, sess := range sessions {
+			for _, a := range sess.Authorizations {
+				if a.GrantID != g.ID {
+					continue
+				}
+				o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: g.ID, Revoked: true}
+				if err := tx.DeleteAuthorization(ctx, sess.ID, a.ClientID); err != nil {
+					return fmt.Errorf("drop authorization of %s: %w", a.ClientID, err)
+				}
+				if c.BackchannelLogoutURI != "" {
+					del, err := s.Backchannel.Enqueue(ctx, tx, d.Receipt.ID, c, g.AccountID, a.SID)
+					if err != nil {
+						return err
+					}
+					o.DeliveryID = del.ID
+					d.Deliveries = append(d.Deliveries, del.ID)
+				}
+				d.Receipt.Outcomes = append(d.Receipt.Outcomes, o)
+			}
+		}
+		if len(d.Receipt.Outcomes) == 0 {
+			d.Receipt.Outcomes = []store.ReceiptOutcome{{ClientID: g.ClientID, GrantID: g.ID, Revoked: true}}
+		}
+		return tx.CreateReceipt(ctx, d.Receipt)
+	})
+	if err != nil {
+		return Done{}, err
+	}
+	s.Deliver(ctx, d)
+	return d, nil
+}
+
+// RevokeSession is an admin ending one session (O7): a global sign-out of
+// it (O4).
+func (s *Service) RevokeSession(ctx context.Context, sessionID, cause string) (Done, error) {
+	sess, err := s.Store.Session(ctx, sessionID)
+	if err != nil {
+		return Done{}, fmt.Errorf("session %s: %w", sessionID, err)
+	}
+	var d Done
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause})
+		return err
+	})
+	if err != nil {
+		return Done{}, err
+	}
+	s.Deliver(ctx, d)
+	return d, nil
+}

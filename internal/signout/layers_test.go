@@ -1,0 +1,133 @@
+package signout_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// O6: every device at once: each session of the account ends as O4; other
+// accounts are untouched.
+func TestSignOutOfEveryDevice(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	laptop, phone, bobs := s.NewBrowser(t), s.NewBrowser(t), s.NewBrowser(t)
+	a := laptop.SignedIn(sesametest.AppA, "alice", nil)
+	b := phone.SignedIn(sesametest.AppB, "alice", nil)
+	bob := bobs.SignedIn(sesametest.AppA, "bob", nil)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	done, err := s.Signout.AllDevices(t.Context(), acct.ID, signout.CauseAccount)
+	if err != nil || len(done) != 2 {
+		t.Fatalf("%d receipts, %v", len(done), err)
+	}
+	for _, d := range done {
+		if d.Receipt.Scope != string(signout.ScopeAllDevices) {
+			t.Errorf("receipt scope %q", d.Receipt.Scope)
+		}
+	}
+	for _, tok := range []string{a.AccessToken, b.AccessToken} {
+		if st, _ := s.UserInfo(t, tok); st != 401 {
+			t.Errorf("a token of alice survived: %d", st)
+		}
+	}
+	if st, _ := s.UserInfo(t, bob.AccessToken); st != 200 {
+		t.Errorf("bob was signed out too: %d", st)
+	}
+	for _, br := range []*sesametest.Browser{laptop, phone} {
+		if cb := br.SignIn(sesametest.AppA, "alice", url.Values{"prompt": {"none"}}); cb.Error != "login_required" {
+			t.Errorf("a device is still signed in: %+v", cb)
+		}
+	}
+	if got := s.Apps[sesametest.AppA].WaitReceived(1, 5*time.Second); len(got) != 1 {
+		t.Errorf("app-a got %d logout tokens", len(got))
+	}
+	if got := s.Apps[sesametest.AppB].WaitReceived(1, 5*time.Second); len(got) != 1 {
+		t.Errorf("app-b got %d logout tokens", len(got))
+	}
+}
+
+// O7: an admin revoking a grant kills its tokens, tells its app by back
+// channel, and leaves the session and the other apps signed in.
+func TestAdminRevokesAGrant(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	br := s.NewBrowser(t)
+	a := br.SignedIn(sesametest.AppA, "alice", sesametest.Offline())
+	br.SignedIn(sesametest.AppB, "alice", nil)
+	at, err := s.Store.AccessToken(t.Context(), hash(a.AccessToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Signout.RevokeGrant(t.Context(), at.GrantID, signout.CauseAdmin)
+	if err != nil || len(d.Deliveries) != 1 {
+		t.Fatalf("%+v %v", d, err)
+	}
+	if r := s.Refresh(t, sesametest.AppA, a.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("refresh after admin revocation: %+v", r.Raw)
+	}
+	if got := s.Apps[sesametest.AppA].Received(); len(got) != 1 {
+		t.Errorf("app-a got %d logout tokens", len(got))
+	}
+	if cb := br.SignIn(sesametest.AppB, "alice", url.Values{"prompt": {"none"}}); cb.Code == "" {
+		t.Errorf("app-b lost its sign-in: %+v", cb)
+	}
+	r, _ := signout.ReadReceipt(t.Context(), s.Store, d.Receipt.ID)
+	if r.Cause != signout.CauseAdmin || len(r.Deliveries) != 1 || r.Deliveries[0].State != store.DeliveryDelivered {
+		t.Errorf("receipt %+v", r)
+	}
+}
+
+// O7: an admin revoking a session signs it out as O4.
+func TestAdminRevokesASession(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	br := s.NewBrowser(t)
+	a := br.SignedIn(sesametest.AppA, "alice", nil)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	sessions, _ := s.Store.SessionsByAccount(t.Context(), acct.ID)
+	if _, err := s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.UserInfo(t, a.AccessToken); st != 401 {
+		t.Errorf("token survived: %d", st)
+	}
+	if got := s.Apps[sesametest.AppA].Received(); len(got) != 1 {
+		t.Errorf("app-a got %d logout tokens", len(got))
+	}
+}
+
+// spec L1: end-session accepts POST; B4, D7: discovery advertises it.
+func TestEndSessionByPostAndDiscovery(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	p := b.Post(s.Issuer+"/session/end", url.Values{"client_id": {sesametest.AppA}, "post_logout_redirect_uri": {"https://app-a.example/"}})
+	if p.Status != 200 || !strings.Contains(p.Body, `name="xsrf"`) {
+		t.Fatalf("POST end-session: %d", p.Status)
+	}
+	if done := b.Submit(p, map[string]string{"logout": "true"}); done.Location != "https://app-a.example/" {
+		t.Errorf("redirect %q", done.Location)
+	}
+	disc := b.Get(s.Issuer + "/.well-known/openid-configuration")
+	for _, want := range []string{`"end_session_endpoint":"` + s.Issuer + `/session/end"`, `"backchannel_logout_supported":true`, `"backchannel_logout_session_supported":true`} {
+		if !strings.Contains(disc.Body, want) {
+			t.Errorf("discovery lacks %s", want)
+		}
+	}
+}
+
+// Metrics count sign-outs by scope and deliveries by result.
+func TestSignOutMetrics(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	b.Submit(b.Get(s.Issuer+"/session/end?client_id="+sesametest.AppA), map[string]string{"logout": "true"})
+	m := b.Get(s.URL + "/metrics").Body
+	for _, want := range []string{`sesame_signouts_total{scope="browser"} 1`, `sesame_backchannel_attempts_total{result="delivered"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
