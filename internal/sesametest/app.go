@@ -29,7 +29,7 @@ type App struct {
 // Logout is one logout token the app accepted.
 type Logout struct {
 	JTI, Subject, SID string
-	Typ               string
+	Typ, Alg          string
 	Claims            map[string]any
 	At                time.Time
 }
@@ -106,12 +106,9 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 	var claims map[string]any
 	_ = tok.Claims(&claims)
 	jti, _ := claims["jti"].(string)
-	typ := ""
-	if h, err := headerTyp(raw); err == nil {
-		typ = h
-	}
+	typ, alg, _ := header(raw)
 	a.mu.Lock()
-	a.received = append(a.received, Logout{JTI: jti, Subject: tok.Subject, SID: tok.SessionID, Typ: typ, Claims: claims, At: time.Now()})
+	a.received = append(a.received, Logout{JTI: jti, Subject: tok.Subject, SID: tok.SessionID, Typ: typ, Alg: alg, Claims: claims, At: time.Now()})
 	a.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
@@ -129,5 +130,56 @@ func TestSignOutMetrics(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// spec B6: a logout token is signed like that client's ID tokens.
+func TestLogoutTokenUsesTheClientsAlgorithm(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == sesametest.AppB {
+				c.Clients[i].IDTokenSignedResponseAlg = "RS256"
+			}
+		}
+	}})
+	b, _, _ := signedInToBoth(t, s)
+	b.Submit(b.Get(s.Issuer+"/session/end"), map[string]string{"logout": "true"})
+	for id, alg := range map[string]string{sesametest.AppA: "ES256", sesametest.AppB: "RS256"} {
+		got := s.Apps[id].WaitReceived(1, 5*time.Second)
+		if len(got) != 1 || got[0].Alg != alg {
+			t.Errorf("%s: %+v, want one %s token", id, got, alg)
+		}
+	}
+}
+
+// S7: another account signing in on the browser signs the previous one
+// out globally, back-channel included.
+func TestAccountSwitchNotifiesTheApps(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	p := b.Get(s.AuthURL(sesametest.AppA, url.Values{"prompt": {"login"}}))
+	sesametest.Landed(t, b.Submit(p, map[string]string{"username": "bob", "password": sesametest.Password}))
+	got := s.Apps[sesametest.AppA].WaitReceived(1, 5*time.Second)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	if len(got) != 1 || got[0].Subject != acct.ID {
+		t.Errorf("app-a received %+v, want alice's logout", got)
+	}
+	recs, _ := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 5)
+	if len(recs) != 1 || recs[0].Cause != signout.CauseAccountSwitch {
+		t.Errorf("receipts %+v", recs)
+	}
+}
+
+// O2, spec L6: a post_logout_redirect_uri with no client named is ignored:
+// no redirect, the done page.
+func TestRedirectWithoutClientIsIgnored(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	p := b.Get(s.Issuer + "/session/end?" + url.Values{"post_logout_redirect_uri": {"https://app-a.example/"}}.Encode())
+	done := b.Submit(p, map[string]string{"logout": "true"})
+	if done.Location != "" || done.Status != 200 {
+		t.Errorf("redirected to %q (%d)", done.Location, done.Status)
 	}
 }
