@@ -1,0 +1,322 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// signoutTests cover the sign-out records (design O3, O9, B3).
+var signoutTests = []test{
+	{"LogoutRequestRoundTripAndLatestOnly", testLogoutRequests},
+	{"ReceiptRoundTripAndOrder", testReceipts},
+	{"DeliveryLifecycle", testDeliveryLifecycle},
+	{"DeliveryLeaseIsExclusive", testDeliveryLeaseExclusive},
+	{"DeliveriesByClientFilterAndOrder", testDeliveriesByClient},
+	{"EnqueuedDeliveryJobRunsOnceAndRollbackDropsIt", testDeliveryJobs},
+	{"SweepRemovesOldSignOutRecords", testSweepSignout},
+}
+
+func testLogoutRequests(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mk := func(x, session string) store.LogoutRequest {
+		return store.LogoutRequest{XSRFHash: hash(x), SessionID: session, ClientID: "app", PostLogoutRedirectURI: "https://app/",
+			State: "st", UILocales: "en", CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	}
+	first, second, other, none1, none2 := mk("1", "s1"), mk("2", "s1"), mk("3", "s2"), mk("4", ""), mk("5", "")
+	for _, r := range []store.LogoutRequest{first, other, none1, none2, second} {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateLogoutRequest(ctx, r) })
+	}
+	got, err := s.LogoutRequest(ctx, hash("2"))
+	must(t, "read", err)
+	equal(t, "logout request", got, second)
+	if _, err := s.LogoutRequest(ctx, hash("1")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the older request of the same session survived: %v", err)
+	}
+	for _, x := range []string{"3", "4", "5"} {
+		if _, err := s.LogoutRequest(ctx, hash(x)); err != nil {
+			t.Errorf("request %s of another or no session was dropped: %v", x, err)
+		}
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteLogoutRequest(ctx, hash("2")) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteLogoutRequest(ctx, hash("2")) })
+	if _, err := s.LogoutRequest(ctx, hash("2")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted request: %v", err)
+	}
+}
+
+func testReceipts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	full := store.Receipt{ID: "r1", Scope: "browser", Cause: "end_session", SessionID: "s1", AccountID: "acct", ClientID: "app",
+		CreatedAt: t0, Outcomes: []store.ReceiptOutcome{
+			{ClientID: "app", SID: "sid1", GrantID: "g1", Revoked: true, DeliveryID: "d1"},
+			{ClientID: "b", SID: "sid2", GrantID: "g2", Kept: "offline_access"},
+		}}
+	bare := store.Receipt{ID: "r2", AccountID: "acct", CreatedAt: at(time.Minute)}
+	other := store.Receipt{ID: "r3", AccountID: "other", CreatedAt: at(2 * time.Minute)}
+	for _, r := range []store.Receipt{full, bare, other} {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateReceipt(ctx, r) })
+	}
+	got, err := s.Receipt(ctx, "r1")
+	must(t, "read", err)
+	equal(t, "receipt", got, full)
+	got, err = s.Receipt(ctx, "r2")
+	must(t, "read", err)
+	equal(t, "bare receipt", got, bare)
+	if _, err := s.Receipt(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown receipt: %v", err)
+	}
+	list, err := s.ReceiptsByAccount(ctx, "acct", 10)
+	must(t, "list", err)
+	if len(list) != 2 || list[0].ID != "r2" || list[1].ID != "r1" {
+		t.Errorf("receipts newest first: %+v", list)
+	}
+	if list, _ := s.ReceiptsByAccount(ctx, "acct", 1); len(list) != 1 || list[0].ID != "r2" {
+		t.Errorf("limit: %+v", list)
+	}
+	if err := inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateReceipt(ctx, full) }); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate receipt: %v", err)
+	}
+}
+
+func delivery(id, client string, created time.Time) store.Delivery {
+	return store.Delivery{ID: id, ReceiptID: "r1", ClientID: client, URI: "https://" + client + "/bc", Subject: "acct",
+		SID: "sid-" + id, State: store.DeliveryPending, CreatedAt: created, UpdatedAt: created}
+}
+
+// future is a job time no worker reaches during the suite.
+func future() time.Time { return time.Now().Add(time.Hour) }
+
+func testDeliveryLifecycle(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d := delivery("d1", "app", t0)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, d, future()) })
+	got, err := s.Delivery(ctx, "d1")
+	must(t, "read", err)
+	equal(t, "delivery", got, d)
+	if _, err := s.Delivery(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown delivery: %v", err)
+	}
+	var leased store.Delivery
+	var ok bool
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		leased, ok, err = tx.LeaseDelivery(ctx, "d1", at(time.Second), at(11*time.Second))
+		return err
+	})
+	if !ok || !leased.LeaseUntil.Equal(at(11*time.Second)) {
+		t.Fatalf("lease: %v %+v", ok, leased)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, ok, err := tx.LeaseDelivery(ctx, "d1", at(2*time.Second), at(12*time.Second))
+		if ok {
+			t.Error("a held lease was taken again")
+		}
+		return err
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(3 * time.Second), State: store.DeliveryPending, Status: 503, Error: "503"})
+	})
+	got, _ = s.Delivery(ctx, "d1")
+	if got.Attempts != 1 || got.State != store.DeliveryPending || got.LastStatus != 503 || !got.LeaseUntil.IsZero() || !got.UpdatedAt.Equal(at(3*time.Second)) {
+		t.Errorf("after a failed attempt: %+v", got)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, ok, err := tx.LeaseDelivery(ctx, "d1", at(4*time.Second), at(14*time.Second))
+		if !ok {
+			t.Error("a released lease could not be taken")
+		}
+		return err
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, ok, err := tx.LeaseDelivery(ctx, "d1", at(15*time.Second), at(25*time.Second))
+		if !ok {
+			t.Error("an expired lease could not be taken")
+		}
+		return err
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(16 * time.Second), State: store.DeliveryDelivered, Status: 200})
+	})
+	got, _ = s.Delivery(ctx, "d1")
+	if got.Attempts != 2 || got.State != store.DeliveryDelivered || !got.DeliveredAt.Equal(at(16*time.Second)) || got.LastError != "" {
+		t.Errorf("after delivery: %+v", got)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, ok, err := tx.LeaseDelivery(ctx, "d1", at(time.Hour), at(2*time.Hour))
+		if ok {
+			t.Error("a delivered delivery was leased")
+		}
+		return err
+	})
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.RecordDeliveryAttempt(ctx, "nope", store.DeliveryAttempt{At: t0, State: store.DeliveryFailed})
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("attempt on an unknown delivery: %v", err)
+	}
+	list, err := s.DeliveriesByReceipt(ctx, "r1")
+	if err != nil || len(list) != 1 {
+		t.Errorf("by receipt: %+v %v", list, err)
+	}
+}
+
+func testDeliveryLeaseExclusive(t *testing.T, s store.Store) {
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, delivery("d1", "app", t0), future()) })
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			err := inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+				_, ok, err := tx.LeaseDelivery(ctx, "d1", at(time.Second), at(time.Minute))
+				if ok {
+					wins.Add(1)
+				}
+				return err
+			})
+			if err != nil {
+				t.Errorf("lease: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d of 16 concurrent leases won, want 1", wins.Load())
+	}
+}
+
+func testDeliveriesByClient(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for i, d := range []store.Delivery{delivery("a1", "a", at(time.Second)), delivery("a2", "a", at(2*time.Second)),
+		delivery("a3", "a", at(3*time.Second)), delivery("b1", "b", at(4*time.Second))} {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.EnqueueDelivery(ctx, d, future()); err != nil {
+				return err
+			}
+			if i == 1 {
+				return tx.RecordDeliveryAttempt(ctx, d.ID, store.DeliveryAttempt{At: at(time.Minute), State: store.DeliveryFailed, Status: 400})
+			}
+			return nil
+		})
+	}
+	all, err := s.DeliveriesByClient(ctx, "a", "", 10)
+	must(t, "list", err)
+	if len(all) != 3 || all[0].ID != "a3" || all[2].ID != "a1" {
+		t.Errorf("all of a, newest first: %+v", all)
+	}
+	failed, _ := s.DeliveriesByClient(ctx, "a", store.DeliveryFailed, 10)
+	if len(failed) != 1 || failed[0].ID != "a2" {
+		t.Errorf("failed of a: %+v", failed)
+	}
+	if one, _ := s.DeliveriesByClient(ctx, "a", "", 1); len(one) != 1 || one[0].ID != "a3" {
+		t.Errorf("limit: %+v", one)
+	}
+}
+
+// testDeliveryJobs checks B3 with a real worker: a committed delivery's job
+// runs exactly once, a rolled-back one never, a future one not yet.
+func testDeliveryJobs(t *testing.T, s store.Store) {
+	var mu sync.Mutex
+	ran := map[string]int{}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[store.DeliveryJob]) error {
+		mu.Lock()
+		ran[job.Args.DeliveryID]++
+		mu.Unlock()
+		return nil
+	}))
+	stop, err := s.StartJobs(t.Context(), &river.Config{
+		Workers: workers, Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+	})
+	must(t, "start jobs", err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 10*time.Second)
+		defer cancel()
+		_ = stop(ctx)
+	}()
+	boom := errors.New("roll back")
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.EnqueueDelivery(ctx, delivery("gone", "app", t0), time.Now()); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("rollback: %v", err)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, delivery("later", "app", t0), future()) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, delivery("now", "app", t0), time.Now()) })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := ran["now"]
+		mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // room for a duplicate or a ghost
+	mu.Lock()
+	defer mu.Unlock()
+	if ran["now"] != 1 || ran["gone"] != 0 || ran["later"] != 0 {
+		t.Errorf("jobs ran %v, want now once, gone and later never", ran)
+	}
+	if _, err := s.Delivery(t.Context(), "gone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a rolled-back delivery exists: %v", err)
+	}
+}
+
+func testSweepSignout(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	old, fresh := delivery("old", "app", t0), delivery("fresh", "app", t0)
+	pending := delivery("pending", "app", t0)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, d := range []store.Delivery{old, fresh, pending} {
+			if err := tx.EnqueueDelivery(ctx, d, future()); err != nil {
+				return err
+			}
+		}
+		if err := tx.RecordDeliveryAttempt(ctx, "old", store.DeliveryAttempt{At: t0, State: store.DeliveryDelivered, Status: 200}); err != nil {
+			return err
+		}
+		if err := tx.RecordDeliveryAttempt(ctx, "fresh", store.DeliveryAttempt{At: at(40 * 24 * time.Hour), State: store.DeliveryFailed}); err != nil {
+			return err
+		}
+		if err := tx.CreateReceipt(ctx, store.Receipt{ID: "old", CreatedAt: t0}); err != nil {
+			return err
+		}
+		if err := tx.CreateReceipt(ctx, store.Receipt{ID: "fresh", CreatedAt: at(40 * 24 * time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: hash("old"), CreatedAt: t0, ExpiresAt: at(time.Hour)}); err != nil {
+			return err
+		}
+		return tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: hash("fresh"), CreatedAt: t0, ExpiresAt: at(60 * 24 * time.Hour)})
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Sweep(ctx, at(45*24*time.Hour))
+		return err
+	})
+	for id, want := range map[string]bool{"old": false, "fresh": true, "pending": true} {
+		_, err := s.Delivery(ctx, id)
+		if (err == nil) != want {
+			t.Errorf("delivery %s kept=%v, want %v", id, err == nil, want)
+		}
+	}
+	for id, want := range map[string]bool{"old": false, "fresh": true} {
+		if _, err := s.Receipt(ctx, id); (err == nil) != want {
+			t.Errorf("receipt %s kept=%v, want %v", id, err == nil, want)
+		}
+		if _, err := s.LogoutRequest(ctx, hash(id)); (err == nil) != want {
+			t.Errorf("logout request %s kept=%v, want %v", id, err == nil, want)
+		}
+	}
+}
