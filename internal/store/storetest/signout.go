@@ -169,7 +169,9 @@ func testDeliveryLifecycle(t *testing.T, s store.Store) {
 }
 
 func testDeliveryLeaseExclusive(t *testing.T, s store.Store) {
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, delivery("d1", "app", t0), future()) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.EnqueueDelivery(ctx, delivery("d1", "app", t0), future())
+	})
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 16 {
@@ -251,8 +253,12 @@ func testDeliveryJobs(t *testing.T, s store.Store) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("rollback: %v", err)
 	}
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, delivery("later", "app", t0), future()) })
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDelivery(ctx, delivery("now", "app", t0), time.Now()) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.EnqueueDelivery(ctx, delivery("later", "app", t0), future())
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.EnqueueDelivery(ctx, delivery("now", "app", t0), time.Now())
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()
