@@ -33,28 +33,16 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostForm.Get("username")
 	page := ui.SignInData{Action: p.Path("/interaction/" + ar.ID + "/login"), App: appName(c), Username: username}
-	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), clientIP(r))
-	var throttled *account.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		page.Error = fmt.Sprintf("Too many failed attempts. Try again in %s.", throttled.RetryAfter.Round(time.Second))
-		w.Header().Set("Retry-After", fmt.Sprint(int(throttled.RetryAfter.Seconds())+1))
-		p.Pages.SignIn(w, http.StatusTooManyRequests, page)
-		return
-	case errors.Is(err, account.ErrInvalidCredentials), errors.Is(err, account.ErrDisabled):
-		page.Error = "Wrong username or password."
-		p.Pages.SignIn(w, http.StatusUnauthorized, page)
-		return
-	case err != nil:
+	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), ClientIP(r))
+	if err != nil {
 		p.logError(r, "authenticate", err)
-		page.Error = "Sesame cannot sign you in right now. Please try again in a moment."
-		p.Pages.SignIn(w, http.StatusServiceUnavailable, page)
+		RefuseSignIn(w, p.Pages, page, err)
 		return
 	}
 
 	prev, perr := p.Sessions.FromCookie(r.Context(), cookieValue(r, session.CookieName))
 	hasPrev := perr == nil
-	sess, cookie := p.Sessions.New(acct.ID, []string{"pwd"}, session.Device{UserAgent: r.UserAgent(), IP: clientIP(r)})
+	sess, cookie := p.Sessions.New(acct.ID, []string{"pwd"}, session.Device{UserAgent: r.UserAgent(), IP: ClientIP(r)})
 	if hasPrev && prev.Account.ID == acct.ID {
 		for _, a := range prev.Session.Authorizations {
 			a.SessionID = sess.ID
@@ -109,6 +97,25 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.redirectCode(w, r, ar.Params, code)
+}
+
+// RefuseSignIn re-renders a sign-in page after Authenticate failed: 401 for
+// wrong credentials (contract.md), 429 with Retry-After when throttled (A3),
+// 503 when the database failed.
+func RefuseSignIn(w http.ResponseWriter, pages *ui.Pages, page ui.SignInData, err error) {
+	var throttled *account.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		page.Error = fmt.Sprintf("Too many failed attempts. Try again in %s.", throttled.RetryAfter.Round(time.Second))
+		w.Header().Set("Retry-After", fmt.Sprint(int(throttled.RetryAfter.Seconds())+1))
+		pages.SignIn(w, http.StatusTooManyRequests, page)
+	case errors.Is(err, account.ErrInvalidCredentials), errors.Is(err, account.ErrDisabled):
+		page.Error = "Wrong username or password."
+		pages.SignIn(w, http.StatusUnauthorized, page)
+	default:
+		page.Error = "Sesame cannot sign you in right now. Please try again in a moment."
+		pages.SignIn(w, http.StatusServiceUnavailable, page)
+	}
 }
 
 // replaceSession ends the browser's previous session inside tx: the same

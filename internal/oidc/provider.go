@@ -92,9 +92,9 @@ func cookieValue(r *http.Request, name string) string {
 	return c.Value
 }
 
-// clientIP is the address a request came from, for throttling and the
+// ClientIP is the address a request came from, for throttling and the
 // device list. Proxy headers are not trusted.
-func clientIP(r *http.Request) string {
+func ClientIP(r *http.Request) string {
 	host := r.RemoteAddr
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]

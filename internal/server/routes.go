@@ -37,6 +37,13 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.HandleFunc("POST "+iss+"/session/end", e.EndSession)
 	mux.HandleFunc("POST "+iss+"/session/end/confirm", e.Confirm)
 
+	a := s.AccountPage
+	mux.HandleFunc("GET /account", a.Show)
+	mux.HandleFunc("POST /account/sign-in", a.SignIn)
+	mux.HandleFunc("POST /account/sessions/{id}/end", a.EndSession)
+	mux.HandleFunc("POST /account/grants/{id}/revoke", a.RevokeGrant)
+	mux.HandleFunc("POST /account/sign-out-everywhere", a.SignOutEverywhere)
+
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is nothing at this address."})
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
@@ -56,6 +57,7 @@ type Server struct {
 	Backchannel *backchannel.Deliverer
 	Provider    *oidc.Provider
 	EndSession  *signout.Handler
+	AccountPage *admin.AccountPage
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
@@ -100,6 +102,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		EndSession: &signout.Handler{
 			Issuer: cfg.Issuer, Store: d.Store, Keys: d.Keys, Clients: clients, Sessions: sessions,
 			Service: signouts, Pages: pages, ConfirmMode: cfg.SignoutConfirm, RequestTTL: cfg.AuthRequestTTL,
+			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
+		},
+		AccountPage: &admin.AccountPage{
+			Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,
 			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
 		},
 	}

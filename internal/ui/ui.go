@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -191,4 +192,36 @@ type SignedOutData struct {
 // given (O8).
 func (p *Pages) SignedOut(w http.ResponseWriter, d SignedOutData) {
 	p.render(w, http.StatusOK, "signedout.html", d)
+}
+
+// AccountData fills the account page.
+type AccountData struct {
+	Username string
+	// CSRF is the token every form posts back (spec S4).
+	CSRF    string
+	Devices []Device
+	Apps    []ConnectedApp
+	// Notice says what the last action did: "device" or "app".
+	Notice string
+}
+
+// Device is one session of the account.
+type Device struct {
+	ID, Browser, IP        string
+	SignedInAt, LastActive time.Time
+	ThisDevice             bool
+	// Apps names the apps signed in through it.
+	Apps string
+}
+
+// ConnectedApp is one grant of the account.
+type ConnectedApp struct {
+	GrantID, App, Scopes string
+	Offline              bool
+	GrantedAt, ExpiresAt time.Time
+}
+
+// Account renders the account page.
+func (p *Pages) Account(w http.ResponseWriter, d AccountData) {
+	p.render(w, http.StatusOK, "account.html", d)
 }
