@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	root.AddCommand(
 		serveCmd(&configPath, getenv, stdout, stderr),
 		migrateCmd(&configPath, getenv, stdout),
+		usersCmd(&configPath, getenv, stdout, stderr),
+		clientsCmd(&configPath, getenv, stdout, stderr),
+		sessionsCmd(&configPath, getenv, stdout, stderr),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

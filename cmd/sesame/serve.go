@@ -76,27 +76,12 @@ func operatorSecret(cfg config.Config) ([]byte, error) {
 // in-flight requests finish (contract.md).
 func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg)
+	srv, err := build(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
+	st := srv.Store
 	defer st.Close()
-	key, err := operatorSecret(cfg)
-	if err != nil {
-		return fmt.Errorf("secret_key: %w", err)
-	}
-	sealer, err := keys.NewSealer(key)
-	if err != nil {
-		return fmt.Errorf("secret_key: %w", err)
-	}
-	ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: time.Now})
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: time.Now, Hasher: secret.Default})
-	if err != nil {
-		return err
-	}
 	if err := srv.Seed(ctx); err != nil {
 		return err
 	}
@@ -142,6 +127,35 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// build opens the store and the keys and builds a whole Sesame, without
+// serving it. The caller closes srv.Store.
+func build(ctx context.Context, cfg config.Config, logger *slog.Logger) (*server.Server, error) {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := func() (*server.Server, error) {
+		key, err := operatorSecret(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("secret_key: %w", err)
+		}
+		sealer, err := keys.NewSealer(key)
+		if err != nil {
+			return nil, fmt.Errorf("secret_key: %w", err)
+		}
+		ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: time.Now})
+		if err != nil {
+			return nil, err
+		}
+		return server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: time.Now, Hasher: secret.Default})
+	}()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return srv, nil
 }
 
 // newLogger logs JSON to stderr at the configured level.

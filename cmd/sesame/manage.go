@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/server"
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// withServer builds a Sesame on the configured database for one command,
+// logging only warnings, and closes it afterwards.
+func withServer(cmd *cobra.Command, configPath string, getenv func(string) string, stderr io.Writer, fn func(ctx context.Context, srv *server.Server) error) error {
+	cfg, err := loadConfig(configPath, getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := build(cmd.Context(), cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer srv.Store.Close()
+	return fn(cmd.Context(), srv)
+}
+
+// usersCmd manages accounts on the configured database.
+func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	users := &cobra.Command{Use: "users", Short: "Add accounts, set passwords, disable accounts"}
+	var email, name string
+	add := &cobra.Command{
+		Use: "add USERNAME PASSWORD", Short: "Create an account (or update it)", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				a, err := srv.Accounts.Upsert(ctx, account.Spec{Username: args[0], Password: args[1], Email: email, Name: name})
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(stdout, "account %s (%s) saved\n", a.Username, a.ID)
+				return err
+			})
+		},
+	}
+	add.Flags().StringVar(&email, "email", "", "email address")
+	add.Flags().StringVar(&name, "name", "", "display name")
+	setPassword := &cobra.Command{
+		Use: "set-password USERNAME PASSWORD", Short: "Change an account's password", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				a, err := existing(ctx, srv, args[0])
+				if err != nil {
+					return err
+				}
+				_, err = srv.Accounts.Upsert(ctx, specOf(a, args[1]))
+				if err == nil {
+					_, err = fmt.Fprintf(stdout, "password of %s changed\n", a.Username)
+				}
+				return err
+			})
+		},
+	}
+	disable := &cobra.Command{
+		Use: "disable USERNAME", Short: "Disable an account and sign it out of every device", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				a, err := existing(ctx, srv, args[0])
+				if err != nil {
+					return err
+				}
+				spec := specOf(a, "")
+				spec.Disabled = true
+				if _, err := srv.Accounts.Upsert(ctx, spec); err != nil {
+					return err
+				}
+				done, err := srv.Signout.AllDevices(ctx, a.ID, signout.CauseAdmin)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(stdout, "account %s disabled; %d sessions ended\n", a.Username, len(done))
+				return err
+			})
+		},
+	}
+	users.AddCommand(add, setPassword, disable)
+	return users
+}
+
+// existing reads an account by username, with a readable error.
+func existing(ctx context.Context, srv *server.Server, username string) (store.Account, error) {
+	a, err := srv.Store.AccountByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, fmt.Errorf("no account named %q", username)
+	}
+	return a, err
+}
+
+// specOf is a's spec, with a new password when one is given.
+func specOf(a store.Account, password string) account.Spec {
+	return account.Spec{Username: a.Username, Password: password, Email: a.Email, EmailVerified: a.EmailVerified,
+		Name: a.Name, Disabled: a.Disabled}
+}
+
+// clientsCmd manages clients on the configured database.
+func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	clients := &cobra.Command{Use: "clients", Short: "Add and list clients"}
+	var spec client.Spec
+	var offline bool
+	add := &cobra.Command{
+		Use: "add ID", Short: "Create or update a client", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.ID = args[0]
+			if cmd.Flags().Changed("offline-survives-signout") {
+				spec.OfflineSurvivesSignout = &offline
+			}
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				c, err := srv.Clients.Upsert(ctx, spec)
+				if err != nil {
+					return fmt.Errorf("client %s: %s", spec.ID, strings.ReplaceAll(err.Error(), "\n", "; "))
+				}
+				_, err = fmt.Fprintf(stdout, "client %s (%s) saved\n", c.ID, c.Type)
+				return err
+			})
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&spec.Type, "type", "web", "web | spa | native | m2m")
+	f.StringVar(&spec.Secret, "secret", "", "client secret (web, m2m); stored hashed")
+	f.StringVar(&spec.Name, "name", "", "name shown to people")
+	f.StringSliceVar(&spec.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
+	f.StringSliceVar(&spec.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
+	f.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
+	f.BoolVar(&spec.FirstParty, "first-party", false, "never show the consent page")
+	f.BoolVar(&offline, "offline-survives-signout", true, "offline_access grants survive sign-out")
+	list := &cobra.Command{
+		Use: "list", Short: "List clients", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				cs, err := srv.Store.Clients(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tTYPE\tFIRST PARTY\tBACK-CHANNEL\tREDIRECT URIS")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", c.ID, c.Type, c.FirstParty, c.BackchannelLogoutURI, strings.Join(c.RedirectURIs, " "))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	clients.AddCommand(add, list)
+	return clients
+}
+
+// sessionsCmd lists and ends an account's sessions.
+func sessionsCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	sessions := &cobra.Command{Use: "sessions", Short: "List and end an account's sessions"}
+	list := &cobra.Command{
+		Use: "list USERNAME", Short: "List an account's sessions (devices)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				a, err := existing(ctx, srv, args[0])
+				if err != nil {
+					return err
+				}
+				ss, err := srv.Store.SessionsByAccount(ctx, a.ID)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "SESSION\tSIGNED IN\tLAST ACTIVE\tIP\tAPPS\tBROWSER")
+				for _, s := range ss {
+					var apps []string
+					for _, au := range s.Authorizations {
+						apps = append(apps, au.ClientID)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.AuthTime.UTC().Format(time.RFC3339),
+						s.LastSeenAt.UTC().Format(time.RFC3339), s.IP, strings.Join(apps, ","), s.UserAgent)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	revoke := &cobra.Command{
+		Use: "revoke SESSION_ID", Short: "End a session: its apps are signed out and told (O7)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				// First attempts are made here; a running server's workers
+				// retry what fails, from the same database.
+				d, err := srv.Signout.RevokeSession(ctx, args[0], signout.CauseAdmin)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no session %q", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(stdout, "session %s ended; receipt %s; %d back-channel logouts queued\n", args[0], d.Receipt.ID, len(d.Deliveries))
+				return err
+			})
+		},
+	}
+	sessions.AddCommand(list, revoke)
+	return sessions
+}
