@@ -205,18 +205,49 @@ type Registry struct {
 
 	mu       sync.Mutex
 	verified map[[32]byte]struct{}
+	cached   map[string]cachedClient
+}
+
+// cacheFor is how long a client read is reused. Every token request reads
+// its client; a second of staleness after a change (made on this or another
+// instance) is the price of not reading it each time.
+const cacheFor = time.Second
+
+type cachedClient struct {
+	c       store.Client
+	expires time.Time
 }
 
 // maxVerified bounds the cache of verified secrets.
 const maxVerified = 1024
 
-// Get reads a client.
+// Get reads a client, from a cache of at most a second.
 func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
+	now := time.Now() // the cache runs on the wall clock, whatever the domain's clock
+	r.mu.Lock()
+	hit, ok := r.cached[id]
+	r.mu.Unlock()
+	if ok && now.Before(hit.expires) {
+		return hit.c, nil
+	}
 	c, err := r.Store.Client(ctx, id)
 	if err != nil {
 		return c, fmt.Errorf("client %s: %w", id, err)
 	}
+	r.mu.Lock()
+	if r.cached == nil || len(r.cached) >= maxVerified {
+		r.cached = map[string]cachedClient{}
+	}
+	r.cached[id] = cachedClient{c: c, expires: now.Add(cacheFor)}
+	r.mu.Unlock()
 	return c, nil
+}
+
+// Forget drops a client from the cache, after it changed.
+func (r *Registry) Forget(id string) {
+	r.mu.Lock()
+	delete(r.cached, id)
+	r.mu.Unlock()
 }
 
 // Upsert validates s and creates or updates the client. An unchanged
@@ -255,6 +286,7 @@ func (r *Registry) Upsert(ctx context.Context, s Spec) (store.Client, error) {
 	if err := r.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpsertClient(ctx, c) }); err != nil {
 		return store.Client{}, fmt.Errorf("store client %s: %w", s.ID, err)
 	}
+	r.Forget(c.ID)
 	return c, nil
 }
 
