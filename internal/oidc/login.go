@@ -35,7 +35,9 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	page := ui.SignInData{Action: p.Path("/interaction/" + ar.ID + "/login"), App: appName(c), Username: username}
 	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), ClientIP(r))
 	if err != nil {
-		p.logError(r, "authenticate", err)
+		if !errors.Is(err, account.ErrInvalidCredentials) && !errors.Is(err, account.ErrThrottled) && !errors.Is(err, account.ErrDisabled) {
+			p.logError(r, "authenticate", err)
+		}
 		RefuseSignIn(w, p.Pages, page, err)
 		return
 	}
@@ -123,7 +125,7 @@ func RefuseSignIn(w http.ResponseWriter, pages *ui.Pages, page ui.SignInData, er
 // account's is signed out globally first (S7).
 func (p *Provider) replaceSession(r *http.Request, tx store.Tx, prev session.Current, accountID string) (signout.Done, error) {
 	if prev.Account.ID == accountID {
-		if err := tx.DeleteSession(r.Context(), prev.Session.ID); err != nil {
+		if _, err := tx.DeleteSession(r.Context(), prev.Session.ID); err != nil {
 			return signout.Done{}, fmt.Errorf("supersede session %s: %w", prev.Session.ID, err)
 		}
 		return signout.Done{}, nil

@@ -47,14 +47,11 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 	var rekeyed store.Session
 	var cookie string
 	err = h.Store.InTx(r.Context(), func(tx store.Tx) error {
-		if err := tx.DeleteLogoutRequest(r.Context(), lr.XSRFHash); err != nil {
-			return err
-		}
-		if !hasSession {
-			return nil
+		answered, err := tx.DeleteLogoutRequest(r.Context(), lr.XSRFHash)
+		if err != nil || !answered || !hasSession {
+			return err // a page answered twice (a double click) signs out once
 		}
 		req := Request{Session: cur.Session, ClientID: lr.ClientID, Cause: CauseEndSession}
-		var err error
 		switch {
 		case global:
 			done, err = h.Service.Global(r.Context(), tx, req)

@@ -74,16 +74,20 @@ func Survives(g store.Grant, c store.Client) bool {
 // Global signs the session out of every app inside tx (O4): each grant is
 // revoked unless it Survives, a back-channel logout is queued for every app
 // with a back-channel URI, the session is deleted, and the receipt is
-// stored. Call Deliver after the commit.
+// stored. Call Deliver after the commit. A session another sign-out ended
+// first is left alone: the zero Done, no receipt, no deliveries.
 func (s *Service) Global(ctx context.Context, tx store.Tx, r Request) (Done, error) {
-	d, err := s.end(ctx, tx, r, ScopeBrowser, r.Session.Authorizations)
-	if err != nil {
-		return d, err
+	return s.global(ctx, tx, r, ScopeBrowser)
+}
+
+// global is Global, recorded under scope.
+func (s *Service) global(ctx context.Context, tx store.Tx, r Request, scope Scope) (Done, error) {
+	sess, ok, err := claim(ctx, tx, r.Session.ID)
+	if err != nil || !ok {
+		return Done{}, err
 	}
-	if err := tx.DeleteSession(ctx, r.Session.ID); err != nil {
-		return d, fmt.Errorf("end session %s: %w", r.Session.ID, err)
-	}
-	return d, nil
+	r.Session = sess
+	return s.end(ctx, tx, r, scope, sess.Authorizations)
 }
 
 // App signs the session out of r.ClientID alone inside tx (O5): that app's
@@ -91,8 +95,13 @@ func (s *Service) Global(ctx context.Context, tx store.Tx, r Request) (Done, err
 // and the session, keeping its other apps, gets a new id and cookie (spec
 // S2). It returns the new session and its cookie value.
 func (s *Service) App(ctx context.Context, tx store.Tx, r Request) (Done, store.Session, string, error) {
+	sess, ok, err := claim(ctx, tx, r.Session.ID)
+	if err != nil || !ok {
+		return Done{}, store.Session{}, "", err
+	}
+	r.Session = sess
 	var ended, kept []store.Authorization
-	for _, a := range r.Session.Authorizations {
+	for _, a := range sess.Authorizations {
 		if a.ClientID == r.ClientID {
 			ended = append(ended, a)
 		} else {
@@ -103,9 +112,9 @@ func (s *Service) App(ctx context.Context, tx store.Tx, r Request) (Done, store.
 	if err != nil {
 		return d, store.Session{}, "", err
 	}
-	next, cookie := s.Sessions.Rekey(r.Session)
+	next, cookie := s.Sessions.Rekey(sess)
 	if err := tx.CreateSession(ctx, next); err != nil {
-		return d, next, "", fmt.Errorf("re-key session %s: %w", r.Session.ID, err)
+		return d, next, "", fmt.Errorf("re-key session %s: %w", sess.ID, err)
 	}
 	for _, a := range kept {
 		a.SessionID = next.ID
@@ -114,10 +123,26 @@ func (s *Service) App(ctx context.Context, tx store.Tx, r Request) (Done, store.
 		}
 		next.Authorizations = append(next.Authorizations, a)
 	}
-	if err := tx.DeleteSession(ctx, r.Session.ID); err != nil {
-		return d, next, "", fmt.Errorf("end session %s: %w", r.Session.ID, err)
-	}
 	return d, next, cookie, nil
+}
+
+// claim reads the session inside tx, for its current apps, and deletes it
+// first of all: of concurrent sign-outs of one session exactly one deletes
+// it, and only that one goes on to revoke and notify, so no app is told
+// twice (on PostgreSQL the losers wait on the row and then find it gone).
+func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, error) {
+	sess, err := tx.Session(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return sess, false, nil
+	}
+	if err != nil {
+		return sess, false, fmt.Errorf("read session %s: %w", id, err)
+	}
+	deleted, err := tx.DeleteSession(ctx, id)
+	if err != nil {
+		return sess, false, fmt.Errorf("end session %s: %w", id, err)
+	}
+	return sess, deleted, nil
 }
 
 // AllDevices signs an account out of every session it has (O6), each as
@@ -131,12 +156,13 @@ func (s *Service) AllDevices(ctx context.Context, accountID, cause string) ([]Do
 	err = s.Store.InTx(ctx, func(tx store.Tx) error {
 		all = all[:0]
 		for _, sess := range sessions {
-			d, err := s.Global(ctx, tx, Request{Session: sess, Cause: cause})
+			d, err := s.global(ctx, tx, Request{Session: sess, Cause: cause}, ScopeAllDevices)
 			if err != nil {
 				return err
 			}
-			d.Receipt.Scope = string(ScopeAllDevices)
-			all = append(all, d)
+			if d.Receipt.ID != "" { // else it was signed out meanwhile
+				all = append(all, d)
+			}
 		}
 		return nil
 	})
@@ -328,6 +354,8 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID, cause string) (D
 	if err != nil {
 		return Done{}, err
 	}
-	s.Deliver(ctx, d)
+	if d.Receipt.ID != "" {
+		s.Deliver(ctx, d)
+	}
 	return d, nil
 }

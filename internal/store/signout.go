@@ -126,7 +126,9 @@ type signoutWriter interface {
 	// CreateLogoutRequest stores r and drops any other request of the same
 	// (non-empty) session, so only the latest page confirms (O3).
 	CreateLogoutRequest(ctx context.Context, r LogoutRequest) error
-	DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) error
+	// DeleteLogoutRequest removes a request and reports whether this call
+	// did: a confirm page is answered once.
+	DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) (bool, error)
 	CreateReceipt(ctx context.Context, r Receipt) error
 	// EnqueueDelivery stores d (state pending) and its DeliveryJob,
 	// scheduled at runAt, in this transaction.

@@ -91,8 +91,10 @@ type Writer interface {
 	CreateSession(ctx context.Context, s Session) error
 	// TouchSession records use of a session: LastSeenAt and ExpiresAt.
 	TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error
-	// DeleteSession removes the session and its Authorizations.
-	DeleteSession(ctx context.Context, id string) error
+	// DeleteSession removes the session and its Authorizations. It
+	// reports whether this call deleted it: of concurrent sign-outs of one
+	// session only one deletes it, and only that one may act on it.
+	DeleteSession(ctx context.Context, id string) (bool, error)
 	// PutAuthorization creates or replaces the session's Authorization for
 	// a.ClientID.
 	PutAuthorization(ctx context.Context, a Authorization) error

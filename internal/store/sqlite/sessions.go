@@ -152,12 +152,14 @@ func (t *tx) TouchSession(ctx context.Context, id string, lastSeen, expiresAt ti
 }
 
 // DeleteSession removes the session; its authorizations go with it (ON
-// DELETE CASCADE). A session already gone is not an error.
-func (t *tx) DeleteSession(ctx context.Context, id string) error {
-	if _, err := exec(ctx, t.q, qDeleteSession, id); err != nil {
-		return fmt.Errorf("delete session %s: %w", id, err)
+// DELETE CASCADE). A session already gone is not an error: it reports
+// false.
+func (t *tx) DeleteSession(ctx context.Context, id string) (bool, error) {
+	n, err := exec(ctx, t.q, qDeleteSession, id)
+	if err != nil {
+		return false, fmt.Errorf("delete session %s: %w", id, err)
 	}
-	return nil
+	return n > 0, nil
 }
 
 // PutAuthorization creates or replaces the session's authorization for

@@ -81,12 +81,14 @@ func (t *tx) CreateLogoutRequest(ctx context.Context, r store.LogoutRequest) err
 	return nil
 }
 
-// DeleteLogoutRequest removes a request; a missing one is not an error.
-func (t *tx) DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) error {
-	if _, err := exec(ctx, t.q, qDeleteLogoutRequest, xsrfHash); err != nil {
-		return fmt.Errorf("delete logout request: %w", err)
+// DeleteLogoutRequest removes a request; a missing one is not an error: it
+// reports false.
+func (t *tx) DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) (bool, error) {
+	n, err := exec(ctx, t.q, qDeleteLogoutRequest, xsrfHash)
+	if err != nil {
+		return false, fmt.Errorf("delete logout request: %w", err)
 	}
-	return nil
+	return n > 0, nil
 }
 
 func scanReceipt(row scanner) (store.Receipt, error) {

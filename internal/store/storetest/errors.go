@@ -133,7 +133,11 @@ func testChangesToMissingRowsAreNotFound(t *testing.T, s store.Store) {
 // twice is not an error).
 func testDeletingMissingRowsIsNoError(t *testing.T, s store.Store) {
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		must(t, "DeleteSession", tx.DeleteSession(ctx, "missing"))
+		deleted, err := tx.DeleteSession(ctx, "missing")
+		must(t, "DeleteSession", err)
+		if deleted {
+			t.Error("DeleteSession of a missing session reported true")
+		}
 		must(t, "DeleteAuthorization", tx.DeleteAuthorization(ctx, "missing", "client"))
 		must(t, "DeleteAuthRequest", tx.DeleteAuthRequest(ctx, "missing"))
 		must(t, "ClearLoginFailures", tx.ClearLoginFailures(ctx, "missing"))

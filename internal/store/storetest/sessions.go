@@ -92,7 +92,13 @@ func testDeleteSessionTakesItsAuthorizations(t *testing.T, s store.Store) {
 		must(t, "b", tx.PutAuthorization(ctx, fullAuthorization("s1", "b")))
 		return tx.PutAuthorization(ctx, fullAuthorization("s2", "a"))
 	})
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteSession(ctx, "s1") })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		deleted, err := tx.DeleteSession(ctx, "s1")
+		if !deleted {
+			t.Error("DeleteSession of a live session reported false")
+		}
+		return err
+	})
 
 	_, err := s.Session(t.Context(), "s1")
 	wantErr(t, "read deleted session", err, store.ErrNotFound)

@@ -45,8 +45,15 @@ func testLogoutRequests(t *testing.T, s store.Store) {
 			t.Errorf("request %s of another or no session was dropped: %v", x, err)
 		}
 	}
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteLogoutRequest(ctx, hash("2")) })
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteLogoutRequest(ctx, hash("2")) })
+	for i, want := range []bool{true, false} {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			deleted, err := tx.DeleteLogoutRequest(ctx, hash("2"))
+			if deleted != want {
+				t.Errorf("delete #%d reported %v, want %v", i+1, deleted, want)
+			}
+			return err
+		})
+	}
 	if _, err := s.LogoutRequest(ctx, hash("2")); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("deleted request: %v", err)
 	}
