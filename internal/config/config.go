@@ -45,6 +45,10 @@ type Config struct {
 
 	LogLevel string `yaml:"log_level"`
 
+	// AdminClients are the m2m clients that may get the sesame:admin
+	// scope with client_credentials.
+	AdminClients []string `yaml:"admin_clients"`
+
 	Clients []client.Spec  `yaml:"clients"`
 	Users   []account.Spec `yaml:"users"`
 }
@@ -211,6 +215,15 @@ func (c Config) Validate() error {
 			add("clients[%d]: duplicate id %q", i, cl.ID)
 		}
 		ids[cl.ID] = true
+	}
+	for _, id := range c.AdminClients {
+		found := false
+		for _, cl := range c.Clients {
+			found = found || (cl.ID == id && cl.Type == client.TypeM2M)
+		}
+		if !found {
+			add("admin_clients: %q is not an m2m client of this configuration", id)
+		}
 	}
 	names := map[string]bool{}
 	for i, us := range c.Users {

@@ -23,7 +23,7 @@ func (p *Provider) Discovery(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                              grant.Supported,
 		"response_types_supported":                      []string{"code"},
 		"response_modes_supported":                      []string{"query"},
-		"grant_types_supported":                         []string{"authorization_code", "refresh_token"},
+		"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                       []string{"public"},
 		"id_token_signing_alg_values_supported":         p.Keys.Algs(),
 		"token_endpoint_auth_methods_supported":         authMethods,

@@ -35,6 +35,8 @@ type Provider struct {
 	Signout  *signout.Service
 	Keys     KeySet
 	Pages    *ui.Pages
+	// AdminClients may be given the sesame:admin scope.
+	AdminClients []string
 	// GrantTTL is how long a new grant lives (G1).
 	GrantTTL time.Duration
 	// AuthRequestTTL is how long a person has for the sign-in and consent

@@ -303,3 +303,35 @@ func TestUserInfoClaimsFollowScopes(t *testing.T) {
 		t.Errorf("expired token: %d", st)
 	}
 }
+
+// RFC 6749 §4.4: a machine client gets a token for itself; the admin scope
+// only for clients named in admin_clients; never for apps of people.
+func TestClientCredentials(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	cc := func(clientID, scope string) sesametest.Tokens {
+		return s.Token(t, clientID, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
+	}
+	tok := cc(sesametest.Robot, "sesame:admin")
+	if tok.Status != 200 || tok.Scope != "sesame:admin" || tok.RefreshToken != "" || tok.IDToken != "" {
+		t.Fatalf("admin client: %+v", tok.Raw)
+	}
+	m := s.Introspect(t, sesametest.Robot, tok.AccessToken)
+	if m["active"] != true || m["client_id"] != sesametest.Robot || m["sub"] != nil {
+		t.Errorf("introspection %v", m)
+	}
+	if st, _ := s.UserInfo(t, tok.AccessToken); st != 403 {
+		t.Errorf("userinfo with a machine token: %d", st)
+	}
+	if r := cc(sesametest.Worker, "sesame:admin"); r.Error != "invalid_scope" {
+		t.Errorf("non-admin client asking for the admin scope: %+v", r.Raw)
+	}
+	if r := cc(sesametest.Worker, ""); r.Status != 200 {
+		t.Errorf("plain client token: %+v", r.Raw)
+	}
+	if r := cc(sesametest.AppA, ""); r.Error != "unauthorized_client" {
+		t.Errorf("a web app using client_credentials: %+v", r.Raw)
+	}
+	if r := s.Token(t, sesametest.Robot, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}); r.Error != "unauthorized_client" {
+		t.Errorf("an m2m client using the code flow: %+v", r.Raw)
+	}
+}

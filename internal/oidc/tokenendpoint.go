@@ -2,14 +2,19 @@ package oidc
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/token"
 )
 
+// ScopeAdmin is the scope of the admin API, granted by client_credentials
+// to the clients named in admin_clients only.
+const ScopeAdmin = "sesame:admin"
+
 // Token serves the token endpoint (RFC 6749 §3.2, Core §3.1.3): the
-// authorization_code and refresh_token grant types. Every answer carries
+// authorization_code, refresh_token and client_credentials grant types. Every answer carries
 // Cache-Control: no-store (spec T1).
 func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -29,7 +34,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	case "":
 		writeJSONError(w, invalidRequest("grant_type is required"))
 		return
-	case "authorization_code", "refresh_token":
+	case "authorization_code", "refresh_token", "client_credentials":
 	default:
 		writeJSONError(w, &Error{Code: CodeUnsupportedGrantType, Description: "grant_type " + gt + " is not supported", Status: 400})
 		return
@@ -42,7 +47,20 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		resp token.Response
 		err  error
 	)
-	if gt == "authorization_code" {
+	switch gt {
+	case "client_credentials":
+		if client.IsPublic(c) {
+			writeJSONError(w, &Error{Code: CodeUnauthorizedClient, Description: "a public client cannot use client_credentials", Status: 400})
+			return
+		}
+		var allowed []string
+		if slices.Contains(p.AdminClients, c.ID) {
+			allowed = []string{ScopeAdmin}
+		}
+		resp, err = p.Tokens.ClientCredentials(r.Context(), c, token.ClientCredentialsRequest{
+			Scopes: strings.Fields(form.Get("scope")), Allowed: allowed,
+		})
+	case "authorization_code":
 		if form.Get("code") == "" {
 			writeJSONError(w, invalidRequest("code is required"))
 			return
@@ -50,7 +68,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		resp, err = p.Tokens.Exchange(r.Context(), c, token.ExchangeRequest{
 			Code: form.Get("code"), RedirectURI: form.Get("redirect_uri"), CodeVerifier: form.Get("code_verifier"),
 		})
-	} else {
+	default:
 		if form.Get("refresh_token") == "" {
 			writeJSONError(w, invalidRequest("refresh_token is required"))
 			return

@@ -96,7 +96,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger,
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
-			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL,
+			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL, AdminClients: cfg.AdminClients,
 			AuthRequestTTL: cfg.AuthRequestTTL, Now: d.Now, Logger: d.Logger,
 		},
 		EndSession: &signout.Handler{

@@ -33,6 +33,10 @@ const (
 	ThirdParty = "third-party"
 	// SPA is a public client (PKCE required).
 	SPA = "spa"
+	// Robot is an m2m client allowed the admin scope; Worker an m2m client
+	// that is not.
+	Robot  = "robot"
+	Worker = "worker"
 	// Secret is the secret of every confidential test client.
 	Secret = "s3cret-for-tests"
 )
@@ -79,6 +83,8 @@ func DefaultClients() []client.Spec {
 		web(AppD, true),
 		web(ThirdParty, false),
 		{ID: SPA, Name: "SPA", Type: client.TypeSPA, FirstParty: true, RedirectURIs: []string{RedirectURI(SPA)}},
+		{ID: Robot, Type: client.TypeM2M, Secret: Secret},
+		{ID: Worker, Type: client.TypeM2M, Secret: Secret},
 	}
 }
 
@@ -111,6 +117,7 @@ func New(t testing.TB, opts Options) *Sesame {
 		}
 	}
 	cfg.Users = DefaultUsers()
+	cfg.AdminClients = []string{Robot}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}

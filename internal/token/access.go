@@ -38,6 +38,9 @@ func (s *Service) CheckAccess(ctx context.Context, value string) (Active, error)
 		}
 		return Active{}, err
 	}
+	if at.AccountID == "" { // a machine client's own token (client_credentials)
+		return Active{Token: at, Grant: g}, nil
+	}
 	acct, err := s.Store.Account(ctx, at.AccountID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Active{}, fmt.Errorf("read account %s: %w", at.AccountID, err)
