@@ -250,18 +250,47 @@ func (r *Registry) Forget(id string) {
 	r.mu.Unlock()
 }
 
+// InvalidError is a registration that does not validate; Err lists every
+// problem, one per line.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the problems.
+func (e *InvalidError) Unwrap() error { return e.Err }
+
 // Upsert validates s and creates or updates the client. An unchanged
-// secret is not hashed again.
+// secret is not hashed again. A registration that does not validate is an
+// *InvalidError.
 func (r *Registry) Upsert(ctx context.Context, s Spec) (store.Client, error) {
-	if err := s.Validate(); err != nil {
-		return store.Client{}, err
-	}
+	return r.upsert(ctx, s, false)
+}
+
+// UpsertKeepingSecret updates a confidential client's registration and
+// keeps its stored secret; s.Secret is ignored.
+func (r *Registry) UpsertKeepingSecret(ctx context.Context, s Spec) (store.Client, error) {
+	return r.upsert(ctx, s, true)
+}
+
+func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.Client, error) {
 	existing, err := r.Store.Client(ctx, s.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, fmt.Errorf("client %s: %w", s.ID, err)
 	}
+	if keepSecret {
+		s.Secret = ""
+		if existing.SecretHash != "" {
+			s.Secret = "kept" // validates as present; the stored hash is kept below
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return store.Client{}, &InvalidError{Err: err}
+	}
 	hash := ""
-	if s.Secret != "" {
+	switch {
+	case keepSecret:
+		hash = existing.SecretHash
+	case s.Secret != "":
 		if ok, _ := secret.Verify(existing.SecretHash, s.Secret); ok {
 			hash = existing.SecretHash
 		} else if hash, err = r.Hasher.Hash(s.Secret); err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/oidc"
 	"github.com/sesame-id/sesame/internal/ui"
 )
@@ -43,6 +44,11 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.HandleFunc("POST /account/sessions/{id}/end", a.EndSession)
 	mux.HandleFunc("POST /account/grants/{id}/revoke", a.RevokeGrant)
 	mux.HandleFunc("POST /account/sign-out-everywhere", a.SignOutEverywhere)
+
+	for _, rt := range s.API.Routes() {
+		mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.Handler)
+	}
+	mux.HandleFunc("/api/", admin.NotFound)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is nothing at this address."})

@@ -58,6 +58,7 @@ type Server struct {
 	Provider    *oidc.Provider
 	EndSession  *signout.Handler
 	AccountPage *admin.AccountPage
+	API         *admin.API
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
@@ -103,6 +104,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 			Issuer: cfg.Issuer, Store: d.Store, Keys: d.Keys, Clients: clients, Sessions: sessions,
 			Service: signouts, Pages: pages, ConfirmMode: cfg.SignoutConfirm, RequestTTL: cfg.AuthRequestTTL,
 			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
+		},
+		API: &admin.API{
+			Store: d.Store, Tokens: tokens, Clients: clients, Accounts: accounts, Signout: signouts,
+			Now: d.Now, Logger: d.Logger,
 		},
 		AccountPage: &admin.AccountPage{
 			Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,

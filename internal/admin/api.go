@@ -1,0 +1,169 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
+)
+
+// ScopeAdmin is the scope an admin token must carry.
+const ScopeAdmin = "sesame:admin"
+
+// API is the admin JSON API under /api. Every call needs a bearer access
+// token that an admin client got with client_credentials and the
+// sesame:admin scope: none or an invalid one is 401, another token 403.
+type API struct {
+	Store    store.Store
+	Tokens   *token.Service
+	Clients  *client.Registry
+	Accounts *account.Service
+	Signout  *signout.Service
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Route is one admin API route: its method, path pattern and handler.
+type Route struct {
+	Method, Pattern string
+	Handler         http.HandlerFunc
+}
+
+// Routes lists the API's routes; routes.go mounts them and a test checks
+// the OpenAPI document names every one.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"GET", "/api/clients", a.auth(a.listClients)},
+		{"POST", "/api/clients", a.auth(a.createClient)},
+		{"GET", "/api/clients/{id}", a.auth(a.getClient)},
+		{"PUT", "/api/clients/{id}", a.auth(a.updateClient)},
+		{"GET", "/api/clients/{id}/deliveries", a.auth(a.clientDeliveries)},
+		{"POST", "/api/accounts", a.auth(a.createAccount)},
+		{"GET", "/api/accounts/{id}", a.auth(a.getAccount)},
+		{"GET", "/api/accounts/{id}/sessions", a.auth(a.accountSessions)},
+		{"GET", "/api/accounts/{id}/grants", a.auth(a.accountGrants)},
+		{"POST", "/api/accounts/{id}/sign-out", a.auth(a.signOutAccount)},
+		{"DELETE", "/api/sessions/{id}", a.auth(a.revokeSession)},
+		{"DELETE", "/api/grants/{id}", a.auth(a.revokeGrant)},
+		{"GET", "/api/receipts/{id}", a.auth(a.getReceipt)},
+		{"GET", "/api/openapi.json", serveOpenAPI},
+	}
+}
+
+// apiError is every error the API answers, with the field at fault when
+// there is one.
+type apiError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"server_error","message":"could not encode the answer"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func fail(w http.ResponseWriter, status int, code, msg, field string) {
+	writeJSON(w, status, apiError{Error: code, Message: msg, Field: field})
+}
+
+// auth checks the admin token before h runs.
+func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, value, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || value == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sesame-admin"`)
+			fail(w, http.StatusUnauthorized, "unauthorized", "an admin bearer token is required", "")
+			return
+		}
+		act, err := a.Tokens.CheckAccess(r.Context(), strings.TrimSpace(value))
+		var denied *token.Denied
+		switch {
+		case errors.As(err, &denied):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sesame-admin", error="invalid_token"`)
+			fail(w, http.StatusUnauthorized, "unauthorized", "the token is not active", "")
+			return
+		case err != nil:
+			a.internal(w, r, err)
+			return
+		case act.Token.AccountID != "" || !slices.Contains(act.Token.Scopes, ScopeAdmin):
+			fail(w, http.StatusForbidden, "forbidden", "the token lacks the sesame:admin scope", "")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
+	a.Logger.ErrorContext(r.Context(), "admin api", "err", err, "path", r.URL.Path)
+	fail(w, http.StatusServiceUnavailable, "unavailable", "the request could not be completed; nothing was changed", "")
+}
+
+// found answers 404 for ErrNotFound and 503 for other errors; it reports
+// whether err was nil.
+func (a *API) found(w http.ResponseWriter, r *http.Request, what string, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, "not_found", "no "+what+" "+strconv.Quote(r.PathValue("id")), "")
+	default:
+		a.internal(w, r, err)
+	}
+	return false
+}
+
+// decode reads a JSON body strictly: unknown fields and wrong types are a
+// 400 naming the field.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	var maxErr *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &maxErr):
+		fail(w, http.StatusRequestEntityTooLarge, "too_large", "the body is too large", "")
+	case errors.As(err, &typeErr):
+		fail(w, http.StatusBadRequest, "invalid", fmt.Sprintf("%s must be %s", typeErr.Field, typeErr.Type), typeErr.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		fail(w, http.StatusBadRequest, "invalid", "unknown field "+field, field)
+	default:
+		fail(w, http.StatusBadRequest, "invalid", "the body is not valid JSON: "+err.Error(), "")
+	}
+	return false
+}
+
+// limit reads ?limit=, 1 to 500, default 100.
+func limit(r *http.Request) int {
+	n, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || n < 1 || n > 500 {
+		return 100
+	}
+	return n
+}
+
+// NotFound answers an unknown /api path in JSON, as the rest of the API.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	fail(w, http.StatusNotFound, "not_found", "no such API path: "+r.Method+" "+r.URL.Path, "")
+}

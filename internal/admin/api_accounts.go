@@ -1,0 +1,188 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// accountView is an account as the API shows it: never its password hash.
+type accountView struct {
+	ID            string    `json:"id"`
+	Username      string    `json:"username"`
+	Email         string    `json:"email,omitempty"`
+	EmailVerified bool      `json:"email_verified"`
+	Name          string    `json:"name,omitempty"`
+	Disabled      bool      `json:"disabled"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func viewAccount(a store.Account) accountView {
+	return accountView{ID: a.ID, Username: a.Username, Email: a.Email, EmailVerified: a.EmailVerified, Name: a.Name,
+		Disabled: a.Disabled, CreatedAt: a.CreatedAt}
+}
+
+// accountInput creates an account.
+type accountInput struct {
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	Email         string `json:"email"`
+	EmailVerified bool   `json:"email_verified"`
+	Name          string `json:"name"`
+}
+
+func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
+	var in accountInput
+	if !decode(w, r, &in) {
+		return
+	}
+	switch {
+	case in.Username == "":
+		fail(w, http.StatusBadRequest, "invalid", "username is required", "username")
+		return
+	case len(in.Password) < 8:
+		fail(w, http.StatusBadRequest, "invalid", "password must have at least 8 characters", "password")
+		return
+	}
+	if _, err := a.Store.AccountByUsername(r.Context(), in.Username); err == nil {
+		fail(w, http.StatusConflict, "conflict", "the username is taken", "username")
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
+		a.internal(w, r, err)
+		return
+	}
+	acct, err := a.Accounts.Upsert(r.Context(), account.Spec{Username: in.Username, Password: in.Password,
+		Email: in.Email, EmailVerified: in.EmailVerified, Name: in.Name})
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, viewAccount(acct))
+}
+
+func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
+	acct, err := a.Store.Account(r.Context(), r.PathValue("id"))
+	if a.found(w, r, "account", err) {
+		writeJSON(w, http.StatusOK, viewAccount(acct))
+	}
+}
+
+// sessionView is a session (device) as the API shows it.
+type sessionView struct {
+	ID         string    `json:"id"`
+	AuthTime   time.Time `json:"auth_time"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	Apps       []string  `json:"apps"`
+}
+
+func (a *API) accountSessions(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Store.Account(r.Context(), r.PathValue("id")); !a.found(w, r, "account", err) {
+		return
+	}
+	list, err := a.Store.SessionsByAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := []sessionView{}
+	for _, s := range list {
+		v := sessionView{ID: s.ID, AuthTime: s.AuthTime, LastSeenAt: s.LastSeenAt, ExpiresAt: s.ExpiresAt,
+			UserAgent: s.UserAgent, IP: s.IP, Apps: []string{}}
+		for _, au := range s.Authorizations {
+			v.Apps = append(v.Apps, au.ClientID)
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+// grantView is a grant (connected app) as the API shows it.
+type grantView struct {
+	ID        string     `json:"id"`
+	ClientID  string     `json:"client_id"`
+	Scopes    []string   `json:"scopes"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+func (a *API) accountGrants(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Store.Account(r.Context(), r.PathValue("id")); !a.found(w, r, "account", err) {
+		return
+	}
+	list, err := a.Store.GrantsByAccount(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := []grantView{}
+	for _, g := range list {
+		v := grantView{ID: g.ID, ClientID: g.ClientID, Scopes: nonNil(g.Scopes), CreatedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt}
+		if !g.RevokedAt.IsZero() {
+			t := g.RevokedAt
+			v.RevokedAt = &t
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"grants": out})
+}
+
+// signOutAccount ends every session of the account (O6).
+func (a *API) signOutAccount(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Store.Account(r.Context(), r.PathValue("id")); !a.found(w, r, "account", err) {
+		return
+	}
+	done, err := a.Signout.AllDevices(r.Context(), r.PathValue("id"), signout.CauseAdmin)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	ids := []string{}
+	for _, d := range done {
+		ids = append(ids, d.Receipt.ID)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipts": ids})
+}
+
+// revokeSession ends one session as a global sign-out (O7).
+func (a *API) revokeSession(w http.ResponseWriter, r *http.Request) {
+	d, err := a.Signout.RevokeSession(r.Context(), r.PathValue("id"), signout.CauseAdmin)
+	if a.found(w, r, "session", err) {
+		writeJSON(w, http.StatusOK, map[string]any{"receipt": d.Receipt.ID, "deliveries": nonNil(d.Deliveries)})
+	}
+}
+
+// revokeGrant revokes one grant with its tokens and tells its app (O7).
+func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request) {
+	d, err := a.Signout.RevokeGrant(r.Context(), r.PathValue("id"), signout.CauseAdmin)
+	if a.found(w, r, "grant", err) {
+		writeJSON(w, http.StatusOK, map[string]any{"receipt": d.Receipt.ID, "deliveries": nonNil(d.Deliveries)})
+	}
+}
+
+// getReceipt shows a sign-out's receipt and its deliveries' fate (O9).
+func (a *API) getReceipt(w http.ResponseWriter, r *http.Request) {
+	rec, err := signout.ReadReceipt(r.Context(), a.Store, r.PathValue("id"))
+	if !a.found(w, r, "receipt", err) {
+		return
+	}
+	dels := []deliveryView{}
+	for _, d := range rec.Deliveries {
+		dels = append(dels, viewDelivery(d))
+	}
+	outcomes := rec.Outcomes
+	if outcomes == nil {
+		outcomes = []store.ReceiptOutcome{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": rec.ID, "scope": rec.Scope, "cause": rec.Cause, "session_id": rec.SessionID, "account_id": rec.AccountID,
+		"client_id": rec.ClientID, "created_at": rec.CreatedAt, "outcomes": outcomes, "deliveries": dels,
+	})
+}

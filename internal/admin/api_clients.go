@@ -1,0 +1,234 @@
+package admin
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// clientView is a client as the API shows it: never its secret hash.
+type clientView struct {
+	ID                               string   `json:"id"`
+	Name                             string   `json:"name,omitempty"`
+	Type                             string   `json:"type"`
+	RedirectURIs                     []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs           []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI             string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required"`
+	FirstParty                       bool     `json:"first_party"`
+	OfflineSurvivesSignout           bool     `json:"offline_survives_signout"`
+	GrantTypes                       []string `json:"grant_types"`
+	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
+	// Secret is shown once, when it is made.
+	Secret string `json:"secret,omitempty"`
+}
+
+func viewClient(c store.Client) clientView {
+	return clientView{ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, FirstParty: c.FirstParty,
+		OfflineSurvivesSignout: c.OfflineSurvivesSignout, GrantTypes: nonNil(c.GrantTypes),
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg}
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// clientInput is a client registration in a request body.
+type clientInput struct {
+	ID                               string   `json:"id"`
+	Name                             string   `json:"name"`
+	Type                             string   `json:"type"`
+	RedirectURIs                     []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs           []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI             string   `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required"`
+	FirstParty                       bool     `json:"first_party"`
+	OfflineSurvivesSignout           *bool    `json:"offline_survives_signout"`
+	GrantTypes                       []string `json:"grant_types"`
+	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
+	// RotateSecret asks for a new secret on update.
+	RotateSecret bool `json:"rotate_secret"`
+}
+
+func (in clientInput) spec(secret string) client.Spec {
+	return client.Spec{ID: in.ID, Secret: secret, Name: in.Name, Type: in.Type, RedirectURIs: in.RedirectURIs,
+		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: in.BackchannelLogoutSessionRequired, FirstParty: in.FirstParty,
+		OfflineSurvivesSignout: in.OfflineSurvivesSignout, GrantTypes: in.GrantTypes,
+		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg}
+}
+
+// newSecret makes a client secret of 256 bits.
+func newSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
+	cs, err := a.Store.Clients(r.Context())
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := []clientView{}
+	for _, c := range cs {
+		out = append(out, viewClient(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+}
+
+func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
+	c, err := a.Store.Client(r.Context(), r.PathValue("id"))
+	if a.found(w, r, "client", err) {
+		writeJSON(w, http.StatusOK, viewClient(c))
+	}
+}
+
+// createClient registers a client; a confidential one gets a secret, shown
+// in this answer only and stored hashed (C1).
+func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
+	var in clientInput
+	if !decode(w, r, &in) {
+		return
+	}
+	if _, err := a.Store.Client(r.Context(), in.ID); err == nil {
+		fail(w, http.StatusConflict, "conflict", "a client "+in.ID+" exists", "id")
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
+		a.internal(w, r, err)
+		return
+	}
+	secret := ""
+	if in.Type == client.TypeWeb || in.Type == client.TypeM2M {
+		secret = newSecret()
+	}
+	a.saveClient(w, r, in.spec(secret), secret, http.StatusCreated)
+}
+
+// updateClient replaces a client's registration, keeping its secret unless
+// rotate_secret asks for a new one.
+func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
+	var in clientInput
+	if !decode(w, r, &in) {
+		return
+	}
+	in.ID = r.PathValue("id")
+	existing, err := a.Store.Client(r.Context(), in.ID)
+	if !a.found(w, r, "client", err) {
+		return
+	}
+	spec := in.spec("")
+	shown := ""
+	if !client.IsPublic(store.Client{Type: in.Type}) {
+		if in.RotateSecret || existing.SecretHash == "" {
+			shown = newSecret()
+			spec.Secret = shown
+		} else {
+			spec.Secret = keepSecret
+		}
+	}
+	a.saveClient(w, r, spec, shown, http.StatusOK)
+}
+
+// keepSecret tells saveClient to keep the stored secret hash.
+const keepSecret = "\x00keep"
+
+func (a *API) saveClient(w http.ResponseWriter, r *http.Request, spec client.Spec, shown string, status int) {
+	var c store.Client
+	var err error
+	if spec.Secret == keepSecret {
+		c, err = a.Clients.UpsertKeepingSecret(r.Context(), spec)
+	} else {
+		c, err = a.Clients.Upsert(r.Context(), spec)
+	}
+	var invalid *client.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		fail(w, http.StatusBadRequest, "invalid", strings.ReplaceAll(err.Error(), "\n", "; "), fieldOf(err.Error()))
+		return
+	case err != nil:
+		a.internal(w, r, err)
+		return
+	}
+	v := viewClient(c)
+	v.Secret = shown
+	writeJSON(w, status, v)
+}
+
+// fieldOf names the field a validation message starts with, if any.
+func fieldOf(msg string) string {
+	first, _, _ := strings.Cut(msg, "\n")
+	if f, _, ok := strings.Cut(first, ":"); ok && !strings.Contains(f, " ") {
+		return f
+	}
+	if strings.HasPrefix(first, "id ") {
+		return "id"
+	}
+	if strings.HasPrefix(first, "type ") {
+		return "type"
+	}
+	return ""
+}
+
+func (a *API) clientDeliveries(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Store.Client(r.Context(), r.PathValue("id")); !a.found(w, r, "client", err) {
+		return
+	}
+	state := r.URL.Query().Get("state")
+	switch state {
+	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed:
+	default:
+		fail(w, http.StatusBadRequest, "invalid", "state must be pending, delivered or failed", "state")
+		return
+	}
+	list, err := a.Store.DeliveriesByClient(r.Context(), r.PathValue("id"), state, limit(r))
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := []deliveryView{}
+	for _, d := range list {
+		out = append(out, viewDelivery(d))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+}
+
+// deliveryView is a back-channel delivery as the API shows it (B3).
+type deliveryView struct {
+	ID          string     `json:"id"`
+	ReceiptID   string     `json:"receipt_id"`
+	ClientID    string     `json:"client_id"`
+	URI         string     `json:"uri"`
+	Subject     string     `json:"sub"`
+	SID         string     `json:"sid"`
+	State       string     `json:"state"`
+	Attempts    int        `json:"attempts"`
+	LastStatus  int        `json:"last_status,omitempty"`
+	LastError   string     `json:"last_error,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+}
+
+func viewDelivery(d store.Delivery) deliveryView {
+	v := deliveryView{ID: d.ID, ReceiptID: d.ReceiptID, ClientID: d.ClientID, URI: d.URI, Subject: d.Subject, SID: d.SID,
+		State: d.State, Attempts: d.Attempts, LastStatus: d.LastStatus, LastError: d.LastError,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+	if !d.DeliveredAt.IsZero() {
+		t := d.DeliveredAt
+		v.DeliveredAt = &t
+	}
+	return v
+}

@@ -1,0 +1,213 @@
+package admin_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/admin"
+	"github.com/sesame-id/sesame/internal/sesametest"
+)
+
+// apiClient calls the admin API with a bearer token.
+type apiClient struct {
+	t     *testing.T
+	s     *sesametest.Sesame
+	token string
+}
+
+func adminToken(t *testing.T, s *sesametest.Sesame, clientID, scope string) string {
+	t.Helper()
+	tok := s.Token(t, clientID, url.Values{"grant_type": {"client_credentials"}, "scope": {scope}})
+	if tok.Status != 200 {
+		t.Fatalf("client_credentials for %s: %+v", clientID, tok.Raw)
+	}
+	return tok.AccessToken
+}
+
+func (c apiClient) do(method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, c.s.URL+path, rd)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		c.t.Fatalf("%s %s answered %d with no JSON: %v", method, path, resp.StatusCode, err)
+	}
+	return resp.StatusCode, m
+}
+
+// Every API call without a valid admin token answers 401, with a
+// non-admin token 403.
+func TestAPINeedsAnAdminToken(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	worker := adminToken(t, s, sesametest.Worker, "")
+	user := s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", nil).AccessToken
+	api := &admin.API{}
+	for _, rt := range api.Routes() {
+		if rt.Pattern == "/api/openapi.json" {
+			continue
+		}
+		path := strings.ReplaceAll(rt.Pattern, "{id}", "x")
+		for name, want := range map[string]struct {
+			token  string
+			status int
+		}{"none": {"", 401}, "garbage": {"garbage", 401}, "m2m without scope": {worker, 403}, "a person's token": {user, 403}} {
+			if st, m := (apiClient{t, s, want.token}).do(rt.Method, path, nil); st != want.status || m["error"] == nil {
+				t.Errorf("%s %s with %s token: %d %v, want %d", rt.Method, path, name, st, m, want.status)
+			}
+		}
+	}
+}
+
+// Clients: a secret is shown once and stored hashed; bad input is a 400
+// naming the field; unknown ids are 404 JSON.
+func TestAPIClients(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, "sesame:admin")}
+	st, c := api.do("POST", "/api/clients", map[string]any{"id": "svc", "type": "m2m"})
+	secret, _ := c["secret"].(string)
+	if st != 201 || len(secret) < 40 {
+		t.Fatalf("create: %d %v", st, c)
+	}
+	if tok := s.Token(t, "svc", url.Values{"grant_type": {"client_credentials"}}); tok.Status != 401 {
+		// sesametest.Token authenticates with the shared test secret: the
+		// client's own secret is another.
+		t.Errorf("the test secret worked for a client with its own: %d", tok.Status)
+	}
+	resp, _ := s.PostForm(t, "/token", "svc", secret, url.Values{"grant_type": {"client_credentials"}})
+	if resp.StatusCode != 200 {
+		t.Errorf("the shown secret does not work: %d", resp.StatusCode)
+	}
+	if st, got := api.do("GET", "/api/clients/svc", nil); st != 200 || got["secret"] != nil {
+		t.Errorf("read: %d %v", st, got)
+	}
+	if st, got := api.do("POST", "/api/clients", map[string]any{"id": "svc", "type": "m2m"}); st != 409 {
+		t.Errorf("duplicate: %d %v", st, got)
+	}
+	bad := []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{"id": "w", "type": "web", "redirect_uris": []string{"http://evil.example/cb"}}, "redirect_uris"},
+		{map[string]any{"id": "w", "type": "desktop", "redirect_uris": []string{"https://w.example/cb"}}, "type"},
+		{map[string]any{"id": "w", "type": "web", "first_party": "yes"}, "first_party"},
+		{map[string]any{"id": "w", "type": "web", "colour": "red"}, "colour"},
+		{`{"id": "w",`, ""},
+	}
+	for _, b := range bad {
+		st, got := api.do("POST", "/api/clients", b.body)
+		if st != 400 || got["field"] != nil && got["field"] != b.field || (b.field != "" && got["field"] != b.field) {
+			t.Errorf("bad input %v: %d %v, want 400 on %q", b.body, st, got, b.field)
+		}
+	}
+	if _, err := s.Store.Client(t.Context(), "w"); err == nil {
+		t.Error("a refused client was half-written")
+	}
+	if st, _ := api.do("POST", "/api/clients", strings.Repeat(" ", 70<<10)+"{}"); st != 413 && st != 400 {
+		t.Errorf("oversized body: %d", st)
+	}
+	for _, p := range []string{"/api/clients/nobody", "/api/accounts/nobody", "/api/receipts/nobody", "/api/clients/nobody/deliveries"} {
+		if st, got := api.do("GET", p, nil); st != 404 || got["error"] != "not_found" {
+			t.Errorf("GET %s: %d %v", p, st, got)
+		}
+	}
+	if st, got := api.do("DELETE", "/api/sessions/nobody", nil); st != 404 {
+		t.Errorf("DELETE unknown session: %d %v", st, got)
+	}
+	if st, _ := api.do("GET", "/api/nothing-here", nil); st != 404 {
+		t.Errorf("unknown path: %d", st)
+	}
+	st, got := api.do("PUT", "/api/clients/svc", map[string]any{"type": "m2m", "name": "Service", "rotate_secret": true})
+	if st != 200 || got["secret"] == nil || got["secret"] == secret || got["name"] != "Service" {
+		t.Errorf("rotate: %d %v", st, got)
+	}
+}
+
+// O7, O9 by API: revoking a session sends back-channel logouts, and its
+// receipt shows each delivery.
+func TestAPIRevokesASessionAndShowsTheReceipt(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, "sesame:admin")}
+	s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", nil)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	st, list := api.do("GET", "/api/accounts/"+acct.ID+"/sessions", nil)
+	sessions, _ := list["sessions"].([]any)
+	if st != 200 || len(sessions) != 1 {
+		t.Fatalf("sessions: %d %v", st, list)
+	}
+	id := sessions[0].(map[string]any)["id"].(string)
+	st, done := api.do("DELETE", "/api/sessions/"+id, nil)
+	if st != 200 || done["receipt"] == "" {
+		t.Fatalf("revoke: %d %v", st, done)
+	}
+	if got := s.Apps[sesametest.AppA].WaitReceived(1, 5*time.Second); len(got) != 1 {
+		t.Errorf("app-a got %d logout tokens", len(got))
+	}
+	st, rec := api.do("GET", "/api/receipts/"+done["receipt"].(string), nil)
+	dels, _ := rec["deliveries"].([]any)
+	if st != 200 || rec["cause"] != "admin" || len(dels) != 1 || dels[0].(map[string]any)["state"] != "delivered" {
+		t.Errorf("receipt: %d %v", st, rec)
+	}
+	st, dl := api.do("GET", "/api/clients/app-a/deliveries?state=delivered", nil)
+	if list, _ := dl["deliveries"].([]any); st != 200 || len(list) != 1 {
+		t.Errorf("deliveries of app-a: %d %v", st, dl)
+	}
+	if st, _ := api.do("GET", "/api/accounts/"+acct.ID+"/grants", nil); st != 200 {
+		t.Errorf("grants: %d", st)
+	}
+}
+
+// The OpenAPI document is well formed and names every /api route.
+func TestOpenAPIDocumentNamesEveryRoute(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	st, doc := apiClient{t, s, ""}.do("GET", "/api/openapi.json", nil)
+	if st != 200 || doc["openapi"] != "3.1.0" {
+		t.Fatalf("document: %d %v", st, doc["openapi"])
+	}
+	info, _ := doc["info"].(map[string]any)
+	if info["title"] == nil || info["version"] == nil {
+		t.Error("info.title and info.version are required")
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	routes := (&admin.API{}).Routes()
+	n := 0
+	for _, rt := range routes {
+		item, _ := paths[rt.Pattern].(map[string]any)
+		op, _ := item[strings.ToLower(rt.Method)].(map[string]any)
+		if op == nil {
+			t.Errorf("%s %s is not in the OpenAPI document", rt.Method, rt.Pattern)
+			continue
+		}
+		if resp, _ := op["responses"].(map[string]any); len(resp) == 0 {
+			t.Errorf("%s %s has no responses", rt.Method, rt.Pattern)
+		}
+	}
+	for _, item := range paths {
+		n += len(item.(map[string]any))
+	}
+	if n != len(routes) {
+		t.Errorf("the document has %d operations, the API %d routes", n, len(routes))
+	}
+}
