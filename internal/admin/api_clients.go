@@ -25,6 +25,7 @@ type clientView struct {
 	OfflineSurvivesSignout           bool     `json:"offline_survives_signout"`
 	GrantTypes                       []string `json:"grant_types"`
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
+	MaxGrants                        int      `json:"max_grants"`
 	// Secret is shown once, when it is made.
 	Secret string `json:"secret,omitempty"`
 }
@@ -34,7 +35,7 @@ func viewClient(c store.Client) clientView {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, FirstParty: c.FirstParty,
 		OfflineSurvivesSignout: c.OfflineSurvivesSignout, GrantTypes: nonNil(c.GrantTypes),
-		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg}
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants}
 }
 
 func nonNil(l []string) []string {
@@ -57,6 +58,7 @@ type clientInput struct {
 	OfflineSurvivesSignout           *bool    `json:"offline_survives_signout"`
 	GrantTypes                       []string `json:"grant_types"`
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
+	MaxGrants                        int      `json:"max_grants"`
 	// RotateSecret asks for a new secret on update.
 	RotateSecret bool `json:"rotate_secret"`
 }
@@ -66,7 +68,7 @@ func (in clientInput) spec(secret string) client.Spec {
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: in.BackchannelLogoutSessionRequired, FirstParty: in.FirstParty,
 		OfflineSurvivesSignout: in.OfflineSurvivesSignout, GrantTypes: in.GrantTypes,
-		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg}
+		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants}
 }
 
 // newSecret makes a client secret of 256 bits.

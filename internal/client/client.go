@@ -58,6 +58,8 @@ type Spec struct {
 	OfflineSurvivesSignout   *bool    `yaml:"offline_survives_signout"`
 	GrantTypes               []string `yaml:"grant_types"`
 	IDTokenSignedResponseAlg string   `yaml:"id_token_signed_response_alg"`
+	// MaxGrants limits live grants per account (devices); 0 is no limit.
+	MaxGrants int `yaml:"max_grants"`
 }
 
 // Validate reports every problem of a registration at once, one line each.
@@ -104,6 +106,9 @@ func (s Spec) Validate() error {
 		default:
 			add("grant_types: %q is not supported", gt)
 		}
+	}
+	if s.MaxGrants < 0 {
+		add("max_grants must be 0 (no limit) or more")
 	}
 	switch s.IDTokenSignedResponseAlg {
 	case "", "ES256", "RS256":
@@ -303,7 +308,7 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 		RedirectURIs: s.RedirectURIs, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
 		FirstParty: s.FirstParty, OfflineSurvivesSignout: s.OfflineSurvivesSignout == nil || *s.OfflineSurvivesSignout,
-		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg,
+		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg, MaxGrants: s.MaxGrants,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if len(c.GrantTypes) == 0 {

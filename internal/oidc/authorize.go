@@ -61,10 +61,10 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptConsent, AccountID: cur.Account.ID, SessionID: cur.Session.ID})
 		return
 	}
-	var code string
+	var out issued
 	err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
 		var err error
-		code, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: params})
+		out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: params})
 		return err
 	})
 	if err != nil {
@@ -72,7 +72,8 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
 		return
 	}
-	p.redirectCode(w, r, params, code)
+	p.deliver(r, out.evicted)
+	p.redirectCode(w, r, params, out.code)
 }
 
 // trustedTarget finds the client and the redirect URI errors may be sent

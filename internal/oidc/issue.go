@@ -9,6 +9,7 @@ import (
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/ui"
@@ -21,11 +22,19 @@ type issueParams struct {
 	params  store.AuthParams
 }
 
+// issued is what issueCode did: the code's value, and the sign-outs the
+// device limit caused, to deliver once the transaction commits.
+type issued struct {
+	code    string
+	evicted []signout.Done
+}
+
 // issueCode records the outcome of an authorization inside tx: the grant
-// (reused while valid, widened by newly consented scopes, or made anew),
-// the session's authorization for the client with its sid (S2, S3), the
-// code, and the session's use (S2). It returns the code's value.
-func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (string, error) {
+// (reused while valid, widened by newly consented scopes, or made anew,
+// within the client's device limit), the session's authorization for the
+// client with its sid (S2, S3), the code, and the session's use (S2).
+func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (issued, error) {
+	var out issued
 	now := p.Now()
 	c, sess := ip.client, ip.session
 	scopes := p.grantableScopes(c, ip.params)
@@ -40,14 +49,14 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 			g, reuse = existing, true
 		case errors.Is(err, grant.ErrRevoked), errors.Is(err, grant.ErrExpired), errors.Is(err, store.ErrNotFound):
 		default:
-			return "", err
+			return out, err
 		}
 	}
 	if reuse {
 		if !grant.Covers(g, scopes) {
 			g.Scopes = grant.Union(g.Scopes, scopes)
 			if err := tx.UpdateGrantScopes(ctx, g.ID, g.Scopes); err != nil {
-				return "", fmt.Errorf("widen grant %s: %w", g.ID, err)
+				return out, fmt.Errorf("widen grant %s: %w", g.ID, err)
 			}
 		}
 	} else {
@@ -57,7 +66,11 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(p.GrantTTL),
 		}
 		if err := tx.CreateGrant(ctx, g); err != nil {
-			return "", fmt.Errorf("create grant for client %s: %w", c.ID, err)
+			return out, fmt.Errorf("create grant for client %s: %w", c.ID, err)
+		}
+		var err error
+		if out.evicted, err = p.enforceDeviceLimit(ctx, tx, c, sess.AccountID, g.ID); err != nil {
+			return out, err
 		}
 	}
 	sid := auth.SID
@@ -67,7 +80,7 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 	if err := tx.PutAuthorization(ctx, store.Authorization{
 		SessionID: sess.ID, ClientID: c.ID, SID: sid, GrantID: g.ID, CreatedAt: now,
 	}); err != nil {
-		return "", fmt.Errorf("record authorization of client %s: %w", c.ID, err)
+		return out, fmt.Errorf("record authorization of client %s: %w", c.ID, err)
 	}
 	redirect := ip.params.RedirectURI
 	if ip.params.RedirectURIOmitted {
@@ -79,12 +92,13 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 		CodeChallengeMethod: ip.params.CodeChallengeMethod,
 	})
 	if err := tx.CreateAuthCode(ctx, code); err != nil {
-		return "", fmt.Errorf("store code for client %s: %w", c.ID, err)
+		return out, fmt.Errorf("store code for client %s: %w", c.ID, err)
 	}
 	if err := p.Sessions.Touch(ctx, tx, sess); err != nil {
-		return "", err
+		return out, err
 	}
-	return value, nil
+	out.code = value
+	return out, nil
 }
 
 // grantableScopes is what this request may be granted (G3, spec A14).
@@ -110,4 +124,41 @@ func grantCovers(g store.Grant, scopes []string) bool { return grant.Covers(g, s
 
 func uiError(msg, code string) ui.ErrorData {
 	return ui.ErrorData{Message: msg, Code: code, NoRedirect: true}
+}
+
+// enforceDeviceLimit ends the oldest grants of an account for c beyond
+// c.MaxGrants (Logto's maxAllowedGrants), with back-channel logout; the
+// grant just made is never one of them. The sign-outs are delivered once
+// the transaction commits (see deliverEvicted).
+func (p *Provider) enforceDeviceLimit(ctx context.Context, tx store.Tx, c store.Client, accountID, newGrant string) ([]signout.Done, error) {
+	if c.MaxGrants <= 0 {
+		return nil, nil
+	}
+	live, err := tx.LiveGrants(ctx, accountID, c.ID, p.Now())
+	if err != nil {
+		return nil, err
+	}
+	var ended []signout.Done
+	for _, g := range live {
+		if len(live)-len(ended) <= c.MaxGrants {
+			break
+		}
+		if g.ID == newGrant {
+			continue
+		}
+		d, err := p.Signout.RevokeGrantTx(ctx, tx, g, signout.CauseDeviceLimit)
+		if err != nil {
+			return nil, fmt.Errorf("end grant %s beyond the device limit of %s: %w", g.ID, c.ID, err)
+		}
+		ended = append(ended, d)
+	}
+	return ended, nil
+}
+
+// deliver starts the back-channel deliveries of sign-outs a committed
+// authorization caused.
+func (p *Provider) deliver(r *http.Request, evicted []signout.Done) {
+	for _, d := range evicted {
+		p.Signout.Deliver(r.Context(), d)
+	}
 }

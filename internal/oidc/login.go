@@ -53,7 +53,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	}
 	consent := p.needsConsent(r, c, sess, ar.Params)
 
-	var code string
+	var out issued
 	var switched signout.Done
 	err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
 		if hasPrev {
@@ -78,7 +78,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 			return tx.UpdateAuthRequest(r.Context(), ar)
 		}
 		var err error
-		if code, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: sess, params: ar.Params}); err != nil {
+		if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: sess, params: ar.Params}); err != nil {
 			return err
 		}
 		return tx.DeleteAuthRequest(r.Context(), ar.ID)
@@ -93,12 +93,13 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	if switched.Receipt.ID != "" {
 		p.Signout.Deliver(r.Context(), switched)
 	}
+	p.deliver(r, out.evicted)
 	p.Logger.InfoContext(r.Context(), "signed in", "event", "sign_in", "account_id", acct.ID, "client_id", c.ID, "session_id", sess.ID)
 	if consent {
 		redirectTo(w, r, p.Path("/interaction/"+ar.ID))
 		return
 	}
-	p.redirectCode(w, r, ar.Params, code)
+	p.redirectCode(w, r, ar.Params, out.code)
 }
 
 // RefuseSignIn re-renders a sign-in page after Authenticate failed: 401 for
@@ -156,7 +157,7 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusBadRequest, "The form could not be read.", CodeInvalidRequest)
 		return
 	}
-	var code string
+	var out issued
 	switch r.PostForm.Get("decision") {
 	case "deny":
 		err = p.Store.InTx(r.Context(), func(tx store.Tx) error { return tx.DeleteAuthRequest(r.Context(), ar.ID) })
@@ -168,7 +169,7 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 	case "allow":
 		err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
 			var err error
-			if code, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: ar.Params}); err != nil {
+			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: ar.Params}); err != nil {
 				return err
 			}
 			return tx.DeleteAuthRequest(r.Context(), ar.ID)
@@ -182,5 +183,6 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusServiceUnavailable, "Sesame cannot complete your sign-in right now. Please try again in a moment.", CodeTemporarilyUnavailable)
 		return
 	}
-	p.redirectCode(w, r, ar.Params, code)
+	p.deliver(r, out.evicted)
+	p.redirectCode(w, r, ar.Params, out.code)
 }

@@ -211,3 +211,37 @@ func TestConcurrentSignOutsOfOneSession(t *testing.T) {
 		}
 	}
 }
+
+// A client's device limit (max_grants, Logto's maxAllowedGrants): signing
+// in beyond it ends the oldest grant with back-channel logout.
+func TestDeviceLimitEndsTheOldestGrant(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == sesametest.AppC {
+				c.Clients[i].MaxGrants = 2
+			}
+		}
+	}})
+	var toks []sesametest.Tokens
+	for range 3 {
+		toks = append(toks, s.NewBrowser(t).SignedIn(sesametest.AppC, "alice", nil))
+		s.Clock.Advance(time.Second) // an order among the grants
+	}
+	if st, _ := s.UserInfo(t, toks[0].AccessToken); st != 401 {
+		t.Errorf("the oldest device kept its access: %d", st)
+	}
+	for i, tok := range toks[1:] {
+		if st, _ := s.UserInfo(t, tok.AccessToken); st != 200 {
+			t.Errorf("device %d lost its access: %d", i+2, st)
+		}
+	}
+	got := s.Apps[sesametest.AppC].WaitReceived(1, 5*time.Second)
+	if len(got) != 1 || got[0].SID != s.IDClaims(t, toks[0].IDToken)["sid"] {
+		t.Errorf("app-c received %+v, want the oldest device's logout", got)
+	}
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	recs, _ := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 5)
+	if len(recs) != 1 || recs[0].Cause != signout.CauseDeviceLimit {
+		t.Errorf("receipts %+v", recs)
+	}
+}

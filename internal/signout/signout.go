@@ -32,6 +32,7 @@ const (
 	CauseAccountSwitch = "account_switch"
 	CauseAdmin         = "admin"
 	CauseAccount       = "account_page"
+	CauseDeviceLimit   = "device_limit"
 )
 
 // KeptOffline says a grant survived because it holds offline_access and its
@@ -285,57 +286,65 @@ func ReadReceipt(ctx context.Context, r store.Reader, id string) (ReceiptWithDel
 // authorization that names the grant, which leaves those sessions. A
 // receipt records it.
 func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done, error) {
-	g, err := s.Store.Grant(ctx, grantID)
-	if err != nil {
-		return Done{}, fmt.Errorf("grant %s: %w", grantID, err)
-	}
-	sessions, err := s.Store.SessionsByAccount(ctx, g.AccountID)
-	if err != nil {
-		return Done{}, fmt.Errorf("sessions of %s: %w", g.AccountID, err)
-	}
-	now := s.Now()
-	id, _ := token.NewValue()
-	d := Done{Receipt: store.Receipt{ID: id[:32], Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
-		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		d.Deliveries, d.Receipt.Outcomes = nil, nil
-		if _, err := grant.Revoke(ctx, tx, g.ID, now, grant.ReasonAdmin); err != nil {
-			return err
+	var d Done
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		g, err := tx.Grant(ctx, grantID)
+		if err != nil {
+			return fmt.Errorf("grant %s: %w", grantID, err)
 		}
-		c, err := tx.Client(ctx, g.ClientID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("read client %s: %w", g.ClientID, err)
-		}
-		for _, sess := range sessions {
-			for _, a := range sess.Authorizations {
-				if a.GrantID != g.ID {
-					continue
-				}
-				o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: g.ID, Revoked: true}
-				if err := tx.DeleteAuthorization(ctx, sess.ID, a.ClientID); err != nil {
-					return fmt.Errorf("drop authorization of %s: %w", a.ClientID, err)
-				}
-				if c.BackchannelLogoutURI != "" {
-					del, err := s.Backchannel.Enqueue(ctx, tx, d.Receipt.ID, c, g.AccountID, a.SID)
-					if err != nil {
-						return err
-					}
-					o.DeliveryID = del.ID
-					d.Deliveries = append(d.Deliveries, del.ID)
-				}
-				d.Receipt.Outcomes = append(d.Receipt.Outcomes, o)
-			}
-		}
-		if len(d.Receipt.Outcomes) == 0 {
-			d.Receipt.Outcomes = []store.ReceiptOutcome{{ClientID: g.ClientID, GrantID: g.ID, Revoked: true}}
-		}
-		return tx.CreateReceipt(ctx, d.Receipt)
+		d, err = s.RevokeGrantTx(ctx, tx, g, cause)
+		return err
 	})
 	if err != nil {
 		return Done{}, err
 	}
 	s.Deliver(ctx, d)
 	return d, nil
+}
+
+// RevokeGrantTx is RevokeGrant inside tx, for a caller that revokes as part
+// of a larger change (the device limit); it calls Deliver after the
+// commit.
+func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant, cause string) (Done, error) {
+	now := s.Now()
+	id, _ := token.NewValue()
+	d := Done{Receipt: store.Receipt{ID: id[:32], Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
+		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
+	if _, err := grant.Revoke(ctx, tx, g.ID, now, grant.ReasonAdmin); err != nil {
+		return d, err
+	}
+	c, err := tx.Client(ctx, g.ClientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return d, fmt.Errorf("read client %s: %w", g.ClientID, err)
+	}
+	sessions, err := tx.SessionsByAccount(ctx, g.AccountID)
+	if err != nil {
+		return d, fmt.Errorf("sessions of %s: %w", g.AccountID, err)
+	}
+	for _, sess := range sessions {
+		for _, a := range sess.Authorizations {
+			if a.GrantID != g.ID {
+				continue
+			}
+			o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: g.ID, Revoked: true}
+			if err := tx.DeleteAuthorization(ctx, sess.ID, a.ClientID); err != nil {
+				return d, fmt.Errorf("drop authorization of %s: %w", a.ClientID, err)
+			}
+			if c.BackchannelLogoutURI != "" {
+				del, err := s.Backchannel.Enqueue(ctx, tx, d.Receipt.ID, c, g.AccountID, a.SID)
+				if err != nil {
+					return d, err
+				}
+				o.DeliveryID = del.ID
+				d.Deliveries = append(d.Deliveries, del.ID)
+			}
+			d.Receipt.Outcomes = append(d.Receipt.Outcomes, o)
+		}
+	}
+	if len(d.Receipt.Outcomes) == 0 {
+		d.Receipt.Outcomes = []store.ReceiptOutcome{{ClientID: g.ClientID, GrantID: g.ID, Revoked: true}}
+	}
+	return d, tx.CreateReceipt(ctx, d.Receipt)
 }
 
 // RevokeSession is an admin ending one session (O7): a global sign-out of

@@ -32,8 +32,11 @@ type Client struct {
 	GrantTypes                       []string
 	// IDTokenSignedResponseAlg is ES256 (default) or RS256.
 	IDTokenSignedResponseAlg string
-	CreatedAt                time.Time
-	UpdatedAt                time.Time
+	// MaxGrants limits how many live grants one account may hold for this
+	// client (devices, as Logto's maxAllowedGrants); 0 is no limit.
+	MaxGrants int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Session is a browser's Sesame session (design S1, S2).

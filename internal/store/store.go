@@ -63,6 +63,9 @@ type Reader interface {
 	Grant(ctx context.Context, id string) (Grant, error)
 	// GrantsByAccount lists an account's grants, revoked ones included.
 	GrantsByAccount(ctx context.Context, accountID string) ([]Grant, error)
+	// LiveGrants lists an account's grants for one client that are neither
+	// revoked nor expired at now, oldest first.
+	LiveGrants(ctx context.Context, accountID, clientID string, now time.Time) ([]Grant, error)
 
 	AuthRequest(ctx context.Context, id string) (AuthRequest, error)
 
@@ -87,6 +90,9 @@ type Writer interface {
 	// UpsertClient creates the client or replaces every field but
 	// CreatedAt.
 	UpsertClient(ctx context.Context, c Client) error
+	// DeleteClient removes a client; it reports whether it existed. Its
+	// grants and tokens stop working at once (their client is gone).
+	DeleteClient(ctx context.Context, id string) (bool, error)
 
 	CreateSession(ctx context.Context, s Session) error
 	// TouchSession records use of a session: LastSeenAt and ExpiresAt.

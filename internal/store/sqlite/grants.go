@@ -12,8 +12,10 @@ import (
 const grantCols = `id, account_id, client_id, session_id, scopes, created_at, expires_at, revoked_at, revoke_reason`
 
 var (
-	qGrant             = statement(`SELECT ` + grantCols + ` FROM grants WHERE id = ?`)
-	qGrantsByAccount   = statement(`SELECT ` + grantCols + ` FROM grants WHERE account_id = ? ORDER BY created_at DESC, id DESC`)
+	qGrant           = statement(`SELECT ` + grantCols + ` FROM grants WHERE id = ?`)
+	qGrantsByAccount = statement(`SELECT ` + grantCols + ` FROM grants WHERE account_id = ? ORDER BY created_at DESC, id DESC`)
+	qLiveGrants      = statement(`SELECT ` + grantCols + ` FROM grants WHERE account_id = ? AND client_id = ?
+		AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id`)
 	qCreateGrant       = statement(`INSERT INTO grants (` + grantCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qUpdateGrantScopes = statement(`UPDATE grants SET scopes = ? WHERE id = ?`)
 	qRevokeGrant       = statement(`UPDATE grants SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL`)
@@ -87,4 +89,14 @@ func (t *tx) RevokeGrant(ctx context.Context, id string, at time.Time, reason st
 		return false, fmt.Errorf("revoke grant %s: %w", id, err)
 	}
 	return true, nil
+}
+
+// LiveGrants lists an account's grants for one client that are neither
+// revoked nor expired at now, oldest first.
+func (r reader) LiveGrants(ctx context.Context, accountID, clientID string, now time.Time) ([]store.Grant, error) {
+	list, err := queryList(ctx, r.q, scanGrant, qLiveGrants, accountID, clientID, timeArg(now))
+	if err != nil {
+		return nil, fmt.Errorf("list live grants of %s for %s: %w", accountID, clientID, dbErr(err))
+	}
+	return list, nil
 }

@@ -37,6 +37,7 @@ func fullClient(id string) store.Client {
 		OfflineSurvivesSignout:           true,
 		GrantTypes:                       []string{"authorization_code", "refresh_token"},
 		IDTokenSignedResponseAlg:         "RS256",
+		MaxGrants:                        3,
 		CreatedAt:                        at(-72 * time.Hour),
 		UpdatedAt:                        at(-2 * time.Hour),
 	}
