@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usersCmd(&configPath, getenv, stdout, stderr),
 		clientsCmd(&configPath, getenv, stdout, stderr),
 		sessionsCmd(&configPath, getenv, stdout, stderr),
+		adminCmd(&configPath, getenv, stdout, stderr),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

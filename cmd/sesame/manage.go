@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/signout"
@@ -159,8 +160,56 @@ func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr i
 			})
 		},
 	}
-	clients.AddCommand(add, list)
+	remove := &cobra.Command{
+		Use: "remove ID", Short: "Delete a client; its grants are revoked and its tokens stop working", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				var existed bool
+				err := srv.Store.InTx(ctx, func(tx store.Tx) error {
+					var err error
+					existed, err = tx.DeleteClient(ctx, args[0], time.Now())
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				if !existed {
+					return fmt.Errorf("no client %q", args[0])
+				}
+				_, err = fmt.Fprintf(stdout, "client %s removed\n", args[0])
+				return err
+			})
+		},
+	}
+	clients.AddCommand(add, list, remove)
 	return clients
+}
+
+// adminCmd bootstraps access to the admin API.
+func adminCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	adm := &cobra.Command{Use: "admin", Short: "Bootstrap the admin API"}
+	create := &cobra.Command{
+		Use:   "create-client ID",
+		Short: "Create an m2m client allowed the sesame:admin scope; its secret is printed once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				if _, err := srv.Store.Client(ctx, args[0]); err == nil {
+					return fmt.Errorf("a client %q exists already", args[0])
+				}
+				secret := admin.NewSecret()
+				c, err := srv.Clients.Upsert(ctx, client.Spec{ID: args[0], Type: client.TypeM2M, Secret: secret, Admin: true})
+				if err != nil {
+					return fmt.Errorf("client %s: %s", args[0], strings.ReplaceAll(err.Error(), "\n", "; "))
+				}
+				_, err = fmt.Fprintf(stdout, "admin client %s created\nclient_secret: %s\n(shown once: it is stored hashed)\n"+
+					"get a token: POST {issuer}/token grant_type=client_credentials scope=sesame:admin\n", c.ID, secret)
+				return err
+			})
+		},
+	}
+	adm.AddCommand(create)
+	return adm
 }
 
 // sessionsCmd lists and ends an account's sessions.

@@ -30,6 +30,8 @@ func TestManagementCommands(t *testing.T) {
 		{[]string{"clients", "add", "app-x", "--secret", "s3cret", "--redirect-uri", "https://x.example/cb"}, "client app-x (web) saved"},
 		{[]string{"clients", "list"}, "app-x"},
 		{[]string{"sessions", "list", "carol"}, "SESSION"},
+		{[]string{"admin", "create-client", "ops"}, "client_secret: "},
+		{[]string{"clients", "remove", "app-x"}, "client app-x removed"},
 	} {
 		out, err := sesame(c.args...)
 		if err != nil || !strings.Contains(out, c.want) {
@@ -40,6 +42,8 @@ func TestManagementCommands(t *testing.T) {
 		{"users", "disable", "nobody"},
 		{"clients", "add", "bad", "--type", "web", "--redirect-uri", "http://evil.example/cb"},
 		{"sessions", "revoke", "no-such-session"},
+		{"clients", "remove", "app-x"},
+		{"admin", "create-client", "ops"},
 	} {
 		if _, err := sesame(bad...); err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("sesame %s: %v, want one readable error", strings.Join(bad, " "), err)

@@ -57,6 +57,9 @@ func (a *API) Routes() []Route {
 		{"DELETE", "/api/sessions/{id}", a.auth(a.revokeSession)},
 		{"DELETE", "/api/grants/{id}", a.auth(a.revokeGrant)},
 		{"GET", "/api/receipts/{id}", a.auth(a.getReceipt)},
+		{"DELETE", "/api/clients/{id}", a.auth(a.deleteClient)},
+		{"PATCH", "/api/accounts/{id}", a.auth(a.updateAccount)},
+		{"POST", "/api/deliveries/{id}/retry", a.auth(a.retryDelivery)},
 		{"GET", "/api/openapi.json", serveOpenAPI},
 	}
 }

@@ -26,6 +26,7 @@ type clientView struct {
 	GrantTypes                       []string `json:"grant_types"`
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
 	MaxGrants                        int      `json:"max_grants"`
+	Admin                            bool     `json:"admin"`
 	// Secret is shown once, when it is made.
 	Secret string `json:"secret,omitempty"`
 }
@@ -35,7 +36,7 @@ func viewClient(c store.Client) clientView {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, FirstParty: c.FirstParty,
 		OfflineSurvivesSignout: c.OfflineSurvivesSignout, GrantTypes: nonNil(c.GrantTypes),
-		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants}
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants, Admin: c.Admin}
 }
 
 func nonNil(l []string) []string {
@@ -59,6 +60,7 @@ type clientInput struct {
 	GrantTypes                       []string `json:"grant_types"`
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
 	MaxGrants                        int      `json:"max_grants"`
+	Admin                            bool     `json:"admin"`
 	// RotateSecret asks for a new secret on update.
 	RotateSecret bool `json:"rotate_secret"`
 }
@@ -68,11 +70,11 @@ func (in clientInput) spec(secret string) client.Spec {
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: in.BackchannelLogoutSessionRequired, FirstParty: in.FirstParty,
 		OfflineSurvivesSignout: in.OfflineSurvivesSignout, GrantTypes: in.GrantTypes,
-		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants}
+		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants, Admin: in.Admin}
 }
 
-// newSecret makes a client secret of 256 bits.
-func newSecret() string {
+// NewSecret makes a client secret of 256 bits.
+func NewSecret() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
@@ -114,7 +116,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 	}
 	secret := ""
 	if in.Type == client.TypeWeb || in.Type == client.TypeM2M {
-		secret = newSecret()
+		secret = NewSecret()
 	}
 	a.saveClient(w, r, in.spec(secret), secret, http.StatusCreated)
 }
@@ -135,7 +137,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 	shown := ""
 	if !client.IsPublic(store.Client{Type: in.Type}) {
 		if in.RotateSecret || existing.SecretHash == "" {
-			shown = newSecret()
+			shown = NewSecret()
 			spec.Secret = shown
 		} else {
 			spec.Secret = keepSecret
@@ -233,4 +235,38 @@ func viewDelivery(d store.Delivery) deliveryView {
 		v.DeliveredAt = &t
 	}
 	return v
+}
+
+// deleteClient removes a client and revokes its grants: its tokens stop
+// working at once (G2).
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
+	var existed bool
+	err := a.Store.InTx(r.Context(), func(tx store.Tx) error {
+		var err error
+		existed, err = tx.DeleteClient(r.Context(), r.PathValue("id"), a.Now())
+		return err
+	})
+	if err == nil && !existed {
+		err = store.ErrNotFound
+	}
+	if a.found(w, r, "client", err) {
+		a.Clients.Forget(r.PathValue("id"))
+		writeJSON(w, http.StatusOK, map[string]any{"deleted": r.PathValue("id")})
+	}
+}
+
+// retryDelivery makes a delivery pending again and attempts it now (B3).
+func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := a.Store.InTx(r.Context(), func(tx store.Tx) error {
+		return tx.RetryDelivery(r.Context(), id, a.Now(), time.Now())
+	})
+	if !a.found(w, r, "delivery", err) {
+		return
+	}
+	a.Signout.Backchannel.AttemptAll(r.Context(), []string{id}, a.Signout.Wait)
+	d, err := a.Store.Delivery(r.Context(), id)
+	if a.found(w, r, "delivery", err) {
+		writeJSON(w, http.StatusOK, viewDelivery(d))
+	}
 }

@@ -211,3 +211,55 @@ func TestOpenAPIDocumentNamesEveryRoute(t *testing.T) {
 		t.Errorf("the document has %d operations, the API %d routes", n, len(routes))
 	}
 }
+
+// Disabling an account by API ends every session, with back-channel
+// logout; deleting a client kills its tokens; a failed delivery can be
+// retried now.
+func TestAPIAccountsClientsAndRetries(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, "sesame:admin")}
+	tok := s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", nil)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	st, got := api.do("PATCH", "/api/accounts/"+acct.ID, map[string]any{"disabled": true})
+	if st != 200 || got["disabled"] != true {
+		t.Fatalf("disable: %d %v", st, got)
+	}
+	if ss, _ := s.Store.SessionsByAccount(t.Context(), acct.ID); len(ss) != 0 {
+		t.Errorf("%d sessions survived disabling", len(ss))
+	}
+	if got := s.Apps[sesametest.AppA].WaitReceived(1, 5*time.Second); len(got) != 1 {
+		t.Errorf("app-a got %d logout tokens", len(got))
+	}
+	if st, _ := s.UserInfo(t, tok.AccessToken); st != 401 {
+		t.Errorf("token of a disabled account: %d", st)
+	}
+	if st, got := api.do("PATCH", "/api/accounts/"+acct.ID, map[string]any{"password": "short"}); st != 400 || got["field"] != "password" {
+		t.Errorf("short password: %d %v", st, got)
+	}
+
+	bob := s.NewBrowser(t).SignedIn(sesametest.AppB, "bob", nil)
+	if st, _ := api.do("DELETE", "/api/clients/app-b", nil); st != 200 {
+		t.Fatalf("delete client: %d", st)
+	}
+	if st, _ := s.UserInfo(t, bob.AccessToken); st != 401 {
+		t.Errorf("a deleted client's token still works at userinfo: %d", st)
+	}
+	if st, _ := api.do("DELETE", "/api/clients/app-b", nil); st != 404 {
+		t.Errorf("delete twice: %d", st)
+	}
+
+	s.Apps[sesametest.AppC].Answer(http.StatusBadRequest)
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppC, "bob", nil)
+	b.Submit(b.Get(s.Issuer+"/session/end?client_id=app-c"), map[string]string{"logout": "true"})
+	st, dl := api.do("GET", "/api/clients/app-c/deliveries?state=failed", nil)
+	list, _ := dl["deliveries"].([]any)
+	if st != 200 || len(list) != 1 {
+		t.Fatalf("failed deliveries: %d %v", st, dl)
+	}
+	id := list[0].(map[string]any)["id"].(string)
+	st, d := api.do("POST", "/api/deliveries/"+id+"/retry", nil)
+	if st != 200 || d["state"] != "delivered" || d["attempts"] != float64(2) {
+		t.Errorf("retry: %d %v", st, d)
+	}
+}

@@ -60,6 +60,8 @@ type Spec struct {
 	IDTokenSignedResponseAlg string   `yaml:"id_token_signed_response_alg"`
 	// MaxGrants limits live grants per account (devices); 0 is no limit.
 	MaxGrants int `yaml:"max_grants"`
+	// Admin lets an m2m client get the sesame:admin scope.
+	Admin bool `yaml:"admin"`
 }
 
 // Validate reports every problem of a registration at once, one line each.
@@ -106,6 +108,9 @@ func (s Spec) Validate() error {
 		default:
 			add("grant_types: %q is not supported", gt)
 		}
+	}
+	if s.Admin && s.Type != TypeM2M {
+		add("admin is only for m2m clients")
 	}
 	if s.MaxGrants < 0 {
 		add("max_grants must be 0 (no limit) or more")
@@ -308,7 +313,7 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 		RedirectURIs: s.RedirectURIs, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
 		FirstParty: s.FirstParty, OfflineSurvivesSignout: s.OfflineSurvivesSignout == nil || *s.OfflineSurvivesSignout,
-		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg, MaxGrants: s.MaxGrants,
+		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg, MaxGrants: s.MaxGrants, Admin: s.Admin,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if len(c.GrantTypes) == 0 {

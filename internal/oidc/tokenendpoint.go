@@ -54,7 +54,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var allowed []string
-		if slices.Contains(p.AdminClients, c.ID) {
+		if c.Admin || slices.Contains(p.AdminClients, c.ID) {
 			allowed = []string{ScopeAdmin}
 		}
 		resp, err = p.Tokens.ClientCredentials(r.Context(), c, token.ClientCredentialsRequest{

@@ -35,6 +35,8 @@ type Client struct {
 	// MaxGrants limits how many live grants one account may hold for this
 	// client (devices, as Logto's maxAllowedGrants); 0 is no limit.
 	MaxGrants int
+	// Admin lets an m2m client get the sesame:admin scope.
+	Admin     bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -140,4 +140,7 @@ type signoutWriter interface {
 	// RecordDeliveryAttempt adds one attempt's outcome and releases the
 	// lease.
 	RecordDeliveryAttempt(ctx context.Context, id string, a DeliveryAttempt) error
+	// RetryDelivery makes a delivery pending again with a new job at runAt
+	// (an admin's "retry now"); ErrNotFound if unknown.
+	RetryDelivery(ctx context.Context, id string, at, runAt time.Time) error
 }

@@ -90,9 +90,9 @@ type Writer interface {
 	// UpsertClient creates the client or replaces every field but
 	// CreatedAt.
 	UpsertClient(ctx context.Context, c Client) error
-	// DeleteClient removes a client; it reports whether it existed. Its
-	// grants and tokens stop working at once (their client is gone).
-	DeleteClient(ctx context.Context, id string) (bool, error)
+	// DeleteClient removes a client and revokes its grants at at, so its
+	// tokens stop working at once (G2); it reports whether it existed.
+	DeleteClient(ctx context.Context, id string, at time.Time) (bool, error)
 
 	CreateSession(ctx context.Context, s Session) error
 	// TouchSession records use of a session: LastSeenAt and ExpiresAt.

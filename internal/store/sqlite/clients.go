@@ -3,19 +3,20 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
 )
 
 const clientCols = `id, secret_hash, type, name, redirect_uris, post_logout_redirect_uris,
 	backchannel_logout_uri, backchannel_logout_session_required, first_party, offline_survives_signout,
-	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants`
+	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants, admin`
 
 var (
 	qClient       = statement(`SELECT ` + clientCols + ` FROM clients WHERE id = ?`)
 	qClients      = statement(`SELECT ` + clientCols + ` FROM clients ORDER BY id`)
 	qUpsertClient = statement(`
-		INSERT INTO clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			secret_hash = excluded.secret_hash,
 			type = excluded.type,
@@ -29,15 +30,18 @@ var (
 			grant_types = excluded.grant_types,
 			id_token_signed_response_alg = excluded.id_token_signed_response_alg,
 			updated_at = excluded.updated_at,
-			max_grants = excluded.max_grants`)
-	qDeleteClient = statement(`DELETE FROM clients WHERE id = ?`)
+			max_grants = excluded.max_grants,
+			admin = excluded.admin`)
+	qDeleteClient       = statement(`DELETE FROM clients WHERE id = ?`)
+	qRevokeClientGrants = statement(`UPDATE grants SET revoked_at = ?2, revoke_reason = 'client_deleted'
+		WHERE client_id = ?1 AND revoked_at IS NULL`)
 )
 
 func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Type, &c.Name, listDest{&c.RedirectURIs}, listDest{&c.PostLogoutRedirectURIs},
 		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.FirstParty, &c.OfflineSurvivesSignout,
-		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants)
+		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants, &c.Admin)
 	return c, err
 }
 
@@ -64,18 +68,22 @@ func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
 	_, err := t.q.ExecContext(ctx, qUpsertClient,
 		c.ID, c.SecretHash, c.Type, c.Name, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
 		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.FirstParty, c.OfflineSurvivesSignout,
-		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants)
+		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin)
 	if err != nil {
 		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
 	}
 	return nil
 }
 
-// DeleteClient removes a client and reports whether it existed.
-func (t *tx) DeleteClient(ctx context.Context, id string) (bool, error) {
+// DeleteClient removes a client, revokes its grants, and reports whether
+// it existed.
+func (t *tx) DeleteClient(ctx context.Context, id string, at time.Time) (bool, error) {
 	n, err := exec(ctx, t.q, qDeleteClient, id)
 	if err != nil {
 		return false, fmt.Errorf("delete client %s: %w", id, err)
+	}
+	if _, err := exec(ctx, t.q, qRevokeClientGrants, id, timeArg(at)); err != nil {
+		return false, fmt.Errorf("revoke grants of client %s: %w", id, err)
 	}
 	return n > 0, nil
 }

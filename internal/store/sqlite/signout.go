@@ -45,6 +45,8 @@ var (
 		last_error = ?4, updated_at = ?5, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END,
 		lease_until = NULL WHERE id = ?1`)
 
+	qRetryDelivery = statement(`UPDATE deliveries SET state = 'pending', updated_at = ?2, lease_until = NULL WHERE id = ?1`)
+
 	qSweepLogoutRequests = statement(`DELETE FROM logout_requests WHERE expires_at < ?`)
 	qSweepReceipts       = statement(`DELETE FROM receipts WHERE created_at < ?`)
 	qSweepDeliveries     = statement(`DELETE FROM deliveries WHERE state <> 'pending' AND updated_at < ?`)
@@ -223,6 +225,17 @@ func (t *tx) LeaseDelivery(ctx context.Context, id string, now, until time.Time)
 func (t *tx) RecordDeliveryAttempt(ctx context.Context, id string, a store.DeliveryAttempt) error {
 	if err := execOne(ctx, t.q, qRecordAttempt, id, a.State, a.Status, a.Error, timeArg(a.At)); err != nil {
 		return fmt.Errorf("record attempt on delivery %s: %w", id, err)
+	}
+	return nil
+}
+
+// RetryDelivery makes a delivery pending again and queues a job for it.
+func (t *tx) RetryDelivery(ctx context.Context, id string, at, runAt time.Time) error {
+	if err := execOne(ctx, t.q, qRetryDelivery, id, timeArg(at)); err != nil {
+		return fmt.Errorf("retry delivery %s: %w", id, err)
+	}
+	if err := t.jobs.insert(ctx, t.sqlTx(), id, runAt); err != nil {
+		return fmt.Errorf("enqueue retry of delivery %s: %w", id, err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 // adminTests cover what the admin API and the device limit need.
 var adminTests = []test{
 	{"DeleteClientReportsWhetherItExisted", testDeleteClient},
+	{"DeleteClientRevokesItsGrants", testDeleteClientRevokesItsGrants},
 	{"LiveGrantsAreOneClientsUnrevokedUnexpiredOldestFirst", testLiveGrants},
 }
 
@@ -18,7 +19,7 @@ func testDeleteClient(t *testing.T, s store.Store) {
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertClient(ctx, fullClient("gone")) })
 	for i, want := range []bool{true, false} {
 		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			existed, err := tx.DeleteClient(ctx, "gone")
+			existed, err := tx.DeleteClient(ctx, "gone", t0)
 			if existed != want {
 				t.Errorf("delete #%d reported %v, want %v", i+1, existed, want)
 			}
@@ -27,6 +28,33 @@ func testDeleteClient(t *testing.T, s store.Store) {
 	}
 	_, err := s.Client(t.Context(), "gone")
 	wantErr(t, "read deleted client", err, store.ErrNotFound)
+}
+
+func testDeleteClientRevokesItsGrants(t *testing.T, s store.Store) {
+	g := store.Grant{ID: "g", AccountID: "a", ClientID: "gone", CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	other := store.Grant{ID: "o", AccountID: "a", ClientID: "kept", CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, c := range []string{"gone", "kept"} {
+			if err := tx.UpsertClient(ctx, fullClient(c)); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateGrant(ctx, g); err != nil {
+			return err
+		}
+		if err := tx.CreateGrant(ctx, other); err != nil {
+			return err
+		}
+		_, err := tx.DeleteClient(ctx, "gone", at(time.Minute))
+		return err
+	})
+	got, _ := s.Grant(t.Context(), "g")
+	if !got.RevokedAt.Equal(at(time.Minute)) {
+		t.Errorf("the deleted client's grant: %+v", got)
+	}
+	if got, _ := s.Grant(t.Context(), "o"); !got.RevokedAt.IsZero() {
+		t.Errorf("another client's grant was revoked: %+v", got)
+	}
 }
 
 func testLiveGrants(t *testing.T, s store.Store) {

@@ -38,6 +38,7 @@ func fullClient(id string) store.Client {
 		GrantTypes:                       []string{"authorization_code", "refresh_token"},
 		IDTokenSignedResponseAlg:         "RS256",
 		MaxGrants:                        3,
+		Admin:                            true,
 		CreatedAt:                        at(-72 * time.Hour),
 		UpdatedAt:                        at(-2 * time.Hour),
 	}

@@ -22,6 +22,7 @@ var signoutTests = []test{
 	{"DeliveriesByClientFilterAndOrder", testDeliveriesByClient},
 	{"EnqueuedDeliveryJobRunsOnceAndRollbackDropsIt", testDeliveryJobs},
 	{"SweepRemovesOldSignOutRecords", testSweepSignout},
+	{"RetryDeliveryMakesItPendingAgain", testRetryDelivery},
 }
 
 func testLogoutRequests(t *testing.T, s store.Store) {
@@ -332,4 +333,23 @@ func testSweepSignout(t *testing.T, s store.Store) {
 			t.Errorf("logout request %s kept=%v, want %v", id, err == nil, want)
 		}
 	}
+}
+
+func testRetryDelivery(t *testing.T, s store.Store) {
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.EnqueueDelivery(ctx, delivery("d1", "app", t0), future()); err != nil {
+			return err
+		}
+		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(time.Second), State: store.DeliveryFailed, Status: 400})
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.RetryDelivery(ctx, "d1", at(time.Hour), future())
+	})
+	d, err := s.Delivery(t.Context(), "d1")
+	must(t, "read", err)
+	if d.State != store.DeliveryPending || d.Attempts != 1 || !d.UpdatedAt.Equal(at(time.Hour)) {
+		t.Errorf("after retry: %+v", d)
+	}
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RetryDelivery(ctx, "nope", t0, future()) })
+	wantErr(t, "retry unknown", err, store.ErrNotFound)
 }
