@@ -108,14 +108,15 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 	return acct, nil
 }
 
-// SignedIn forgets the username's failures after a successful sign-in
-// (A3), inside the transaction that records the sign-in, so a sign-in is
-// one write.
-func SignedIn(ctx context.Context, tx store.Tx, username string) error {
-	if err := tx.ClearLoginFailures(ctx, "user:"+strings.ToLower(username)); err != nil {
-		return fmt.Errorf("clear sign-in failures of %q: %w", username, err)
+// SignedIn records a successful sign-in inside the transaction that
+// creates the session, so a sign-in is one write: it forgets the
+// username's failures (A3) and logs the event. clientID is the app signed
+// in to, if any.
+func SignedIn(ctx context.Context, tx store.Tx, a store.Account, clientID string, at time.Time) error {
+	if err := tx.ClearLoginFailures(ctx, "user:"+strings.ToLower(a.Username)); err != nil {
+		return fmt.Errorf("clear sign-in failures of %q: %w", a.Username, err)
 	}
-	return nil
+	return tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventSignIn, AccountID: a.ID, ClientID: clientID, Detail: a.Username})
 }
 
 // fail records one failed sign-in for the username and the IP (A3).
@@ -124,7 +125,10 @@ func (s *Service) fail(ctx context.Context, now time.Time, userKey, ipKey, usern
 		if err := tx.AddLoginFailure(ctx, userKey, now); err != nil {
 			return err
 		}
-		return tx.AddLoginFailure(ctx, ipKey, now)
+		if err := tx.AddLoginFailure(ctx, ipKey, now); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignInFailed, Detail: username + " from " + ip})
 	})
 	if err != nil {
 		s.Logger.WarnContext(ctx, "record sign-in failure", "err", err)

@@ -68,7 +68,9 @@ func TestThrottling(t *testing.T) {
 	if _, err := s.Authenticate(t.Context(), "alice", "pw", "1.2.3.4"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
-	if err := s.Store.InTx(t.Context(), func(tx store.Tx) error { return account.SignedIn(t.Context(), tx, "Alice") }); err != nil {
+	if err := s.Store.InTx(t.Context(), func(tx store.Tx) error {
+		return account.SignedIn(t.Context(), tx, store.Account{Username: "Alice"}, "", c.now)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	for range 4 {

@@ -128,7 +128,7 @@ func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		if err := account.SignedIn(r.Context(), tx, acct.Username); err != nil {
+		if err := account.SignedIn(r.Context(), tx, acct, "", p.Now()); err != nil {
 			return err
 		}
 		return tx.CreateSession(r.Context(), sess)

@@ -60,6 +60,7 @@ func (a *API) Routes() []Route {
 		{"DELETE", "/api/clients/{id}", a.auth(a.deleteClient)},
 		{"PATCH", "/api/accounts/{id}", a.auth(a.updateAccount)},
 		{"POST", "/api/deliveries/{id}/retry", a.auth(a.retryDelivery)},
+		{"GET", "/api/events", a.auth(a.listEvents)},
 		{"GET", "/api/openapi.json", serveOpenAPI},
 	}
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
@@ -238,4 +239,43 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, viewAccount(updated))
+}
+
+// eventView is one audit log event.
+type eventView struct {
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	AccountID string    `json:"account_id,omitempty"`
+	ClientID  string    `json:"client_id,omitempty"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// listEvents pages through the audit log, newest first: next_cursor, when
+// present, fetches the page after this one.
+func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
+	var before int64
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n <= 0 {
+			fail(w, http.StatusBadRequest, "invalid", "cursor is not one this API gave", "cursor")
+			return
+		}
+		before = n
+	}
+	n := limit(r)
+	list, err := a.Store.Events(r.Context(), before, n)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := map[string]any{}
+	views := []eventView{}
+	for _, e := range list {
+		views = append(views, eventView{At: e.At, Kind: e.Kind, AccountID: e.AccountID, ClientID: e.ClientID, Detail: e.Detail})
+	}
+	out["events"] = views
+	if len(list) == n {
+		out["next_cursor"] = strconv.FormatInt(list[len(list)-1].Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

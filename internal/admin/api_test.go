@@ -263,3 +263,43 @@ func TestAPIAccountsClientsAndRetries(t *testing.T) {
 		t.Errorf("retry: %d %v", st, d)
 	}
 }
+
+// The event log records sign-ins, failures, sign-outs, revoked grants and
+// refresh reuse, and pages through them with cursors.
+func TestAPIEventLog(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, "sesame:admin")}
+	b := s.NewBrowser(t)
+	p := b.Get(s.AuthURL(sesametest.AppA, sesametest.Offline()))
+	b.Submit(p, map[string]string{"username": "alice", "password": "wrong"})
+	cb := sesametest.Landed(t, b.Submit(p, map[string]string{"username": "alice", "password": sesametest.Password}))
+	tok := s.Exchange(t, sesametest.AppA, cb.Code, "")
+	s.Refresh(t, sesametest.AppA, tok.RefreshToken)
+	s.Refresh(t, sesametest.AppA, tok.RefreshToken) // reuse
+	b.Submit(b.Get(s.Issuer+"/session/end?client_id=app-a"), map[string]string{"logout": "true"})
+
+	kinds := map[string]int{}
+	cursor := ""
+	for pages := 0; pages < 20; pages++ {
+		st, page := api.do("GET", "/api/events?limit=2&cursor="+cursor, nil)
+		if st != 200 {
+			t.Fatalf("events: %d %v", st, page)
+		}
+		for _, e := range page["events"].([]any) {
+			kinds[e.(map[string]any)["kind"].(string)]++
+		}
+		next, _ := page["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	for _, k := range []string{"sign_in_failed", "sign_in", "refresh_token_reuse", "grant_revoked", "sign_out"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s event in %v", k, kinds)
+		}
+	}
+	if st, _ := api.do("GET", "/api/events?cursor=abc", nil); st != 400 {
+		t.Errorf("bad cursor: %d", st)
+	}
+}

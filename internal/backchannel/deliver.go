@@ -114,7 +114,16 @@ func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Deli
 	// person's request that stopped waiting).
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err = d.Store.InTx(rctx, func(tx store.Tx) error { return tx.RecordDeliveryAttempt(rctx, id, attempt) })
+	err = d.Store.InTx(rctx, func(tx store.Tx) error {
+		if err := tx.RecordDeliveryAttempt(rctx, id, attempt); err != nil {
+			return err
+		}
+		if attempt.State != store.DeliveryFailed {
+			return nil
+		}
+		return tx.AddEvent(rctx, store.Event{At: attempt.At, Kind: store.EventDeliveryFailed, AccountID: del.Subject,
+			ClientID: del.ClientID, Detail: "delivery " + id + ": " + attempt.Error})
+	})
 	if err != nil {
 		return Busy, del, fmt.Errorf("record attempt on delivery %s: %w", id, err)
 	}

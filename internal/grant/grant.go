@@ -76,13 +76,21 @@ func Union(a, b []string) []string {
 	return out
 }
 
-// Revoke revokes a grant inside tx. Its tokens die with it at once, since
-// every token check reads the grant (G2). It reports whether this call did
-// the revoking.
-func Revoke(ctx context.Context, tx store.Tx, id string, at time.Time, reason string) (bool, error) {
-	done, err := tx.RevokeGrant(ctx, id, at, reason)
+// Revoke revokes grant g (its ID, AccountID and ClientID are read) inside
+// tx and records it in the audit log. Its tokens die with it at once,
+// since every token check reads the grant (G2). It reports whether this
+// call did the revoking.
+func Revoke(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason string) (bool, error) {
+	done, err := tx.RevokeGrant(ctx, g.ID, at, reason)
 	if err != nil {
-		return false, fmt.Errorf("revoke grant %s: %w", id, err)
+		return false, fmt.Errorf("revoke grant %s: %w", g.ID, err)
+	}
+	if done {
+		err = tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventGrantRevoked, AccountID: g.AccountID,
+			ClientID: g.ClientID, Detail: "grant " + g.ID + ": " + reason})
+		if err != nil {
+			return false, err
+		}
 	}
 	return done, nil
 }

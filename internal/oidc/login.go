@@ -62,7 +62,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 		}
-		if err := account.SignedIn(r.Context(), tx, acct.Username); err != nil {
+		if err := account.SignedIn(r.Context(), tx, acct, c.ID, p.Now()); err != nil {
 			return err
 		}
 		if err := tx.CreateSession(r.Context(), sess); err != nil {

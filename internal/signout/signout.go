@@ -204,6 +204,10 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 	if err := tx.CreateReceipt(ctx, rec); err != nil {
 		return d, fmt.Errorf("store receipt of session %s: %w", r.Session.ID, err)
 	}
+	if err := tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignOut, AccountID: rec.AccountID, ClientID: rec.ClientID,
+		Detail: string(scope) + " (" + r.Cause + "), receipt " + rec.ID}); err != nil {
+		return d, err
+	}
 	d.Receipt = rec
 	return d, nil
 }
@@ -226,7 +230,7 @@ func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Aut
 		o.Kept = KeptOffline
 		return o, c, nil
 	}
-	if _, err := grant.Revoke(ctx, tx, g.ID, at, grant.ReasonSignOut); err != nil {
+	if _, err := grant.Revoke(ctx, tx, g, at, grant.ReasonSignOut); err != nil {
 		return o, c, err
 	}
 	o.Revoked = true
@@ -310,7 +314,7 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 	id, _ := token.NewValue()
 	d := Done{Receipt: store.Receipt{ID: id[:32], Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
 		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
-	if _, err := grant.Revoke(ctx, tx, g.ID, now, grant.ReasonAdmin); err != nil {
+	if _, err := grant.Revoke(ctx, tx, g, now, grant.ReasonAdmin); err != nil {
 		return d, err
 	}
 	c, err := tx.Client(ctx, g.ClientID)

@@ -46,6 +46,7 @@ type Tx interface {
 // Reader holds the lookups the domain needs.
 type Reader interface {
 	signoutReader
+	eventReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
@@ -83,6 +84,7 @@ type Reader interface {
 // Writer holds the changes the domain makes, always inside a Tx.
 type Writer interface {
 	signoutWriter
+	eventWriter
 
 	// UpsertAccount creates the account or replaces every field but ID and
 	// CreatedAt. Username is unique: another account's name is ErrConflict.
@@ -148,8 +150,8 @@ type Writer interface {
 	ClearLoginFailures(ctx context.Context, key string) error
 
 	// Sweep deletes what expired before now: sessions, auth requests, codes,
-	// tokens, grants, login failures and logout requests, and receipts and
-	// finished deliveries older than 30 days. It returns how many rows
+	// tokens, grants, login failures and logout requests, receipts and
+	// finished deliveries older than 30 days, and events older than 90. It returns how many rows
 	// went.
 	Sweep(ctx context.Context, now time.Time) (int64, error)
 }

@@ -166,7 +166,8 @@ func (s *Service) Revoke(ctx context.Context, c store.Client, value string) erro
 			if err := tx.RevokeRefreshToken(ctx, hash, s.Now()); err != nil {
 				return err
 			}
-			_, err := grant.Revoke(ctx, tx, rt.GrantID, s.Now(), grant.ReasonRevocation)
+			g := store.Grant{ID: rt.GrantID, AccountID: rt.AccountID, ClientID: rt.ClientID}
+			_, err := grant.Revoke(ctx, tx, g, s.Now(), grant.ReasonRevocation)
 			return err
 		})
 	case atErr == nil:

@@ -93,8 +93,12 @@ func (s *Service) refreshReused(ctx context.Context, rt store.RefreshToken) erro
 	var revoked bool
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		revoked, err = grant.Revoke(ctx, tx, rt.GrantID, s.Now(), grant.ReasonRefreshReuse)
-		return err
+		g := store.Grant{ID: rt.GrantID, AccountID: rt.AccountID, ClientID: rt.ClientID}
+		if revoked, err = grant.Revoke(ctx, tx, g, s.Now(), grant.ReasonRefreshReuse); err != nil || !revoked {
+			return err
+		}
+		return tx.AddEvent(ctx, store.Event{At: s.Now(), Kind: store.EventRefreshReuse, AccountID: rt.AccountID,
+			ClientID: rt.ClientID, Detail: "grant " + rt.GrantID})
 	})
 	if err != nil {
 		return fmt.Errorf("revoke grant after refresh token reuse: %w", err)

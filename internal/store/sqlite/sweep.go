@@ -61,6 +61,7 @@ func (t *tx) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		{"logout requests", qSweepLogoutRequests, []any{cutoff}},
 		{"receipts", qSweepReceipts, []any{timeArg(now.Add(-finishedKeep))}},
 		{"finished deliveries", qSweepDeliveries, []any{timeArg(now.Add(-finishedKeep))}},
+		{"events", qSweepEvents, []any{timeArg(now.Add(-eventKeep))}},
 	}
 	var total int64
 	for _, step := range steps {

@@ -12,6 +12,7 @@ import (
 var adminTests = []test{
 	{"DeleteClientReportsWhetherItExisted", testDeleteClient},
 	{"DeleteClientRevokesItsGrants", testDeleteClientRevokesItsGrants},
+	{"EventsPageNewestFirstAndAreSwept", testEvents},
 	{"LiveGrantsAreOneClientsUnrevokedUnexpiredOldestFirst", testLiveGrants},
 }
 
@@ -93,4 +94,31 @@ func testLiveGrants(t *testing.T, s store.Store) {
 		ids = append(ids, g.ID)
 	}
 	equal(t, "live grants", ids, []string{"old", "new"})
+}
+
+func testEvents(t *testing.T, s store.Store) {
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i, k := range []string{store.EventSignIn, store.EventSignOut, store.EventGrantRevoked} {
+			if err := tx.AddEvent(ctx, store.Event{At: at(time.Duration(i) * time.Second), Kind: k, AccountID: "a", ClientID: "c", Detail: "d"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	first, err := s.Events(t.Context(), 0, 2)
+	must(t, "events", err)
+	if len(first) != 2 || first[0].Kind != store.EventGrantRevoked || first[1].Kind != store.EventSignOut || first[0].Seq <= first[1].Seq {
+		t.Fatalf("first page %+v", first)
+	}
+	rest, _ := s.Events(t.Context(), first[1].Seq, 2)
+	if len(rest) != 1 || rest[0].Kind != store.EventSignIn || !rest[0].At.Equal(t0) || rest[0].AccountID != "a" {
+		t.Errorf("second page %+v", rest)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Sweep(ctx, at(91*24*time.Hour))
+		return err
+	})
+	if all, _ := s.Events(t.Context(), 0, 10); len(all) != 0 {
+		t.Errorf("events older than 90 days survived the sweep: %d", len(all))
+	}
 }
