@@ -146,7 +146,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	case err == nil:
 		return true
 	case errors.As(err, &maxErr):
-		fail(w, http.StatusRequestEntityTooLarge, "too_large", "the body is too large", "")
+		fail(w, http.StatusBadRequest, "invalid", fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit), "")
 	case errors.As(err, &typeErr):
 		fail(w, http.StatusBadRequest, "invalid", fmt.Sprintf("%s must be %s", typeErr.Field, typeErr.Type), typeErr.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
