@@ -1,0 +1,116 @@
+// Package backchannel receives OpenID Connect Back-Channel Logout tokens
+// from Sesame and ends the matching app sessions (Back-Channel Logout 1.0
+// §2.6-§2.8).
+//
+// Handler validates each token with go-oidc's VerifyLogout (signature with
+// Sesame's keys, never alg none; iss, aud, exp; the events member; sub or
+// sid; no nonce), adds the checks go-oidc leaves to the caller (iat present
+// and not in the future; jti not seen before), ends the sessions through
+// the app's rp.SessionStore, and answers 200 with Cache-Control: no-store,
+// or 400 for a token it refuses. A valid token for a session the app no
+// longer has is still 200 (§2.8).
+package backchannel
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/sesame-id/sesame/rp"
+)
+
+// Handler is an http.Handler for the app's back-channel logout URI.
+type Handler struct {
+	// Verifier checks tokens; rp.Client.Verifier gives Sesame's.
+	Verifier *gooidc.IDTokenVerifier
+	// Sessions are the app sessions to end.
+	Sessions rp.SessionStore
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Logger, when set, logs each logout.
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	seen map[string]time.Time // jti → when it may be forgotten
+}
+
+// maxSkew tolerates clocks a little apart.
+const maxSkew = 2 * time.Minute
+
+// ServeHTTP handles one POST of a logout token.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	raw := r.PostFormValue("logout_token")
+	tok, err := h.verify(r.Context(), raw)
+	if err != nil {
+		h.log(r.Context(), slog.LevelWarn, "logout token refused", "err", err)
+		http.Error(w, "invalid logout token", http.StatusBadRequest)
+		return
+	}
+	n := 0
+	if tok.SessionID != "" {
+		n, err = h.Sessions.EndBySID(r.Context(), tok.SessionID)
+	} else {
+		n, err = h.Sessions.EndBySubject(r.Context(), tok.Subject)
+	}
+	if err != nil {
+		// A 5xx makes Sesame retry (Back-Channel Logout §2.8).
+		h.log(r.Context(), slog.LevelError, "end sessions", "err", err)
+		http.Error(w, "could not end the sessions", http.StatusServiceUnavailable)
+		return
+	}
+	h.log(r.Context(), slog.LevelInfo, "signed out by back-channel logout", "sub", tok.Subject, "sid", tok.SessionID, "sessions", n)
+	w.WriteHeader(http.StatusOK)
+}
+
+// ErrReplayed means the token's jti was seen before.
+var ErrReplayed = errors.New("backchannel: logout token replayed")
+
+// verify applies §2.6 in full.
+func (h *Handler) verify(ctx context.Context, raw string) (*gooidc.LogoutToken, error) {
+	if raw == "" {
+		return nil, errors.New("backchannel: no logout_token")
+	}
+	tok, err := h.Verifier.VerifyLogout(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
+	}
+	if tok.IssuedAt.IsZero() || tok.IssuedAt.After(now.Add(maxSkew)) {
+		return nil, errors.New("backchannel: iat missing or in the future")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen == nil {
+		h.seen = map[string]time.Time{}
+	}
+	for jti, until := range h.seen {
+		if now.After(until) {
+			delete(h.seen, jti)
+		}
+	}
+	if _, ok := h.seen[tok.TokenID]; ok {
+		return nil, ErrReplayed
+	}
+	h.seen[tok.TokenID] = tok.Expiry.Add(maxSkew)
+	return tok, nil
+}
+
+func (h *Handler) log(ctx context.Context, level slog.Level, msg string, args ...any) {
+	if h.Logger != nil {
+		h.Logger.Log(ctx, level, msg, args...)
+	}
+}

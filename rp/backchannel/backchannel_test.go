@@ -1,0 +1,95 @@
+package backchannel_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/rp"
+	"github.com/sesame-id/sesame/rp/backchannel"
+)
+
+const event = "http://schemas.openid.net/event/backchannel-logout"
+
+// Back-Channel Logout §2.6: each broken token is refused with 400; a valid
+// one is 200 even when the app has no such session (§2.8), and a replayed
+// jti is refused.
+func TestHandlerValidatesLogoutTokens(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	c, err := rp.New(t.Context(), rp.Config{Issuer: s.Issuer, ClientID: sesametest.AppA, ClientSecret: sesametest.Secret,
+		RedirectURL: sesametest.RedirectURI(sesametest.AppA)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := rp.NewMemoryStore()
+	_ = sessions.Put(t.Context(), &rp.Session{ID: "app-session", Subject: "alice-sub", SID: "sid-1"})
+	h := &backchannel.Handler{Verifier: c.Verifier(), Sessions: sessions}
+	now := time.Now()
+	claims := func(edit func(map[string]any)) map[string]any {
+		m := map[string]any{"iss": s.Issuer, "aud": sesametest.AppA, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
+			"jti": "jti-" + time.Now().Format(time.RFC3339Nano), "events": map[string]any{event: map[string]any{}},
+			"sub": "alice-sub", "sid": "sid-1"}
+		if edit != nil {
+			edit(m)
+		}
+		return m
+	}
+	sign := func(m map[string]any) string {
+		tok, err := s.Keys.Sign("ES256", "logout+jwt", m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	post := func(tok string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/backchannel-logout", strings.NewReader(url.Values{"logout_token": {tok}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(rec, req)
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Error("answer without Cache-Control: no-store")
+		}
+		return rec.Code
+	}
+	good := sign(claims(nil))
+	parts := strings.Split(good, ".")
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"logout+jwt"}`)) + "." + parts[1] + "."
+	bad := map[string]string{
+		"bad signature":  parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
+		"alg none":       none,
+		"wrong iss":      sign(claims(func(m map[string]any) { m["iss"] = "https://evil.example" })),
+		"wrong aud":      sign(claims(func(m map[string]any) { m["aud"] = "app-b" })),
+		"expired":        sign(claims(func(m map[string]any) { m["exp"] = now.Add(-time.Minute).Unix() })),
+		"missing events": sign(claims(func(m map[string]any) { delete(m, "events") })),
+		"with nonce":     sign(claims(func(m map[string]any) { m["nonce"] = "n" })),
+		"no sub, no sid": sign(claims(func(m map[string]any) { delete(m, "sub"); delete(m, "sid") })),
+		"iat in future":  sign(claims(func(m map[string]any) { m["iat"] = now.Add(time.Hour).Unix() })),
+		"empty":          "",
+		"not a JWT":      "garbage",
+	}
+	for name, tok := range bad {
+		if code := post(tok); code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, code)
+		}
+	}
+	if _, err := sessions.Get(t.Context(), "app-session"); err != nil {
+		t.Fatal("a refused token ended the session")
+	}
+	if code := post(good); code != http.StatusOK {
+		t.Fatalf("valid token: %d", code)
+	}
+	if _, err := sessions.Get(t.Context(), "app-session"); err == nil {
+		t.Error("the valid token did not end the session")
+	}
+	if code := post(good); code != http.StatusBadRequest {
+		t.Errorf("replayed jti: %d, want 400", code)
+	}
+	if code := post(sign(claims(func(m map[string]any) { m["sid"] = "a-session-long-gone" }))); code != http.StatusOK {
+		t.Errorf("valid token for a session the app no longer has: %d, want 200", code)
+	}
+}

@@ -1,0 +1,212 @@
+package rp_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/rp"
+	"github.com/sesame-id/sesame/rp/backchannel"
+)
+
+// webApp is an app built on rp, with its back-channel handler on a real
+// listener Sesame posts to.
+type webApp struct {
+	id       string
+	client   *rp.Client
+	sessions *rp.MemoryStore
+	bc       *httptest.Server
+	handler  *backchannel.Handler
+}
+
+// world is a Sesame whose app-a and app-b post back-channel logouts to rp
+// apps.
+func world(t *testing.T) (*sesametest.Sesame, map[string]*webApp) {
+	t.Helper()
+	apps := map[string]*webApp{}
+	for _, id := range []string{sesametest.AppA, sesametest.AppB} {
+		a := &webApp{id: id, sessions: rp.NewMemoryStore()}
+		a.bc = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }))
+		t.Cleanup(a.bc.Close)
+		apps[id] = a
+	}
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		for i, cl := range c.Clients {
+			if a, ok := apps[cl.ID]; ok {
+				c.Clients[i].BackchannelLogoutURI = a.bc.URL
+			}
+		}
+	}})
+	for id, a := range apps {
+		c, err := rp.New(t.Context(), rp.Config{
+			Issuer: s.Issuer, ClientID: id, ClientSecret: sesametest.Secret,
+			RedirectURL: sesametest.RedirectURI(id), PostLogoutRedirectURL: "https://" + id + ".example/",
+			Sessions: a.sessions,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.client = c
+		a.handler = &backchannel.Handler{Verifier: c.Verifier(), Sessions: a.sessions}
+	}
+	return s, apps
+}
+
+// signIn runs the app's sign-in through the browser and returns the app's
+// session cookie.
+func signIn(t *testing.T, a *webApp, b *sesametest.Browser, opts ...rp.SignInOption) (*http.Cookie, *rp.Session, bool) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if err := a.client.SignIn(rec, httptest.NewRequest("GET", "/sign-in", nil), opts...); err != nil {
+		t.Fatal(err)
+	}
+	cookie := rec.Result().Cookies()[0]
+	p := b.Get(rec.Header().Get("Location"))
+	showedSignIn := sesametest.IsSignInPage(p)
+	if showedSignIn {
+		p = b.Submit(p, map[string]string{"username": "alice", "password": sesametest.Password})
+	}
+	cb := sesametest.Landed(t, p)
+	req := httptest.NewRequest("GET", cb.URL.String(), nil)
+	req.AddCookie(cookie)
+	sess, err := a.client.HandleCallback(httptest.NewRecorder(), req)
+	if err != nil {
+		t.Fatalf("callback of %s: %v", a.id, err)
+	}
+	return cookie, sess, showedSignIn
+}
+
+func withCookie(c *http.Cookie) *http.Request {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	return r
+}
+
+// Sign in to app A, SSO into app B, sign out of A (web mode): B's own
+// session ends through its back-channel handler, and both are signed out
+// at Sesame.
+func TestWebSignOutEndsEveryApp(t *testing.T) {
+	s, apps := world(t)
+	b := s.NewBrowser(t)
+	ca, sa, first := signIn(t, apps[sesametest.AppA], b)
+	cb, sb, second := signIn(t, apps[sesametest.AppB], b)
+	if !first || second {
+		t.Fatalf("sign-in page shown: A %v, B %v; want A only (SSO for B)", first, second)
+	}
+	if sa.Claims["email"] != "alice@example.com" || sb.SID == "" || sa.SID == sb.SID {
+		t.Errorf("sessions %+v %+v", sa, sb)
+	}
+	rec := httptest.NewRecorder()
+	if err := apps[sesametest.AppA].client.SignOutWeb(rec, withCookie(ca)); err != nil {
+		t.Fatal(err)
+	}
+	end, _ := url.Parse(rec.Header().Get("Location"))
+	q := end.Query()
+	if !strings.HasSuffix(end.Path, "/session/end") || q.Get("id_token_hint") == "" || q.Get("client_id") != sesametest.AppA ||
+		q.Get("post_logout_redirect_uri") != "https://app-a.example/" || q.Get("state") == "" {
+		t.Fatalf("end-session URL %s", end)
+	}
+	if _, err := apps[sesametest.AppA].client.Session(withCookie(ca)); err == nil {
+		t.Error("app A's session survived its sign-out")
+	}
+	done := b.Submit(b.Get(end.String()), map[string]string{"logout": "true"})
+	if !strings.HasPrefix(done.Location, "https://app-a.example/?state=") {
+		t.Fatalf("after confirm: %d %s", done.Status, done.Location)
+	}
+	if _, err := apps[sesametest.AppB].client.Session(withCookie(cb)); err == nil {
+		t.Error("app B's session survived the back-channel logout")
+	}
+	for _, id := range []string{sesametest.AppA, sesametest.AppB} {
+		if c := b.SignIn(id, "alice", url.Values{"prompt": {"none"}}); c.Error != "login_required" {
+			t.Errorf("%s: still signed in at Sesame: %+v", id, c)
+		}
+	}
+}
+
+// Native sign-out clears the app and revokes its refresh token, and leaves
+// Sesame's session and app B alone.
+func TestLocalSignOutLeavesSesameAndOtherApps(t *testing.T) {
+	s, apps := world(t)
+	b := s.NewBrowser(t)
+	ca, sa, _ := signIn(t, apps[sesametest.AppA], b, rp.WithOfflineAccess())
+	cb, _, _ := signIn(t, apps[sesametest.AppB], b)
+	if sa.RefreshToken == "" {
+		t.Fatal("no refresh token with WithOfflineAccess")
+	}
+	if err := apps[sesametest.AppA].client.SignOutLocal(httptest.NewRecorder(), withCookie(ca)); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Refresh(t, sesametest.AppA, sa.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("the refresh token was not revoked: %+v", r.Raw)
+	}
+	if _, err := apps[sesametest.AppB].client.Session(withCookie(cb)); err != nil {
+		t.Errorf("app B lost its session: %v", err)
+	}
+	if c := b.SignIn(sesametest.AppB, "alice", url.Values{"prompt": {"none"}}); c.Code == "" {
+		t.Errorf("Sesame's session ended: %+v", c)
+	}
+}
+
+// AccessToken refreshes once for many concurrent callers (the grant
+// survives: no reuse), and a sign-out during a refresh does not bring the
+// credentials back.
+func TestAccessTokenRefreshRaceAndSignOut(t *testing.T) {
+	s, apps := world(t)
+	a := apps[sesametest.AppA]
+	ca, sess, _ := signIn(t, a, s.NewBrowser(t), rp.WithOfflineAccess())
+	sess.Expiry = time.Now().Add(-time.Second)
+	_ = a.sessions.Put(t.Context(), sess)
+	var wg sync.WaitGroup
+	tokens := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range 8 {
+		wg.Go(func() { tokens[i], errs[i] = a.client.AccessToken(t.Context(), withCookie(ca)) })
+	}
+	wg.Wait()
+	for i := range 8 {
+		if errs[i] != nil || tokens[i] != tokens[0] || tokens[0] == sess.AccessToken {
+			t.Fatalf("caller %d: %q %v (first %q)", i, tokens[i], errs[i], tokens[0])
+		}
+	}
+	if st, _ := s.UserInfo(t, tokens[0]); st != 200 {
+		t.Errorf("the refreshed token does not work (grant revoked by reuse?): %d", st)
+	}
+
+	// A sign-out lands while the refresh is on the wire.
+	cur, _ := a.sessions.Get(t.Context(), sess.ID)
+	cur.Expiry = time.Now().Add(-time.Second)
+	_ = a.sessions.Put(t.Context(), cur)
+	racing, err := rp.New(t.Context(), rp.Config{
+		Issuer: s.Issuer, ClientID: a.id, ClientSecret: sesametest.Secret, RedirectURL: sesametest.RedirectURI(a.id),
+		Sessions: a.sessions, HTTPClient: &http.Client{Transport: signOutDuring{sessions: a.sessions, id: sess.ID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := racing.AccessToken(t.Context(), withCookie(ca)); err != rp.ErrSignedOut {
+		t.Errorf("refresh during sign-out: %v, want ErrSignedOut", err)
+	}
+	if _, err := a.sessions.Get(t.Context(), sess.ID); err == nil {
+		t.Error("the refresh brought the signed-out session back")
+	}
+}
+
+// signOutDuring ends the app session when the token request goes out.
+type signOutDuring struct {
+	sessions *rp.MemoryStore
+	id       string
+}
+
+func (s signOutDuring) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/token") {
+		_ = s.sessions.Delete(context.Background(), s.id)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
