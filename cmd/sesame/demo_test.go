@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects what the demo prints.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// contract: `sesame demo` serves Sesame and two SDK apps; a person signs in
+// to one, is signed in to the other by SSO, signs out of the first and the
+// second says Not signed in (back-channel logout).
+func TestDemoShowsSSOAndSignOut(t *testing.T) {
+	addrs := demoAddrs{sesame: freeAddr(t), app1: freeAddr(t), app2: freeAddr(t)}
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- runDemo(ctx, addrs, out, io.Discard) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo stopped with %v", err)
+		}
+	}()
+	var password string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && password == ""; time.Sleep(50 * time.Millisecond) {
+		if m := regexp.MustCompile(`password (\S+)`).FindStringSubmatch(out.String()); m != nil {
+			password = m[1]
+		}
+	}
+	if password == "" {
+		t.Fatalf("the demo printed no password: %q", out.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	get := func(u string) (string, string) {
+		t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), resp.Request.URL.String()
+	}
+	submit := func(page, at string, fields url.Values) (string, string) {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no form at %s: %s", at, page)
+		}
+		for _, h := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(m[2], -1) {
+			fields.Set(h[1], html.UnescapeString(h[2]))
+		}
+		base, _ := url.Parse(at)
+		action, _ := base.Parse(html.UnescapeString(m[1]))
+		resp, err := browser.PostForm(action.String(), fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b), resp.Request.URL.String()
+	}
+	app1, app2 := "http://"+addrs.app1, "http://"+addrs.app2
+
+	if page, _ := get(app1 + "/"); !strings.Contains(page, "Not signed in") {
+		t.Fatalf("app 1 before sign-in: %s", page)
+	}
+	page, at := get(app1 + "/sign-in")
+	page, _ = submit(page, at, url.Values{"username": {"alice"}, "password": {password}})
+	if !strings.Contains(page, "Signed in as alice") {
+		t.Fatalf("app 1 after sign-in: %s", page)
+	}
+	time.Sleep(5500 * time.Millisecond) // so the app can tell SSO from a fresh password sign-in
+	if page, _ := get(app2 + "/sign-in"); !strings.Contains(page, "Signed in as alice") || !strings.Contains(page, "single sign-on") {
+		t.Fatalf("app 2 by SSO: %s", page)
+	}
+	page, at = get(app1 + "/sign-out") // the confirm page; its script would submit it
+	page, _ = submit(page, at, url.Values{"logout": {"true"}})
+	if !strings.Contains(page, "Not signed in") {
+		t.Fatalf("app 1 after sign-out: %s", page)
+	}
+	if page, _ := get(app2 + "/"); !strings.Contains(page, "Not signed in") || !strings.Contains(page, "back-channel") {
+		t.Errorf("app 2 after signing out of app 1: %s", page)
+	}
+}
