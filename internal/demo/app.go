@@ -20,7 +20,7 @@ type App struct {
 	// demo's, on two ports of 127.0.0.1) share cookies, so each needs its
 	// own.
 	CookieName string
-	Client *rp.Client
+	Client     *rp.Client
 	// Sessions is the store the rp.Client was configured with.
 	Sessions *Sessions
 	Logger   *slog.Logger
