@@ -210,3 +210,28 @@ func (s signOutDuring) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
+
+// RFC 8252: a native client signs in through a loopback redirect on any
+// port, with PKCE, and gets a refresh token with offline_access.
+func TestNativeSignInThroughLoopback(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	tok, err := rp.SignInNative(t.Context(), rp.NativeConfig{Issuer: s.Issuer, ClientID: sesametest.Native}, func(authURL string) error {
+		p := b.Get(authURL)
+		p = b.Submit(p, map[string]string{"username": "alice", "password": sesametest.Password})
+		resp, err := http.Get(sesametest.Landed(t, p).URL.String()) // the system browser lands on the loopback
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken == "" || tok.Claims["preferred_username"] != "alice" {
+		t.Errorf("tokens %+v", tok)
+	}
+	if st, _ := s.UserInfo(t, tok.AccessToken); st != 200 {
+		t.Errorf("userinfo: %d", st)
+	}
+}

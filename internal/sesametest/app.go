@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -38,7 +37,7 @@ type Logout struct {
 func (a *App) BackchannelURI() string { return a.HTTP.URL + "/backchannel-logout" }
 
 // NewApp starts a recording app; call Trust once the issuer is known.
-func NewApp(t testing.TB, clientID string) *App {
+func NewApp(t TB, clientID string) *App {
 	a := &App{ClientID: clientID}
 	a.HTTP = httptest.NewServer(http.HandlerFunc(a.serve))
 	t.Cleanup(a.HTTP.Close)

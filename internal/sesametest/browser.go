@@ -8,13 +8,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"testing"
 )
 
 // Browser is a person's browser: it keeps cookies, follows Sesame's own
 // redirects and stops at a redirect that leaves Sesame (to an app).
 type Browser struct {
-	t    testing.TB
+	t    TB
 	s    *Sesame
 	base string
 	HTTP *http.Client
@@ -30,7 +29,7 @@ type Page struct {
 }
 
 // NewBrowser returns a browser with an empty cookie jar.
-func (s *Sesame) NewBrowser(t testing.TB) *Browser {
+func (s *Sesame) NewBrowser(t TB) *Browser {
 	b := NewBrowserFor(t, s.URL)
 	b.s = s
 	return b
@@ -38,7 +37,7 @@ func (s *Sesame) NewBrowser(t testing.TB) *Browser {
 
 // NewBrowserFor returns a browser for a Sesame at base that this package
 // did not start (a real process, in the tests that kill one).
-func NewBrowserFor(t testing.TB, base string) *Browser {
+func NewBrowserFor(t TB, base string) *Browser {
 	jar, _ := cookiejar.New(nil)
 	return &Browser{t: t, base: base, HTTP: &http.Client{
 		Jar:           jar,

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"testing"
 )
 
 // Callback is what arrived at the app's redirect URI.
@@ -38,7 +37,7 @@ func (s *Sesame) AuthURL(clientID string, extra url.Values) string {
 }
 
 // Landed reads the app callback a page redirected to.
-func Landed(t testing.TB, p Page) Callback {
+func Landed(t TB, p Page) Callback {
 	t.Helper()
 	if p.Status != http.StatusSeeOther && p.Status != http.StatusFound {
 		t.Fatalf("expected a redirect to the app, got %d: %s", p.Status, p.Body)
@@ -84,7 +83,7 @@ type Tokens struct {
 
 // PostForm posts a form to an endpoint under the issuer, authenticating
 // as clientID with client_secret_basic when secret is not empty.
-func (s *Sesame) PostForm(t testing.TB, path, clientID, secret string, form url.Values) (*http.Response, []byte) {
+func (s *Sesame) PostForm(t TB, path, clientID, secret string, form url.Values) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.Issuer+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -105,7 +104,7 @@ func (s *Sesame) PostForm(t testing.TB, path, clientID, secret string, form url.
 }
 
 // Token posts to the token endpoint as a confidential test client.
-func (s *Sesame) Token(t testing.TB, clientID string, form url.Values) Tokens {
+func (s *Sesame) Token(t TB, clientID string, form url.Values) Tokens {
 	t.Helper()
 	secret := Secret
 	if clientID == SPA {
@@ -122,7 +121,7 @@ func (s *Sesame) Token(t testing.TB, clientID string, form url.Values) Tokens {
 }
 
 // Exchange redeems a code for clientID at its test redirect URI.
-func (s *Sesame) Exchange(t testing.TB, clientID, code, verifier string) Tokens {
+func (s *Sesame) Exchange(t TB, clientID, code, verifier string) Tokens {
 	t.Helper()
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {RedirectURI(clientID)}}
 	if verifier != "" {
@@ -132,7 +131,7 @@ func (s *Sesame) Exchange(t testing.TB, clientID, code, verifier string) Tokens 
 }
 
 // Refresh uses a refresh token as clientID.
-func (s *Sesame) Refresh(t testing.TB, clientID, refreshToken string) Tokens {
+func (s *Sesame) Refresh(t TB, clientID, refreshToken string) Tokens {
 	t.Helper()
 	return s.Token(t, clientID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
 }
@@ -145,7 +144,7 @@ func PKCE() (verifier, challenge string) {
 }
 
 // UserInfo calls the userinfo endpoint with an access token.
-func (s *Sesame) UserInfo(t testing.TB, accessToken string) (int, map[string]any) {
+func (s *Sesame) UserInfo(t TB, accessToken string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.Issuer+"/me", nil)
 	req.Header.Set("Authorization", "Bearer "+accessToken)
@@ -160,7 +159,7 @@ func (s *Sesame) UserInfo(t testing.TB, accessToken string) (int, map[string]any
 }
 
 // Introspect asks whether a token is active, as clientID.
-func (s *Sesame) Introspect(t testing.TB, clientID, tok string) map[string]any {
+func (s *Sesame) Introspect(t TB, clientID, tok string) map[string]any {
 	t.Helper()
 	resp, body := s.PostForm(t, "/token/introspection", clientID, Secret, url.Values{"token": {tok}})
 	var m map[string]any
@@ -171,7 +170,7 @@ func (s *Sesame) Introspect(t testing.TB, clientID, tok string) map[string]any {
 }
 
 // IDClaims verifies an ID token with Sesame's keys and returns its claims.
-func (s *Sesame) IDClaims(t testing.TB, idToken string) map[string]any {
+func (s *Sesame) IDClaims(t TB, idToken string) map[string]any {
 	t.Helper()
 	v, err := s.Keys.Verify(idToken)
 	if err != nil {

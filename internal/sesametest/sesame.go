@@ -33,6 +33,8 @@ const (
 	ThirdParty = "third-party"
 	// SPA is a public client (PKCE required).
 	SPA = "spa"
+	// Native is a native (public) client with a loopback redirect URI.
+	Native = "cli"
 	// Robot is an m2m client allowed the admin scope; Worker an m2m client
 	// that is not.
 	Robot  = "robot"
@@ -46,6 +48,17 @@ func RedirectURI(id string) string { return "https://" + id + ".example/callback
 
 // Cheap is the argon2id cost tests use: tests check behaviour, not cost.
 var Cheap = secret.Hasher{Memory: 64, Time: 1, Threads: 1}
+
+// TB is what the harness needs of a test: testing.TB has it, and so can a
+// runnable Example that has no *testing.T.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Log(args ...any)
+	Cleanup(func())
+	TempDir() string
+}
 
 // Options changes the default Sesame.
 type Options struct {
@@ -83,6 +96,7 @@ func DefaultClients() []client.Spec {
 		web(AppD, true),
 		web(ThirdParty, false),
 		{ID: SPA, Name: "SPA", Type: client.TypeSPA, FirstParty: true, RedirectURIs: []string{RedirectURI(SPA)}},
+		{ID: Native, Name: "CLI", Type: client.TypeNative, FirstParty: true, RedirectURIs: []string{"http://127.0.0.1/callback"}},
 		{ID: Robot, Type: client.TypeM2M, Secret: Secret},
 		{ID: Worker, Type: client.TypeM2M, Secret: Secret},
 	}
@@ -97,7 +111,7 @@ func DefaultUsers() []account.Spec {
 }
 
 // New starts a Sesame on httptest and stops it when the test ends.
-func New(t testing.TB, opts Options) *Sesame {
+func New(t TB, opts Options) *Sesame {
 	t.Helper()
 	ctx := context.Background()
 	hs := httptest.NewUnstartedServer(nil)
@@ -168,7 +182,7 @@ func New(t testing.TB, opts Options) *Sesame {
 }
 
 // testWriter sends log lines to the test log.
-type testWriter struct{ t testing.TB }
+type testWriter struct{ t TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))

@@ -1,0 +1,197 @@
+package rp_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/rp"
+	"github.com/sesame-id/sesame/rp/backchannel"
+)
+
+// exampleTB lets the runnable examples start a test Sesame without a
+// *testing.T.
+type exampleTB struct{ cleanups []func() }
+
+func (e *exampleTB) Helper()                      {}
+func (e *exampleTB) Log(...any)                   {}
+func (e *exampleTB) Fatal(args ...any)            { panic(fmt.Sprint(args...)) }
+func (e *exampleTB) Fatalf(f string, args ...any) { panic(fmt.Sprintf(f, args...)) }
+func (e *exampleTB) Cleanup(f func())             { e.cleanups = append(e.cleanups, f) }
+func (e *exampleTB) TempDir() string {
+	d, _ := os.MkdirTemp("", "rp-example-")
+	e.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+func (e *exampleTB) stop() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// sesameForExample starts a Sesame with app-a registered and returns its
+// issuer, a browser, and a stop function.
+func sesameForExample() (*sesametest.Sesame, *sesametest.Browser, func()) {
+	tb := &exampleTB{}
+	s := sesametest.New(tb, sesametest.Options{})
+	return s, s.NewBrowser(tb), tb.stop
+}
+
+// signedInApp returns an app signed in as alice and its session cookie.
+func signedInApp(s *sesametest.Sesame, b *sesametest.Browser, opts ...rp.SignInOption) (*rp.Client, *http.Cookie) {
+	ctx := context.Background()
+	app, err := rp.New(ctx, rp.Config{Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
+		RedirectURL: "https://app-a.example/callback", PostLogoutRedirectURL: "https://app-a.example/"})
+	if err != nil {
+		panic(err)
+	}
+	rec := httptest.NewRecorder()
+	_ = app.SignIn(rec, httptest.NewRequest("GET", "/sign-in", nil), opts...)
+	cookie := rec.Result().Cookies()[0]
+	page := b.Get(rec.Header().Get("Location"))
+	page = b.Submit(page, map[string]string{"username": "alice", "password": sesametest.Password})
+	callback := httptest.NewRequest("GET", page.Location, nil)
+	callback.AddCookie(cookie)
+	if _, err := app.HandleCallback(httptest.NewRecorder(), callback); err != nil {
+		panic(err)
+	}
+	return app, cookie
+}
+
+func request(c *http.Cookie) *http.Request {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(c)
+	return r
+}
+
+func ExampleNew() {
+	s, _, stop := sesameForExample()
+	defer stop()
+	app, err := rp.New(context.Background(), rp.Config{
+		Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
+		RedirectURL: "https://app-a.example/callback",
+	})
+	fmt.Println(app != nil, err)
+	// Output: true <nil>
+}
+
+func ExampleClient_SignIn() {
+	s, _, stop := sesameForExample()
+	defer stop()
+	app, _ := rp.New(context.Background(), rp.Config{Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
+		RedirectURL: "https://app-a.example/callback"})
+	rec := httptest.NewRecorder()
+	_ = app.SignIn(rec, httptest.NewRequest("GET", "/sign-in", nil), rp.WithOfflineAccess())
+	to, _ := url.Parse(rec.Header().Get("Location"))
+	q := to.Query()
+	fmt.Println(strings.TrimPrefix(to.Path, "/oidc"), q.Get("code_challenge_method"), q.Get("prompt"), q.Get("scope"))
+	// Output: /auth S256 consent openid profile email offline_access
+}
+
+func ExampleClient_HandleCallback() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b)
+	session, _ := app.Session(request(cookie))
+	fmt.Println(session.Claims["preferred_username"], session.SID != "")
+	// Output: alice true
+}
+
+func ExampleClient_Claims() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b)
+	claims, _ := app.Claims(request(cookie))
+	fmt.Println(claims["email"])
+	// Output: alice@example.com
+}
+
+func ExampleClient_AccessToken() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b, rp.WithOfflineAccess())
+	at, err := app.AccessToken(context.Background(), request(cookie))
+	fmt.Println(len(at), err)
+	// Output: 43 <nil>
+}
+
+func ExampleClient_UserInfo() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b)
+	info, _ := app.UserInfo(context.Background(), request(cookie))
+	fmt.Println(info["name"])
+	// Output: Alice Example
+}
+
+func ExampleClient_SignOutWeb() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b)
+	rec := httptest.NewRecorder()
+	_ = app.SignOutWeb(rec, request(cookie))
+	to, _ := url.Parse(rec.Header().Get("Location"))
+	q := to.Query()
+	fmt.Println(strings.TrimPrefix(to.Path, "/oidc"), q.Get("client_id"), q.Get("post_logout_redirect_uri"), q.Get("id_token_hint") != "")
+	_, err := app.Session(request(cookie))
+	fmt.Println(err)
+	// Output:
+	// /session/end app-a https://app-a.example/ true
+	// rp: no signed-in session
+}
+
+func ExampleClient_SignOutLocal() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b)
+	_ = app.SignOutLocal(httptest.NewRecorder(), request(cookie))
+	_, err := app.Session(request(cookie))
+	cb := b.SignIn("app-a", "alice", url.Values{"prompt": {"none"}})
+	fmt.Println(err, cb.Code != "") // the app is signed out; Sesame still knows alice
+	// Output: rp: no signed-in session true
+}
+
+func ExampleSignInNative() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	tok, err := rp.SignInNative(context.Background(), rp.NativeConfig{Issuer: s.Issuer, ClientID: "cli"},
+		func(authURL string) error {
+			// A real app opens the system browser here.
+			page := b.Get(authURL)
+			page = b.Submit(page, map[string]string{"username": "alice", "password": sesametest.Password})
+			resp, err := http.Get(page.Location)
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err
+		})
+	fmt.Println(tok.Claims["preferred_username"], tok.RefreshToken != "", err)
+	// Output: alice true <nil>
+}
+
+func ExampleMemoryStore() {
+	store := rp.NewMemoryStore()
+	ctx := context.Background()
+	_ = store.Put(ctx, &rp.Session{ID: "s1", Subject: "alice", SID: "sid-1"})
+	_ = store.Put(ctx, &rp.Session{ID: "s2", Subject: "alice", SID: "sid-2"})
+	n, _ := store.EndBySID(ctx, "sid-1")
+	_, err := store.Get(ctx, "s1")
+	fmt.Println(n, err)
+	// Output: 1 rp: no signed-in session
+}
+
+func ExampleClient_Verifier() {
+	s, _, stop := sesameForExample()
+	defer stop()
+	app, _ := rp.New(context.Background(), rp.Config{Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
+		RedirectURL: "https://app-a.example/callback"})
+	// Mount at the back-channel logout URI registered for the app.
+	http.Handle("POST /backchannel-logout", &backchannel.Handler{Verifier: app.Verifier(), Sessions: rp.NewMemoryStore()})
+	fmt.Println("mounted")
+	// Output: mounted
+}
