@@ -60,6 +60,25 @@ func (p *Provider) authenticateClient(r *http.Request, form url.Values) (store.C
 	return c, nil
 }
 
+// clientRequest starts a back-channel request from a client (token,
+// revocation, introspection): never cached (spec T1), a POSTed form, and an
+// authenticated client. On failure it has answered and returns false.
+func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request) (url.Values, store.Client, bool) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	form, ferr := readForm(r)
+	if ferr != nil {
+		writeJSONError(w, ferr)
+		return nil, store.Client{}, false
+	}
+	c, cerr := p.authenticateClient(r, form)
+	if cerr != nil {
+		writeJSONError(w, cerr)
+		return nil, store.Client{}, false
+	}
+	return form, c, true
+}
+
 // readForm parses a POSTed form body, refusing repeated parameters (RFC 6749
 // §3.2) and parameters in the query.
 func readForm(r *http.Request) (url.Values, *Error) {

@@ -10,15 +10,8 @@ import (
 // for revoked, unknown and already revoked tokens alike (contract.md: 200,
 // not 204).
 func (p *Provider) Revocation(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	form, ferr := readForm(r)
-	if ferr != nil {
-		writeJSONError(w, ferr)
-		return
-	}
-	c, cerr := p.authenticateClient(r, form)
-	if cerr != nil {
-		writeJSONError(w, cerr)
+	form, c, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	value := form.Get("token")
@@ -40,15 +33,8 @@ func (p *Provider) Revocation(w http.ResponseWriter, r *http.Request) {
 // Introspection serves RFC 7662 token introspection to authenticated
 // clients, about their own tokens (spec I1-I5).
 func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	form, ferr := readForm(r)
-	if ferr != nil {
-		writeJSONError(w, ferr)
-		return
-	}
-	c, cerr := p.authenticateClient(r, form)
-	if cerr != nil {
-		writeJSONError(w, cerr)
+	form, c, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	value := form.Get("token")

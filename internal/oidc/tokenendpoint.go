@@ -17,16 +17,8 @@ const ScopeAdmin = "sesame:admin"
 // authorization_code, refresh_token and client_credentials grant types. Every answer carries
 // Cache-Control: no-store (spec T1).
 func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	form, ferr := readForm(r)
-	if ferr != nil {
-		writeJSONError(w, ferr)
-		return
-	}
-	c, cerr := p.authenticateClient(r, form)
-	if cerr != nil {
-		writeJSONError(w, cerr)
+	form, c, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	gt := form.Get("grant_type")

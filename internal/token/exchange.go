@@ -45,33 +45,57 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 	if err := checkPKCE(code.CodeChallenge, code.CodeChallengeMethod, req.CodeVerifier); err != nil {
 		return Response{}, err
 	}
-	g, err := grant.Load(ctx, s.Store, code.GrantID, now)
+	return s.redeem(ctx, redemption{
+		grantID: code.GrantID, accountID: code.AccountID,
+		mint: mintParams{
+			client: c, familyID: code.FamilyID, scopes: code.Scopes,
+			sid: code.SID, nonce: code.Nonce, authTime: code.AuthTime, amr: code.AMR, acr: code.ACR,
+		},
+		consume: func(tx store.Tx) error { _, err := tx.ConsumeAuthCode(ctx, hash, now); return err },
+		reused:  func() error { return s.codeReplayed(ctx, code) },
+	})
+}
+
+// redemption is a single-use credential (a code, a refresh token) being
+// turned into tokens.
+type redemption struct {
+	grantID, accountID string
+	mint               mintParams
+	// consume marks the credential used inside the transaction; it returns
+	// store.ErrAlreadyUsed when another request used it first.
+	consume func(tx store.Tx) error
+	// reused applies the rule for a credential presented twice.
+	reused func() error
+}
+
+// redeem checks the grant and account, mints the tokens outside any
+// transaction (signing is slow), then consumes the credential and stores
+// the tokens in one write transaction.
+func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
+	g, err := grant.Load(ctx, s.Store, r.grantID, s.Now())
 	if err != nil {
 		return Response{}, grantDenied(err)
 	}
-	acct, err := s.activeAccount(ctx, code.AccountID)
+	acct, err := s.activeAccount(ctx, r.accountID)
 	if err != nil {
 		return Response{}, err
 	}
-
-	issued, err := s.mint(mintParams{
-		client: c, grant: g, account: acct, familyID: code.FamilyID, scopes: code.Scopes,
-		sid: code.SID, nonce: code.Nonce, authTime: code.AuthTime, amr: code.AMR, acr: code.ACR,
-	})
+	r.mint.grant, r.mint.account = g, acct
+	issued, err := s.mint(r.mint)
 	if err != nil {
 		return Response{}, err
 	}
 	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		if _, err := tx.ConsumeAuthCode(ctx, hash, now); err != nil {
+		if err := r.consume(tx); err != nil {
 			return err
 		}
 		return issued.save(ctx, tx)
 	})
 	if errors.Is(err, store.ErrAlreadyUsed) {
-		return Response{}, s.codeReplayed(ctx, code)
+		return Response{}, r.reused()
 	}
 	if err != nil {
-		return Response{}, fmt.Errorf("redeem code of grant %s: %w", g.ID, err)
+		return Response{}, fmt.Errorf("issue tokens on grant %s: %w", g.ID, err)
 	}
 	return issued.response, nil
 }

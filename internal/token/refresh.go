@@ -55,36 +55,17 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 		}
 		scopes = req.Scopes
 	}
-	g, err := grant.Load(ctx, s.Store, rt.GrantID, now)
-	if err != nil {
-		return Response{}, grantDenied(err)
-	}
-	acct, err := s.activeAccount(ctx, rt.AccountID)
-	if err != nil {
-		return Response{}, err
-	}
 	// The new refresh token keeps every scope of the old one: narrowing one
 	// access token must not shrink what the grant allows (spec R2).
-	issued, err := s.mint(mintParams{
-		client: c, grant: g, account: acct, familyID: rt.FamilyID, scopes: scopes, refreshScopes: rt.Scopes,
-		sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce
+	return s.redeem(ctx, redemption{
+		grantID: rt.GrantID, accountID: rt.AccountID,
+		mint: mintParams{
+			client: c, familyID: rt.FamilyID, scopes: scopes, refreshScopes: rt.Scopes,
+			sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce
+		},
+		consume: func(tx store.Tx) error { _, err := tx.ConsumeRefreshToken(ctx, hash, now); return err },
+		reused:  func() error { return s.refreshReused(ctx, rt) },
 	})
-	if err != nil {
-		return Response{}, err
-	}
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		if _, err := tx.ConsumeRefreshToken(ctx, hash, now); err != nil {
-			return err
-		}
-		return issued.save(ctx, tx)
-	})
-	if errors.Is(err, store.ErrAlreadyUsed) {
-		return Response{}, s.refreshReused(ctx, rt)
-	}
-	if err != nil {
-		return Response{}, fmt.Errorf("rotate refresh token of grant %s: %w", g.ID, err)
-	}
-	return issued.response, nil
 }
 
 // refreshReused applies G4: presenting a rotated refresh token revokes the
