@@ -132,10 +132,9 @@ func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts ...SignInOp
 	if flags.Get("offline") != "" {
 		conf.Scopes = append(append([]string{}, conf.Scopes...), gooidc.ScopeOfflineAccess)
 	}
-	if err := c.cfg.Sessions.Put(r.Context(), s); err != nil {
+	if err := c.save(r.Context(), w, s); err != nil {
 		return fmt.Errorf("rp: keep sign-in: %w", err)
 	}
-	c.setCookie(w, s.ID)
 	http.Redirect(w, r, conf.AuthCodeURL(s.State, authOpts...), http.StatusFound)
 	return nil
 }
@@ -167,7 +166,7 @@ func (c *Client) HandleCallback(w http.ResponseWriter, r *http.Request) (*Sessio
 		return nil, err
 	}
 	s.State, s.Nonce, s.Verifier = "", "", ""
-	if err := c.cfg.Sessions.Put(r.Context(), s); err != nil {
+	if err := c.save(r.Context(), w, s); err != nil {
 		return nil, fmt.Errorf("rp: keep session: %w", err)
 	}
 	c.log(r.Context(), "signed in", "sub", s.Subject, "sid", s.SID)
@@ -221,8 +220,10 @@ func (c *Client) Claims(r *http.Request) (map[string]any, error) {
 // AccessToken returns a valid access token, refreshing it when it expires
 // within a minute. Refreshes of one session are serialised (a rotated
 // refresh token presented twice would revoke the grant), and a session
-// that ends while a refresh is under way stays ended: ErrSignedOut.
-func (c *Client) AccessToken(ctx context.Context, r *http.Request) (string, error) {
+// that ends while a refresh is under way stays ended: ErrSignedOut. w
+// receives the updated cookie when the store keeps sessions in it
+// (CookieStore); with other stores it may be nil.
+func (c *Client) AccessToken(ctx context.Context, w http.ResponseWriter, r *http.Request) (string, error) {
 	s, err := c.Session(r)
 	if err != nil {
 		return "", err
@@ -233,7 +234,7 @@ func (c *Client) AccessToken(ctx context.Context, r *http.Request) (string, erro
 	lock := c.refreshLock(s.ID)
 	lock.Lock()
 	defer lock.Unlock()
-	s, err = c.cfg.Sessions.Get(ctx, s.ID) // another request may have refreshed
+	s, err = c.sessionOf(r) // another request may have refreshed meanwhile
 	if err != nil || !s.SignedIn() {
 		return "", ErrSignedOut
 	}
@@ -250,11 +251,11 @@ func (c *Client) AccessToken(ctx context.Context, r *http.Request) (string, erro
 	}
 	// Store only if the session still exists: a sign-out during the
 	// refresh must not bring the credentials back.
-	if cur, err := c.cfg.Sessions.Get(ctx, s.ID); err != nil || !cur.SignedIn() {
+	if cur, err := c.sessionOf(r); err != nil || !cur.SignedIn() {
 		c.revoke(ctx, tok.RefreshToken)
 		return "", ErrSignedOut
 	}
-	if err := c.cfg.Sessions.Put(ctx, s); err != nil {
+	if err := c.save(ctx, w, s); err != nil {
 		return "", fmt.Errorf("rp: keep refreshed tokens: %w", err)
 	}
 	return s.AccessToken, nil
@@ -272,9 +273,9 @@ func (c *Client) refreshLock(id string) *sync.Mutex {
 }
 
 // UserInfo calls Sesame's userinfo endpoint with the session's access
-// token (OpenID Connect Core §5.3).
-func (c *Client) UserInfo(ctx context.Context, r *http.Request) (map[string]any, error) {
-	at, err := c.AccessToken(ctx, r)
+// token (OpenID Connect Core §5.3); w is as for AccessToken.
+func (c *Client) UserInfo(ctx context.Context, w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	at, err := c.AccessToken(ctx, w, r)
 	if err != nil {
 		return nil, err
 	}
@@ -344,6 +345,25 @@ func (c *Client) revoke(ctx context.Context, refreshToken string) {
 		return
 	}
 	resp.Body.Close()
+}
+
+// save stores s and writes its cookie: the sealed session for a store
+// that keeps it in the cookie, its ID otherwise.
+func (c *Client) save(ctx context.Context, w http.ResponseWriter, s *Session) error {
+	if err := c.cfg.Sessions.Put(ctx, s); err != nil {
+		return err
+	}
+	value := s.ID
+	if enc, ok := c.cfg.Sessions.(Encoder); ok {
+		var err error
+		if value, err = enc.Encode(s); err != nil {
+			return err
+		}
+	}
+	if w != nil {
+		c.setCookie(w, value)
+	}
+	return nil
 }
 
 func (c *Client) sessionOf(r *http.Request) (*Session, error) {

@@ -115,7 +115,7 @@ func ExampleClient_AccessToken() {
 	s, b, stop := sesameForExample()
 	defer stop()
 	app, cookie := signedInApp(s, b, rp.WithOfflineAccess())
-	at, err := app.AccessToken(context.Background(), request(cookie))
+	at, err := app.AccessToken(context.Background(), nil, request(cookie))
 	fmt.Println(len(at), err)
 	// Output: 43 <nil>
 }
@@ -124,7 +124,7 @@ func ExampleClient_UserInfo() {
 	s, b, stop := sesameForExample()
 	defer stop()
 	app, cookie := signedInApp(s, b)
-	info, _ := app.UserInfo(context.Background(), request(cookie))
+	info, _ := app.UserInfo(context.Background(), nil, request(cookie))
 	fmt.Println(info["name"])
 	// Output: Alice Example
 }
@@ -194,4 +194,48 @@ func ExampleClient_Verifier() {
 	http.Handle("POST /backchannel-logout", &backchannel.Handler{Verifier: app.Verifier(), Sessions: rp.NewMemoryStore()})
 	fmt.Println("mounted")
 	// Output: mounted
+}
+
+func ExampleClient_Session() {
+	s, b, stop := sesameForExample()
+	defer stop()
+	app, cookie := signedInApp(s, b)
+	session, err := app.Session(request(cookie))
+	fmt.Println(session.SignedIn(), err)
+	_, err = app.Session(httptest.NewRequest("GET", "/", nil))
+	fmt.Println(err)
+	// Output:
+	// true <nil>
+	// rp: no signed-in session
+}
+
+func ExampleWithPromptLogin() {
+	s, _, stop := sesameForExample()
+	defer stop()
+	app, _ := rp.New(context.Background(), rp.Config{Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
+		RedirectURL: "https://app-a.example/callback"})
+	rec := httptest.NewRecorder()
+	_ = app.SignIn(rec, httptest.NewRequest("GET", "/sign-in", nil), rp.WithPromptLogin())
+	to, _ := url.Parse(rec.Header().Get("Location"))
+	fmt.Println(to.Query().Get("prompt"))
+	// Output: login
+}
+
+func ExampleNewCookieStore() {
+	store, err := rp.NewCookieStore([]byte("a cookie secret of at least thirty-two bytes"))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	s := &rp.Session{ID: "s1", Subject: "alice", SID: "sid-1", AccessToken: "at"}
+	_ = store.Put(ctx, s)
+	cookie, _ := store.Encode(s) // the Client writes this as the cookie value
+	got, err := store.Get(ctx, cookie)
+	fmt.Println(got.Subject, err)
+	_, _ = store.EndBySID(ctx, "sid-1") // a back-channel logout
+	_, err = store.Get(ctx, cookie)
+	fmt.Println(err)
+	// Output:
+	// alice <nil>
+	// rp: no signed-in session
 }

@@ -21,7 +21,7 @@ import (
 type webApp struct {
 	id       string
 	client   *rp.Client
-	sessions *rp.MemoryStore
+	sessions rp.SessionStore
 	bc       *httptest.Server
 	handler  *backchannel.Handler
 }
@@ -29,10 +29,15 @@ type webApp struct {
 // world is a Sesame whose app-a and app-b post back-channel logouts to rp
 // apps.
 func world(t *testing.T) (*sesametest.Sesame, map[string]*webApp) {
+	return worldWith(t, func() rp.SessionStore { return rp.NewMemoryStore() })
+}
+
+// worldWith is world with the apps' session stores made by newStore.
+func worldWith(t *testing.T, newStore func() rp.SessionStore) (*sesametest.Sesame, map[string]*webApp) {
 	t.Helper()
 	apps := map[string]*webApp{}
 	for _, id := range []string{sesametest.AppA, sesametest.AppB} {
-		a := &webApp{id: id, sessions: rp.NewMemoryStore()}
+		a := &webApp{id: id, sessions: newStore()}
 		a.bc = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }))
 		t.Cleanup(a.bc.Close)
 		apps[id] = a
@@ -48,7 +53,7 @@ func world(t *testing.T) (*sesametest.Sesame, map[string]*webApp) {
 		c, err := rp.New(t.Context(), rp.Config{
 			Issuer: s.Issuer, ClientID: id, ClientSecret: sesametest.Secret,
 			RedirectURL: sesametest.RedirectURI(id), PostLogoutRedirectURL: "https://" + id + ".example/",
-			Sessions: a.sessions,
+			Sessions: a.sessions, CookieName: id + "_session",
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -76,9 +81,13 @@ func signIn(t *testing.T, a *webApp, b *sesametest.Browser, opts ...rp.SignInOpt
 	cb := sesametest.Landed(t, p)
 	req := httptest.NewRequest("GET", cb.URL.String(), nil)
 	req.AddCookie(cookie)
-	sess, err := a.client.HandleCallback(httptest.NewRecorder(), req)
+	rec = httptest.NewRecorder()
+	sess, err := a.client.HandleCallback(rec, req)
 	if err != nil {
 		t.Fatalf("callback of %s: %v", a.id, err)
+	}
+	if set := rec.Result().Cookies(); len(set) > 0 {
+		cookie = set[0]
 	}
 	return cookie, sess, showedSignIn
 }
@@ -167,7 +176,7 @@ func TestAccessTokenRefreshRaceAndSignOut(t *testing.T) {
 	tokens := make([]string, 8)
 	errs := make([]error, 8)
 	for i := range 8 {
-		wg.Go(func() { tokens[i], errs[i] = a.client.AccessToken(t.Context(), withCookie(ca)) })
+		wg.Go(func() { tokens[i], errs[i] = a.client.AccessToken(t.Context(), nil, withCookie(ca)) })
 	}
 	wg.Wait()
 	for i := range 8 {
@@ -185,12 +194,13 @@ func TestAccessTokenRefreshRaceAndSignOut(t *testing.T) {
 	_ = a.sessions.Put(t.Context(), cur)
 	racing, err := rp.New(t.Context(), rp.Config{
 		Issuer: s.Issuer, ClientID: a.id, ClientSecret: sesametest.Secret, RedirectURL: sesametest.RedirectURI(a.id),
-		Sessions: a.sessions, HTTPClient: &http.Client{Transport: signOutDuring{sessions: a.sessions, id: sess.ID}},
+		Sessions: a.sessions, CookieName: a.id + "_session",
+		HTTPClient: &http.Client{Transport: signOutDuring{sessions: a.sessions, id: sess.ID}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := racing.AccessToken(t.Context(), withCookie(ca)); err != rp.ErrSignedOut {
+	if _, err := racing.AccessToken(t.Context(), nil, withCookie(ca)); err != rp.ErrSignedOut {
 		t.Errorf("refresh during sign-out: %v, want ErrSignedOut", err)
 	}
 	if _, err := a.sessions.Get(t.Context(), sess.ID); err == nil {
@@ -200,7 +210,7 @@ func TestAccessTokenRefreshRaceAndSignOut(t *testing.T) {
 
 // signOutDuring ends the app session when the token request goes out.
 type signOutDuring struct {
-	sessions *rp.MemoryStore
+	sessions rp.SessionStore
 	id       string
 }
 
@@ -233,5 +243,70 @@ func TestNativeSignInThroughLoopback(t *testing.T) {
 	}
 	if st, _ := s.UserInfo(t, tok.AccessToken); st != 200 {
 		t.Errorf("userinfo: %d", st)
+	}
+}
+
+// The cookie store: sessions live sealed in the cookie; a back-channel
+// logout, a sign-out and tampering all end them; a refresh race on one old
+// cookie presents the refresh token once.
+func TestCookieStore(t *testing.T) {
+	secret := []byte("a cookie secret of at least thirty-two bytes")
+	s, apps := worldWith(t, func() rp.SessionStore {
+		cs, err := rp.NewCookieStore(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	})
+	b := s.NewBrowser(t)
+	a, bApp := apps[sesametest.AppA], apps[sesametest.AppB]
+	ca, sa, _ := signIn(t, a, b, rp.WithOfflineAccess())
+	cb, _, _ := signIn(t, bApp, b)
+	if len(ca.Value) < 100 || strings.Contains(ca.Value, sa.Subject) {
+		t.Errorf("the cookie does not look sealed: %q", ca.Value)
+	}
+	tampered := *ca
+	tampered.Value = ca.Value[:len(ca.Value)-2] + "AA"
+	if _, err := a.client.Session(withCookie(&tampered)); err == nil {
+		t.Error("a tampered cookie opened")
+	}
+
+	// Eight requests carrying one expired cookie refresh once.
+	sa.Expiry = time.Now().Add(-time.Second)
+	rec := httptest.NewRecorder()
+	if err := a.client.SignOutLocal(rec, withCookie(ca)); err != nil { // make a fresh store state below
+		t.Fatal(err)
+	}
+	ca2, sa2, _ := signIn(t, a, b, rp.WithOfflineAccess())
+	expired := *sa2
+	expired.Expiry = time.Now().Add(-time.Second)
+	old, _ := a.sessions.(rp.Encoder).Encode(&expired)
+	_ = a.sessions.Put(t.Context(), &expired)
+	oldCookie := &http.Cookie{Name: ca2.Name, Value: old}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range 8 {
+		wg.Go(func() { _, errs[i] = a.client.AccessToken(t.Context(), httptest.NewRecorder(), withCookie(oldCookie)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+	}
+	at, err := a.client.AccessToken(t.Context(), httptest.NewRecorder(), withCookie(oldCookie))
+	if st, _ := s.UserInfo(t, at); err != nil || st != 200 {
+		t.Errorf("after the race the grant is dead (a rotated refresh token presented twice?): %v %d", err, st)
+	}
+
+	// Web sign-out of A: B's cookie session ends by back-channel logout.
+	rec = httptest.NewRecorder()
+	_ = a.client.SignOutWeb(rec, withCookie(ca2))
+	b.Submit(b.Get(rec.Header().Get("Location")), map[string]string{"logout": "true"})
+	if _, err := bApp.client.Session(withCookie(cb)); err == nil {
+		t.Error("app B's cookie session survived the back-channel logout")
+	}
+	if _, err := a.client.Session(withCookie(ca2)); err == nil {
+		t.Error("app A's cookie session survived its sign-out")
 	}
 }

@@ -38,6 +38,13 @@ type SessionStore interface {
 	EndBySubject(ctx context.Context, sub string) (int, error)
 }
 
+// Encoder is a SessionStore that keeps sessions in the cookie itself
+// (CookieStore): the Client writes Encode(s) as the cookie value, and Get
+// receives it back. Other stores are handed the session's ID.
+type Encoder interface {
+	Encode(s *Session) (string, error)
+}
+
 // MemoryStore is a SessionStore in memory, for one app instance.
 type MemoryStore struct {
 	mu       sync.Mutex
