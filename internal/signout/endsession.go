@@ -49,7 +49,8 @@ var endSessionParams = []string{"id_token_hint", "client_id", "post_logout_redir
 
 // EndSession serves GET and POST {issuer}/session/end (O2, spec L1-L9,
 // L13): it checks who asks and where to return, then shows the confirm
-// page. Anything that cannot be trusted gets a 400 page and no redirect.
+// page (a POST is sent there as a GET). Anything that cannot be trusted
+// gets a 400 page and no redirect.
 func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -76,6 +77,22 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.ID == "" {
 		redirect = "" // O2: with no client identified it is ignored (spec L6)
+	}
+	if r.Method == http.MethodPost {
+		// A POST is answered with the same request as a GET: a browser
+		// follows it to the confirm page, and a relying party that POSTs
+		// from its server (zitadel/oidc's EndSession) gets a URL to send
+		// the browser to, since only the browser carries the session
+		// (RP-Initiated Logout §2: the RP redirects the user agent).
+		q := url.Values{}
+		for _, name := range endSessionParams {
+			if v := v.Get(name); v != "" {
+				q.Set(name, v)
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, h.Issuer+"/session/end?"+q.Encode(), http.StatusSeeOther)
+		return
 	}
 	cur, err := h.Sessions.FromCookie(r.Context(), cookieValue(r))
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
