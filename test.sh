@@ -13,6 +13,13 @@ if [ -z "${SESAME_TEST_POSTGRES:-}" ] && command -v pg_isready >/dev/null 2>&1 \
   export SESAME_TEST_POSTGRES="postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 fi
 
+# The interop tests in e2e/ drive Sesame with npm clients; install them
+# from the committed lock file when they are missing.
+if [ ! -d e2e/node/node_modules ] && command -v npm >/dev/null 2>&1; then
+  echo "== npm ci (e2e/node)"
+  npm ci --prefix e2e/node --no-audit --no-fund --loglevel=error
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

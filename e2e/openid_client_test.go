@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sesame-id/sesame/internal/sesametest"
+)
+
+// The npm client openid-client (v6) drives a running Sesame; see
+// node/openid-client.test.mjs for the flows. Its packages come from
+// `npm ci` in e2e/node (.ci/run does it); without them the test skips
+// outside CI and fails in CI.
+func TestOpenIDClient(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("node", "node_modules", "openid-client")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("e2e/node has no node_modules: .ci/run must run npm ci there")
+		}
+		t.Skip("e2e/node has no node_modules: run `npm ci --prefix e2e/node` to run the openid-client interop test")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed")
+	}
+	s := sesametest.New(t, sesametest.Options{})
+	cmd := exec.CommandContext(t.Context(), node, "--test", "openid-client.test.mjs")
+	cmd.Dir = "node"
+	cmd.Env = append(os.Environ(),
+		"SESAME_ISSUER="+s.Issuer,
+		"SESAME_CLIENT_ID="+sesametest.AppA,
+		"SESAME_CLIENT_SECRET="+sesametest.Secret,
+		"SESAME_REDIRECT_URI="+sesametest.RedirectURI(sesametest.AppA),
+		"SESAME_POST_LOGOUT_URI=https://app-a.example/",
+		"SESAME_PASSWORD="+sesametest.Password,
+	)
+	out, err := cmd.CombinedOutput()
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "completed:") {
+			t.Log(strings.TrimSpace(line)) // the flows this client completed
+		}
+	}
+	if err != nil {
+		t.Fatalf("openid-client: %v\n%s", err, out)
+	}
+}
