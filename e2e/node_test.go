@@ -11,11 +11,18 @@ import (
 )
 
 // The npm client openid-client (v6) drives a running Sesame; see
-// node/openid-client.test.mjs for the flows. Its packages come from
-// `npm ci` in e2e/node (.ci/run does it); without them the test skips
-// outside CI and fails in CI.
-func TestOpenIDClient(t *testing.T) {
-	if _, err := os.Stat(filepath.Join("node", "node_modules", "openid-client")); err != nil {
+// node/openid-client.test.mjs for the flows.
+func TestOpenIDClient(t *testing.T) { runNode(t, "openid-client", "openid-client.test.mjs") }
+
+// Logto's own SDK, @logto/node, drives a running Sesame; see
+// node/logto.test.mjs for the flows.
+func TestLogtoNodeSDK(t *testing.T) { runNode(t, "@logto/node", "logto.test.mjs") }
+
+// runNode runs one node test file against a fresh test Sesame. The npm
+// packages come from `npm ci` in e2e/node (test.sh does it); without them
+// the test skips outside CI and fails in CI.
+func runNode(t *testing.T, pkg, file string) {
+	if _, err := os.Stat(filepath.Join("node", "node_modules", filepath.FromSlash(pkg))); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("e2e/node has no node_modules: .ci/run must run npm ci there")
 		}
@@ -26,7 +33,7 @@ func TestOpenIDClient(t *testing.T) {
 		t.Fatal("node is not installed")
 	}
 	s := sesametest.New(t, sesametest.Options{})
-	cmd := exec.CommandContext(t.Context(), node, "--test", "openid-client.test.mjs")
+	cmd := exec.CommandContext(t.Context(), node, "--test", file)
 	cmd.Dir = "node"
 	cmd.Env = append(os.Environ(),
 		"SESAME_ISSUER="+s.Issuer,
@@ -43,6 +50,6 @@ func TestOpenIDClient(t *testing.T) {
 		}
 	}
 	if err != nil {
-		t.Fatalf("openid-client: %v\n%s", err, out)
+		t.Fatalf("%s: %v\n%s", pkg, err, out)
 	}
 }
