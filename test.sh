@@ -33,4 +33,14 @@ echo "== staticcheck"
 go tool staticcheck ./...
 
 echo "== go test"
-go test -count=1 ./...
+go test -count=1 $(go list ./... | grep -v /e2e$)
+
+# The interop suite, verbose, so the flows each foreign client completed
+# are printed.
+echo "== go test ./e2e (clients others wrote, and a real browser)"
+status=0
+go test -count=1 -v ./e2e/ > e2e/out.log 2>&1 || status=$?
+grep -E "completed:|^(--- |ok|FAIL|PASS)|^\s+--- " e2e/out.log || true
+if [ "$status" -ne 0 ]; then
+  echo "e2e failed; its full log:"; cat e2e/out.log; exit "$status"
+fi

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sesame-id/sesame/internal/sesametest"
@@ -14,14 +13,27 @@ import (
 // node/openid-client.test.mjs for the flows.
 func TestOpenIDClient(t *testing.T) { runNode(t, "openid-client", "openid-client.test.mjs") }
 
+// runNode runs one node test file against a fresh test Sesame.
+func runNode(t *testing.T, pkg, file string) {
+	s := sesametest.New(t, sesametest.Options{})
+	runNodeFile(t, pkg, file,
+		"SESAME_ISSUER="+s.Issuer,
+		"SESAME_CLIENT_ID="+sesametest.AppA,
+		"SESAME_CLIENT_SECRET="+sesametest.Secret,
+		"SESAME_REDIRECT_URI="+sesametest.RedirectURI(sesametest.AppA),
+		"SESAME_POST_LOGOUT_URI=https://app-a.example/",
+		"SESAME_PASSWORD="+sesametest.Password,
+	)
+}
+
 // Logto's own SDK, @logto/node, drives a running Sesame; see
 // node/logto.test.mjs for the flows.
 func TestLogtoNodeSDK(t *testing.T) { runNode(t, "@logto/node", "logto.test.mjs") }
 
-// runNode runs one node test file against a fresh test Sesame. The npm
-// packages come from `npm ci` in e2e/node (test.sh does it); without them
-// the test skips outside CI and fails in CI.
-func runNode(t *testing.T, pkg, file string) {
+// runNodeFile runs one node test file with env added. The npm packages
+// come from `npm ci` in e2e/node (test.sh does it); without them the test
+// skips outside CI and fails in CI.
+func runNodeFile(t *testing.T, pkg, file string, env ...string) {
 	if _, err := os.Stat(filepath.Join("node", "node_modules", filepath.FromSlash(pkg))); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("e2e/node has no node_modules: .ci/run must run npm ci there")
@@ -32,23 +44,11 @@ func runNode(t *testing.T, pkg, file string) {
 	if err != nil {
 		t.Fatal("node is not installed")
 	}
-	s := sesametest.New(t, sesametest.Options{})
 	cmd := exec.CommandContext(t.Context(), node, "--test", file)
 	cmd.Dir = "node"
-	cmd.Env = append(os.Environ(),
-		"SESAME_ISSUER="+s.Issuer,
-		"SESAME_CLIENT_ID="+sesametest.AppA,
-		"SESAME_CLIENT_SECRET="+sesametest.Secret,
-		"SESAME_REDIRECT_URI="+sesametest.RedirectURI(sesametest.AppA),
-		"SESAME_POST_LOGOUT_URI=https://app-a.example/",
-		"SESAME_PASSWORD="+sesametest.Password,
-	)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.Contains(line, "completed:") {
-			t.Log(strings.TrimSpace(line)) // the flows this client completed
-		}
-	}
+	completed(t, out)
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", pkg, err, out)
 	}

@@ -60,4 +60,5 @@ func TestZitadelRelyingParty(t *testing.T) {
 	if c := b.SignIn(sesametest.AppA, "alice", url.Values{"prompt": {"none"}}); c.Error != "login_required" {
 		t.Errorf("still signed in: %+v", c)
 	}
+	t.Log("zitadel/oidc completed: discovery; code + PKCE; ID token; userinfo; refresh; EndSession POST, then the confirm")
 }

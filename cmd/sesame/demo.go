@@ -25,6 +25,8 @@ import (
 // demoAddrs are where the demo serves Sesame and its two apps.
 type demoAddrs struct {
 	sesame, app1, app2 string
+	// confirm is signout_confirm: auto or ask.
+	confirm string
 }
 
 func demoCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -40,6 +42,7 @@ func demoCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&a.sesame, "addr", "127.0.0.1:4000", "Sesame's address")
 	cmd.Flags().StringVar(&a.app1, "app1", "127.0.0.1:4001", "the first app's address")
 	cmd.Flags().StringVar(&a.app2, "app2", "127.0.0.1:4002", "the second app's address")
+	cmd.Flags().StringVar(&a.confirm, "signout-confirm", "auto", "auto: sign-out signs out of every app, as Logto; ask: the person chooses")
 	return cmd
 }
 
@@ -59,6 +62,9 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 	cfg.Database = "sqlite://" + filepath.Join(dir, "sesame.db")
 	cfg.SecretKey = admin.NewSecret()
 	cfg.LogLevel = "warn"
+	if a.confirm != "" {
+		cfg.SignoutConfirm = a.confirm
+	}
 	apps := []struct{ id, name, addr string }{{"app-1", "App One", a.app1}, {"app-2", "App Two", a.app2}}
 	for _, app := range apps {
 		base := "http://" + app.addr

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -92,6 +93,7 @@ func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *s
 	mux.HandleFunc("GET /sign-out", a.signOut)
 	mux.HandleFunc("GET /sign-out-here", a.signOutHere)
 	mux.Handle("POST /backchannel-logout", a.bc)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	a.mux = mux
 	return a
 }
@@ -100,6 +102,10 @@ func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *s
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
 func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
+	// When the sign-in started: an auth_time before it means no password
+	// was typed for this sign-in (single sign-on).
+	http.SetCookie(w, &http.Cookie{Name: a.CookieName + "_started", Value: strconv.FormatInt(time.Now().Unix(), 10),
+		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	if err := a.Client.SignIn(w, r); err != nil {
 		a.page(w, http.StatusInternalServerError, pageData{App: a.Name, Note: "Could not start the sign-in: " + err.Error()})
 	}
@@ -112,8 +118,11 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	how := "password"
-	if at, ok := s.Claims["auth_time"].(float64); ok && time.Since(time.Unix(int64(at), 0)) > 5*time.Second {
-		how = "sso"
+	if c, err := r.Cookie(a.CookieName + "_started"); err == nil {
+		started, _ := strconv.ParseInt(c.Value, 10, 64)
+		if at, ok := s.Claims["auth_time"].(float64); ok && int64(at) < started {
+			how = "sso"
+		}
 	}
 	http.Redirect(w, r, "/?how="+how, http.StatusSeeOther)
 }

@@ -17,6 +17,9 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux := http.NewServeMux()
 
 	mux.HandleFunc("GET /healthz", s.healthz)
+	// Browsers ask for it on every page; an error page would show up as a
+	// console error.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 
 	mux.Handle("GET "+iss+"/.well-known/openid-configuration", cors(http.HandlerFunc(p.Discovery)))

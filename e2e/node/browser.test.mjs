@@ -1,0 +1,87 @@
+// A real browser (Debian's Chromium, driven by playwright-core) against
+// `sesame demo`: sign in to App One through Sesame's sign-in page, open App
+// Two and be signed in by SSO, sign out of App One with JavaScript on (the
+// confirm page submits itself) and see App Two say Not signed in after its
+// back-channel logout. With SESAME_CONFIRM=ask, the person picks "this app
+// only" and App Two stays signed in. Every page is screenshot into e2e/out/
+// and must log no console error. Run by e2e/browser_test.go.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
+  return v;
+};
+const app1 = env('DEMO_APP1');
+const app2 = env('DEMO_APP2');
+const password = env('DEMO_PASSWORD');
+const mode = env('SESAME_CONFIRM');
+const out = new URL('../out/', import.meta.url);
+// Sesame sends the person back to App One's post-logout URI with state.
+const backHome = new RegExp(`^${app1.replaceAll('.', '\\.')}/\\?state=`);
+mkdirSync(out, { recursive: true });
+
+test(`browser: SSO and sign-out (signout_confirm: ${mode})`, async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const flows = [];
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const errors = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+    const shot = (name) => page.screenshot({ path: new URL(`${mode}-${name}.png`, out).pathname, fullPage: true });
+    const text = () => page.textContent('body');
+
+    await page.goto(`${app1}/sign-in`);
+    assert.match(await text(), /Sign in to continue to App One/);
+    await shot('1-sign-in');
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', password);
+    await Promise.all([page.waitForURL(`${app1}/**`), page.click('button[type=submit]')]);
+    assert.match(await text(), /Signed in as alice/);
+    await shot('2-app-one-signed-in');
+    flows.push('password sign-in');
+
+    await new Promise((r) => setTimeout(r, 1100)); // auth_time has one-second steps
+    await page.goto(`${app2}/sign-in`);
+    await page.waitForURL(`${app2}/**`);
+    assert.match(await text(), /Signed in as alice/);
+    assert.match(await text(), /single sign-on/);
+    await shot('3-app-two-sso');
+    flows.push('SSO');
+
+    if (mode === 'auto') {
+      await page.goto(`${app1}/sign-out`); // the confirm page submits itself
+      await page.waitForURL(backHome);
+      assert.match(await text(), /Not signed in/);
+      await shot('4-app-one-signed-out');
+      await page.goto(`${app2}/`);
+      assert.match(await text(), /Not signed in/);
+      assert.match(await text(), /back-channel logout/);
+      await shot('5-app-two-signed-out');
+      flows.push('global sign-out by the self-submitting confirm page; App Two told by back channel');
+    } else {
+      await page.goto(`${app1}/sign-out`);
+      assert.match(await text(), /Sign out of App One only/);
+      assert.match(await text(), /App Two/); // the page names the apps of this browser
+      await shot('4-confirm-ask');
+      await Promise.all([page.waitForURL(backHome), page.click('button[name=app_only]')]);
+      assert.match(await text(), /Not signed in/);
+      await page.goto(`${app2}/`);
+      assert.match(await text(), /Signed in as alice/);
+      await shot('5-app-two-still-signed-in');
+      flows.push('this-app-only sign-out; App Two still signed in');
+    }
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+  console.log(`chromium (${mode}) completed: ${flows.join('; ')}`);
+});
