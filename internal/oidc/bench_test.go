@@ -1,6 +1,9 @@
 package oidc_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
 )
 
 // Benchmarks of design.md §5: each calls the real handler stack directly
@@ -142,4 +146,33 @@ func mustParse(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// BenchmarkStorageBytesPerSession reports the database bytes a live
+// session costs with its grant, code and tokens (design §5: at most 2 KB),
+// measured as the growth of the SQLite file over b.N sign-ins.
+func BenchmarkStorageBytesPerSession(b *testing.B) {
+	s := sesametest.New(b, sesametest.Options{})
+	size := func() int64 {
+		n, err := s.Store.(interface {
+			DBSize(context.Context) (int64, error)
+		}).DBSize(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	warm := s.NewBrowser(b)
+	warm.SignedIn(sesametest.AppA, "alice", sesametest.Offline())
+	before := size()
+	n := 0
+	for b.Loop() {
+		s.NewBrowser(b).SignedIn(sesametest.AppA, "alice", sesametest.Offline())
+		n++
+	}
+	b.ReportMetric(float64(size()-before)/float64(n), "bytes/session")
+	// Codes are single use and swept a minute after they expire.
+	s.Clock.Advance(2 * time.Minute)
+	(&store.Sweeper{Store: s.Store, Now: s.Clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Once(b.Context())
+	b.ReportMetric(float64(size()-before)/float64(n), "bytes/session-swept")
 }

@@ -204,3 +204,18 @@ type tx struct {
 func (t *tx) sqlTx() *sql.Tx { return t.q.(txQuerier).tx }
 
 var _ store.Tx = (*tx)(nil)
+
+// DBSize is the bytes the database's live pages take (page_count less the
+// free list, times page_size), for measuring storage per session.
+func (s *Store) DBSize(ctx context.Context) (int64, error) {
+	var pages, free, size int64
+	for _, q := range []struct {
+		pragma string
+		into   *int64
+	}{{"page_count", &pages}, {"freelist_count", &free}, {"page_size", &size}} {
+		if err := s.write.QueryRowContext(ctx, "PRAGMA "+q.pragma).Scan(q.into); err != nil {
+			return 0, fmt.Errorf("sqlite: %s: %w", q.pragma, err)
+		}
+	}
+	return (pages - free) * size, nil
+}
