@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/postgres"
 	"github.com/sesame-id/sesame/internal/store/sqlite"
 )
 
@@ -55,7 +55,7 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	case strings.HasPrefix(cfg.Database, "sqlite:"):
 		return sqlite.OpenURL(ctx, cfg.Database)
 	case strings.HasPrefix(cfg.Database, "postgres:"), strings.HasPrefix(cfg.Database, "postgresql:"):
-		return nil, errors.New("database: PostgreSQL is not supported yet; use sqlite://")
+		return postgres.Open(ctx, cfg.Database)
 	}
 	return nil, fmt.Errorf("database: unsupported URL %q", cfg.Database)
 }

@@ -1,0 +1,384 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/storetest"
+)
+
+// testURL is the server the tests run on: SESAME_TEST_POSTGRES, a URL whose
+// user may create databases. Without it the tests skip, except in CI,
+// where the PostgreSQL backend must be tested and a missing server is a
+// failure.
+func testURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("SESAME_TEST_POSTGRES")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("SESAME_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run, never skip")
+		}
+		t.Skip("PostgreSQL tests skipped: set SESAME_TEST_POSTGRES to a server URL, " +
+			"e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	return u
+}
+
+// freshDB creates an empty database for t and drops it when t ends, and
+// returns its URL: the test's URL with the database name replaced.
+func freshDB(t testing.TB) string {
+	t.Helper()
+	base := testURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("SESAME_TEST_POSTGRES: %v", err)
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "sesame_test_" + hex.EncodeToString(b)
+	adminExec(t, base, "CREATE DATABASE "+name)
+	t.Cleanup(func() {
+		// Connections a failed test left open would make DROP fail.
+		adminExec(t, base,
+			`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '`+name+`' AND pid <> pg_backend_pid()`,
+			"DROP DATABASE IF EXISTS "+name)
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+// adminExec runs statements on the test server's own database.
+func adminExec(t testing.TB, base string, statements ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to SESAME_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, sql := range statements {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+}
+
+// openTest opens a Store on a fresh database and closes it when t ends
+// (before the database is dropped: cleanups run last registered first).
+func openTest(t testing.TB) *Store {
+	t.Helper()
+	dbURL := freshDB(t)
+	s, err := Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestConformance runs the store suite on PostgreSQL, each sub-test on a
+// database of its own.
+func TestConformance(t *testing.T) {
+	testURL(t)
+	var opened atomic.Int64
+	start := time.Now()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		opened.Add(1)
+		return openTest(t)
+	})
+	t.Logf("%d conformance sub-tests ran on PostgreSQL in %v", opened.Load(), time.Since(start).Round(time.Millisecond))
+}
+
+// TestOpenRefusesOtherURLs: only postgres:// and postgresql:// URLs are
+// PostgreSQL's; anything else is refused before a connection is tried.
+func TestOpenRefusesOtherURLs(t *testing.T) {
+	for _, u := range []string{"sqlite://sesame.db", "mysql://localhost/sesame", "", "host=localhost dbname=sesame"} {
+		if _, err := Open(t.Context(), u); err == nil || !strings.Contains(err.Error(), "postgres://") {
+			t.Errorf("Open(%q) = %v, want it refused", u, err)
+		}
+	}
+}
+
+// TestOpenFailsOnUnreachableServer: a server that does not answer is an
+// error from Open, not from the first request.
+func TestOpenFailsOnUnreachableServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	// Port 1 on loopback: nothing listens, the connection is refused.
+	_, err := Open(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if err == nil || !strings.Contains(err.Error(), "connect") {
+		t.Errorf("Open of an unreachable server = %v, want a connect error", err)
+	}
+}
+
+// TestPoolSize: the pool is sized for a server unless the URL says
+// otherwise.
+func TestPoolSize(t *testing.T) {
+	dbURL := freshDB(t)
+	s, err := Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, want := s.pool.Config().MaxConns, defaultMaxConns(); got != want {
+		t.Errorf("default pool: %d connections, want %d", got, want)
+	}
+	s2, err := Open(t.Context(), dbURL+"&pool_max_conns=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := s2.pool.Config().MaxConns; got != 3 {
+		t.Errorf("pool_max_conns=3: %d connections", got)
+	}
+}
+
+// TestInstancesStartingAtOnceMigrateOnce: several instances opening one
+// new database at the same moment all succeed, and each migration is
+// applied once (the advisory lock), River's included.
+func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
+	dbURL := freshDB(t)
+	const instances = 4
+	stores := make([]*Store, instances)
+	errs := make([]error, instances)
+	var wg sync.WaitGroup
+	for i := range instances {
+		wg.Go(func() { stores[i], errs[i] = Open(t.Context(), dbURL) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: %v", i, err)
+			continue
+		}
+		defer stores[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	var applied, distinct int
+	err := stores[0].pool.QueryRow(t.Context(),
+		`SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != distinct || applied == 0 {
+		t.Errorf("goose recorded %d migrations, %d distinct: want each once", applied, distinct)
+	}
+	var riverTables int
+	err = stores[0].pool.QueryRow(t.Context(),
+		`SELECT count(*) FROM information_schema.tables WHERE table_name = 'river_job'`).Scan(&riverTables)
+	if err != nil || riverTables != 1 {
+		t.Errorf("river_job tables: %d, %v; want 1", riverTables, err)
+	}
+}
+
+// TestReopenMigratesIdempotently: opening a database that is already up to
+// date (a restart, `sesame migrate` then `sesame serve`) changes nothing
+// and loses nothing.
+func TestReopenMigratesIdempotently(t *testing.T) {
+	ctx := t.Context()
+	dbURL := freshDB(t)
+	s, err := Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		return tx.UpsertAccount(ctx, store.Account{ID: "a1", Username: "alice"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate an up-to-date database: %v", err)
+	}
+	s.Close()
+	for range 2 {
+		s, err = Open(ctx, dbURL)
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		if _, err := s.Account(ctx, "a1"); err != nil {
+			t.Errorf("account after reopen: %v", err)
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Errorf("ping: %v", err)
+		}
+		s.Close()
+	}
+}
+
+// TestExpectedErrorsLeaveTheTransactionUsable: a conflict or a missing
+// session inside a transaction is an error the caller may handle and go
+// on, as on SQLite; PostgreSQL would abort the transaction on a raised
+// constraint violation, so the backend must not raise one.
+func TestExpectedErrorsLeaveTheTransactionUsable(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		return errors.Join(
+			tx.UpsertAccount(ctx, store.Account{ID: "a1", Username: "alice"}),
+			tx.CreateGrant(ctx, store.Grant{ID: "g1", AccountID: "a1", ClientID: "app"}),
+			tx.CreateSession(ctx, store.Session{ID: "s1", CookieHash: []byte("cookie"), AccountID: "a1"}),
+			tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: []byte("x1")}),
+			tx.CreateReceipt(ctx, store.Receipt{ID: "r1"}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		for what, err := range map[string]error{
+			"account with a taken username": tx.UpsertAccount(ctx, store.Account{ID: "a2", Username: "alice"}),
+			"grant with a taken id":         tx.CreateGrant(ctx, store.Grant{ID: "g1", AccountID: "a1", ClientID: "app"}),
+			"session with a taken cookie":   tx.CreateSession(ctx, store.Session{ID: "s2", CookieHash: []byte("cookie")}),
+			"logout request, taken hash":    tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: []byte("x1")}),
+			"receipt with a taken id":       tx.CreateReceipt(ctx, store.Receipt{ID: "r1"}),
+		} {
+			if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("%s: %v, want ErrConflict", what, err)
+			}
+		}
+		if err := tx.PutAuthorization(ctx, store.Authorization{SessionID: "none", ClientID: "app"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("authorization in a missing session: %v, want ErrNotFound", err)
+		}
+		// The transaction goes on and commits.
+		return tx.UpsertAccount(ctx, store.Account{ID: "a2", Username: "bob"})
+	})
+	if err != nil {
+		t.Fatalf("transaction after handled errors: %v", err)
+	}
+	if _, err := s.Account(ctx, "a2"); err != nil {
+		t.Errorf("account written after handled errors: %v", err)
+	}
+}
+
+// TestConcurrentLogoutRequestsLeaveOneConfirmable: confirm pages of one
+// session opened at the same moment (two tabs) leave exactly one request
+// that can be confirmed (O3), where on SQLite the one writer orders them.
+func TestConcurrentLogoutRequestsLeaveOneConfirmable(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	const pages = 16
+	var wg sync.WaitGroup
+	for i := range pages {
+		wg.Go(func() {
+			err := s.InTx(ctx, func(tx store.Tx) error {
+				return tx.CreateLogoutRequest(ctx, store.LogoutRequest{
+					XSRFHash: []byte{byte(i)}, SessionID: "s1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+			})
+			if err != nil {
+				t.Errorf("page %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM logout_requests WHERE session_id = 's1'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d confirmable requests for one session, want 1", n)
+	}
+}
+
+// TestTimesKeepMicroseconds: PostgreSQL keeps microseconds, so a time
+// comes back truncated to the microsecond (the shared suite asks for no
+// more), in UTC whatever zone it went in with; the Unix epoch is a time
+// like any other, not the zero time.
+func TestTimesKeepMicroseconds(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	in := time.Date(2026, 3, 14, 20, 39, 26, 535_897_932, zone)
+	old := time.Date(1901, 2, 3, 4, 5, 6, 999_999_999, time.UTC) // before the epoch: truncation still rounds down
+	epoch := time.Unix(0, 0)
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		return tx.UpsertAccount(ctx, store.Account{ID: "a", Username: "a", CreatedAt: in, UpdatedAt: epoch})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		return tx.UpsertAccount(ctx, store.Account{ID: "b", Username: "b", CreatedAt: old})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Account(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := in.Truncate(time.Microsecond).UTC(); got.CreatedAt != want {
+		t.Errorf("CreatedAt = %v, want %v", got.CreatedAt, want)
+	}
+	if !got.UpdatedAt.Equal(epoch) || got.UpdatedAt.IsZero() {
+		t.Errorf("UpdatedAt = %v, want the epoch", got.UpdatedAt)
+	}
+	got, err = s.Account(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := old.Truncate(time.Microsecond); got.CreatedAt != want || !got.UpdatedAt.IsZero() {
+		t.Errorf("CreatedAt, UpdatedAt = %v, %v; want %v and the zero time", got.CreatedAt, got.UpdatedAt, want)
+	}
+}
+
+// TestJobsDueNowAreAvailable: a delivery's job due now is inserted
+// available, so a NOTIFY on commit sends it to a worker at once; given a
+// ScheduledAt, River would insert it scheduled and leave it for the
+// leader's scheduler, seconds later. A job due later is scheduled.
+func TestJobsDueNowAreAvailable(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	now := time.Now()
+	err := s.InTx(ctx, func(tx store.Tx) error {
+		return errors.Join(
+			tx.EnqueueDelivery(ctx, store.Delivery{ID: "now", CreatedAt: now}, now),
+			tx.EnqueueDelivery(ctx, store.Delivery{ID: "past", CreatedAt: now}, now.Add(-time.Minute)),
+			tx.EnqueueDelivery(ctx, store.Delivery{ID: "later", CreatedAt: now}, now.Add(time.Hour)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT args->>'delivery_id', state::text, max_attempts FROM river_job`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var id, state string
+		var attempts int
+		if err := rows.Scan(&id, &state, &attempts); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = state
+		if attempts != maxAttempts {
+			t.Errorf("job %s: max_attempts %d, want %d", id, attempts, maxAttempts)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"now": "available", "past": "available", "later": "scheduled"}
+	if len(got) != len(want) {
+		t.Errorf("jobs %v, want %v", got, want)
+	}
+	for id, state := range want {
+		if got[id] != state {
+			t.Errorf("job of %s is %q, want %q", id, got[id], state)
+		}
+	}
+}
