@@ -129,7 +129,7 @@ func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Deli
 	}
 	del.Attempts++
 	del.State, del.LastStatus, del.LastError = attempt.State, attempt.Status, attempt.Error
-	out := map[string]Outcome{store.DeliveryDelivered: Delivered, store.DeliveryPending: Retry, store.DeliveryFailed: Failed}[attempt.State]
+	out := outcomeOf(attempt.State)
 	d.Metrics.observe(out)
 	d.Logger.LogAttrs(ctx, levelOf(out), "back-channel logout attempt",
 		slog.String("jti", del.ID), slog.String("receipt_id", del.ReceiptID), slog.String("client_id", del.ClientID),
@@ -231,4 +231,15 @@ func levelOf(o Outcome) slog.Level {
 		return slog.LevelInfo
 	}
 	return slog.LevelDebug
+}
+
+// outcomeOf names what an attempt's recorded state means.
+func outcomeOf(state string) Outcome {
+	switch state {
+	case store.DeliveryDelivered:
+		return Delivered
+	case store.DeliveryPending:
+		return Retry
+	}
+	return Failed
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -124,7 +125,7 @@ func (p *Provider) needsConsent(r *http.Request, c store.Client, sess store.Sess
 		return true
 	}
 	g, ok := p.sessionGrant(r, sess, c)
-	return !ok || !grantCovers(g, p.grantableScopes(c, params))
+	return !ok || !grant.Covers(g, p.grantableScopes(c, params))
 }
 
 // redirectCode sends the person back to the client with the code (Core

@@ -120,8 +120,6 @@ func (p *Provider) sessionGrant(r *http.Request, sess store.Session, c store.Cli
 	return g, err == nil
 }
 
-func grantCovers(g store.Grant, scopes []string) bool { return grant.Covers(g, scopes) }
-
 func uiError(msg, code string) ui.ErrorData {
 	return ui.ErrorData{Message: msg, Code: code, NoRedirect: true}
 }

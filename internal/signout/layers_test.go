@@ -245,3 +245,21 @@ func TestDeviceLimitEndsTheOldestGrant(t *testing.T) {
 		t.Errorf("receipts %+v", recs)
 	}
 }
+
+// C1, O4: a client with offline_survives_signout: false loses even its
+// offline_access grant at global sign-out.
+func TestOfflineGrantDiesWhenTheClientSaysSo(t *testing.T) {
+	no := false
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		for i := range c.Clients {
+			if c.Clients[i].ID == sesametest.AppB {
+				c.Clients[i].OfflineSurvivesSignout = &no
+			}
+		}
+	}})
+	b, _, bt := signedInToBoth(t, s)
+	b.Submit(b.Get(s.Issuer+"/session/end?client_id="+sesametest.AppA), map[string]string{"logout": "true"})
+	if r := s.Refresh(t, sesametest.AppB, bt.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("the offline grant of a client that does not keep them survived: %+v", r.Raw)
+	}
+}
