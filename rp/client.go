@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,7 +52,7 @@ type Client struct {
 	// refreshes serialises refreshes per session: Sesame revokes a grant
 	// whose rotated refresh token is presented again (design G4).
 	mu        sync.Mutex
-	refreshes map[string]*sync.Mutex
+	refreshes map[string]*refreshLock
 }
 
 // New reads Sesame's discovery document (OpenID Connect Discovery §4) and
@@ -90,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			RedirectURL: cfg.RedirectURL, Scopes: cfg.Scopes},
 		endSession: extra.EndSession,
 		revocation: extra.Revocation,
-		refreshes:  map[string]*sync.Mutex{},
+		refreshes:  map[string]*refreshLock{},
 	}
 	return c, nil
 }
@@ -100,37 +101,45 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 func (c *Client) Verifier() *gooidc.IDTokenVerifier { return c.verifier }
 
 // SignInOption changes one sign-in request.
-type SignInOption func(url.Values, *[]oauth2.AuthCodeOption)
+type SignInOption func(*signInRequest)
+
+// signInRequest is what the options set; prompt values combine
+// (prompt=login consent).
+type signInRequest struct {
+	prompt  []string
+	offline bool
+}
 
 // WithPromptLogin asks for the password again even with a Sesame session
 // (prompt=login, OpenID Connect Core §3.1.2.1).
 func WithPromptLogin() SignInOption {
-	return func(_ url.Values, o *[]oauth2.AuthCodeOption) {
-		*o = append(*o, oauth2.SetAuthURLParam("prompt", "login"))
-	}
+	return func(r *signInRequest) { r.prompt = append(r.prompt, "login") }
 }
 
 // WithOfflineAccess asks for a refresh token that outlives sign-out:
 // offline_access with prompt=consent, as Sesame requires (design G3).
 func WithOfflineAccess() SignInOption {
-	return func(v url.Values, o *[]oauth2.AuthCodeOption) {
-		v.Set("offline", "1")
-		*o = append(*o, oauth2.SetAuthURLParam("prompt", "consent"))
+	return func(r *signInRequest) {
+		r.offline = true
+		r.prompt = append(r.prompt, "consent")
 	}
 }
 
 // SignIn starts a sign-in: it keeps PKCE S256, state and nonce in a new app
 // session and redirects the browser to Sesame.
 func (c *Client) SignIn(w http.ResponseWriter, r *http.Request, opts ...SignInOption) error {
-	s := &Session{ID: random(32), State: random(24), Nonce: random(24), Verifier: oauth2.GenerateVerifier()}
-	flags := url.Values{}
-	authOpts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(s.Verifier), gooidc.Nonce(s.Nonce)}
+	s := &Session{ID: random(32), Created: time.Now(), State: random(24), Nonce: random(24), Verifier: oauth2.GenerateVerifier()}
+	var req signInRequest
 	for _, o := range opts {
-		o(flags, &authOpts)
+		o(&req)
+	}
+	authOpts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(s.Verifier), gooidc.Nonce(s.Nonce)}
+	if len(req.prompt) > 0 {
+		authOpts = append(authOpts, oauth2.SetAuthURLParam("prompt", strings.Join(slices.Compact(req.prompt), " ")))
 	}
 	conf := c.oauth
-	if flags.Get("offline") != "" {
-		conf.Scopes = append(append([]string{}, conf.Scopes...), gooidc.ScopeOfflineAccess)
+	if req.offline && !slices.Contains(conf.Scopes, gooidc.ScopeOfflineAccess) {
+		conf.Scopes = append(slices.Clone(conf.Scopes), gooidc.ScopeOfflineAccess)
 	}
 	if err := c.save(r.Context(), w, s); err != nil {
 		return fmt.Errorf("rp: keep sign-in: %w", err)
@@ -165,6 +174,17 @@ func (c *Client) HandleCallback(w http.ResponseWriter, r *http.Request) (*Sessio
 	if err := c.adopt(ctx, s, tok, true); err != nil {
 		return nil, err
 	}
+	// The signed-in session gets a new ID: the one the sign-in ran under
+	// was in the browser before authentication, where someone else may
+	// have put it (session fixation). A sealed sign-in cookie need not be
+	// ended: it holds no tokens, its code is spent, and it expires within
+	// signInTimeout.
+	if _, sealed := c.cfg.Sessions.(Encoder); !sealed {
+		if err := c.cfg.Sessions.Delete(r.Context(), s.ID); err != nil {
+			return nil, fmt.Errorf("rp: end the sign-in session: %w", err)
+		}
+	}
+	s.ID, s.Created = random(32), time.Now()
 	s.State, s.Nonce, s.Verifier = "", "", ""
 	if err := c.save(r.Context(), w, s); err != nil {
 		return nil, fmt.Errorf("rp: keep session: %w", err)
@@ -231,9 +251,8 @@ func (c *Client) AccessToken(ctx context.Context, w http.ResponseWriter, r *http
 	if time.Until(s.Expiry) > time.Minute || s.RefreshToken == "" {
 		return s.AccessToken, nil
 	}
-	lock := c.refreshLock(s.ID)
-	lock.Lock()
-	defer lock.Unlock()
+	unlock := c.lockRefresh(s.ID)
+	defer unlock()
 	s, err = c.sessionOf(r) // another request may have refreshed meanwhile
 	if err != nil || !s.SignedIn() {
 		return "", ErrSignedOut
@@ -244,32 +263,58 @@ func (c *Client) AccessToken(ctx context.Context, w http.ResponseWriter, r *http
 	hctx := gooidc.ClientContext(ctx, c.cfg.HTTPClient)
 	tok, err := c.oauth.TokenSource(hctx, &oauth2.Token{RefreshToken: s.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
 	if err != nil {
+		// A sign-out meanwhile revoked the refresh token: say so, rather
+		// than invalid_grant.
+		if cur, gerr := c.sessionOf(r); gerr != nil || !cur.SignedIn() {
+			return "", ErrSignedOut
+		}
 		return "", oauthError(err)
 	}
 	if err := c.adopt(hctx, s, tok, false); err != nil {
 		return "", err
 	}
-	// Store only if the session still exists: a sign-out during the
-	// refresh must not bring the credentials back.
-	if cur, err := c.sessionOf(r); err != nil || !cur.SignedIn() {
+	// Update stores only if the session has not ended during the refresh:
+	// a sign-out must not be undone by a refresh that was in flight.
+	switch err := c.cfg.Sessions.Update(ctx, s); {
+	case errors.Is(err, ErrSignedOut) || errors.Is(err, ErrNoSession):
 		c.revoke(ctx, tok.RefreshToken)
 		return "", ErrSignedOut
+	case err != nil:
+		return "", fmt.Errorf("rp: keep refreshed tokens: %w", err)
 	}
-	if err := c.save(ctx, w, s); err != nil {
+	if err := c.writeCookie(w, s); err != nil {
 		return "", fmt.Errorf("rp: keep refreshed tokens: %w", err)
 	}
 	return s.AccessToken, nil
 }
 
-func (c *Client) refreshLock(id string) *sync.Mutex {
+// refreshLock serialises the refreshes of one session; the count of
+// holders and waiters lets the last one remove it, so the map holds only
+// sessions being refreshed.
+type refreshLock struct {
+	sync.Mutex
+	users int
+}
+
+// lockRefresh locks session id's refreshes and returns the unlock.
+func (c *Client) lockRefresh(id string) (unlock func()) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	l, ok := c.refreshes[id]
 	if !ok {
-		l = &sync.Mutex{}
+		l = &refreshLock{}
 		c.refreshes[id] = l
 	}
-	return l
+	l.users++
+	c.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.refreshes, id)
+		}
+		c.mu.Unlock()
+	}
 }
 
 // UserInfo calls Sesame's userinfo endpoint with the session's access
@@ -347,12 +392,17 @@ func (c *Client) revoke(ctx context.Context, refreshToken string) {
 	resp.Body.Close()
 }
 
-// save stores s and writes its cookie: the sealed session for a store
-// that keeps it in the cookie, its ID otherwise.
+// save stores a new session s and writes its cookie.
 func (c *Client) save(ctx context.Context, w http.ResponseWriter, s *Session) error {
 	if err := c.cfg.Sessions.Put(ctx, s); err != nil {
 		return err
 	}
+	return c.writeCookie(w, s)
+}
+
+// writeCookie writes s's cookie: the sealed session for a store that keeps
+// it in the cookie, its ID otherwise.
+func (c *Client) writeCookie(w http.ResponseWriter, s *Session) error {
 	value := s.ID
 	if enc, ok := c.cfg.Sessions.(Encoder); ok {
 		var err error

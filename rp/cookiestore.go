@@ -20,19 +20,27 @@ import (
 // logout or a sign-out ended (by id, sid and sub), and each session's
 // latest tokens, so that two requests carrying one old cookie never present
 // a rotated refresh token twice (Sesame would revoke the grant, design
-// G4).
+// G4). Both are forgotten after MaxAge, when the cookies they concern no
+// longer open anyway.
 //
 // That memory is per process: behind several app instances, use a
 // server-side SessionStore instead (MemoryStore, or one on your database).
 type CookieStore struct {
 	aead cipher.AEAD
-	// MaxAge bounds how long ended ids are remembered; it should be at
-	// least the longest app session (default 14 days).
+	// MaxAge bounds a session's life from sign-in (default 14 days): an
+	// older cookie no longer opens.
 	MaxAge time.Duration
 
 	mu     sync.Mutex
 	ended  map[string]time.Time // "id:", "sid:", "sub:" + value → when
-	latest map[string]Session
+	latest map[string]kept
+	swept  time.Time
+}
+
+// kept is a session's latest state and when it was stored.
+type kept struct {
+	Session
+	at time.Time
 }
 
 // NewCookieStore derives the sealing key from secret (at least 32 bytes).
@@ -52,18 +60,16 @@ func NewCookieStore(secret []byte) (*CookieStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CookieStore{aead: aead, MaxAge: 14 * 24 * time.Hour, ended: map[string]time.Time{}, latest: map[string]Session{}}, nil
+	return &CookieStore{aead: aead, MaxAge: 14 * 24 * time.Hour, ended: map[string]time.Time{}, latest: map[string]kept{}}, nil
 }
 
-// sealed is what a cookie carries.
-type sealed struct {
-	Session
-	Sealed time.Time `json:"sealed_at"`
-}
-
-// Encode seals s into a cookie value.
+// Encode seals s into a cookie value. A session without Created is
+// stamped now: the cookie's age is what MaxAge bounds.
 func (c *CookieStore) Encode(s *Session) (string, error) {
-	b, err := json.Marshal(sealed{Session: *s, Sealed: time.Now()})
+	if s.Created.IsZero() {
+		s.Created = time.Now()
+	}
+	b, err := json.Marshal(s)
 	if err != nil {
 		return "", err
 	}
@@ -72,8 +78,8 @@ func (c *CookieStore) Encode(s *Session) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(c.aead.Seal(nonce, nonce, b, nil)), nil
 }
 
-// Get opens a cookie value. A value that does not open, or a session a
-// sign-out or back-channel logout ended, is ErrNoSession.
+// Get opens a cookie value. A value that does not open, a session past its
+// time, or one a sign-out or back-channel logout ended, is ErrNoSession.
 func (c *CookieStore) Get(_ context.Context, value string) (*Session, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(value)
 	n := c.aead.NonceSize()
@@ -84,21 +90,23 @@ func (c *CookieStore) Get(_ context.Context, value string) (*Session, error) {
 	if err != nil {
 		return nil, ErrNoSession
 	}
-	var s sealed
+	var s Session
 	if err := json.Unmarshal(plain, &s); err != nil {
+		return nil, ErrNoSession
+	}
+	age := time.Since(s.Created)
+	if s.Created.IsZero() || age > c.MaxAge || (!s.SignedIn() && age > signInTimeout) {
 		return nil, ErrNoSession
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, k := range []string{"id:" + s.ID, "sid:" + s.SID, "sub:" + s.Subject} {
-		if at, ok := c.ended[k]; ok && !s.Sealed.After(at) {
-			return nil, ErrNoSession
-		}
+	if c.endedLocked(&s) {
+		return nil, ErrNoSession
 	}
 	if l, ok := c.latest[s.ID]; ok {
-		return &l, nil // tokens rotated since this cookie was sealed
+		return &l.Session, nil // tokens rotated since this cookie was sealed
 	}
-	return &s.Session, nil
+	return &s, nil
 }
 
 // Put remembers s as the latest state of its session; the caller writes
@@ -106,10 +114,22 @@ func (c *CookieStore) Get(_ context.Context, value string) (*Session, error) {
 func (c *CookieStore) Put(_ context.Context, s *Session) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.ended, "id:"+s.ID)
+	c.sweepLocked(time.Now())
 	if s.SignedIn() {
-		c.latest[s.ID] = *s
+		c.latest[s.ID] = kept{*s, time.Now()}
 	}
+	return nil
+}
+
+// Update is Put for a session that has not ended; an ended one stays
+// ended (ErrSignedOut).
+func (c *CookieStore) Update(_ context.Context, s *Session) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endedLocked(s) {
+		return ErrSignedOut
+	}
+	c.latest[s.ID] = kept{*s, time.Now()}
 	return nil
 }
 
@@ -125,14 +145,32 @@ func (c *CookieStore) Delete(_ context.Context, id string) error {
 // EndBySID ends every session of a sid. The count is unknown (the sessions
 // are in browsers): it reports 0.
 func (c *CookieStore) EndBySID(_ context.Context, sid string) (int, error) {
-	c.end("sid:" + sid)
+	if sid != "" {
+		c.end("sid:" + sid)
+	}
 	return 0, nil
 }
 
 // EndBySubject ends every session of a sub.
 func (c *CookieStore) EndBySubject(_ context.Context, sub string) (int, error) {
-	c.end("sub:" + sub)
+	if sub != "" {
+		c.end("sub:" + sub)
+	}
 	return 0, nil
+}
+
+// endedLocked reports whether s was deleted, or began before a logout of
+// its sid or sub.
+func (c *CookieStore) endedLocked(s *Session) bool {
+	if _, ok := c.ended["id:"+s.ID]; ok {
+		return true
+	}
+	for _, k := range []string{"sid:" + s.SID, "sub:" + s.Subject} {
+		if at, ok := c.ended[k]; ok && k[len(k)-1] != ':' && !s.Created.After(at) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *CookieStore) end(key string) {
@@ -140,13 +178,28 @@ func (c *CookieStore) end(key string) {
 	defer c.mu.Unlock()
 	now := time.Now()
 	c.ended[key] = now
+	for id, s := range c.latest {
+		if "sid:"+s.SID == key || "sub:"+s.Subject == key {
+			delete(c.latest, id)
+		}
+	}
+	c.sweepLocked(now)
+}
+
+// sweepLocked forgets, at most once a minute, what concerns only cookies
+// past MaxAge.
+func (c *CookieStore) sweepLocked(now time.Time) {
+	if now.Sub(c.swept) < sweepEvery {
+		return
+	}
+	c.swept = now
 	for k, at := range c.ended {
 		if now.Sub(at) > c.MaxAge {
 			delete(c.ended, k)
 		}
 	}
-	for id, s := range c.latest {
-		if "sid:"+s.SID == key || "sub:"+s.Subject == key {
+	for id, l := range c.latest {
+		if now.Sub(l.Created) > c.MaxAge {
 			delete(c.latest, id)
 		}
 	}

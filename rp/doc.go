@@ -5,7 +5,7 @@
 // A web app (server side) uses Client: SignIn sends the person to Sesame,
 // HandleCallback checks state, redeems the code and verifies the ID token
 // with go-oidc (OpenID Connect Core §3.1.3.7), AccessToken refreshes when
-// needed, and SignOut ends the app session, revokes the refresh token and
+// needed, and SignOutWeb ends the app session, revokes the refresh token and
 // sends the browser to end-session (RP-Initiated Logout §2).
 //
 // Two ways to sign out (as Logto's SDKs do):
@@ -15,6 +15,14 @@
 //   - SignOutLocal: clear the app's session and revoke its refresh token
 //     only; Sesame's session and the other apps stay signed in. Use it for
 //     native apps, and for "sign out of this app only".
+//
+// App sessions live in a SessionStore: MemoryStore for one app instance,
+// CookieStore to keep them sealed in the browser's cookie, or your own on
+// a database shared by several instances. A store of your own must make
+// Update a conditional write (UPDATE ... WHERE id = $1, and report
+// ErrSignedOut when no row matched): that is what keeps a refresh in
+// flight from undoing a sign-out. Each sign-in gets a new session ID, so
+// an ID planted in a browser beforehand never becomes a signed-in session.
 //
 // Package rp/backchannel receives Sesame's back-channel logout tokens and
 // ends the matching app sessions.

@@ -57,10 +57,11 @@ func signedInApp(s *sesametest.Sesame, b *sesametest.Browser, opts ...rp.SignInO
 	page = b.Submit(page, map[string]string{"username": "alice", "password": sesametest.Password})
 	callback := httptest.NewRequest("GET", page.Location, nil)
 	callback.AddCookie(cookie)
-	if _, err := app.HandleCallback(httptest.NewRecorder(), callback); err != nil {
+	rec = httptest.NewRecorder()
+	if _, err := app.HandleCallback(rec, callback); err != nil {
 		panic(err)
 	}
-	return app, cookie
+	return app, rec.Result().Cookies()[0] // a new session ID once signed in
 }
 
 func request(c *http.Cookie) *http.Request {
@@ -183,6 +184,29 @@ func ExampleMemoryStore() {
 	_, err := store.Get(ctx, "s1")
 	fmt.Println(n, err)
 	// Output: 1 rp: no signed-in session
+}
+
+func ExampleMemoryStore_Update() {
+	store := rp.NewMemoryStore()
+	ctx := context.Background()
+	s := &rp.Session{ID: "s1", Subject: "alice", SID: "sid-1", AccessToken: "old"}
+	_ = store.Put(ctx, s)
+	_, _ = store.EndBySID(ctx, "sid-1") // a back-channel logout lands mid-refresh
+	s.AccessToken = "refreshed"
+	fmt.Println(store.Update(ctx, s)) // the refreshed tokens are not kept
+	// Output: rp: session signed out
+}
+
+func ExampleWithOfflineAccess() {
+	s, _, stop := sesameForExample()
+	defer stop()
+	app, _ := rp.New(context.Background(), rp.Config{Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
+		RedirectURL: "https://app-a.example/callback"})
+	rec := httptest.NewRecorder()
+	_ = app.SignIn(rec, httptest.NewRequest("GET", "/sign-in", nil), rp.WithPromptLogin(), rp.WithOfflineAccess())
+	to, _ := url.Parse(rec.Header().Get("Location"))
+	fmt.Printf("prompt=%s scope=%s\n", to.Query().Get("prompt"), to.Query().Get("scope"))
+	// Output: prompt=login consent scope=openid profile email offline_access
 }
 
 func ExampleClient_Verifier() {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -309,4 +310,147 @@ func TestCookieStore(t *testing.T) {
 	if _, err := a.client.Session(withCookie(ca2)); err == nil {
 		t.Error("app A's cookie session survived its sign-out")
 	}
+}
+
+// The session a sign-in ran under was in the browser before the person
+// authenticated, so the signed-in session gets a new ID (session
+// fixation); and prompt options combine.
+func TestSignInMakesANewSessionAndCombinesPrompts(t *testing.T) {
+	s, apps := world(t)
+	a := apps[sesametest.AppA]
+	b := s.NewBrowser(t)
+	signIn(t, a, b) // Sesame now has a session: only prompt=login shows the form
+	rec := httptest.NewRecorder()
+	if err := a.client.SignIn(rec, httptest.NewRequest("GET", "/sign-in", nil), rp.WithPromptLogin(), rp.WithOfflineAccess()); err != nil {
+		t.Fatal(err)
+	}
+	before := rec.Result().Cookies()[0]
+	to, _ := url.Parse(rec.Header().Get("Location"))
+	if p := to.Query().Get("prompt"); p != "login consent" {
+		t.Errorf("prompt %q, want %q", p, "login consent")
+	}
+	p := b.Get(to.String())
+	if !sesametest.IsSignInPage(p) {
+		t.Fatal("prompt=login did not ask for the password")
+	}
+	cb := sesametest.Landed(t, b.Submit(p, map[string]string{"username": "alice", "password": sesametest.Password}))
+	req := httptest.NewRequest("GET", cb.URL.String(), nil)
+	req.AddCookie(before)
+	rec = httptest.NewRecorder()
+	sess, err := a.client.HandleCallback(rec, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := rec.Result().Cookies()[0]
+	if after.Value == before.Value {
+		t.Fatal("the signed-in session kept the sign-in's ID")
+	}
+	if _, err := a.client.Session(withCookie(before)); err != rp.ErrNoSession {
+		t.Errorf("the pre-sign-in cookie opens the signed-in session: %v", err)
+	}
+	if got, err := a.client.Session(withCookie(after)); err != nil || got.Subject != sess.Subject {
+		t.Errorf("the new cookie: %v %v", got, err)
+	}
+	if sess.RefreshToken == "" {
+		t.Error("prompt=login consent with offline_access gave no refresh token")
+	}
+}
+
+// A sign-out that lands between a refresh's answer and its write stays a
+// sign-out, whichever store: the store's Update refuses an ended session
+// and the new refresh token is revoked. Then the same race for real, many
+// times over, between concurrent AccessToken calls and SignOutLocal.
+func TestRefreshCannotUndoASignOut(t *testing.T) {
+	secret := []byte("a cookie secret of at least thirty-two bytes")
+	stores := map[string]func() rp.SessionStore{
+		"memory": func() rp.SessionStore { return rp.NewMemoryStore() },
+		"cookie": func() rp.SessionStore {
+			cs, err := rp.NewCookieStore(secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cs
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			racing := &signOutBeforeUpdate{SessionStore: newStore()}
+			made := 0
+			s, apps := worldWith(t, func() rp.SessionStore {
+				if made++; made > 1 {
+					return newStore()
+				}
+				if _, ok := racing.SessionStore.(rp.Encoder); ok {
+					return sealingSignOutBeforeUpdate{racing}
+				}
+				return racing
+			})
+			a := apps[sesametest.AppA]
+			if a.sessions != racing && a.sessions != (sealingSignOutBeforeUpdate{racing}) {
+				a = apps[sesametest.AppB]
+			}
+			b := s.NewBrowser(t)
+			expire := func(c *http.Cookie, sess *rp.Session) *http.Cookie {
+				sess.Expiry = time.Now().Add(-time.Second)
+				_ = racing.SessionStore.Put(t.Context(), sess)
+				if enc, ok := racing.SessionStore.(rp.Encoder); ok {
+					v, _ := enc.Encode(sess)
+					return &http.Cookie{Name: c.Name, Value: v}
+				}
+				return c
+			}
+
+			c, sess, _ := signIn(t, a, b, rp.WithOfflineAccess())
+			c = expire(c, sess)
+			racing.armed.Store(true)
+			if _, err := a.client.AccessToken(t.Context(), httptest.NewRecorder(), withCookie(c)); err != rp.ErrSignedOut {
+				t.Errorf("refresh racing a sign-out: %v, want ErrSignedOut", err)
+			}
+			racing.armed.Store(false)
+			if _, err := a.client.Session(withCookie(c)); err != rp.ErrNoSession {
+				t.Errorf("the refresh brought the session back: %v", err)
+			}
+
+			for round := range 15 {
+				c, sess, _ := signIn(t, a, b, rp.WithOfflineAccess())
+				c = expire(c, sess)
+				var wg sync.WaitGroup
+				for range 4 {
+					wg.Go(func() {
+						_, err := a.client.AccessToken(t.Context(), httptest.NewRecorder(), withCookie(c))
+						if err != nil && err != rp.ErrSignedOut && err != rp.ErrNoSession {
+							t.Errorf("round %d: refresh: %v", round, err)
+						}
+					})
+				}
+				wg.Go(func() { _ = a.client.SignOutLocal(httptest.NewRecorder(), withCookie(c)) })
+				wg.Wait()
+				if got, err := a.client.Session(withCookie(c)); err != rp.ErrNoSession {
+					t.Fatalf("round %d: signed out, yet the session is back: %+v %v", round, got, err)
+				}
+			}
+		})
+	}
+}
+
+// signOutBeforeUpdate, when armed, deletes a session just before the
+// Client writes its refreshed tokens: a sign-out in the narrowest window.
+type signOutBeforeUpdate struct {
+	rp.SessionStore
+	armed atomic.Bool
+}
+
+func (s *signOutBeforeUpdate) Update(ctx context.Context, x *rp.Session) error {
+	if s.armed.Load() {
+		_ = s.SessionStore.Delete(ctx, x.ID)
+	}
+	return s.SessionStore.Update(ctx, x)
+}
+
+// sealingSignOutBeforeUpdate is signOutBeforeUpdate over a store that
+// keeps sessions in the cookie.
+type sealingSignOutBeforeUpdate struct{ *signOutBeforeUpdate }
+
+func (s sealingSignOutBeforeUpdate) Encode(x *rp.Session) (string, error) {
+	return s.SessionStore.(rp.Encoder).Encode(x)
 }

@@ -64,7 +64,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n, err = h.Sessions.EndBySubject(r.Context(), tok.Subject)
 	}
 	if err != nil {
-		// A 5xx makes Sesame retry (Back-Channel Logout §2.8).
+		// A 5xx makes Sesame retry (Back-Channel Logout §2.8), with the
+		// same jti: it must not be refused then as a replay.
+		h.forget(tok.TokenID)
 		h.log(r.Context(), slog.LevelError, "end sessions", "err", err)
 		http.Error(w, "could not end the sessions", http.StatusServiceUnavailable)
 		return
@@ -107,6 +109,13 @@ func (h *Handler) verify(ctx context.Context, raw string) (*gooidc.LogoutToken, 
 	}
 	h.seen[tok.TokenID] = tok.Expiry.Add(maxSkew)
 	return tok, nil
+}
+
+// forget drops a jti whose logout did not take effect.
+func (h *Handler) forget(jti string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.seen, jti)
 }
 
 func (h *Handler) log(ctx context.Context, level slog.Level, msg string, args ...any) {

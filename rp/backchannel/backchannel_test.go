@@ -1,7 +1,9 @@
 package backchannel_test
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,11 +48,12 @@ func TestHandlerValidatesLogoutTokens(t *testing.T) {
 		}
 		return tok
 	}
+	target := h
 	post := func(tok string) int {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest("POST", "/backchannel-logout", strings.NewReader(url.Values{"logout_token": {tok}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		h.ServeHTTP(rec, req)
+		target.ServeHTTP(rec, req)
 		if rec.Header().Get("Cache-Control") != "no-store" {
 			t.Error("answer without Cache-Control: no-store")
 		}
@@ -92,4 +95,37 @@ func TestHandlerValidatesLogoutTokens(t *testing.T) {
 	if code := post(sign(claims(func(m map[string]any) { m["sid"] = "a-session-long-gone" }))); code != http.StatusOK {
 		t.Errorf("valid token for a session the app no longer has: %d, want 200", code)
 	}
+
+	// A store that fails gives 503, so Sesame retries; the retry carries
+	// the same jti and must not be refused as a replay.
+	flaky := &failingStore{SessionStore: rp.NewMemoryStore(), fail: true}
+	_ = flaky.Put(t.Context(), &rp.Session{ID: "app-session", Subject: "alice-sub", SID: "sid-1"})
+	target = &backchannel.Handler{Verifier: c.Verifier(), Sessions: flaky}
+	retried := sign(claims(nil))
+	if code := post(retried); code != http.StatusServiceUnavailable {
+		t.Errorf("store failing: %d, want 503", code)
+	}
+	flaky.fail = false
+	if code := post(retried); code != http.StatusOK {
+		t.Errorf("the retry after a store failure: %d, want 200", code)
+	}
+	if _, err := flaky.Get(t.Context(), "app-session"); err == nil {
+		t.Error("the retried token did not end the session")
+	}
+	if code := post(retried); code != http.StatusBadRequest {
+		t.Errorf("the same token once it took effect: %d, want 400 (replay)", code)
+	}
+}
+
+// failingStore fails to end sessions while fail is set.
+type failingStore struct {
+	rp.SessionStore
+	fail bool
+}
+
+func (f *failingStore) EndBySID(ctx context.Context, sid string) (int, error) {
+	if f.fail {
+		return 0, errors.New("store down")
+	}
+	return f.SessionStore.EndBySID(ctx, sid)
 }
