@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,6 +65,11 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 func operatorSecret(cfg config.Config) ([]byte, error) {
 	if cfg.SecretKey != "" {
 		return []byte(cfg.SecretKey), nil
+	}
+	if !strings.HasPrefix(cfg.Database, "sqlite:") {
+		// Every instance on a shared database must open the same sealed
+		// keys; a key file generated per machine would differ.
+		return nil, errors.New("secret_key (or SESAME_SECRET_KEY) must be set with a PostgreSQL database: every instance needs the same one")
 	}
 	dir := "."
 	if path, ok := strings.CutPrefix(cfg.Database, "sqlite://"); ok {

@@ -213,15 +213,17 @@ type Registry struct {
 	Hasher secret.Hasher
 	Now    func() time.Time
 
+	// CacheFor is how long a client read is reused (default one second).
+	// Every token request reads its client. Where the store reports every
+	// instance's changes (PostgreSQL's LISTEN/NOTIFY, see Forget), it can
+	// be long; otherwise a change made by another process (the CLI on the
+	// same SQLite file) shows after at most CacheFor.
+	CacheFor time.Duration
+
 	mu       sync.Mutex
 	verified map[[32]byte]struct{}
 	cached   map[string]cachedClient
 }
-
-// cacheFor is how long a client read is reused. Every token request reads
-// its client; a second of staleness after a change (made on this or another
-// instance) is the price of not reading it each time.
-const cacheFor = time.Second
 
 type cachedClient struct {
 	c       store.Client
@@ -248,7 +250,11 @@ func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
 	if r.cached == nil || len(r.cached) >= maxVerified {
 		r.cached = map[string]cachedClient{}
 	}
-	r.cached[id] = cachedClient{c: c, expires: now.Add(cacheFor)}
+	ttl := r.CacheFor
+	if ttl == 0 {
+		ttl = time.Second
+	}
+	r.cached[id] = cachedClient{c: c, expires: now.Add(ttl)}
 	r.mu.Unlock()
 	return c, nil
 }
@@ -257,6 +263,13 @@ func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
 func (r *Registry) Forget(id string) {
 	r.mu.Lock()
 	delete(r.cached, id)
+	r.mu.Unlock()
+}
+
+// ForgetAll empties the cache, after changes may have been missed.
+func (r *Registry) ForgetAll() {
+	r.mu.Lock()
+	clear(r.cached)
 	r.mu.Unlock()
 }
 

@@ -61,25 +61,61 @@ type Verified struct {
 }
 
 // Ensure loads the stored keys and creates an ES256 and an RS256 key when
-// none of that algorithm exists.
+// none of that algorithm exists. Instances starting at once on one
+// database agree: the check and the creation run under one lock, so each
+// algorithm gets one first key, not one per instance.
 func Ensure(ctx context.Context, cfg Config) (*Set, error) {
 	s := &Set{cfg: cfg}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
-	for _, alg := range []string{ES256, RS256} {
-		if s.active(alg) != nil {
-			continue
+	if s.active(ES256) != nil && s.active(RS256) != nil {
+		return s, nil
+	}
+	err := cfg.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.Lock(ctx, "signing-keys"); err != nil {
+			return err
 		}
-		if err := s.create(ctx, alg, cfg.Now()); err != nil {
-			return nil, err
+		recs, err := tx.SigningKeys(ctx)
+		if err != nil {
+			return err
 		}
+		for _, alg := range []string{ES256, RS256} {
+			if slices.ContainsFunc(recs, func(k store.SigningKey) bool { return k.Alg == alg && k.RetiredAt.IsZero() }) {
+				continue
+			}
+			rec, err := s.generate(alg, cfg.Now())
+			if err != nil {
+				return err
+			}
+			if err := tx.CreateSigningKey(ctx, rec); err != nil {
+				return fmt.Errorf("store %s key: %w", alg, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create signing keys: %w", err)
 	}
 	return s, s.Reload(ctx)
 }
 
 // create makes and stores a new key for alg, signing from notBefore.
 func (s *Set) create(ctx context.Context, alg string, notBefore time.Time) error {
+	rec, err := s.generate(alg, notBefore)
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Store.InTx(ctx, func(tx store.Tx) error { return tx.CreateSigningKey(ctx, rec) })
+	if err != nil {
+		return fmt.Errorf("store %s key: %w", alg, err)
+	}
+	return nil
+}
+
+// generate makes a new key for alg, signing from notBefore, sealed for
+// the store.
+func (s *Set) generate(alg string, notBefore time.Time) (store.SigningKey, error) {
 	var priv crypto.Signer
 	var err error
 	switch alg {
@@ -88,42 +124,35 @@ func (s *Set) create(ctx context.Context, alg string, notBefore time.Time) error
 	case RS256:
 		priv, err = rsa.GenerateKey(rand.Reader, 2048)
 	default:
-		return fmt.Errorf("unsupported alg %q", alg)
+		return store.SigningKey{}, fmt.Errorf("unsupported alg %q", alg)
 	}
 	if err != nil {
-		return fmt.Errorf("generate %s key: %w", alg, err)
+		return store.SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
 	}
 	pub := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
 	thumb, err := pub.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return fmt.Errorf("thumbprint: %w", err)
+		return store.SigningKey{}, fmt.Errorf("thumbprint: %w", err)
 	}
 	pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
 	pubJSON, err := pub.MarshalJSON()
 	if err != nil {
-		return err
+		return store.SigningKey{}, err
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		return err
+		return store.SigningKey{}, err
 	}
 	sealed, err := s.cfg.Sealer.Seal(der)
 	if err != nil {
-		return err
+		return store.SigningKey{}, err
 	}
-	rec := store.SigningKey{ID: pub.KeyID, Alg: alg, PublicJWK: pubJSON, SealedPrivate: sealed,
-		CreatedAt: s.cfg.Now(), NotBefore: notBefore}
-	err = s.cfg.Store.InTx(ctx, func(tx store.Tx) error { return tx.CreateSigningKey(ctx, rec) })
-	if errors.Is(err, store.ErrConflict) {
-		return nil // another instance made one at the same time
-	}
-	if err != nil {
-		return fmt.Errorf("store %s key: %w", alg, err)
-	}
-	return nil
+	return store.SigningKey{ID: pub.KeyID, Alg: alg, PublicJWK: pubJSON, SealedPrivate: sealed,
+		CreatedAt: s.cfg.Now(), NotBefore: notBefore}, nil
 }
 
-// Reload reads every key from the store again.
+// Reload reads every key from the store again. Instances call it when
+// another one creates a key (store.ChangeKeys).
 func (s *Set) Reload(ctx context.Context) error {
 	recs, err := s.cfg.Store.SigningKeys(ctx)
 	if err != nil {

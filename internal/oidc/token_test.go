@@ -255,32 +255,75 @@ func TestRefreshTokenNeverOutlivesItsGrant(t *testing.T) {
 
 // spec R6: of concurrent refreshes with one token exactly one gets tokens;
 // the rest are reuse, which revokes the grant (G4), so the winner's new
-// refresh token dies too. The outcome is the same on every run.
+// refresh token dies too. The outcome is the same on every run, and on
+// both databases: the database picks the winner, not a lock in one
+// process.
 func TestConcurrentRefreshesWithOneToken(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{})
-	tok := s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", sesametest.Offline())
-	const n = 8
-	results := make([]sesametest.Tokens, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = s.Refresh(t, sesametest.AppA, tok.RefreshToken) })
-	}
-	wg.Wait()
-	var winners []sesametest.Tokens
-	for _, r := range results {
-		switch {
-		case r.Status == 200:
-			winners = append(winners, r)
-		case r.Error != "invalid_grant":
-			t.Errorf("loser got %d %+v, want invalid_grant", r.Status, r.Raw)
+	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
+		s := sesametest.New(t, opts)
+		for round := range 3 {
+			tok := s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", sesametest.Offline())
+			const n = 8
+			results := make([]sesametest.Tokens, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { results[i] = s.Refresh(t, sesametest.AppA, tok.RefreshToken) })
+			}
+			wg.Wait()
+			var winners []sesametest.Tokens
+			for _, r := range results {
+				switch {
+				case r.Status == 200:
+					winners = append(winners, r)
+				case r.Error != "invalid_grant":
+					t.Errorf("round %d: loser got %d %+v, want invalid_grant", round, r.Status, r.Raw)
+				}
+			}
+			if len(winners) != 1 {
+				t.Fatalf("round %d: %d refreshes succeeded, want exactly 1", round, len(winners))
+			}
+			if r := s.Refresh(t, sesametest.AppA, winners[0].RefreshToken); r.Error != "invalid_grant" {
+				t.Errorf("round %d: the winner's refresh token survived the reuse: %+v", round, r.Raw)
+			}
 		}
-	}
-	if len(winners) != 1 {
-		t.Fatalf("%d refreshes succeeded, want exactly 1", len(winners))
-	}
-	if r := s.Refresh(t, sesametest.AppA, winners[0].RefreshToken); r.Error != "invalid_grant" {
-		t.Errorf("the winner's refresh token survived the reuse: %+v", r.Raw)
-	}
+	})
+}
+
+// spec T4, T5 under concurrency: of simultaneous redemptions of one code
+// exactly one gets tokens, and since the others are replays, what it got
+// is revoked. On both databases.
+func TestConcurrentRedemptionsOfOneCode(t *testing.T) {
+	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
+		s := sesametest.New(t, opts)
+		for round := range 3 {
+			cb := s.NewBrowser(t).SignIn(sesametest.AppA, "alice", sesametest.Offline())
+			const n = 8
+			results := make([]sesametest.Tokens, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { results[i] = s.Exchange(t, sesametest.AppA, cb.Code, "") })
+			}
+			wg.Wait()
+			var winners []sesametest.Tokens
+			for _, r := range results {
+				switch {
+				case r.Status == 200:
+					winners = append(winners, r)
+				case r.Error != "invalid_grant":
+					t.Errorf("round %d: loser got %d %+v, want invalid_grant", round, r.Status, r.Raw)
+				}
+			}
+			if len(winners) != 1 {
+				t.Fatalf("round %d: %d redemptions succeeded, want exactly 1", round, len(winners))
+			}
+			if st, _ := s.UserInfo(t, winners[0].AccessToken); st != http.StatusUnauthorized {
+				t.Errorf("round %d: the winner's access token survived the replays: %d", round, st)
+			}
+			if r := s.Refresh(t, sesametest.AppA, winners[0].RefreshToken); r.Error != "invalid_grant" {
+				t.Errorf("round %d: the winner's refresh token survived the replays: %+v", round, r.Raw)
+			}
+		}
+	})
 }
 
 // Userinfo releases claims by scope and refuses dead tokens.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -62,6 +63,7 @@ type Server struct {
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
+	keys    *keys.Set
 	handler http.Handler
 }
 
@@ -76,6 +78,12 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	accounts := &account.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, Logger: d.Logger}
 	clients := &client.Registry{Store: d.Store, Hasher: d.Hasher, Now: d.Now}
+	if d.Store.WatchesOtherProcesses() {
+		// Every instance hears of every change (StartJobs watches), so a
+		// cached client can live long; the minute only bounds the damage
+		// of a notification that never came.
+		clients.CacheFor = time.Minute
+	}
 	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL}
 	tokens := &token.Service{
 		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger,
@@ -94,7 +102,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens,
-		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger,
+		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger, keys: d.Keys,
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
 			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL, AdminClients: cfg.AdminClients,
@@ -124,25 +132,79 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Seed upserts the declarative clients and users of the configuration
-// (contract.md: upserted at start).
+// (contract.md: upserted at start). Instances starting at once on one
+// database seed the same records: one that loses the race to create a
+// record updates the winner's instead.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
-		if _, err := s.Clients.Upsert(ctx, c); err != nil {
+		if err := once(func() error { _, err := s.Clients.Upsert(ctx, c); return err }); err != nil {
 			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
 	}
 	for _, u := range s.Config.Users {
-		if _, err := s.Accounts.Upsert(ctx, u); err != nil {
+		if err := once(func() error { _, err := s.Accounts.Upsert(ctx, u); return err }); err != nil {
 			return fmt.Errorf("user %s: %w", u.Username, err)
 		}
 	}
 	return nil
 }
 
-// StartJobs runs the durable back-channel delivery workers until the
-// returned stop function is called (B3).
+// once runs upsert, and again if it lost a race to create (ErrConflict):
+// the second run finds the record and updates it.
+func once(upsert func() error) error {
+	err := upsert()
+	if errors.Is(err, store.ErrConflict) {
+		err = upsert()
+	}
+	return err
+}
+
+// StartJobs runs the background work of an instance until the returned
+// stop function is called: the durable back-channel delivery workers (B3),
+// and the watch that keeps this instance's cached clients and keys in step
+// with changes any instance commits.
 func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) error, err error) {
-	return backchannel.Start(ctx, s.Store, s.Backchannel, 50)
+	stopJobs, err := backchannel.Start(ctx, s.Store, s.Backchannel, 50)
+	if err != nil {
+		return nil, err
+	}
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.Store.Watch(watchCtx, s.apply)
+	}()
+	return func(ctx context.Context) error {
+		stopWatch()
+		<-watched
+		return stopJobs(ctx)
+	}, nil
+}
+
+// apply brings the caches up to date with one change.
+func (s *Server) apply(c store.Change) {
+	switch c.Kind {
+	case store.ChangeClient:
+		s.Clients.Forget(c.ID)
+	case store.ChangeKeys:
+		s.reloadKeys()
+	case store.ChangeAll:
+		s.Clients.ForgetAll()
+		s.reloadKeys()
+	}
+}
+
+func (s *Server) reloadKeys() {
+	if s.keys == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.keys.Reload(ctx); err != nil {
+		// The next ChangeAll, after the watch's connection comes back,
+		// reloads again.
+		s.Logger.WarnContext(ctx, "reload signing keys", "err", err)
+	}
 }
 
 // healthz answers 200 while the database answers, 503 otherwise.

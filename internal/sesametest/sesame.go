@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/postgres"
 	"github.com/sesame-id/sesame/internal/store/sqlite"
 )
 
@@ -64,6 +66,9 @@ type TB interface {
 type Options struct {
 	// Configure edits the configuration before the server is built.
 	Configure func(*config.Config)
+	// Database is the store's URL: empty for SQLite in a temporary
+	// directory, or a postgres:// URL (pgtest.FreshDB gives one).
+	Database string
 }
 
 // Sesame is a running test Sesame.
@@ -121,6 +126,9 @@ func New(t TB, opts Options) *Sesame {
 	cfg.Issuer = base + "/oidc"
 	cfg.Listen = hs.Listener.Addr().String()
 	cfg.Database = "sqlite://" + filepath.Join(t.TempDir(), "sesame.db")
+	if opts.Database != "" {
+		cfg.Database = opts.Database
+	}
 	apps := map[string]*App{}
 	cfg.Clients = DefaultClients()
 	for i, c := range cfg.Clients {
@@ -138,7 +146,13 @@ func New(t TB, opts Options) *Sesame {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test configuration: %v", err)
 	}
-	st, err := sqlite.OpenURL(ctx, cfg.Database)
+	var st store.Store
+	var err error
+	if strings.HasPrefix(cfg.Database, "postgres") {
+		st, err = postgres.Open(ctx, cfg.Database)
+	} else {
+		st, err = sqlite.OpenURL(ctx, cfg.Database)
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -35,6 +35,7 @@ type Store interface {
 	Close() error
 
 	Jobs
+	changeWatcher
 }
 
 // Tx is a write transaction. Reads inside it see its own writes.
@@ -85,12 +86,14 @@ type Reader interface {
 type Writer interface {
 	signoutWriter
 	eventWriter
+	locker
 
 	// UpsertAccount creates the account or replaces every field but ID and
 	// CreatedAt. Username is unique: another account's name is ErrConflict.
 	UpsertAccount(ctx context.Context, a Account) error
 	// UpsertClient creates the client or replaces every field but
-	// CreatedAt.
+	// CreatedAt. It and DeleteClient report a ChangeClient to watchers
+	// once committed; CreateSigningKey a ChangeKeys.
 	UpsertClient(ctx context.Context, c Client) error
 	// DeleteClient removes a client and revokes its grants at at, so its
 	// tokens stop working at once (G2); it reports whether it existed.

@@ -29,13 +29,17 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Once runs one sweep in one transaction.
+// Once runs one sweep in one transaction. Every instance runs a Sweeper;
+// one that finds another sweeping leaves it to that one.
 func (s *Sweeper) Once(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	var n int64
 	err := s.Store.InTx(ctx, func(tx Tx) error {
-		var err error
+		ok, err := tx.TryLock(ctx, "sweep")
+		if err != nil || !ok {
+			return err
+		}
 		n, err = tx.Sweep(ctx, s.Now())
 		return err
 	})

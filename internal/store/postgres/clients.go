@@ -73,7 +73,7 @@ func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
 	if err != nil {
 		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
 	}
-	return nil
+	return t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: c.ID})
 }
 
 // DeleteClient removes a client, revokes its grants, and reports whether
@@ -86,5 +86,5 @@ func (t *tx) DeleteClient(ctx context.Context, id string, at time.Time) (bool, e
 	if _, err := exec(ctx, t.q, qRevokeClientGrants, id, timeArg(at)); err != nil {
 		return false, fmt.Errorf("revoke grants of client %s: %w", id, err)
 	}
-	return n > 0, nil
+	return n > 0, t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: id})
 }

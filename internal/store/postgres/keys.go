@@ -41,5 +41,5 @@ func (t *tx) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
 	if err != nil {
 		return fmt.Errorf("create signing key %s: %w", k.ID, err)
 	}
-	return nil
+	return t.changed(ctx, store.Change{Kind: store.ChangeKeys, ID: k.ID})
 }

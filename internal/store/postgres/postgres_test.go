@@ -2,85 +2,23 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/postgres/pgtest"
 	"github.com/sesame-id/sesame/internal/store/storetest"
 )
-
-// testURL is the server the tests run on: SESAME_TEST_POSTGRES, a URL whose
-// user may create databases. Without it the tests skip, except in CI,
-// where the PostgreSQL backend must be tested and a missing server is a
-// failure.
-func testURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("SESAME_TEST_POSTGRES")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SESAME_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run, never skip")
-		}
-		t.Skip("PostgreSQL tests skipped: set SESAME_TEST_POSTGRES to a server URL, " +
-			"e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	}
-	return u
-}
-
-// freshDB creates an empty database for t and drops it when t ends, and
-// returns its URL: the test's URL with the database name replaced.
-func freshDB(t testing.TB) string {
-	t.Helper()
-	base := testURL(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("SESAME_TEST_POSTGRES: %v", err)
-	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "sesame_test_" + hex.EncodeToString(b)
-	adminExec(t, base, "CREATE DATABASE "+name)
-	t.Cleanup(func() {
-		// Connections a failed test left open would make DROP fail.
-		adminExec(t, base,
-			`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '`+name+`' AND pid <> pg_backend_pid()`,
-			"DROP DATABASE IF EXISTS "+name)
-	})
-	u.Path = "/" + name
-	return u.String()
-}
-
-// adminExec runs statements on the test server's own database.
-func adminExec(t testing.TB, base string, statements ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to SESAME_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	for _, sql := range statements {
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-}
 
 // openTest opens a Store on a fresh database and closes it when t ends
 // (before the database is dropped: cleanups run last registered first).
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	dbURL := freshDB(t)
+	dbURL := pgtest.FreshDB(t)
 	s, err := Open(context.Background(), dbURL)
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -92,7 +30,7 @@ func openTest(t testing.TB) *Store {
 // TestConformance runs the store suite on PostgreSQL, each sub-test on a
 // database of its own.
 func TestConformance(t *testing.T) {
-	testURL(t)
+	pgtest.ServerURL(t)
 	var opened atomic.Int64
 	start := time.Now()
 	storetest.Run(t, func(t *testing.T) store.Store {
@@ -127,7 +65,7 @@ func TestOpenFailsOnUnreachableServer(t *testing.T) {
 // TestPoolSize: the pool is sized for a server unless the URL says
 // otherwise.
 func TestPoolSize(t *testing.T) {
-	dbURL := freshDB(t)
+	dbURL := pgtest.FreshDB(t)
 	s, err := Open(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +88,7 @@ func TestPoolSize(t *testing.T) {
 // new database at the same moment all succeed, and each migration is
 // applied once (the advisory lock), River's included.
 func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
-	dbURL := freshDB(t)
+	dbURL := pgtest.FreshDB(t)
 	const instances = 4
 	stores := make([]*Store, instances)
 	errs := make([]error, instances)
@@ -191,7 +129,7 @@ func TestInstancesStartingAtOnceMigrateOnce(t *testing.T) {
 // and loses nothing.
 func TestReopenMigratesIdempotently(t *testing.T) {
 	ctx := t.Context()
-	dbURL := freshDB(t)
+	dbURL := pgtest.FreshDB(t)
 	s, err := Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)

@@ -72,6 +72,7 @@ func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
 	if err != nil {
 		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
 	}
+	t.changed(store.Change{Kind: store.ChangeClient, ID: c.ID})
 	return nil
 }
 
@@ -85,5 +86,6 @@ func (t *tx) DeleteClient(ctx context.Context, id string, at time.Time) (bool, e
 	if _, err := exec(ctx, t.q, qRevokeClientGrants, id, timeArg(at)); err != nil {
 		return false, fmt.Errorf("revoke grants of client %s: %w", id, err)
 	}
+	t.changed(store.Change{Kind: store.ChangeClient, ID: id})
 	return n > 0, nil
 }

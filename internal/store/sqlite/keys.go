@@ -38,5 +38,6 @@ func (t *tx) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
 	if err != nil {
 		return fmt.Errorf("create signing key %s: %w", k.ID, dbErr(err))
 	}
+	t.changed(store.Change{Kind: store.ChangeKeys, ID: k.ID})
 	return nil
 }

@@ -37,6 +37,7 @@ type Store struct {
 	write, read           *sql.DB
 	writeStmts, readStmts *stmtCache
 	jobs                  *jobs
+	changes               store.Broadcaster
 }
 
 var _ store.Store = (*Store)(nil)
@@ -159,7 +160,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	fnErr := fn(&tx{reader: reader{q: txQuerier{tx: sqlTx, c: s.writeStmts}}, jobs: s.jobs})
+	t := &tx{reader: reader{q: txQuerier{tx: sqlTx, c: s.writeStmts}}, jobs: s.jobs}
+	fnErr := fn(t)
 	finished = true
 	if fnErr != nil {
 		// ErrTxDone: database/sql already rolled back on a cancelled ctx.
@@ -171,6 +173,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	s.changes.Publish(t.changes...)
 	return nil
 }
 
@@ -198,6 +201,8 @@ func (s *Store) Close() error {
 type tx struct {
 	reader
 	jobs *jobs
+	// changes are published to watchers after the commit.
+	changes []store.Change
 }
 
 // sqlTx is the transaction under the querier, for River's inserts.

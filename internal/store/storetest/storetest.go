@@ -18,7 +18,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, group := range [][]test{
 		roundTripTests, errorTests, accountTests, sessionTests, grantTests, authRequestTests,
-		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, adminTests,
+		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, adminTests, changeTests,
 	} {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"sync"
+)
+
+// What a Change names.
+const (
+	// ChangeClient: the client Change.ID was created, updated or deleted.
+	ChangeClient = "client"
+	// ChangeKeys: a signing key was created.
+	ChangeKeys = "keys"
+	// ChangeAll: changes may have been missed (the watch lost its
+	// connection): forget every cached record.
+	ChangeAll = "all"
+)
+
+// Change is one committed change that instances caching records must
+// hear of: each instance keeps clients and keys in memory, and a change
+// made on one must reach the others (design §3, many instances).
+type Change struct {
+	Kind string
+	ID   string
+}
+
+// changeWatcher is the part of Store that reports changes.
+type changeWatcher interface {
+	// Watch calls fn with each change committed to the database, in
+	// order, until ctx ends. Backends report what this process commits;
+	// PostgreSQL reports every process's (LISTEN/NOTIFY), and
+	// WatchesOtherProcesses says so. After a gap in which changes may
+	// have been missed (a lost connection), fn gets a ChangeAll.
+	Watch(ctx context.Context, fn func(Change))
+	// WatchesOtherProcesses reports whether Watch hears of changes other
+	// processes commit. When it does not, caches must expire on their own.
+	WatchesOtherProcesses() bool
+}
+
+// locker is the part of Writer that serialises work across instances.
+type locker interface {
+	// Lock takes the lock name until the transaction ends, waiting for
+	// another holder to finish (PostgreSQL: an advisory transaction lock;
+	// SQLite's single writer already serialises every transaction).
+	Lock(ctx context.Context, name string) error
+	// TryLock takes the lock name until the transaction ends if nobody
+	// holds it, and reports whether it did.
+	TryLock(ctx context.Context, name string) (bool, error)
+}
+
+// Broadcaster hands committed changes to the watchers of one process. A
+// backend publishes after each commit.
+type Broadcaster struct {
+	mu       sync.Mutex
+	watchers map[*watcher]struct{}
+}
+
+type watcher struct {
+	ch chan Change
+}
+
+// Publish hands changes to every watcher, in order. A watcher that has
+// fallen more than its buffer behind gets a ChangeAll instead of blocking
+// the committer.
+func (b *Broadcaster) Publish(changes ...Change) {
+	if len(changes) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for w := range b.watchers {
+		for _, c := range changes {
+			select {
+			case w.ch <- c:
+			default:
+				select {
+				case <-w.ch: // make room: the ChangeAll covers what is dropped
+				default:
+				}
+				select {
+				case w.ch <- Change{Kind: ChangeAll}:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// Watch calls fn with each published change until ctx ends.
+func (b *Broadcaster) Watch(ctx context.Context, fn func(Change)) {
+	w := &watcher{ch: make(chan Change, 256)}
+	b.mu.Lock()
+	if b.watchers == nil {
+		b.watchers = map[*watcher]struct{}{}
+	}
+	b.watchers[w] = struct{}{}
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.watchers, w)
+		b.mu.Unlock()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-w.ch:
+			fn(c)
+		}
+	}
+}

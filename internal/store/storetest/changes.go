@@ -1,0 +1,141 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+var changeTests = []test{
+	{"CommittedChangesReachWatchers", testCommittedChangesReachWatchers},
+	{"LocksExcludeOtherTransactions", testLocksExcludeOtherTransactions},
+}
+
+// testCommittedChangesReachWatchers: a client created, updated or deleted,
+// or a signing key created, reaches every watcher once committed, in
+// order; a rolled-back change never does. Instances invalidate their
+// caches by this.
+func testCommittedChangesReachWatchers(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var mu sync.Mutex
+	var got []store.Change
+	listening := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Watch(ctx, func(c store.Change) {
+			if c.Kind == store.ChangeAll {
+				select {
+				case listening <- struct{}{}:
+				default:
+				}
+				return
+			}
+			mu.Lock()
+			got = append(got, c)
+			mu.Unlock()
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	if s.WatchesOtherProcesses() {
+		// A backend that listens on a connection says when it is: changes
+		// committed before then are unknown to it by design.
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watch never started listening")
+		}
+	} else {
+		time.Sleep(50 * time.Millisecond) // the in-process watcher registers
+	}
+
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertClient(ctx, fullClient("c1")) })
+	err := inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.UpsertClient(ctx, fullClient("rolled-back")); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("the transaction did not fail")
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.DeleteClient(ctx, "c1", t0)
+		return err
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateSigningKey(ctx, fullSigningKey("kid-1")) })
+
+	want := []store.Change{{Kind: store.ChangeClient, ID: "c1"}, {Kind: store.ChangeClient, ID: "c1"}, {Kind: store.ChangeKeys, ID: "kid-1"}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // anything extra, such as the rolled-back change, would show by now
+	mu.Lock()
+	defer mu.Unlock()
+	equal(t, "changes heard", got, want)
+}
+
+// testLocksExcludeOtherTransactions: while one transaction holds a lock,
+// no other takes it, with TryLock or Lock; they may once it has ended.
+// This is what keeps instances from sweeping at once or creating two
+// signing keys for one algorithm.
+func testLocksExcludeOtherTransactions(t *testing.T, s store.Store) {
+	var released time.Time
+	holding := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			if err := tx.Lock(ctx, "the-lock"); err != nil {
+				return err
+			}
+			close(holding)
+			time.Sleep(300 * time.Millisecond)
+			released = time.Now()
+			return nil
+		})
+	})
+	<-holding
+	var tried, locked time.Time
+	var triedOK bool
+	var others sync.WaitGroup
+	others.Go(func() {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			ok, err := tx.TryLock(ctx, "the-lock")
+			triedOK, tried = ok, time.Now()
+			return err
+		})
+	})
+	others.Go(func() {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			err := tx.Lock(ctx, "the-lock")
+			locked = time.Now()
+			return err
+		})
+	})
+	others.Wait()
+	wg.Wait()
+	if triedOK && tried.Before(released) {
+		t.Error("TryLock took a lock another transaction held")
+	}
+	if locked.Before(released) {
+		t.Error("Lock took a lock another transaction held")
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		ok, err := tx.TryLock(ctx, "the-lock")
+		if err == nil && !ok {
+			t.Error("TryLock failed on a lock nobody holds")
+		}
+		return err
+	})
+}
