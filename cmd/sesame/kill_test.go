@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,10 +25,7 @@ import (
 // none lost, none sent twice.
 func TestKilledSesameDeliversAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sesame")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := sesameBinary(t)
 	app := sesametest.NewApp(t, "app-a")
 	app.Answer(http.StatusServiceUnavailable, http.StatusServiceUnavailable) // the app is down at first
 	addr := freeAddr(t)
@@ -105,10 +103,44 @@ users:
 	}
 }
 
-// start runs the binary and waits for its ready line.
-func start(t *testing.T, bin, cfgPath string) *exec.Cmd {
+// built is the sesame binary the process tests run, built once.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+	out  []byte
+}
+
+// sesameBinary builds this command once for every test that runs it as a
+// real process; TestMain removes it.
+func sesameBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "sesame-bin-"); built.err != nil {
+			return
+		}
+		built.out, built.err = exec.Command("go", "build", "-o", filepath.Join(built.dir, "sesame"), ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("build: %v\n%s", built.err, built.out)
+	}
+	return filepath.Join(built.dir, "sesame")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// start runs the binary with extra environment (SESAME_<KEY>=value) and
+// waits for its ready line.
+func start(t *testing.T, bin, cfgPath string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 	hasSession := err == nil
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
 		p.logError(r, "read session", err)
-		p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
+		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))
 		return
 	}
 	if !hasSession || p.Sessions.NeedsLogin(cur.Session, hasPrompt(params, "login"), params.MaxAge) {
@@ -70,7 +70,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		p.logError(r, "issue code", err)
-		p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
+		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))
 		return
 	}
 	p.deliver(r, out.evicted)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 )
 
@@ -51,6 +52,10 @@ func invalidClient(desc string) *Error {
 
 var errServer = &Error{Code: CodeServerError, Description: "the server could not complete the request", Status: http.StatusInternalServerError}
 
+// errUnavailable is the database out of reach: RFC 6749 §4.1.2.1's
+// temporarily_unavailable, with 503 so clients and load balancers retry.
+var errUnavailable = &Error{Code: CodeTemporarilyUnavailable, Description: "the server is temporarily unavailable; try again shortly", Status: http.StatusServiceUnavailable}
+
 // fromDomain maps a domain error to its protocol error. Errors the domain
 // does not classify (the database failing) become server_error; the caller
 // logs them.
@@ -71,6 +76,9 @@ func fromDomain(err error) *Error {
 	var pe *Error
 	if errors.As(err, &pe) {
 		return pe
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return errUnavailable
 	}
 	return errServer
 }

@@ -39,7 +39,7 @@ func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, c st
 	err := p.Store.InTx(r.Context(), func(tx store.Tx) error { return tx.CreateAuthRequest(r.Context(), ar) })
 	if err != nil {
 		p.logError(r, "store auth request", err)
-		p.redirectError(w, r, params.RedirectURI, params.State, &Error{Code: CodeServerError, Description: "try again later", Status: 500})
+		p.redirectError(w, r, params.RedirectURI, params.State, fromDomain(err))
 		return
 	}
 	redirectTo(w, r, p.Path("/interaction/"+ar.ID))

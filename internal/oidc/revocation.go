@@ -21,7 +21,7 @@ func (p *Provider) Revocation(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := p.Tokens.Revoke(r.Context(), c, value); err != nil {
 		e := fromDomain(err)
-		if e == errServer {
+		if e == errServer || e == errUnavailable {
 			p.logError(r, "revoke token", err)
 		}
 		writeJSONError(w, e)
@@ -45,7 +45,7 @@ func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
 	res, err := p.Tokens.Introspect(r.Context(), c, value, token.Hint(form.Get("token_type_hint")))
 	if err != nil {
 		p.logError(r, "introspect token", err)
-		writeJSONError(w, errServer)
+		writeJSONError(w, fromDomain(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, res)

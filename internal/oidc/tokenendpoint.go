@@ -71,7 +71,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		e := fromDomain(err)
-		if e == errServer {
+		if e == errServer || e == errUnavailable {
 			p.logError(r, "token request", err)
 		}
 		writeJSONError(w, e)

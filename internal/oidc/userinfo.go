@@ -23,7 +23,7 @@ func (p *Provider) UserInfo(w http.ResponseWriter, r *http.Request) {
 	a, err := p.Tokens.CheckAccess(r.Context(), value)
 	if err != nil {
 		e := fromDomain(err)
-		if e == errServer {
+		if e == errServer || e == errUnavailable {
 			p.logError(r, "userinfo", err)
 			writeJSONError(w, e)
 			return

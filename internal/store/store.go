@@ -13,6 +13,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a row with that key already exists.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable means the database cannot be reached (down, cut off,
+	// restarting): nothing was done, and the same call may work later.
+	// Callers answer 503.
+	ErrUnavailable = errors.New("database unavailable")
 	// ErrAlreadyUsed means a single-use record (authorization code,
 	// refresh token) was consumed before; the caller applies the reuse rule.
 	ErrAlreadyUsed = errors.New("already used")

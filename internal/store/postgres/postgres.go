@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -42,6 +43,12 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 	if !hasParam(dbURL, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns()
 	}
+	if !hasParam(dbURL, "connect_timeout") && os.Getenv("PGCONNECT_TIMEOUT") == "" {
+		// With the database gone, a request waits at most this long for a
+		// connection, then fails with 503, rather than hanging on a dial
+		// the network never answers.
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -50,7 +57,7 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", cfg.ConnConfig.Host, err)
 	}
-	s := &Store{reader: reader{q: pool}, pool: pool}
+	s := &Store{reader: reader{q: guarded{pool}}, pool: pool}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -66,8 +73,10 @@ func Open(ctx context.Context, dbURL string) (*Store, error) {
 // (the number of CPUs, at least 4) is too small for a server: River's
 // workers hold one connection for LISTEN and use more to fetch and
 // complete jobs, and every request that waits for a connection waits in
-// line. Four per CPU, at least 8, keeps a 2-core instance to 8, so a dozen
-// instances fit in PostgreSQL's default max_connections of 100.
+// line. Four per CPU, at least 8, keeps a 2-core instance to 8; with the
+// two listening connections each instance also holds (changes, River),
+// that is 10 per instance, so nine fit in PostgreSQL's default
+// max_connections of 100 (docs/operators.md has the arithmetic).
 func defaultMaxConns() int32 {
 	return int32(max(8, 4*runtime.GOMAXPROCS(0)))
 }
@@ -77,6 +86,10 @@ func hasParam(dbURL, name string) bool {
 	u, err := url.Parse(dbURL)
 	return err == nil && u.Query().Has(name)
 }
+
+// connectTimeout bounds a dial to the database when the URL does not set
+// connect_timeout.
+const connectTimeout = 3 * time.Second
 
 // rollbackTimeout bounds a rollback that runs after the request's context
 // is done.
@@ -97,7 +110,7 @@ const rollbackTimeout = 5 * time.Second
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return fmt.Errorf("postgres: begin transaction: %w", err)
+		return fmt.Errorf("postgres: begin transaction: %w", classify(err))
 	}
 	finished := false
 	defer func() {
@@ -107,10 +120,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 			_ = rollback(ctx, pgTx)
 		}
 	}()
-	t := &tx{reader: reader{q: pgTx}}
+	t := &tx{reader: reader{q: guarded{pgTx}}}
 	fnErr := fn(t)
 	if fnErr == nil && len(t.jobs) > 0 {
-		fnErr = s.jobs.insert(ctx, pgTx, t.jobs)
+		fnErr = classify(s.jobs.insert(ctx, pgTx, t.jobs))
 	}
 	finished = true
 	if fnErr != nil {
@@ -120,7 +133,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 		return fmt.Errorf("postgres: transaction rolled back: %w", fnErr)
 	}
 	if err := pgTx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", dbErr(err))
+		return fmt.Errorf("postgres: commit: %w", classify(dbErr(err)))
 	}
 	return nil
 }
@@ -141,7 +154,7 @@ func rollback(ctx context.Context, pgTx pgx.Tx) error {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return fmt.Errorf("postgres: ping: %w", classify(err))
 	}
 	return nil
 }
