@@ -58,7 +58,7 @@ func tokenRequest(form url.Values, clientID string) *http.Request {
 
 // BenchmarkSSOSignIn: authorize with a session + code exchange (ES256).
 func BenchmarkSSOSignIn(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	br := s.NewBrowser(b)
 	br.SignedIn(sesametest.AppA, "alice", nil)
 	var cookie string
@@ -86,7 +86,7 @@ func BenchmarkSSOSignIn(b *testing.B) {
 
 // BenchmarkRefresh: refresh with rotation.
 func BenchmarkRefresh(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	rt := s.NewBrowser(b).SignedIn(sesametest.AppA, "alice", sesametest.Offline()).RefreshToken
 	measure(b, func() {
 		rec := serve(s, tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, sesametest.AppA))
@@ -99,7 +99,7 @@ func BenchmarkRefresh(b *testing.B) {
 
 // BenchmarkUserInfo: one userinfo call with a bearer token.
 func BenchmarkUserInfo(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	at := s.NewBrowser(b).SignedIn(sesametest.AppA, "alice", nil).AccessToken
 	measure(b, func() {
 		req := httptest.NewRequest(http.MethodGet, "http://sesame/oidc/me", nil)
@@ -112,7 +112,7 @@ func BenchmarkUserInfo(b *testing.B) {
 
 // BenchmarkIntrospection: one introspection of an active access token.
 func BenchmarkIntrospection(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	at := s.NewBrowser(b).SignedIn(sesametest.AppA, "alice", nil).AccessToken
 	measure(b, func() {
 		req := httptest.NewRequest(http.MethodPost, "http://sesame/oidc/token/introspection", strings.NewReader(url.Values{"token": {at}}.Encode()))
@@ -127,7 +127,7 @@ func BenchmarkIntrospection(b *testing.B) {
 // BenchmarkPasswordSignIn: the sign-in form to the code, argon2id included
 // at the default cost.
 func BenchmarkPasswordSignIn(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		s.NewBrowser(b).SignIn(sesametest.AppA, "alice", nil)
@@ -152,7 +152,7 @@ func mustParse(s string) *url.URL {
 // session costs with its grant, code and tokens (design §5: at most 2 KB),
 // measured as the growth of the SQLite file over b.N sign-ins.
 func BenchmarkStorageBytesPerSession(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	size := func() int64 {
 		n, err := s.Store.(interface {
 			DBSize(context.Context) (int64, error)

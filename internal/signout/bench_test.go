@@ -16,7 +16,7 @@ var fourApps = []string{sesametest.AppA, sesametest.AppB, sesametest.AppC, sesam
 // handlers for a session with 4 apps, until the person is redirected, which
 // is after the last of the 4 back-channel deliveries landed (B3).
 func BenchmarkGlobalSignOutFourApps(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
@@ -43,7 +43,7 @@ func BenchmarkGlobalSignOutFourApps(b *testing.B) {
 // 4 apps (revocations, 4 queued deliveries, receipt, session deleted), up to
 // the commit, deliveries excluded (design §5).
 func BenchmarkGlobalSignOutCommit(b *testing.B) {
-	s := sesametest.New(b, sesametest.Options{})
+	s := sesametest.New(b, sesametest.BenchOptions(b))
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -175,3 +175,18 @@ type tx struct {
 }
 
 var _ store.Tx = (*tx)(nil)
+
+// DBSize is the bytes Sesame's tables take with their indexes and TOAST
+// (pg_total_relation_size over the schema's tables), for measuring
+// storage per session. Like the SQLite file, it counts allocated pages:
+// deleted rows free space for reuse but do not shrink it.
+func (s *Store) DBSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint
+		FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+		WHERE c.relkind = 'r' AND ns.nspname = current_schema()`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: database size: %w", classify(err))
+	}
+	return n, nil
+}
