@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -48,6 +49,14 @@ type Config struct {
 	// AdminClients are the m2m clients that may get the sesame:admin
 	// scope with client_credentials.
 	AdminClients []string `yaml:"admin_clients"`
+
+	// TrustedProxies are the load balancers and reverse proxies in front
+	// of Sesame (IP addresses or CIDR ranges). A request from one of them
+	// is taken to come from the address it names in X-Forwarded-For, so
+	// sign-in throttling and the devices list see people, not the
+	// balancer. Empty: the TCP peer is the client, and X-Forwarded-For
+	// is ignored (anyone could send it).
+	TrustedProxies []string `yaml:"trusted_proxies"`
 
 	Clients []client.Spec  `yaml:"clients"`
 	Users   []account.Spec `yaml:"users"`
@@ -137,8 +146,16 @@ func applyEnv(cfg *Config, getenv func(string) string) (map[string]bool, error) 
 				continue
 			}
 			f.SetBool(b)
+		case f.Type() == reflect.TypeOf([]string(nil)):
+			var list []string
+			for _, item := range strings.Split(val, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			f.Set(reflect.ValueOf(list))
 		default:
-			continue // lists are set in the file only
+			continue // clients and users are set in the file only
 		}
 		set[key] = true
 	}
@@ -167,6 +184,9 @@ func (c Config) Validate() error {
 		add("issuer: must be https (plain http only on a loopback host, spec D3)")
 	case strings.HasSuffix(u.Path, "/"):
 		add("issuer: must not end with /")
+	}
+	if _, err := c.TrustedProxyRanges(); err != nil {
+		add("%v", err)
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen: %q is not host:port", c.Listen)
@@ -239,4 +259,22 @@ func (c Config) Validate() error {
 		names[strings.ToLower(us.Username)] = true
 	}
 	return errors.Join(errs...)
+}
+
+// TrustedProxyRanges parses trusted_proxies: each entry an IP address or a
+// CIDR range.
+func (c Config) TrustedProxyRanges() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range c.TrustedProxies {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR range", v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

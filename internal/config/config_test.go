@@ -112,3 +112,20 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// Lists of plain values come from the environment comma-separated, as
+// containers set them.
+func TestListsFromTheEnvironment(t *testing.T) {
+	env := map[string]string{"SESAME_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10"}
+	cfg, err := Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.TrustedProxies; len(got) != 2 || got[0] != "10.0.0.0/8" || got[1] != "192.168.1.10" {
+		t.Errorf("trusted_proxies from the environment: %q", got)
+	}
+	ranges, err := cfg.TrustedProxyRanges()
+	if err != nil || len(ranges) != 2 || ranges[1].Bits() != 32 {
+		t.Errorf("ranges %v %v", ranges, err)
+	}
+}

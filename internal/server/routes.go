@@ -56,5 +56,5 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is nothing at this address."})
 	})
-	return s.middleware(mux)
+	return s.middleware(behindProxies(s.trustedProxies, mux))
 }

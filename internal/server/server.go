@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -63,8 +64,9 @@ type Server struct {
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
-	keys    *keys.Set
-	handler http.Handler
+	keys           *keys.Set
+	trustedProxies []netip.Prefix
+	handler        http.Handler
 }
 
 // New builds every service and the routes from cfg and d.
@@ -121,6 +123,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 			Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,
 			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
 		},
+	}
+	if s.trustedProxies, err = cfg.TrustedProxyRanges(); err != nil {
+		return nil, err
 	}
 	s.handler = s.routes(pages)
 	return s, nil
