@@ -92,8 +92,9 @@ users:
     password: correct horse battery staple
 `
 
-// startCluster starts n instances on dbURL behind a round-robin proxy.
-func startCluster(t *testing.T, n int, dbURL string) *cluster {
+// startCluster starts n instances on dbURL behind a round-robin proxy,
+// with extra environment (SESAME_<KEY>=value) for each.
+func startCluster(t *testing.T, n int, dbURL string, env ...string) *cluster {
 	t.Helper()
 	bin := sesameBinary(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -118,7 +119,7 @@ func startCluster(t *testing.T, n int, dbURL string) *cluster {
 		addrs = append(addrs, addr)
 		go func() { // instances start together, as after a deploy
 			defer func() { procs <- nil }()
-			start(t, bin, cfgPath, "SESAME_LISTEN="+addr)
+			start(t, bin, cfgPath, append([]string{"SESAME_LISTEN=" + addr}, env...)...)
 		}()
 	}
 	for range n {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,6 +20,8 @@ type cable struct {
 	target string
 	mu     sync.Mutex
 	cut    bool
+	frozen bool
+	thawed *sync.Cond // signalled when frozen goes false
 	conns  map[net.Conn]struct{}
 }
 
@@ -31,8 +32,9 @@ func newCable(t *testing.T, target string) *cable {
 		t.Fatal(err)
 	}
 	c := &cable{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	c.thawed = sync.NewCond(&c.mu)
 	go c.serve()
-	t.Cleanup(func() { ln.Close(); c.Cut() })
+	t.Cleanup(func() { ln.Close(); c.Cut(); c.Mend() })
 	return c
 }
 
@@ -61,8 +63,25 @@ func (c *cable) serve() {
 	}
 }
 
+// pipe copies src to dst, holding every chunk while the cable is frozen.
 func (c *cable) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			c.mu.Lock()
+			for c.frozen {
+				c.thawed.Wait()
+			}
+			c.mu.Unlock()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	c.mu.Lock()
@@ -84,7 +103,16 @@ func (c *cable) Cut() {
 // Mend lets connections through again.
 func (c *cable) Mend() {
 	c.mu.Lock()
-	c.cut = false
+	c.cut, c.frozen = false, false
+	c.thawed.Broadcast()
+	c.mu.Unlock()
+}
+
+// Freeze keeps every connection open but carries nothing, as a network
+// that silently drops packets does: no error reaches either side.
+func (c *cable) Freeze() {
+	c.mu.Lock()
+	c.frozen = true
 	c.mu.Unlock()
 }
 
@@ -178,5 +206,49 @@ func TestDatabaseLostAndBack(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if got := app.Received(); len(got) != 2 || got[0].JTI == got[1].JTI {
 		t.Errorf("logout tokens %+v, want two, each once", got)
+	}
+}
+
+// A database that stops answering without closing anything (packets
+// dropped): requests give up at request_timeout with 503 instead of
+// hanging, /healthz says so, and all is well again once packets flow.
+func TestDatabaseThatStopsAnswering(t *testing.T) {
+	dbURL, err := url.Parse(pgtest.FreshDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := newCable(t, dbURL.Host)
+	dbURL.Host = wire.ln.Addr().String()
+	c := startCluster(t, 1, dbURL.String(), "SESAME_REQUEST_TIMEOUT=4s")
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	if st, m := c.post(t, "/oidc/token", cc, "robot", "robot-secret", ""); st != 200 {
+		t.Fatalf("before: %d %v", st, m)
+	}
+	wire.Freeze()
+	// The robot's client record is cached for a minute, so ask for a token
+	// whose issuing must write to the database.
+	st, m := c.post(t, "/oidc/token", cc, "robot", "robot-secret", "") // c.do fails the test on a 20 s hang
+	if st != http.StatusServiceUnavailable || m["error"] != "temporarily_unavailable" {
+		t.Errorf("token request with the database silent: %d %v, want 503 temporarily_unavailable", st, m)
+	}
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Get(c.base + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz hung with the database silent: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/healthz with the database silent: %d, want 503", resp.StatusCode)
+	}
+	wire.Mend()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, _ := c.post(t, "/oidc/token", cc, "robot", "robot-secret", "")
+		if st == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery within 30 s of the database answering again: %d", st)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -38,6 +38,11 @@ type Config struct {
 	AuthRequestTTL  time.Duration `yaml:"auth_request_ttl"`
 	BackchannelWait time.Duration `yaml:"backchannel_wait"`
 	SweepInterval   time.Duration `yaml:"sweep_interval"`
+	// RequestTimeout bounds each request, its database work included: a
+	// database that stops answering without closing the connection (a
+	// network that drops packets) costs a request this long, then a 503,
+	// never a hang.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 
 	// AllowPrivateNetworkDelivery lets back-channel logout reach private
 	// and loopback addresses (B5). Its default is true only when the
@@ -79,6 +84,7 @@ func Default() Config {
 		AuthRequestTTL:              time.Hour,
 		BackchannelWait:             2 * time.Second,
 		SweepInterval:               5 * time.Minute,
+		RequestTimeout:              15 * time.Second,
 		AllowPrivateNetworkDelivery: true,
 		LogLevel:                    "info",
 	}
@@ -207,7 +213,7 @@ func (c Config) Validate() error {
 		{"session_ttl", c.SessionTTL}, {"session_max_ttl", c.SessionMaxTTL}, {"grant_ttl", c.GrantTTL},
 		{"refresh_token_ttl", c.RefreshTokenTTL}, {"access_token_ttl", c.AccessTokenTTL}, {"id_token_ttl", c.IDTokenTTL},
 		{"auth_code_ttl", c.AuthCodeTTL}, {"auth_request_ttl", c.AuthRequestTTL}, {"backchannel_wait", c.BackchannelWait},
-		{"sweep_interval", c.SweepInterval},
+		{"sweep_interval", c.SweepInterval}, {"request_timeout", c.RequestTimeout},
 	} {
 		if d.v <= 0 {
 			add("%s: must be a positive duration", d.key)
@@ -215,6 +221,9 @@ func (c Config) Validate() error {
 	}
 	if c.RefreshTokenTTL > c.GrantTTL {
 		add("refresh_token_ttl: must not exceed grant_ttl (G5)")
+	}
+	if c.RequestTimeout > 0 && c.RequestTimeout <= c.BackchannelWait {
+		add("request_timeout: must exceed backchannel_wait, which a sign-out may spend waiting")
 	}
 	if c.SessionTTL > c.SessionMaxTTL {
 		add("session_ttl: must not exceed session_max_ttl")
