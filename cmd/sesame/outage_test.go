@@ -189,7 +189,7 @@ func TestDatabaseLostAndBack(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if got := app.WaitReceived(1, 60*time.Second); len(got) != 1 {
+	if got := app.WaitReceived(1, 90*time.Second); len(got) != 1 {
 		t.Fatalf("the sign-out committed before the outage: %d logout tokens after it, want 1", len(got))
 	}
 	// The sign-out refused during the outage did nothing: the second

@@ -100,6 +100,37 @@ type DeliveryJob struct {
 // Kind names the job for River.
 func (DeliveryJob) Kind() string { return "backchannel_logout" }
 
+// PendingJob is a delivery job a transaction inserts just before it
+// commits: the backends gather a transaction's jobs and insert them in one
+// batch (a sign-out of four apps makes one insert, not four).
+type PendingJob struct {
+	DeliveryID string
+	RunAt      time.Time
+}
+
+// MaxJobAttempts bounds River's own count. Retries are snoozes, which
+// River does not count; this only stops a job that keeps failing for
+// another reason.
+const MaxJobAttempts = 1000
+
+// JobInserts are River's batch-insert parameters for pending jobs. A job
+// due now is inserted available, so workers take it at their next fetch
+// (on PostgreSQL, River's NOTIFY at commit wakes them at once); given a
+// ScheduledAt, River would insert it "scheduled", and only the leader's
+// scheduler, every few seconds, would release it. A job due later is
+// scheduled.
+func JobInserts(pending []PendingJob, now time.Time) []river.InsertManyParams {
+	params := make([]river.InsertManyParams, len(pending))
+	for i, p := range pending {
+		opts := &river.InsertOpts{MaxAttempts: MaxJobAttempts, Queue: river.QueueDefault}
+		if p.RunAt.After(now) {
+			opts.ScheduledAt = p.RunAt
+		}
+		params[i] = river.InsertManyParams{Args: DeliveryJob{DeliveryID: p.DeliveryID}, InsertOpts: opts}
+	}
+	return params
+}
+
 // Jobs runs the durable job workers on the store's database.
 type Jobs interface {
 	// StartJobs starts a River client with cfg (its Workers, queues, retry

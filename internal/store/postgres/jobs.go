@@ -17,11 +17,6 @@ import (
 // database, over the Store's pool. River's tables come from River's own
 // migrations, which Migrate runs after Sesame's.
 
-// maxAttempts bounds River's own count. Retries are snoozes, which River
-// does not count; this only stops a job that keeps failing for another
-// reason.
-const maxAttempts = 1000
-
 // jobs inserts the store's jobs.
 type jobs struct {
 	pool *pgxpool.Pool
@@ -38,32 +33,9 @@ func newJobs(pool *pgxpool.Pool) (*jobs, error) {
 	return &jobs{pool: pool, inserter: c}, nil
 }
 
-// pendingJob is a delivery job a transaction inserts before it commits.
-type pendingJob struct {
-	deliveryID string
-	runAt      time.Time
-}
-
-// insert adds the jobs to tx in one statement (River's batch insert), so a
-// sign-out that queues four deliveries makes one round trip for them, not
-// four.
-//
-// A job due now is inserted available, and River sends a NOTIFY in tx, so
-// workers listening on any instance fetch it the moment tx commits. River
-// would insert any job given a ScheduledAt as scheduled, unannounced, and
-// only the leader's scheduler, every few seconds, would make it available.
-// A job due later is scheduled and waits for that scheduler.
-func (j *jobs) insert(ctx context.Context, tx pgx.Tx, pending []pendingJob) error {
-	now := time.Now()
-	params := make([]river.InsertManyParams, len(pending))
-	for i, p := range pending {
-		opts := &river.InsertOpts{MaxAttempts: maxAttempts, Queue: river.QueueDefault}
-		if p.runAt.After(now) {
-			opts.ScheduledAt = p.runAt
-		}
-		params[i] = river.InsertManyParams{Args: store.DeliveryJob{DeliveryID: p.deliveryID}, InsertOpts: opts}
-	}
-	if _, err := j.inserter.InsertManyTx(ctx, tx, params); err != nil {
+// insert adds the jobs to tx in one statement (River's batch insert).
+func (j *jobs) insert(ctx context.Context, tx pgx.Tx, pending []store.PendingJob) error {
+	if _, err := j.inserter.InsertManyTx(ctx, tx, store.JobInserts(pending, time.Now())); err != nil {
 		return fmt.Errorf("insert %d delivery jobs: %w", len(pending), err)
 	}
 	return nil

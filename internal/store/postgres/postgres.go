@@ -171,7 +171,7 @@ type tx struct {
 	reader
 	// jobs are the delivery jobs to insert before the commit, all in one
 	// statement (jobs.insert).
-	jobs []pendingJob
+	jobs []store.PendingJob
 }
 
 var _ store.Tx = (*tx)(nil)

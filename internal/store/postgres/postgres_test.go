@@ -303,8 +303,8 @@ func TestJobsDueNowAreAvailable(t *testing.T) {
 			t.Fatal(err)
 		}
 		got[id] = state
-		if attempts != maxAttempts {
-			t.Errorf("job %s: max_attempts %d, want %d", id, attempts, maxAttempts)
+		if attempts != store.MaxJobAttempts {
+			t.Errorf("job %s: max_attempts %d, want %d", id, attempts, store.MaxJobAttempts)
 		}
 	}
 	if err := rows.Err(); err != nil {

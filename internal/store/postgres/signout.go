@@ -226,7 +226,7 @@ func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery, runAt time.T
 	if err != nil {
 		return fmt.Errorf("create delivery %s: %w", d.ID, err)
 	}
-	t.jobs = append(t.jobs, pendingJob{deliveryID: d.ID, runAt: runAt})
+	t.jobs = append(t.jobs, store.PendingJob{DeliveryID: d.ID, RunAt: runAt})
 	return nil
 }
 
@@ -262,6 +262,6 @@ func (t *tx) RetryDelivery(ctx context.Context, id string, at, runAt time.Time) 
 	if err := execOne(ctx, t.q, qRetryDelivery, id, timeArg(at)); err != nil {
 		return fmt.Errorf("retry delivery %s: %w", id, err)
 	}
-	t.jobs = append(t.jobs, pendingJob{deliveryID: id, runAt: runAt})
+	t.jobs = append(t.jobs, store.PendingJob{DeliveryID: id, RunAt: runAt})
 	return nil
 }

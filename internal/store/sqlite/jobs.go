@@ -40,15 +40,12 @@ func newJobs(ctx context.Context, db *sql.DB) (*jobs, error) {
 	return &jobs{db: db, inserter: c}, nil
 }
 
-// insert adds a delivery's job to tx, to run at runAt.
-func (j *jobs) insert(ctx context.Context, tx *sql.Tx, deliveryID string, runAt time.Time) error {
-	_, err := j.inserter.InsertTx(ctx, tx, store.DeliveryJob{DeliveryID: deliveryID}, &river.InsertOpts{
-		ScheduledAt: runAt,
-		// Retries are snoozes (which River does not count); this only
-		// bounds a job that keeps failing for another reason.
-		MaxAttempts: 1000,
-	})
-	return err
+// insert adds the jobs to tx in one statement (River's batch insert).
+func (j *jobs) insert(ctx context.Context, tx *sql.Tx, pending []store.PendingJob) error {
+	if _, err := j.inserter.InsertManyTx(ctx, tx, store.JobInserts(pending, time.Now())); err != nil {
+		return fmt.Errorf("insert %d delivery jobs: %w", len(pending), err)
+	}
+	return nil
 }
 
 // pollInterval is how often workers look for due jobs. SQLite has no

@@ -199,9 +199,7 @@ func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery, runAt time.T
 	if err != nil {
 		return fmt.Errorf("create delivery %s: %w", d.ID, dbErr(err))
 	}
-	if err := t.jobs.insert(ctx, t.sqlTx(), d.ID, runAt); err != nil {
-		return fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
-	}
+	t.pending = append(t.pending, store.PendingJob{DeliveryID: d.ID, RunAt: runAt})
 	return nil
 }
 
@@ -234,8 +232,6 @@ func (t *tx) RetryDelivery(ctx context.Context, id string, at, runAt time.Time) 
 	if err := execOne(ctx, t.q, qRetryDelivery, id, timeArg(at)); err != nil {
 		return fmt.Errorf("retry delivery %s: %w", id, err)
 	}
-	if err := t.jobs.insert(ctx, t.sqlTx(), id, runAt); err != nil {
-		return fmt.Errorf("enqueue retry of delivery %s: %w", id, err)
-	}
+	t.pending = append(t.pending, store.PendingJob{DeliveryID: id, RunAt: runAt})
 	return nil
 }

@@ -160,8 +160,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	t := &tx{reader: reader{q: txQuerier{tx: sqlTx, c: s.writeStmts}}, jobs: s.jobs}
+	t := &tx{reader: reader{q: txQuerier{tx: sqlTx, c: s.writeStmts}}}
 	fnErr := fn(t)
+	if fnErr == nil && len(t.pending) > 0 {
+		fnErr = s.jobs.insert(ctx, sqlTx, t.pending)
+	}
 	finished = true
 	if fnErr != nil {
 		// ErrTxDone: database/sql already rolled back on a cancelled ctx.
@@ -200,13 +203,12 @@ func (s *Store) Close() error {
 // on one *sql.Tx.
 type tx struct {
 	reader
-	jobs *jobs
+	// pending are the delivery jobs to insert before the commit, all in
+	// one statement (jobs.insert).
+	pending []store.PendingJob
 	// changes are published to watchers after the commit.
 	changes []store.Change
 }
-
-// sqlTx is the transaction under the querier, for River's inserts.
-func (t *tx) sqlTx() *sql.Tx { return t.q.(txQuerier).tx }
 
 var _ store.Tx = (*tx)(nil)
 
