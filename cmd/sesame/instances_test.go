@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -56,6 +57,7 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // behind a round-robin proxy at base.
 type cluster struct {
 	base, issuer string
+	cfgPath      string
 	lb           *roundRobin
 	apps         map[string]*sesametest.App
 }
@@ -103,11 +105,12 @@ func startCluster(t *testing.T, n int, dbURL string, env ...string) *cluster {
 	}
 	c := &cluster{base: "http://" + ln.Addr().String(), apps: map[string]*sesametest.App{}}
 	c.issuer = c.base + "/oidc"
+	c.cfgPath = filepath.Join(t.TempDir(), "sesame.yaml")
+	cfgPath := c.cfgPath
 	for _, id := range []string{"app-a", "app-b"} {
 		c.apps[id] = sesametest.NewApp(t, id)
 		c.apps[id].Trust(c.issuer, time.Now)
 	}
-	cfgPath := filepath.Join(t.TempDir(), "sesame.yaml")
 	cfg := fmt.Sprintf(clusterConfig, c.issuer, dbURL, c.apps["app-a"].BackchannelURI(), c.apps["app-b"].BackchannelURI())
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -200,6 +203,15 @@ func (c *cluster) userinfo(t *testing.T, accessToken string) int {
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	st, _ := c.do(t, req)
 	return st
+}
+
+// jwksSize counts the keys the JWKS publishes.
+func (c *cluster) jwksSize(t *testing.T) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.issuer+"/jwks", nil)
+	_, m := c.do(t, req)
+	ks, _ := m["keys"].([]any)
+	return len(ks)
 }
 
 // sidOf reads the sid of an ID token (its signature is checked by the
@@ -317,6 +329,26 @@ func TestTwoInstancesBehindALoadBalancer(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+
+	// A key rotated from the command line (a third process) is published
+	// by both instances within a second.
+	var out strings.Builder
+	rot := exec.Command(sesameBinary(t), "keys", "rotate", "--alg", "ES256", "--publish-ahead", "1h", "--config", c.cfgPath)
+	rot.Stdout, rot.Stderr = &out, &out
+	if err := rot.Run(); err != nil {
+		t.Fatalf("keys rotate: %v\n%s", err, out.String())
+	}
+	for i := range 2 {
+		c.on(i)
+		deadline := time.Now().Add(time.Second)
+		for c.jwksSize(t) != 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %d does not publish the rotated key a second later (%d keys)", i, c.jwksSize(t))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	c.on(-1)
 
 	time.Sleep(2 * time.Second) // room for a duplicate delivery from either instance
 	for id, app := range c.apps {

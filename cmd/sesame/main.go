@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		clientsCmd(&configPath, getenv, stdout, stderr),
 		sessionsCmd(&configPath, getenv, stdout, stderr),
 		adminCmd(&configPath, getenv, stdout, stderr),
+		keysCmd(&configPath, getenv, stdout, stderr),
 		demoCmd(stdout, stderr),
 		&cobra.Command{
 			Use:   "version",

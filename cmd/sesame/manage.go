@@ -15,6 +15,7 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
@@ -261,4 +262,64 @@ func sessionsCmd(configPath *string, getenv func(string) string, stdout, stderr 
 	}
 	sessions.AddCommand(list, revoke)
 	return sessions
+}
+
+// keysCmd lists and rotates the signing keys.
+func keysCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	ks := &cobra.Command{Use: "keys", Short: "List and rotate the signing keys"}
+	list := &cobra.Command{
+		Use: "list", Short: "List the signing keys and what each does now", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "KID\tALG\tSTATE\tSIGNS FROM\tPUBLISHED UNTIL")
+				for _, k := range srv.Keys.List() {
+					until := "-"
+					if !k.Until.IsZero() {
+						until = k.Until.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Alg, k.State, k.NotBefore.UTC().Format(time.RFC3339), until)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	var alg string
+	var ahead time.Duration
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Make a new signing key: published at once, signing after --publish-ahead",
+		Long: "Makes a new key for each algorithm (or --alg). It is in the JWKS at once and signs from " +
+			"now + --publish-ahead, so apps that cache the JWKS have it before they meet it. The key it " +
+			"replaces stays published for session_max_ttl. Running instances pick the new key up " +
+			"within a minute (at once on PostgreSQL).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			algs := []string{keys.ES256, keys.RS256}
+			switch alg {
+			case "", "all":
+			case keys.ES256, keys.RS256:
+				algs = []string{alg}
+			default:
+				return fmt.Errorf("--alg %q: want ES256, RS256 or all", alg)
+			}
+			if ahead < 0 {
+				return fmt.Errorf("--publish-ahead %v: must not be negative", ahead)
+			}
+			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				for _, a := range algs {
+					if err := srv.Keys.Rotate(ctx, a, ahead); err != nil {
+						return fmt.Errorf("rotate %s: %w", a, err)
+					}
+				}
+				_, err := fmt.Fprintf(stdout, "new %s key published; it signs from %s\n", strings.Join(algs, " and "),
+					time.Now().Add(ahead).UTC().Format(time.RFC3339))
+				return err
+			})
+		},
+	}
+	rotate.Flags().StringVar(&alg, "alg", "all", "ES256, RS256 or all")
+	rotate.Flags().DurationVar(&ahead, "publish-ahead", 24*time.Hour, "how long the new key is published before it signs")
+	ks.AddCommand(list, rotate)
+	return ks
 }

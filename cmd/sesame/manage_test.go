@@ -32,6 +32,9 @@ func TestManagementCommands(t *testing.T) {
 		{[]string{"sessions", "list", "carol"}, "SESSION"},
 		{[]string{"admin", "create-client", "ops"}, "client_secret: "},
 		{[]string{"clients", "remove", "app-x"}, "client app-x removed"},
+		{[]string{"keys", "list"}, "signing"},
+		{[]string{"keys", "rotate", "--alg", "ES256", "--publish-ahead", "1h"}, "new ES256 key published"},
+		{[]string{"keys", "list"}, "next"},
 	} {
 		out, err := sesame(c.args...)
 		if err != nil || !strings.Contains(out, c.want) {
@@ -44,6 +47,7 @@ func TestManagementCommands(t *testing.T) {
 		{"sessions", "revoke", "no-such-session"},
 		{"clients", "remove", "app-x"},
 		{"admin", "create-client", "ops"},
+		{"keys", "rotate", "--alg", "HS256"},
 	} {
 		if _, err := sesame(bad...); err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("sesame %s: %v, want one readable error", strings.Join(bad, " "), err)

@@ -151,7 +151,7 @@ func build(ctx context.Context, cfg config.Config, logger *slog.Logger) (*server
 		if err != nil {
 			return nil, fmt.Errorf("secret_key: %w", err)
 		}
-		ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: time.Now})
+		ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: time.Now, Retention: cfg.SessionMaxTTL})
 		if err != nil {
 			return nil, err
 		}

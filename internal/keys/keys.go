@@ -32,6 +32,12 @@ type Config struct {
 	Store  store.Store
 	Sealer *Sealer
 	Now    func() time.Time
+	// Retention is how long a key stays published (in the JWKS) and
+	// accepted by Verify after a newer key of its algorithm took over
+	// signing: an ID token it signed can come back as an id_token_hint for
+	// as long as the session it names may live, so Sesame uses
+	// session_max_ttl. Zero keeps superseded keys for ever.
+	Retention time.Duration
 }
 
 // key is one loaded key.
@@ -49,7 +55,6 @@ type Set struct {
 	cfg  Config
 	mu   sync.RWMutex
 	keys []*key
-	jwks []byte
 }
 
 // Verified is a JWS that one of the Set's keys signed.
@@ -159,7 +164,6 @@ func (s *Set) Reload(ctx context.Context) error {
 		return fmt.Errorf("read signing keys: %w", err)
 	}
 	var loaded []*key
-	var set jose.JSONWebKeySet
 	for _, rec := range recs {
 		der, err := s.cfg.Sealer.Open(rec.SealedPrivate)
 		if err != nil {
@@ -178,16 +182,39 @@ func (s *Set) Reload(ctx context.Context) error {
 			return fmt.Errorf("key %s: public JWK: %w", rec.ID, err)
 		}
 		loaded = append(loaded, &key{rec: rec, private: priv, public: pub, signers: map[string]jose.Signer{}})
-		set.Keys = append(set.Keys, pub)
-	}
-	doc, err := json.Marshal(set)
-	if err != nil {
-		return err
 	}
 	s.mu.Lock()
-	s.keys, s.jwks = loaded, doc
+	s.keys = loaded
 	s.mu.Unlock()
 	return nil
+}
+
+// supersededAt is when a newer key of k's algorithm took over signing
+// from k (zero while none has): the first NotBefore after k's that has
+// come.
+func (s *Set) supersededAt(k *key, now time.Time) time.Time {
+	var at time.Time
+	for _, o := range s.keys {
+		nb := o.rec.NotBefore
+		if o.rec.Alg != k.rec.Alg || !nb.After(k.rec.NotBefore) || nb.After(now) {
+			continue
+		}
+		if at.IsZero() || nb.Before(at) {
+			at = nb
+		}
+	}
+	if r := k.rec.RetiredAt; !r.IsZero() && !r.After(now) && (at.IsZero() || r.Before(at)) {
+		at = r
+	}
+	return at
+}
+
+// published reports whether k is in the JWKS and verifies tokens at now:
+// it signs now or will, or it stopped signing less than Retention ago.
+// The caller holds s.mu.
+func (s *Set) published(k *key, now time.Time) bool {
+	at := s.supersededAt(k, now)
+	return at.IsZero() || s.cfg.Retention == 0 || now.Before(at.Add(s.cfg.Retention))
 }
 
 // active returns the key that signs for alg now: the newest whose NotBefore
@@ -267,10 +294,11 @@ func (s *Set) Verify(token string) (Verified, error) {
 		return Verified{}, errors.New("want exactly one signature")
 	}
 	h := jws.Signatures[0].Header
+	now := s.cfg.Now()
 	s.mu.RLock()
 	var pub *jose.JSONWebKey
 	for _, k := range s.keys {
-		if k.rec.ID == h.KeyID && k.rec.Alg == h.Algorithm {
+		if k.rec.ID == h.KeyID && k.rec.Alg == h.Algorithm && s.published(k, now) {
 			pub = &k.public
 		}
 	}
@@ -286,11 +314,63 @@ func (s *Set) Verify(token string) (Verified, error) {
 	return Verified{Payload: payload, KeyID: h.KeyID, Alg: h.Algorithm, Type: typ}, nil
 }
 
-// JWKS returns the JSON Web Key Set document: public keys only.
+// JWKS returns the JSON Web Key Set document: the public keys published
+// now (the signing ones, those about to sign, and those that stopped less
+// than Retention ago).
 func (s *Set) JWKS() []byte {
+	now := s.cfg.Now()
+	s.mu.RLock()
+	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for _, k := range s.keys {
+		if s.published(k, now) {
+			set.Keys = append(set.Keys, k.public)
+		}
+	}
+	s.mu.RUnlock()
+	doc, err := json.Marshal(set)
+	if err != nil { // public keys always marshal; an empty set is safe
+		return []byte(`{"keys":[]}`)
+	}
+	return doc
+}
+
+// KeyState is one stored key as the operator sees it.
+type KeyState struct {
+	ID, Alg   string
+	CreatedAt time.Time
+	// NotBefore is when it signs from.
+	NotBefore time.Time
+	// State is "signing", "next" (published, signs from NotBefore),
+	// "published" (superseded, kept for Retention) or "unpublished".
+	State string
+	// Until is when a "published" key stops being published.
+	Until time.Time
+}
+
+// List describes every stored key, oldest first.
+func (s *Set) List() []KeyState {
+	now := s.cfg.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.jwks
+	out := make([]KeyState, 0, len(s.keys))
+	for _, k := range s.keys {
+		ks := KeyState{ID: k.rec.ID, Alg: k.rec.Alg, CreatedAt: k.rec.CreatedAt, NotBefore: k.rec.NotBefore}
+		switch at := s.supersededAt(k, now); {
+		case k.rec.NotBefore.After(now):
+			ks.State = "next"
+		case at.IsZero():
+			ks.State = "signing"
+		case s.published(k, now):
+			ks.State = "published"
+			if s.cfg.Retention > 0 {
+				ks.Until = at.Add(s.cfg.Retention)
+			}
+		default:
+			ks.State = "unpublished"
+		}
+		out = append(out, ks)
+	}
+	return out
 }
 
 // Algs lists the algorithms keys exist for.

@@ -130,7 +130,7 @@ func TestRotatePublishesBeforeSigning(t *testing.T) {
 	}
 	defer st.Close()
 	sealer, _ := keys.NewSealer([]byte("a secret of sixteen bytes or more"))
-	s, err := keys.Ensure(t.Context(), keys.Config{Store: st, Sealer: sealer, Now: func() time.Time { return clock() }})
+	s, err := keys.Ensure(t.Context(), keys.Config{Store: st, Sealer: sealer, Now: func() time.Time { return clock() }, Retention: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +157,40 @@ func TestRotatePublishesBeforeSigning(t *testing.T) {
 	}
 	if len(set.Key(before)) != 1 {
 		t.Error("the old key was unpublished")
+	}
+
+	// The superseded key stays published, and verifies what it signed,
+	// for Retention after the new key took over; then it goes.
+	oldToken := func() string {
+		now = now.Add(-2 * time.Hour) // sign as the old key did
+		defer func() { now = now.Add(2 * time.Hour) }()
+		tok, _ := s.Sign("ES256", "", map[string]string{"sub": "x"})
+		return tok
+	}()
+	states := map[string]string{}
+	for _, k := range s.List() {
+		states[k.ID] = k.State
+	}
+	if states[before] != "published" || states[kidOf()] != "signing" {
+		t.Errorf("states after the switch: %v", states)
+	}
+	now = now.Add(46 * time.Hour) // 47 h after the switch
+	if _, err := s.Verify(oldToken); err != nil {
+		t.Errorf("within retention the old key's token does not verify: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	set = jose.JSONWebKeySet{}
+	_ = json.Unmarshal(s.JWKS(), &set)
+	if len(set.Key(before)) != 0 || len(set.Keys) != 2 {
+		t.Errorf("after retention the JWKS has %d keys, the old one included: %v", len(set.Keys), len(set.Key(before)) == 1)
+	}
+	if _, err := s.Verify(oldToken); err == nil {
+		t.Error("after retention the old key's token still verifies")
+	}
+	for _, k := range s.List() {
+		if k.ID == before && k.State != "unpublished" {
+			t.Errorf("the old key is %q after retention", k.State)
+		}
 	}
 }
 

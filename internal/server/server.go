@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,7 +65,8 @@ type Server struct {
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
-	keys           *keys.Set
+	// Keys are the signing keys.
+	Keys           *keys.Set
 	trustedProxies []netip.Prefix
 	handler        http.Handler
 }
@@ -104,7 +106,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens,
-		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger, keys: d.Keys,
+		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger, Keys: d.Keys,
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
 			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL, AdminClients: cfg.AdminClients,
@@ -174,17 +176,33 @@ func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) erro
 		return nil, err
 	}
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		s.Store.Watch(watchCtx, s.apply)
-	}()
+	var watched sync.WaitGroup
+	watched.Go(func() { s.Store.Watch(watchCtx, s.apply) })
+	watched.Go(func() {
+		// Keys made by another process that this one cannot hear of (the
+		// CLI on a SQLite file) show within a minute; a rotation publishes
+		// its key a day before it signs.
+		t := time.NewTicker(keyReloadEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-watchCtx.Done():
+				return
+			case <-t.C:
+				s.reloadKeys()
+			}
+		}
+	})
 	return func(ctx context.Context) error {
 		stopWatch()
-		<-watched
+		watched.Wait()
 		return stopJobs(ctx)
 	}, nil
 }
+
+// keyReloadEvery is how often an instance reads the signing keys again
+// whatever it heard.
+const keyReloadEvery = time.Minute
 
 // apply brings the caches up to date with one change.
 func (s *Server) apply(c store.Change) {
@@ -200,12 +218,12 @@ func (s *Server) apply(c store.Change) {
 }
 
 func (s *Server) reloadKeys() {
-	if s.keys == nil {
+	if s.Keys == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := s.keys.Reload(ctx); err != nil {
+	if err := s.Keys.Reload(ctx); err != nil {
 		// The next ChangeAll, after the watch's connection comes back,
 		// reloads again.
 		s.Logger.WarnContext(ctx, "reload signing keys", "err", err)

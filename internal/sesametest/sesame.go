@@ -161,7 +161,7 @@ func New(t TB, opts Options) *Sesame {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: clock.Now})
+	ks, err := keys.Ensure(ctx, keys.Config{Store: st, Sealer: sealer, Now: clock.Now, Retention: cfg.SessionMaxTTL})
 	if err != nil {
 		t.Fatalf("keys: %v", err)
 	}
