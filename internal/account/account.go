@@ -72,10 +72,19 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 	th := s.Throttle.withDefaults()
 	now := s.Now()
 	userKey, ipKey := "user:"+strings.ToLower(username), "ip:"+ip
-	for _, k := range []struct {
+	type limit struct {
 		key   string
 		limit int
-	}{{userKey, th.PerUsername}, {ipKey, th.PerIP}} {
+	}
+	limits := []limit{{userKey, th.PerUsername}}
+	if ip != "" {
+		limits = append(limits, limit{ipKey, th.PerIP})
+	} else {
+		// No address (an odd transport): one shared "ip:" key would let a
+		// few failures lock out everyone else without one.
+		ipKey = ""
+	}
+	for _, k := range limits {
 		n, err := s.Store.LoginFailures(ctx, k.key, now.Add(-th.Window))
 		if err != nil {
 			return store.Account{}, fmt.Errorf("count sign-in failures: %w", err)
@@ -125,8 +134,10 @@ func (s *Service) fail(ctx context.Context, now time.Time, userKey, ipKey, usern
 		if err := tx.AddLoginFailure(ctx, userKey, now); err != nil {
 			return err
 		}
-		if err := tx.AddLoginFailure(ctx, ipKey, now); err != nil {
-			return err
+		if ipKey != "" {
+			if err := tx.AddLoginFailure(ctx, ipKey, now); err != nil {
+				return err
+			}
 		}
 		return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignInFailed, Detail: username + " from " + ip})
 	})

@@ -90,6 +90,23 @@ func TestThrottlingPerIP(t *testing.T) {
 	if _, err := s.Authenticate(t.Context(), "alice", "pw", "9.9.9.9"); !errors.Is(err, account.ErrThrottled) {
 		t.Errorf("IP not throttled: %v", err)
 	}
+	// Requests without an address share no IP key: failures there lock
+	// out nobody else who lacks one.
+	for i := range 20 {
+		_, _ = s.Authenticate(t.Context(), "other"+string(rune('a'+i)), "x", "")
+	}
+	if _, err := s.Authenticate(t.Context(), "alice", "pw", ""); err != nil {
+		t.Errorf("a sign-in without an address after others' failures: %v", err)
+	}
+	// Throttled attempts are not failures themselves: the window ends on
+	// time however often a throttled key keeps trying.
+	for range 30 {
+		_, _ = s.Authenticate(t.Context(), "zed", "x", "9.9.9.9")
+	}
+	n, err := s.Store.LoginFailures(t.Context(), "ip:9.9.9.9", time.Time{})
+	if err != nil || n != 20 {
+		t.Errorf("failures recorded for the throttled IP: %d %v, want 20", n, err)
+	}
 }
 
 // A1: upsert keeps the id; the password is hashed again only on change;

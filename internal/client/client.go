@@ -98,13 +98,22 @@ func (s Spec) Validate() error {
 	}
 	if s.BackchannelLogoutURI != "" {
 		u, err := url.Parse(s.BackchannelLogoutURI)
-		if err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Fragment != "" || strings.Contains(s.BackchannelLogoutURI, "#") {
+		switch {
+		case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Fragment != "" || strings.Contains(s.BackchannelLogoutURI, "#"):
 			add("backchannel_logout_uri: %q must be an absolute http(s) URL without a fragment (spec B11)", s.BackchannelLogoutURI)
+		case u.User != nil || hasUnsafeChars(s.BackchannelLogoutURI):
+			add("backchannel_logout_uri: %q must not carry credentials, spaces or control characters", s.BackchannelLogoutURI)
 		}
 	}
 	for _, gt := range s.GrantTypes {
 		switch gt {
-		case "authorization_code", "refresh_token", "client_credentials":
+		case "authorization_code", "refresh_token":
+		case "client_credentials":
+			// A public client cannot authenticate, so it cannot stand for
+			// itself (RFC 6749 §4.4).
+			if s.Type == TypeSPA || s.Type == TypeNative {
+				add("grant_types: client_credentials needs a client that authenticates; a %s client is public", s.Type)
+			}
 		default:
 			add("grant_types: %q is not supported", gt)
 		}
@@ -135,6 +144,12 @@ func ValidateRedirectURI(typ, raw string) error {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%q must not have a fragment", raw)
 	}
+	// Redirect URIs are compared exactly; one with credentials, spaces or
+	// control characters is a mistake or a trick (a user@host URI shows
+	// one host and goes to another), never a real app.
+	if u.User != nil || hasUnsafeChars(raw) {
+		return fmt.Errorf("%q must not carry credentials, spaces or control characters", raw)
+	}
 	switch {
 	case u.Scheme == "https" && u.Host != "":
 	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
@@ -143,6 +158,12 @@ func ValidateRedirectURI(typ, raw string) error {
 		return fmt.Errorf("%q must be https (http only on 127.0.0.1, [::1] or localhost)", raw)
 	}
 	return nil
+}
+
+// hasUnsafeChars reports spaces, control characters and backslashes, which
+// browsers and URL parsers disagree about.
+func hasUnsafeChars(raw string) bool {
+	return strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' })
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP.

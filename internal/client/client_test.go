@@ -150,6 +150,20 @@ func TestSpecValidate(t *testing.T) {
 	if err := (Spec{ID: "x", Type: TypeSPA, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}}).Validate(); err == nil {
 		t.Error("a public client with a secret")
 	}
+	for name, s := range map[string]Spec{
+		"credentials in a redirect URI":     {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://good.example@evil.example/cb"}},
+		"a space in a redirect URI":         {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/c b"}},
+		"a control character":               {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/cb\t"}},
+		"a backslash":                       {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example\\@evil.example/cb"}},
+		"credentials in a post-logout URI":  {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}, PostLogoutRedirectURIs: []string{"https://u:p@a.example/"}},
+		"credentials in a back-channel URI": {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}, BackchannelLogoutURI: "https://u:p@a.example/bc"},
+		"client_credentials for an SPA":     {ID: "x", Type: TypeSPA, RedirectURIs: []string{"https://a.example/cb"}, GrantTypes: []string{"client_credentials"}},
+		"client_credentials for a native":   {ID: "x", Type: TypeNative, RedirectURIs: []string{"http://127.0.0.1/cb"}, GrantTypes: []string{"client_credentials"}},
+	} {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }
 
 // C1: secrets are checked against their argon2id hash; successes are

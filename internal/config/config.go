@@ -219,6 +219,9 @@ func (c Config) Validate() error {
 			add("%s: must be a positive duration", d.key)
 		}
 	}
+	if c.AuthCodeTTL > 10*time.Minute {
+		add("auth_code_ttl: at most 10m (RFC 6749 §4.1.2)")
+	}
 	if c.RefreshTokenTTL > c.GrantTTL {
 		add("refresh_token_ttl: must not exceed grant_ttl (G5)")
 	}

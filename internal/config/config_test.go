@@ -129,3 +129,12 @@ func TestListsFromTheEnvironment(t *testing.T) {
 		t.Errorf("ranges %v %v", ranges, err)
 	}
 }
+
+// RFC 6749 §4.1.2: an authorization code lives at most ten minutes.
+func TestAuthCodeTTLIsBounded(t *testing.T) {
+	cfg := Default()
+	cfg.AuthCodeTTL = 11 * time.Minute
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "auth_code_ttl") {
+		t.Errorf("an 11-minute code lifetime: %v", err)
+	}
+}
