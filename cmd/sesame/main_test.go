@@ -45,12 +45,10 @@ func TestBadConfigurationIsOneReadableError(t *testing.T) {
 
 // contract: serve prints the ready line, /healthz answers 200, and the
 // process stops cleanly when its context ends (SIGTERM/SIGINT in main).
-func TestServeStartsAnswersHealthAndStops(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{
-		"SESAME_LISTEN":   "127.0.0.1:0",
-		"SESAME_DATABASE": "sqlite://" + filepath.Join(dir, "sesame.db"),
-	}
+// serveInProcess runs `sesame serve` with env and returns its base URL,
+// the cancel that stops it, and where its result arrives.
+func serveInProcess(t *testing.T, env map[string]string) (string, context.CancelFunc, chan error) {
+	t.Helper()
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
@@ -66,6 +64,28 @@ func TestServeStartsAnswersHealthAndStops(t *testing.T) {
 		t.Fatalf("ready line %q", line)
 	}
 	go io.Copy(io.Discard, pr)
+	return addr, cancel, done
+}
+
+// waitStopped fails t unless serve returned cleanly within 30 s.
+func waitStopped(t *testing.T, done chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v on shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestServeStartsAnswersHealthAndStops(t *testing.T) {
+	dir := t.TempDir()
+	addr, cancel, done := serveInProcess(t, map[string]string{
+		"SESAME_LISTEN":   "127.0.0.1:0",
+		"SESAME_DATABASE": "sqlite://" + filepath.Join(dir, "sesame.db"),
+	})
 	resp, err := http.Get(addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
@@ -75,14 +95,35 @@ func TestServeStartsAnswersHealthAndStops(t *testing.T) {
 		t.Errorf("no generated secret key next to the database: %v", err)
 	}
 	cancel()
-	select {
-	case err := <-done:
+	waitStopped(t, done)
+}
+
+// With shutdown_delay, a stopping instance first fails its health checks
+// while still serving everything else, so its load balancer moves traffic
+// away before the listener closes.
+func TestServeDrainsBeforeStopping(t *testing.T) {
+	addr, cancel, done := serveInProcess(t, map[string]string{
+		"SESAME_LISTEN":         "127.0.0.1:0",
+		"SESAME_DATABASE":       "sqlite://" + filepath.Join(t.TempDir(), "sesame.db"),
+		"SESAME_SHUTDOWN_DELAY": "1500ms",
+	})
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	status := func(path string) int {
+		resp, err := http.Get(addr + path)
 		if err != nil {
-			t.Errorf("serve returned %v on shutdown", err)
+			t.Fatalf("%s while draining: %v", path, err)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+		resp.Body.Close()
+		return resp.StatusCode
 	}
+	if st := status("/healthz"); st != http.StatusServiceUnavailable {
+		t.Errorf("healthz while draining: %d, want 503", st)
+	}
+	if st := status("/oidc/.well-known/openid-configuration"); st != 200 {
+		t.Errorf("discovery while draining: %d, want 200 (still serving)", st)
+	}
+	waitStopped(t, done)
 }
 
 func TestMigrateCreatesTheDatabase(t *testing.T) {

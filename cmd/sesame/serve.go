@@ -121,7 +121,13 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	logger.Info("shutting down", "delay", cfg.ShutdownDelay)
+	if cfg.ShutdownDelay > 0 {
+		// Health checks fail first; requests still in the balancer's
+		// pipeline are served meanwhile.
+		srv.Drain()
+		time.Sleep(cfg.ShutdownDelay)
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shutdownCtx)

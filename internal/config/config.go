@@ -43,6 +43,10 @@ type Config struct {
 	// network that drops packets) costs a request this long, then a 503,
 	// never a hang.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// ShutdownDelay is how long a stopping instance keeps serving with
+	// /healthz answering 503, so its load balancer stops sending it
+	// requests before it closes its listener (0: stop at once).
+	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
 
 	// AllowPrivateNetworkDelivery lets back-channel logout reach private
 	// and loopback addresses (B5). Its default is true only when the
@@ -218,6 +222,9 @@ func (c Config) Validate() error {
 		if d.v <= 0 {
 			add("%s: must be a positive duration", d.key)
 		}
+	}
+	if c.ShutdownDelay < 0 {
+		add("shutdown_delay: must not be negative")
 	}
 	if c.AuthCodeTTL > 10*time.Minute {
 		add("auth_code_ttl: at most 10m (RFC 6749 §4.1.2)")

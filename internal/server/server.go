@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,7 @@ type Server struct {
 	// Keys are the signing keys.
 	Keys           *keys.Set
 	trustedProxies []netip.Prefix
+	draining       atomic.Bool
 	handler        http.Handler
 }
 
@@ -230,12 +232,23 @@ func (s *Server) reloadKeys() {
 	}
 }
 
-// healthz answers 200 while the database answers, 503 otherwise.
+// Drain makes /healthz answer 503 from now on, while every other route
+// keeps serving: a load balancer takes the instance out of rotation before
+// it stops (serve calls it at shutdown, then waits shutdown_delay).
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// healthz answers 200 while the database answers, 503 otherwise or once
+// the instance is draining.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("shutting down\n"))
+		return
+	}
 	if err := s.Store.Ping(ctx); err != nil {
 		s.Logger.WarnContext(ctx, "health check: database unreachable", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
