@@ -50,8 +50,8 @@ func (s *Store) WatchesOtherProcesses() bool { return true }
 // How the watch keeps its connection honest: a listener waits in a read,
 // and a connection that died without a word (a cut network) would leave it
 // waiting for ever, so it pings when it has heard nothing for a while.
-const (
-	watchIdle      = 30 * time.Second
+var (
+	watchIdle      = 30 * time.Second // a variable so a test can shorten it
 	watchPingLimit = 5 * time.Second
 	watchRetryMax  = 5 * time.Second
 )
