@@ -253,7 +253,14 @@ func (c *Client) AccessToken(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	unlock := c.lockRefresh(s.ID)
 	defer unlock()
-	s, err = c.sessionOf(r) // another request may have refreshed meanwhile
+	if l, ok := c.cfg.Sessions.(RefreshLocker); ok {
+		unlockShared, err := l.LockRefresh(ctx, s.ID)
+		if err != nil {
+			return "", fmt.Errorf("rp: lock the refresh: %w", err)
+		}
+		defer unlockShared()
+	}
+	s, err = c.sessionOf(r) // another request, or instance, may have refreshed meanwhile
 	if err != nil || !s.SignedIn() {
 		return "", ErrSignedOut
 	}

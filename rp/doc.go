@@ -21,7 +21,10 @@
 // a database shared by several instances. A store of your own must make
 // Update a conditional write (UPDATE ... WHERE id = $1, and report
 // ErrSignedOut when no row matched): that is what keeps a refresh in
-// flight from undoing a sign-out. Each sign-in gets a new session ID, so
+// flight from undoing a sign-out. Behind several app instances, the store
+// should also implement RefreshLocker, so two instances never refresh one
+// session at once (Sesame would take the second for a stolen token and
+// revoke the grant). Each sign-in gets a new session ID, so
 // an ID planted in a browser beforehand never becomes a signed-in session.
 //
 // Package rp/backchannel receives Sesame's back-channel logout tokens and

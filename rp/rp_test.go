@@ -454,3 +454,66 @@ type sealingSignOutBeforeUpdate struct{ *signOutBeforeUpdate }
 func (s sealingSignOutBeforeUpdate) Encode(x *rp.Session) (string, error) {
 	return s.SessionStore.(rp.Encoder).Encode(x)
 }
+
+// Two instances of one app share a session store: with a RefreshLocker
+// their refreshes of one session take turns, so Sesame sees one rotation,
+// not a reuse that would revoke the grant.
+func TestRefreshLockerSpansAppInstances(t *testing.T) {
+	shared := &lockingStore{MemoryStore: rp.NewMemoryStore(), locks: map[string]*sync.Mutex{}}
+	s, apps := worldWith(t, func() rp.SessionStore { return shared })
+	a := apps[sesametest.AppA]
+	other, err := rp.New(t.Context(), rp.Config{ // a second instance of app-a
+		Issuer: s.Issuer, ClientID: a.id, ClientSecret: sesametest.Secret, RedirectURL: sesametest.RedirectURI(a.id),
+		Sessions: shared, CookieName: a.id + "_session",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, sess, _ := signIn(t, a, s.NewBrowser(t), rp.WithOfflineAccess())
+	sess.Expiry = time.Now().Add(-time.Second)
+	_ = shared.Put(t.Context(), sess)
+	var wg sync.WaitGroup
+	tokens := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range 8 {
+		instance := a.client
+		if i%2 == 1 {
+			instance = other
+		}
+		wg.Go(func() { tokens[i], errs[i] = instance.AccessToken(t.Context(), nil, withCookie(c)) })
+	}
+	wg.Wait()
+	for i := range 8 {
+		if errs[i] != nil || tokens[i] != tokens[0] {
+			t.Fatalf("caller %d: %q %v (first %q)", i, tokens[i], errs[i], tokens[0])
+		}
+	}
+	if st, _ := s.UserInfo(t, tokens[0]); st != 200 {
+		t.Errorf("the refreshed token does not work (grant revoked by a reuse across instances?): %d", st)
+	}
+	if shared.locked.Load() == 0 {
+		t.Error("the store's refresh lock was never taken")
+	}
+}
+
+// lockingStore is a shared store whose refresh lock stands for one in
+// the app's database.
+type lockingStore struct {
+	*rp.MemoryStore
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex
+	locked atomic.Int64
+}
+
+func (l *lockingStore) LockRefresh(_ context.Context, id string) (func(), error) {
+	l.mu.Lock()
+	m, ok := l.locks[id]
+	if !ok {
+		m = &sync.Mutex{}
+		l.locks[id] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	l.locked.Add(1)
+	return m.Unlock, nil
+}

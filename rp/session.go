@@ -65,6 +65,20 @@ type SessionStore interface {
 	EndBySubject(ctx context.Context, sub string) (int, error)
 }
 
+// RefreshLocker is a SessionStore shared by several app instances that
+// can serialise refreshes across them. Sesame rotates refresh tokens and
+// treats a rotated one presented again as theft, revoking the grant
+// (design G4), so two instances refreshing one session at once would sign
+// the person out. The Client always serialises refreshes within its own
+// process; with a store that implements RefreshLocker it also holds this
+// lock (a row lock or an advisory lock in the app's database, say) while
+// it refreshes.
+type RefreshLocker interface {
+	// LockRefresh blocks until no other instance refreshes session id,
+	// and returns the function that releases the lock.
+	LockRefresh(ctx context.Context, id string) (unlock func(), err error)
+}
+
 // Encoder is a SessionStore that keeps sessions in the cookie itself
 // (CookieStore): the Client writes Encode(s) as the cookie value, and Get
 // receives it back. Other stores are handed the session's ID.
