@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -356,6 +357,56 @@ func TestTwoInstancesBehindALoadBalancer(t *testing.T) {
 		want := map[string]int{"app-a": 3, "app-b": 1}[id]
 		if got := app.Received(); len(got) != want {
 			t.Errorf("%s received %d logout tokens, want %d (each delivered exactly once)", id, len(got), want)
+		}
+	}
+	if c.lb.served[0].Load() == 0 || c.lb.served[1].Load() == 0 {
+		t.Errorf("requests served: %d and %d, want both instances used", c.lb.served[0].Load(), c.lb.served[1].Load())
+	}
+}
+
+// Many people at once through the round-robin proxy: each signs in to
+// app-a, reaches app-b by SSO and signs out, every step landing on
+// whichever instance the balancer picks. Both instances' delivery workers
+// run; every app still hears of every sign-out exactly once, with the sid
+// of that person's session.
+func TestTwoInstancesUnderConcurrentSignOuts(t *testing.T) {
+	c := startCluster(t, 2, pgtest.FreshDB(t))
+	const people = 12
+	sids := make([]map[string]string, people)
+	var wg sync.WaitGroup
+	for i := range people {
+		wg.Go(func() {
+			b := sesametest.NewBrowserFor(t, c.base)
+			codeA, _ := c.authorize(t, b, "app-a", nil)
+			codeB, typed := c.authorize(t, b, "app-b", nil)
+			if typed {
+				t.Errorf("person %d: SSO into app-b asked for the password", i)
+			}
+			tokA, tokB := c.exchange(t, "app-a", codeA), c.exchange(t, "app-b", codeB)
+			sids[i] = map[string]string{"app-a": sidOf(t, tokA["id_token"].(string)), "app-b": sidOf(t, tokB["id_token"].(string))}
+			done := b.Submit(b.Get(c.issuer+"/session/end?client_id=app-a"), map[string]string{"logout": "true"})
+			if done.Status != 200 {
+				t.Errorf("person %d: sign-out %d", i, done.Status)
+			}
+		})
+	}
+	wg.Wait()
+	for id, app := range c.apps {
+		got := app.WaitReceived(people, 30*time.Second)
+		time.Sleep(2 * time.Second) // room for duplicates
+		got = app.Received()
+		jtis, bySID := map[string]bool{}, map[string]int{}
+		for _, l := range got {
+			jtis[l.JTI] = true
+			bySID[l.SID]++
+		}
+		if len(got) != people || len(jtis) != people {
+			t.Errorf("%s received %d logout tokens (%d distinct), want %d, each once", id, len(got), len(jtis), people)
+		}
+		for i := range people {
+			if bySID[sids[i][id]] != 1 {
+				t.Errorf("%s heard %d times of person %d's sign-out, want 1", id, bySID[sids[i][id]], i)
+			}
 		}
 	}
 	if c.lb.served[0].Load() == 0 || c.lb.served[1].Load() == 0 {
