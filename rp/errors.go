@@ -18,6 +18,7 @@ type Error struct {
 	Description string
 }
 
+// Error is the OAuth code and its description, as Sesame sent them.
 func (e *Error) Error() string {
 	if e.Description == "" {
 		return "rp: " + e.Code

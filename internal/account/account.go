@@ -28,6 +28,7 @@ var (
 // ThrottledError says how long to wait; it wraps ErrThrottled.
 type ThrottledError struct{ RetryAfter time.Duration }
 
+// Error says the sign-in is throttled and for how long.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("%v; retry after %v", ErrThrottled, e.RetryAfter)
 }

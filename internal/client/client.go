@@ -298,6 +298,7 @@ func (r *Registry) ForgetAll() {
 // problem, one per line.
 type InvalidError struct{ Err error }
 
+// Error lists the problems, one per line.
 func (e *InvalidError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the problems.

@@ -19,6 +19,7 @@ type Error struct {
 	Status      int
 }
 
+// Error is the code and its description.
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
 
 // OAuth and OpenID error codes used by Sesame.

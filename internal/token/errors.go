@@ -24,6 +24,7 @@ type Denied struct {
 	Detail string
 }
 
+// Error is the kind of denial and its detail.
 func (d *Denied) Error() string { return d.Kind.Error() + ": " + d.Detail }
 
 // Unwrap lets errors.Is see the Kind.
