@@ -84,6 +84,16 @@ func fromDomain(err error) *Error {
 	return errServer
 }
 
+// failJSON answers a back-channel request that the domain refused or
+// could not serve, logging what was not the client's fault.
+func (p *Provider) failJSON(w http.ResponseWriter, r *http.Request, what string, err error) {
+	e := fromDomain(err)
+	if e == errServer || e == errUnavailable {
+		p.logError(r, what, err)
+	}
+	writeJSONError(w, e)
+}
+
 // writeJSONError answers a back-channel request (RFC 6749 §5.2, spec T2).
 func writeJSONError(w http.ResponseWriter, e *Error) {
 	h := w.Header()

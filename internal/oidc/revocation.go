@@ -2,7 +2,9 @@ package oidc
 
 import (
 	"net/http"
+	"net/url"
 
+	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 )
 
@@ -10,21 +12,12 @@ import (
 // for revoked, unknown and already revoked tokens alike (contract.md: 200,
 // not 204).
 func (p *Provider) Revocation(w http.ResponseWriter, r *http.Request) {
-	form, c, ok := p.clientRequest(w, r)
+	_, c, value, ok := p.tokenRequest(w, r)
 	if !ok {
 		return
 	}
-	value := form.Get("token")
-	if value == "" {
-		writeJSONError(w, invalidRequest("token is required"))
-		return
-	}
 	if err := p.Tokens.Revoke(r.Context(), c, value); err != nil {
-		e := fromDomain(err)
-		if e == errServer || e == errUnavailable {
-			p.logError(r, "revoke token", err)
-		}
-		writeJSONError(w, e)
+		p.failJSON(w, r, "revoke token", err)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -33,20 +26,30 @@ func (p *Provider) Revocation(w http.ResponseWriter, r *http.Request) {
 // Introspection serves RFC 7662 token introspection to authenticated
 // clients, about their own tokens (spec I1-I5).
 func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
-	form, c, ok := p.clientRequest(w, r)
+	form, c, value, ok := p.tokenRequest(w, r)
 	if !ok {
-		return
-	}
-	value := form.Get("token")
-	if value == "" {
-		writeJSONError(w, invalidRequest("token is required"))
 		return
 	}
 	res, err := p.Tokens.Introspect(r.Context(), c, value, token.Hint(form.Get("token_type_hint")))
 	if err != nil {
-		p.logError(r, "introspect token", err)
-		writeJSONError(w, fromDomain(err))
+		p.failJSON(w, r, "introspect token", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// tokenRequest authenticates the client of a revocation or introspection
+// request and reads its token parameter, answering the error itself when
+// either is missing.
+func (p *Provider) tokenRequest(w http.ResponseWriter, r *http.Request) (url.Values, store.Client, string, bool) {
+	form, c, ok := p.clientRequest(w, r)
+	if !ok {
+		return nil, store.Client{}, "", false
+	}
+	value := form.Get("token")
+	if value == "" {
+		writeJSONError(w, invalidRequest("token is required"))
+		return nil, store.Client{}, "", false
+	}
+	return form, c, value, true
 }

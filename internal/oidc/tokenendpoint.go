@@ -70,11 +70,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		e := fromDomain(err)
-		if e == errServer || e == errUnavailable {
-			p.logError(r, "token request", err)
-		}
-		writeJSONError(w, e)
+		p.failJSON(w, r, "token request", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
