@@ -270,19 +270,8 @@ func TestConcurrentRefreshesWithOneToken(t *testing.T) {
 				wg.Go(func() { results[i] = s.Refresh(t, sesametest.AppA, tok.RefreshToken) })
 			}
 			wg.Wait()
-			var winners []sesametest.Tokens
-			for _, r := range results {
-				switch {
-				case r.Status == 200:
-					winners = append(winners, r)
-				case r.Error != "invalid_grant":
-					t.Errorf("round %d: loser got %d %+v, want invalid_grant", round, r.Status, r.Raw)
-				}
-			}
-			if len(winners) != 1 {
-				t.Fatalf("round %d: %d refreshes succeeded, want exactly 1", round, len(winners))
-			}
-			if r := s.Refresh(t, sesametest.AppA, winners[0].RefreshToken); r.Error != "invalid_grant" {
+			winner := oneWinner(t, round, results)
+			if r := s.Refresh(t, sesametest.AppA, winner.RefreshToken); r.Error != "invalid_grant" {
 				t.Errorf("round %d: the winner's refresh token survived the reuse: %+v", round, r.Raw)
 			}
 		}
@@ -304,26 +293,34 @@ func TestConcurrentRedemptionsOfOneCode(t *testing.T) {
 				wg.Go(func() { results[i] = s.Exchange(t, sesametest.AppA, cb.Code, "") })
 			}
 			wg.Wait()
-			var winners []sesametest.Tokens
-			for _, r := range results {
-				switch {
-				case r.Status == 200:
-					winners = append(winners, r)
-				case r.Error != "invalid_grant":
-					t.Errorf("round %d: loser got %d %+v, want invalid_grant", round, r.Status, r.Raw)
-				}
-			}
-			if len(winners) != 1 {
-				t.Fatalf("round %d: %d redemptions succeeded, want exactly 1", round, len(winners))
-			}
-			if st, _ := s.UserInfo(t, winners[0].AccessToken); st != http.StatusUnauthorized {
+			winner := oneWinner(t, round, results)
+			if st, _ := s.UserInfo(t, winner.AccessToken); st != http.StatusUnauthorized {
 				t.Errorf("round %d: the winner's access token survived the replays: %d", round, st)
 			}
-			if r := s.Refresh(t, sesametest.AppA, winners[0].RefreshToken); r.Error != "invalid_grant" {
+			if r := s.Refresh(t, sesametest.AppA, winner.RefreshToken); r.Error != "invalid_grant" {
 				t.Errorf("round %d: the winner's refresh token survived the replays: %+v", round, r.Raw)
 			}
 		}
 	})
+}
+
+// oneWinner returns the one success among racing token requests, failing
+// t unless there is exactly one and every other got invalid_grant.
+func oneWinner(t *testing.T, round int, results []sesametest.Tokens) sesametest.Tokens {
+	t.Helper()
+	var winners []sesametest.Tokens
+	for _, r := range results {
+		switch {
+		case r.Status == 200:
+			winners = append(winners, r)
+		case r.Error != "invalid_grant":
+			t.Errorf("round %d: loser got %d %+v, want invalid_grant", round, r.Status, r.Raw)
+		}
+	}
+	if len(winners) != 1 {
+		t.Fatalf("round %d: %d of %d requests succeeded, want exactly 1", round, len(winners), len(results))
+	}
+	return winners[0]
 }
 
 // Userinfo releases claims by scope and refuses dead tokens.
