@@ -331,6 +331,15 @@ func TestTwoInstancesBehindALoadBalancer(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// The two instances started together on an empty database, and made
+	// one key per algorithm between them, not one each.
+	for i := range 2 {
+		c.on(i)
+		if n := c.jwksSize(t); n != 2 {
+			t.Errorf("instance %d publishes %d keys, want 2 (one ES256, one RS256)", i, n)
+		}
+	}
+
 	// A key rotated from the command line (a third process) is published
 	// by both instances within a second.
 	var out strings.Builder

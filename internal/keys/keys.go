@@ -74,7 +74,21 @@ func Ensure(ctx context.Context, cfg Config) (*Set, error) {
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
-	if s.active(ES256) != nil && s.active(RS256) != nil {
+	// Keys are generated before the transaction: an RSA key takes long
+	// enough that making it while holding SQLite's single writer would
+	// stall every other write (design §5).
+	var made []store.SigningKey
+	for _, alg := range []string{ES256, RS256} {
+		if s.active(alg) != nil {
+			continue
+		}
+		rec, err := s.generate(alg, cfg.Now())
+		if err != nil {
+			return nil, err
+		}
+		made = append(made, rec)
+	}
+	if len(made) == 0 {
 		return s, nil
 	}
 	err := cfg.Store.InTx(ctx, func(tx store.Tx) error {
@@ -85,16 +99,12 @@ func Ensure(ctx context.Context, cfg Config) (*Set, error) {
 		if err != nil {
 			return err
 		}
-		for _, alg := range []string{ES256, RS256} {
-			if slices.ContainsFunc(recs, func(k store.SigningKey) bool { return k.Alg == alg && k.RetiredAt.IsZero() }) {
-				continue
-			}
-			rec, err := s.generate(alg, cfg.Now())
-			if err != nil {
-				return err
+		for _, rec := range made {
+			if slices.ContainsFunc(recs, func(k store.SigningKey) bool { return k.Alg == rec.Alg && k.RetiredAt.IsZero() }) {
+				continue // another instance made one while we generated ours
 			}
 			if err := tx.CreateSigningKey(ctx, rec); err != nil {
-				return fmt.Errorf("store %s key: %w", alg, err)
+				return fmt.Errorf("store %s key: %w", rec.Alg, err)
 			}
 		}
 		return nil

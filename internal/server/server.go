@@ -146,21 +146,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // record updates the winner's instead.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
-		if err := once(func() error { _, err := s.Clients.Upsert(ctx, c); return err }); err != nil {
+		if err := retryOnConflict(func() error { _, err := s.Clients.Upsert(ctx, c); return err }); err != nil {
 			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
 	}
 	for _, u := range s.Config.Users {
-		if err := once(func() error { _, err := s.Accounts.Upsert(ctx, u); return err }); err != nil {
+		if err := retryOnConflict(func() error { _, err := s.Accounts.Upsert(ctx, u); return err }); err != nil {
 			return fmt.Errorf("user %s: %w", u.Username, err)
 		}
 	}
 	return nil
 }
 
-// once runs upsert, and again if it lost a race to create (ErrConflict):
+// retryOnConflict runs upsert, and again if it lost a race to create (ErrConflict):
 // the second run finds the record and updates it.
-func once(upsert func() error) error {
+func retryOnConflict(upsert func() error) error {
 	err := upsert()
 	if errors.Is(err, store.ErrConflict) {
 		err = upsert()

@@ -18,7 +18,7 @@ const (
 
 // Change is one committed change that instances caching records must
 // hear of: each instance keeps clients and keys in memory, and a change
-// made on one must reach the others (design §3, many instances).
+// made on one must reach the others.
 type Change struct {
 	Kind string
 	ID   string
