@@ -178,8 +178,9 @@ var _ store.Tx = (*tx)(nil)
 
 // DBSize is the bytes Sesame's tables take with their indexes and TOAST
 // (pg_total_relation_size over the schema's tables), for measuring
-// storage per session. Like the SQLite file, it counts allocated pages:
-// deleted rows free space for reuse but do not shrink it.
+// storage per session. It counts allocated pages, the space deleted rows
+// left for reuse included (SQLite's figure leaves out its free pages);
+// Compact first to count live rows only.
 func (s *Store) DBSize(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint
