@@ -33,14 +33,8 @@ type CookieStore struct {
 
 	mu     sync.Mutex
 	ended  map[string]time.Time // "id:", "sid:", "sub:" + value → when
-	latest map[string]kept
+	latest map[string]Session
 	swept  time.Time
-}
-
-// kept is a session's latest state and when it was stored.
-type kept struct {
-	Session
-	at time.Time
 }
 
 // NewCookieStore derives the sealing key from secret (at least 32 bytes).
@@ -60,7 +54,7 @@ func NewCookieStore(secret []byte) (*CookieStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CookieStore{aead: aead, MaxAge: 14 * 24 * time.Hour, ended: map[string]time.Time{}, latest: map[string]kept{}}, nil
+	return &CookieStore{aead: aead, MaxAge: 14 * 24 * time.Hour, ended: map[string]time.Time{}, latest: map[string]Session{}}, nil
 }
 
 // Encode seals s into a cookie value. A session without Created is
@@ -94,8 +88,7 @@ func (c *CookieStore) Get(_ context.Context, value string) (*Session, error) {
 	if err := json.Unmarshal(plain, &s); err != nil {
 		return nil, ErrNoSession
 	}
-	age := time.Since(s.Created)
-	if s.Created.IsZero() || age > c.MaxAge || (!s.SignedIn() && age > signInTimeout) {
+	if s.Created.IsZero() || s.expired(c.MaxAge, time.Now()) {
 		return nil, ErrNoSession
 	}
 	c.mu.Lock()
@@ -104,7 +97,7 @@ func (c *CookieStore) Get(_ context.Context, value string) (*Session, error) {
 		return nil, ErrNoSession
 	}
 	if l, ok := c.latest[s.ID]; ok {
-		return &l.Session, nil // tokens rotated since this cookie was sealed
+		return &l, nil // tokens rotated since this cookie was sealed
 	}
 	return &s, nil
 }
@@ -116,7 +109,7 @@ func (c *CookieStore) Put(_ context.Context, s *Session) error {
 	defer c.mu.Unlock()
 	c.sweepLocked(time.Now())
 	if s.SignedIn() {
-		c.latest[s.ID] = kept{*s, time.Now()}
+		c.latest[s.ID] = *s
 	}
 	return nil
 }
@@ -129,7 +122,7 @@ func (c *CookieStore) Update(_ context.Context, s *Session) error {
 	if c.endedLocked(s) {
 		return ErrSignedOut
 	}
-	c.latest[s.ID] = kept{*s, time.Now()}
+	c.latest[s.ID] = *s
 	return nil
 }
 
@@ -165,12 +158,11 @@ func (c *CookieStore) endedLocked(s *Session) bool {
 	if _, ok := c.ended["id:"+s.ID]; ok {
 		return true
 	}
-	for _, k := range []string{"sid:" + s.SID, "sub:" + s.Subject} {
-		if at, ok := c.ended[k]; ok && k[len(k)-1] != ':' && !s.Created.After(at) {
-			return true
-		}
+	endedSince := func(key, value string) bool {
+		at, ok := c.ended[key+value]
+		return value != "" && ok && !s.Created.After(at)
 	}
-	return false
+	return endedSince("sid:", s.SID) || endedSince("sub:", s.Subject)
 }
 
 func (c *CookieStore) end(key string) {
@@ -199,7 +191,7 @@ func (c *CookieStore) sweepLocked(now time.Time) {
 		}
 	}
 	for id, l := range c.latest {
-		if now.Sub(l.Created) > c.MaxAge {
+		if l.expired(c.MaxAge, now) {
 			delete(c.latest, id)
 		}
 	}

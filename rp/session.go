@@ -38,6 +38,13 @@ type Session struct {
 	Expiry       time.Time
 }
 
+// expired reports whether s is past its time at now: a sign-in left
+// unfinished for signInTimeout, any session older than maxAge.
+func (s *Session) expired(maxAge time.Duration, now time.Time) bool {
+	age := now.Sub(s.Created)
+	return age > maxAge || (!s.SignedIn() && age > signInTimeout)
+}
+
 // SignedIn reports whether the session holds a signed-in person.
 func (s *Session) SignedIn() bool { return s != nil && s.Subject != "" }
 
@@ -213,11 +220,7 @@ func unlink(index map[string]map[string]struct{}, key, id string) {
 // signInTimeout, any session after MaxAge. A zero Created never goes stale
 // (a session stored by hand).
 func (m *MemoryStore) stale(s Session, now time.Time) bool {
-	if s.Created.IsZero() {
-		return false
-	}
-	age := now.Sub(s.Created)
-	return age > m.MaxAge || (!s.SignedIn() && age > signInTimeout)
+	return !s.Created.IsZero() && s.expired(m.MaxAge, now)
 }
 
 // random returns n random bytes, base64url.

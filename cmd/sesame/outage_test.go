@@ -116,19 +116,26 @@ func (c *cable) Freeze() {
 	c.mu.Unlock()
 }
 
-// Losing PostgreSQL in the middle of traffic: /healthz says so, requests
-// fail at once with 503 (not a hang, not a 500), a sign-out tried then is
-// refused whole and works once retried, and a sign-out committed just
-// before the loss is delivered after it, exactly once. Service comes back
-// by itself when the database does.
-func TestDatabaseLostAndBack(t *testing.T) {
+// behindCable starts one Sesame instance on a fresh PostgreSQL database
+// reached through a cable the test can cut or freeze.
+func behindCable(t *testing.T, env ...string) (*cluster, *cable) {
+	t.Helper()
 	dbURL, err := url.Parse(pgtest.FreshDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wire := newCable(t, dbURL.Host)
 	dbURL.Host = wire.ln.Addr().String()
-	c := startCluster(t, 1, dbURL.String())
+	return startCluster(t, 1, dbURL.String(), env...), wire
+}
+
+// Losing PostgreSQL in the middle of traffic: /healthz says so, requests
+// fail at once with 503 (not a hang, not a 500), a sign-out tried then is
+// refused whole and works once retried, and a sign-out committed just
+// before the loss is delivered after it, exactly once. Service comes back
+// by itself when the database does.
+func TestDatabaseLostAndBack(t *testing.T) {
+	c, wire := behindCable(t)
 	app := c.apps["app-a"]
 	get := func(path string) (int, string) {
 		client := &http.Client{Timeout: 20 * time.Second,
@@ -213,13 +220,7 @@ func TestDatabaseLostAndBack(t *testing.T) {
 // dropped): requests give up at request_timeout with 503 instead of
 // hanging, /healthz says so, and all is well again once packets flow.
 func TestDatabaseThatStopsAnswering(t *testing.T) {
-	dbURL, err := url.Parse(pgtest.FreshDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wire := newCable(t, dbURL.Host)
-	dbURL.Host = wire.ln.Addr().String()
-	c := startCluster(t, 1, dbURL.String(), "SESAME_REQUEST_TIMEOUT=4s")
+	c, wire := behindCable(t, "SESAME_REQUEST_TIMEOUT=4s")
 	cc := url.Values{"grant_type": {"client_credentials"}}
 	if st, m := c.post(t, "/oidc/token", cc, "robot", "robot-secret", ""); st != 200 {
 		t.Fatalf("before: %d %v", st, m)

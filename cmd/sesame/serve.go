@@ -19,8 +19,7 @@ import (
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/postgres"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	"github.com/sesame-id/sesame/internal/store/backend"
 )
 
 func serveCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
@@ -48,17 +47,6 @@ func loadConfig(path string, getenv func(string) string) (config.Config, error) 
 		return cfg, fmt.Errorf("invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return cfg, nil
-}
-
-// openStore opens the configured database and runs its migrations.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	switch {
-	case strings.HasPrefix(cfg.Database, "sqlite:"):
-		return sqlite.OpenURL(ctx, cfg.Database)
-	case strings.HasPrefix(cfg.Database, "postgres:"), strings.HasPrefix(cfg.Database, "postgresql:"):
-		return postgres.Open(ctx, cfg.Database)
-	}
-	return nil, fmt.Errorf("database: unsupported URL %q", cfg.Database)
 }
 
 // operatorSecret is secret_key, or a key generated next to the database.
@@ -144,7 +132,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 // build opens the store and the keys and builds a whole Sesame, without
 // serving it. The caller closes srv.Store.
 func build(ctx context.Context, cfg config.Config, logger *slog.Logger) (*server.Server, error) {
-	st, err := openStore(ctx, cfg)
+	st, err := backend.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +177,7 @@ func migrateCmd(configPath *string, getenv func(string) string, stdout io.Writer
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), cfg) // opening migrates
+			st, err := backend.Open(cmd.Context(), cfg.Database) // opening migrates
 			if err != nil {
 				return err
 			}

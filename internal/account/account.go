@@ -72,18 +72,11 @@ type Service struct {
 func (s *Service) Authenticate(ctx context.Context, username, password, ip string) (store.Account, error) {
 	th := s.Throttle.withDefaults()
 	now := s.Now()
-	userKey, ipKey := "user:"+strings.ToLower(username), "ip:"+ip
-	type limit struct {
-		key   string
-		limit int
-	}
-	limits := []limit{{userKey, th.PerUsername}}
+	limits := []throttleKey{{"user:" + strings.ToLower(username), th.PerUsername}}
+	// No address (an odd transport) means no IP key: one shared "ip:" key
+	// would let a few failures lock out everyone else without one.
 	if ip != "" {
-		limits = append(limits, limit{ipKey, th.PerIP})
-	} else {
-		// No address (an odd transport): one shared "ip:" key would let a
-		// few failures lock out everyone else without one.
-		ipKey = ""
+		limits = append(limits, throttleKey{"ip:" + ip, th.PerIP})
 	}
 	for _, k := range limits {
 		n, err := s.Store.LoginFailures(ctx, k.key, now.Add(-th.Window))
@@ -108,7 +101,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 		s.Logger.ErrorContext(ctx, "stored password hash is malformed", "account_id", acct.ID, "err", verr)
 	}
 	if err != nil || acct.PasswordHash == "" || !ok {
-		s.fail(ctx, now, userKey, ipKey, username, ip)
+		s.fail(ctx, now, limits, username, ip)
 		return store.Account{}, ErrInvalidCredentials
 	}
 	if acct.Disabled {
@@ -129,14 +122,17 @@ func SignedIn(ctx context.Context, tx store.Tx, a store.Account, clientID string
 	return tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventSignIn, AccountID: a.ID, ClientID: clientID, Detail: a.Username})
 }
 
-// fail records one failed sign-in for the username and the IP (A3).
-func (s *Service) fail(ctx context.Context, now time.Time, userKey, ipKey, username, ip string) {
+// throttleKey is one count of failures (A3) and the limit it may reach.
+type throttleKey struct {
+	key   string
+	limit int
+}
+
+// fail records one failed sign-in against each throttle key (A3).
+func (s *Service) fail(ctx context.Context, now time.Time, keys []throttleKey, username, ip string) {
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.AddLoginFailure(ctx, userKey, now); err != nil {
-			return err
-		}
-		if ipKey != "" {
-			if err := tx.AddLoginFailure(ctx, ipKey, now); err != nil {
+		for _, k := range keys {
+			if err := tx.AddLoginFailure(ctx, k.key, now); err != nil {
 				return err
 			}
 		}
@@ -161,6 +157,16 @@ type Spec struct {
 // Upsert creates or updates the account named by spec.Username, keeping its
 // id (A1). The password is hashed again only when it changed.
 func (s *Service) Upsert(ctx context.Context, spec Spec) (store.Account, error) {
+	a, err := s.upsert(ctx, spec)
+	if errors.Is(err, store.ErrConflict) {
+		// Another instance (or admin) created the username between our
+		// read and our write: this time the read finds it, and we update.
+		a, err = s.upsert(ctx, spec)
+	}
+	return a, err
+}
+
+func (s *Service) upsert(ctx context.Context, spec Spec) (store.Account, error) {
 	existing, err := s.Store.AccountByUsername(ctx, spec.Username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Account{}, fmt.Errorf("read account %q: %w", spec.Username, err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,5 +128,35 @@ func TestUpsert(t *testing.T) {
 	}
 	if id1, id2 := account.NewID(), account.NewID(); id1 == id2 {
 		t.Error("ids repeat")
+	}
+}
+
+// A1 under a race: upserts of one new username at once (instances seeding
+// the same file, two admins) all succeed on one account.
+func TestConcurrentUpsertsMakeOneAccount(t *testing.T) {
+	s, _ := newService(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	ids := make([]string, 8)
+	for i := range errs {
+		wg.Go(func() {
+			a, err := s.Upsert(t.Context(), account.Spec{Username: "carol", Password: "pw"})
+			ids[i], errs[i] = a.ID, err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("upsert %d: %v", i, err)
+		}
+	}
+	a, err := s.Store.AccountByUsername(t.Context(), "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if errs[i] == nil && id != a.ID {
+			t.Errorf("upsert %d answered account %s, but the stored one is %s", i, id, a.ID)
+		}
 	}
 }

@@ -223,7 +223,12 @@ func (s *Set) supersededAt(k *key, now time.Time) time.Time {
 // it signs now or will, or it stopped signing less than Retention ago.
 // The caller holds s.mu.
 func (s *Set) published(k *key, now time.Time) bool {
-	at := s.supersededAt(k, now)
+	return s.retained(s.supersededAt(k, now), now)
+}
+
+// retained reports whether a key superseded at at (zero: not superseded)
+// is still published at now.
+func (s *Set) retained(at, now time.Time) bool {
 	return at.IsZero() || s.cfg.Retention == 0 || now.Before(at.Add(s.cfg.Retention))
 }
 
@@ -370,7 +375,7 @@ func (s *Set) List() []KeyState {
 			ks.State = "next"
 		case at.IsZero():
 			ks.State = "signing"
-		case s.published(k, now):
+		case s.retained(at, now):
 			ks.State = "published"
 			if s.cfg.Retention > 0 {
 				ks.Until = at.Add(s.cfg.Retention)

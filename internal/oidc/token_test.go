@@ -263,14 +263,7 @@ func TestConcurrentRefreshesWithOneToken(t *testing.T) {
 		s := sesametest.New(t, opts)
 		for round := range 3 {
 			tok := s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", sesametest.Offline())
-			const n = 8
-			results := make([]sesametest.Tokens, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() { results[i] = s.Refresh(t, sesametest.AppA, tok.RefreshToken) })
-			}
-			wg.Wait()
-			winner := oneWinner(t, round, results)
+			winner := oneWinner(t, round, func() sesametest.Tokens { return s.Refresh(t, sesametest.AppA, tok.RefreshToken) })
 			if r := s.Refresh(t, sesametest.AppA, winner.RefreshToken); r.Error != "invalid_grant" {
 				t.Errorf("round %d: the winner's refresh token survived the reuse: %+v", round, r.Raw)
 			}
@@ -286,14 +279,7 @@ func TestConcurrentRedemptionsOfOneCode(t *testing.T) {
 		s := sesametest.New(t, opts)
 		for round := range 3 {
 			cb := s.NewBrowser(t).SignIn(sesametest.AppA, "alice", sesametest.Offline())
-			const n = 8
-			results := make([]sesametest.Tokens, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() { results[i] = s.Exchange(t, sesametest.AppA, cb.Code, "") })
-			}
-			wg.Wait()
-			winner := oneWinner(t, round, results)
+			winner := oneWinner(t, round, func() sesametest.Tokens { return s.Exchange(t, sesametest.AppA, cb.Code, "") })
 			if st, _ := s.UserInfo(t, winner.AccessToken); st != http.StatusUnauthorized {
 				t.Errorf("round %d: the winner's access token survived the replays: %d", round, st)
 			}
@@ -304,10 +290,17 @@ func TestConcurrentRedemptionsOfOneCode(t *testing.T) {
 	})
 }
 
-// oneWinner returns the one success among racing token requests, failing
-// t unless there is exactly one and every other got invalid_grant.
-func oneWinner(t *testing.T, round int, results []sesametest.Tokens) sesametest.Tokens {
+// oneWinner runs request from 8 goroutines at once and returns the one
+// success, failing t unless there is exactly one and every other got
+// invalid_grant.
+func oneWinner(t *testing.T, round int, request func() sesametest.Tokens) sesametest.Tokens {
 	t.Helper()
+	results := make([]sesametest.Tokens, 8)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i] = request() })
+	}
+	wg.Wait()
 	var winners []sesametest.Tokens
 	for _, r := range results {
 		switch {

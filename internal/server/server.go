@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -142,30 +141,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Seed upserts the declarative clients and users of the configuration
 // (contract.md: upserted at start). Instances starting at once on one
-// database seed the same records: one that loses the race to create a
-// record updates the winner's instead.
+// database seed the same records; both upserts tolerate that race.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
-		if err := retryOnConflict(func() error { _, err := s.Clients.Upsert(ctx, c); return err }); err != nil {
+		if _, err := s.Clients.Upsert(ctx, c); err != nil {
 			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
 	}
 	for _, u := range s.Config.Users {
-		if err := retryOnConflict(func() error { _, err := s.Accounts.Upsert(ctx, u); return err }); err != nil {
+		if _, err := s.Accounts.Upsert(ctx, u); err != nil {
 			return fmt.Errorf("user %s: %w", u.Username, err)
 		}
 	}
 	return nil
-}
-
-// retryOnConflict runs upsert, and again if it lost a race to create (ErrConflict):
-// the second run finds the record and updates it.
-func retryOnConflict(upsert func() error) error {
-	err := upsert()
-	if errors.Is(err, store.ErrConflict) {
-		err = upsert()
-	}
-	return err
 }
 
 // StartJobs runs the background work of an instance until the returned

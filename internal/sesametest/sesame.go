@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +16,7 @@ import (
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/postgres"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	"github.com/sesame-id/sesame/internal/store/backend"
 )
 
 // Password is the password of every test user.
@@ -146,13 +144,7 @@ func New(t TB, opts Options) *Sesame {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test configuration: %v", err)
 	}
-	var st store.Store
-	var err error
-	if strings.HasPrefix(cfg.Database, "postgres") {
-		st, err = postgres.Open(ctx, cfg.Database)
-	} else {
-		st, err = sqlite.OpenURL(ctx, cfg.Database)
-	}
+	st, err := backend.Open(ctx, cfg.Database)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

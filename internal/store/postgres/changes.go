@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,8 +63,7 @@ var (
 func (s *Store) Watch(ctx context.Context, fn func(store.Change)) {
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		listened, _ := s.listen(ctx, fn)
-		if listened {
+		if s.listen(ctx, fn) {
 			pause = 100 * time.Millisecond
 		}
 		select {
@@ -78,11 +76,13 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Change)) {
 }
 
 // listen runs one LISTEN connection until it fails or ctx ends; it
-// reports whether it got as far as listening.
-func (s *Store) listen(ctx context.Context, fn func(store.Change)) (bool, error) {
+// reports whether it got as far as listening. Why it stopped does not
+// matter: Watch dials again either way, and a missed change is covered by
+// the ChangeAll of the next connection.
+func (s *Store) listen(ctx context.Context, fn func(store.Change)) (listened bool) {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return false, err
+		return false
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
@@ -90,7 +90,7 @@ func (s *Store) listen(ctx context.Context, fn func(store.Change)) (bool, error)
 		_ = conn.Close(closeCtx)
 	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
-		return false, err
+		return false
 	}
 	fn(store.Change{Kind: store.ChangeAll})
 	for {
@@ -102,16 +102,16 @@ func (s *Store) listen(ctx context.Context, fn func(store.Change)) (bool, error)
 			kind, id, _ := strings.Cut(n.Payload, ":")
 			fn(store.Change{Kind: kind, ID: id})
 		case ctx.Err() != nil:
-			return true, ctx.Err()
-		case errors.Is(err, context.DeadlineExceeded) || waitCtx.Err() != nil:
+			return true
+		case waitCtx.Err() != nil: // quiet for watchIdle: is the connection still there?
 			pingCtx, cancel := context.WithTimeout(ctx, watchPingLimit)
 			err := conn.Ping(pingCtx)
 			cancel()
 			if err != nil {
-				return true, err
+				return true
 			}
 		default:
-			return true, err
+			return true
 		}
 	}
 }
