@@ -171,8 +171,10 @@ func (c *cluster) do(t *testing.T, req *http.Request) (int, map[string]any) {
 // code, signing in when the sign-in page shows; it reports whether it did.
 func (c *cluster) authorize(t *testing.T, b *sesametest.Browser, clientID string, extra url.Values) (code string, typedPassword bool) {
 	t.Helper()
+	_, challenge := sesametest.PKCE()
 	q := url.Values{"client_id": {clientID}, "redirect_uri": {"https://" + clientID + ".example/callback"},
-		"response_type": {"code"}, "scope": {"openid"}, "state": {"s"}, "nonce": {"n"}}
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s"}, "nonce": {"n"},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
 	for k, v := range extra {
 		q[k] = v
 	}
@@ -190,8 +192,9 @@ func (c *cluster) authorize(t *testing.T, b *sesametest.Browser, clientID string
 
 func (c *cluster) exchange(t *testing.T, clientID, code string) map[string]any {
 	t.Helper()
+	verifier, _ := sesametest.PKCE()
 	st, m := c.post(t, "/oidc/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
-		"redirect_uri": {"https://" + clientID + ".example/callback"}}, clientID, clientID+"-secret", "")
+		"redirect_uri": {"https://" + clientID + ".example/callback"}, "code_verifier": {verifier}}, clientID, clientID+"-secret", "")
 	if st != 200 {
 		t.Fatalf("%s: code exchange %d %v", clientID, st, m)
 	}

@@ -56,8 +56,9 @@ users:
 
 	proc := start(t, bin, cfgPath)
 	b := sesametest.NewBrowserFor(t, "http://"+addr)
+	_, challenge := sesametest.PKCE()
 	q := url.Values{"client_id": {"app-a"}, "redirect_uri": {"https://app-a.example/callback"},
-		"response_type": {"code"}, "scope": {"openid"}}
+		"response_type": {"code"}, "scope": {"openid"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
 	p := b.Get(issuer + "/auth?" + q.Encode())
 	p = b.Submit(p, map[string]string{"username": "alice", "password": "correct horse battery staple"})
 	if !strings.Contains(p.Location, "code=") {
@@ -113,7 +114,7 @@ var built struct {
 
 // sesameBinary builds this command once for every test that runs it as a
 // real process; TestMain removes it.
-func sesameBinary(t *testing.T) string {
+func sesameBinary(t testing.TB) string {
 	t.Helper()
 	built.once.Do(func() {
 		if built.dir, built.err = os.MkdirTemp("", "sesame-bin-"); built.err != nil {
@@ -137,7 +138,7 @@ func TestMain(m *testing.M) {
 
 // start runs the binary with extra environment (SESAME_<KEY>=value) and
 // waits for its ready line.
-func start(t *testing.T, bin, cfgPath string, env ...string) *exec.Cmd {
+func start(t testing.TB, bin, cfgPath string, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
 	cmd.Env = append(os.Environ(), env...)
@@ -168,7 +169,7 @@ func start(t *testing.T, bin, cfgPath string, env ...string) *exec.Cmd {
 	return cmd
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -27,8 +27,14 @@ func main() {
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// run is the whole program, with its inputs passed in so tests can drive it.
+// run is the whole program, with its inputs passed in so tests can drive it;
+// it reads passwords and secrets from the process's stdin.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runIO(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+// runIO is run reading passwords and secrets from stdin, which tests pass.
+func runIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	root := &cobra.Command{
 		Use:           "sesame",
 		Short:         "Sesame, an OpenID Connect provider that gets sign-out right",
@@ -36,6 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		SilenceErrors: true,
 	}
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	var configPath string

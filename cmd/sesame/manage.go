@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-id/sesame/internal/account"
-	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
@@ -37,15 +37,28 @@ func withServer(cmd *cobra.Command, configPath string, getenv func(string) strin
 	return fn(cmd.Context(), srv)
 }
 
-// usersCmd manages accounts on the configured database.
+// usersCmd manages accounts on the configured database. Passwords come
+// from stdin or --password-file, never from an argument.
 func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	users := &cobra.Command{Use: "users", Short: "Add accounts, set passwords, disable accounts"}
 	var email, name string
+	addPassword := secretSource{What: "password", FileFlag: "password-file"}
 	add := &cobra.Command{
-		Use: "add USERNAME PASSWORD", Short: "Create an account (or update it)", Args: cobra.ExactArgs(2),
+		Use:   "add USERNAME",
+		Short: "Create an account; the password is read from stdin or --password-file",
+		Args:  usernameOnly(&addPassword),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			password, err := addPassword.read(cmd.InOrStdin(), stderr)
+			if err != nil {
+				return err
+			}
 			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
-				a, err := srv.Accounts.Upsert(ctx, account.Spec{Username: args[0], Password: args[1], Email: email, Name: name})
+				a, err := srv.Accounts.Create(ctx, account.Spec{Username: args[0], Password: password, Email: email, Name: name})
+				if errors.Is(err, account.ErrUsernameTaken) {
+					// The password read would otherwise be dropped
+					// silently: changing one is set-password's.
+					return fmt.Errorf("an account %q exists already; change its password with `sesame users set-password`", args[0])
+				}
 				if err != nil {
 					return err
 				}
@@ -56,22 +69,44 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 	}
 	add.Flags().StringVar(&email, "email", "", "email address")
 	add.Flags().StringVar(&name, "name", "", "display name")
+	add.Flags().StringVar(&addPassword.File, addPassword.FileFlag, "", "file that holds the password (default: read a line from stdin)")
+	refuseSecretFlag(add, "password", &addPassword)
+
+	newPassword := secretSource{What: "password", FileFlag: "password-file"}
 	setPassword := &cobra.Command{
-		Use: "set-password USERNAME PASSWORD", Short: "Change an account's password", Args: cobra.ExactArgs(2),
+		Use:   "set-password USERNAME",
+		Short: "Change an account's password and end its sessions; the password is read from stdin or --password-file",
+		Long: "Changes the password and ends every session of the account, with its grants and tokens, " +
+			"telling its apps by back-channel logout. The password is read from --password-file, " +
+			"or from stdin: one line from a pipe, or typed twice without echo on a terminal.",
+		Args: usernameOnly(&newPassword),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			password, err := newPassword.read(cmd.InOrStdin(), stderr)
+			if err != nil {
+				return err
+			}
 			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				a, err := existing(ctx, srv, args[0])
 				if err != nil {
 					return err
 				}
-				_, err = srv.Accounts.Upsert(ctx, specOf(a, args[1]))
-				if err == nil {
-					_, err = fmt.Fprintf(stdout, "password of %s changed\n", a.Username)
+				if _, err := srv.Accounts.SetPassword(ctx, a.ID, password); err != nil {
+					return err
 				}
+				// First delivery attempts are made here; a running
+				// server's workers retry what fails, from the same
+				// database.
+				done, err := srv.Signout.PasswordChanged(ctx, a.ID, "")
+				if err != nil {
+					return fmt.Errorf("password of %s changed, but its sessions could not be ended (run it again): %w", a.Username, err)
+				}
+				_, err = fmt.Fprintf(stdout, "password of %s changed; %d sessions ended\n", a.Username, len(done))
 				return err
 			})
 		},
 	}
+	setPassword.Flags().StringVar(&newPassword.File, newPassword.FileFlag, "", "file that holds the password (default: read a line from stdin)")
+	refuseSecretFlag(setPassword, "password", &newPassword)
 	disable := &cobra.Command{
 		Use: "disable USERNAME", Short: "Disable an account and sign it out of every device", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -100,7 +135,7 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 
 // existing reads an account by username, with a readable error.
 func existing(ctx context.Context, srv *server.Server, username string) (store.Account, error) {
-	a, err := srv.Store.AccountByUsername(ctx, username)
+	a, err := srv.Accounts.ByUsername(ctx, username) // A1: any case or width of the name
 	if errors.Is(err, store.ErrNotFound) {
 		return a, fmt.Errorf("no account named %q", username)
 	}
@@ -113,31 +148,58 @@ func specOf(a store.Account, password string) account.Spec {
 		Name: a.Name, Disabled: a.Disabled}
 }
 
-// clientsCmd manages clients on the configured database.
+// clientsCmd manages clients on the configured database. A confidential
+// client's secret comes from stdin or --secret-file, or Sesame generates
+// one and prints it once; never from an argument.
 func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	clients := &cobra.Command{Use: "clients", Short: "Add and list clients"}
 	var spec client.Spec
-	var offline bool
+	var offline, generate bool
+	secretIn := secretSource{What: "client secret", FileFlag: "secret-file"}
 	add := &cobra.Command{
-		Use: "add ID", Short: "Create or update a client", Args: cobra.ExactArgs(1),
+		Use:   "add ID",
+		Short: "Create or update a client; a web or m2m client's secret is read from stdin or --secret-file, or generated",
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec.ID = args[0]
 			if cmd.Flags().Changed("offline-survives-signout") {
 				spec.OfflineSurvivesSignout = &offline
+			}
+			shown := ""
+			switch {
+			case spec.Type != client.TypeWeb && spec.Type != client.TypeM2M:
+				if generate || secretIn.File != "" {
+					return fmt.Errorf("client %s: a %s client is public and has no secret", spec.ID, spec.Type)
+				}
+			case generate && secretIn.File != "":
+				return errors.New("--generate-secret and --secret-file: choose one")
+			case generate:
+				shown = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
+				spec.Secret = shown
+			default:
+				var err error
+				if spec.Secret, err = secretIn.read(cmd.InOrStdin(), stderr); err != nil {
+					return err
+				}
 			}
 			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				c, err := srv.Clients.Upsert(ctx, spec)
 				if err != nil {
 					return fmt.Errorf("client %s: %s", spec.ID, strings.ReplaceAll(err.Error(), "\n", "; "))
 				}
-				_, err = fmt.Fprintf(stdout, "client %s (%s) saved\n", c.ID, c.Type)
+				if _, err := fmt.Fprintf(stdout, "client %s (%s) saved\n", c.ID, c.Type); err != nil || shown == "" {
+					return err
+				}
+				_, err = fmt.Fprintf(stdout, "client_secret: %s\n(shown once: it is stored hashed)\n", shown)
 				return err
 			})
 		},
 	}
 	f := add.Flags()
 	f.StringVar(&spec.Type, "type", "web", "web | spa | native | m2m")
-	f.StringVar(&spec.Secret, "secret", "", "client secret (web, m2m); stored hashed")
+	f.StringVar(&secretIn.File, secretIn.FileFlag, "", "file that holds the client secret (web, m2m; default: read a line from stdin); stored hashed")
+	f.BoolVar(&generate, "generate-secret", false, "generate a 256-bit secret and print it once (web, m2m)")
+	refuseSecretFlag(add, "secret", &secretIn)
 	f.StringVar(&spec.Name, "name", "", "name shown to people")
 	f.StringSliceVar(&spec.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
 	f.StringSliceVar(&spec.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
@@ -198,13 +260,13 @@ func adminCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if _, err := srv.Store.Client(ctx, args[0]); err == nil {
 					return fmt.Errorf("a client %q exists already", args[0])
 				}
-				secret := admin.NewSecret()
-				c, err := srv.Clients.Upsert(ctx, client.Spec{ID: args[0], Type: client.TypeM2M, Secret: secret, Admin: true})
+				plain := secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
+				c, err := srv.Clients.Upsert(ctx, client.Spec{ID: args[0], Type: client.TypeM2M, Secret: plain, Admin: true})
 				if err != nil {
 					return fmt.Errorf("client %s: %s", args[0], strings.ReplaceAll(err.Error(), "\n", "; "))
 				}
 				_, err = fmt.Fprintf(stdout, "admin client %s created\nclient_secret: %s\n(shown once: it is stored hashed)\n"+
-					"get a token: POST {issuer}/token grant_type=client_credentials scope=sesame:admin\n", c.ID, secret)
+					"get a token: POST {issuer}/token grant_type=client_credentials scope=sesame:admin\n", c.ID, plain)
 				return err
 			})
 		},

@@ -168,7 +168,9 @@ func TestDatabaseLostAndBack(t *testing.T) {
 	}
 	// The authorization endpoint tells the app, at its verified redirect
 	// URI, with RFC 6749 §4.1.2.1's temporarily_unavailable.
-	st, loc := get("/oidc/auth?client_id=app-a&response_type=code&scope=openid&state=s&redirect_uri=" + url.QueryEscape("https://app-a.example/callback"))
+	_, challenge := sesametest.PKCE()
+	st, loc := get("/oidc/auth?client_id=app-a&response_type=code&scope=openid&state=s&code_challenge_method=S256&code_challenge=" +
+		challenge + "&redirect_uri=" + url.QueryEscape("https://app-a.example/callback"))
 	if u, _ := url.Parse(loc); st != http.StatusSeeOther && st != http.StatusFound || u == nil || u.Query().Get("error") != "temporarily_unavailable" {
 		t.Errorf("authorization request with the database gone: %d %q, want a redirect with temporarily_unavailable", st, loc)
 	}

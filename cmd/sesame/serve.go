@@ -41,10 +41,10 @@ func serveCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 func loadConfig(path string, getenv func(string) string) (config.Config, error) {
 	cfg, err := config.Load(path, getenv)
 	if err != nil {
-		return cfg, err
+		return cfg, maskedError(err, cfg.Database)
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return cfg, maskedError(fmt.Errorf("invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", "; ")), cfg.Database)
 	}
 	return cfg, nil
 }
@@ -86,10 +86,14 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Headers are a cookie or two and a bearer token: 32 KB is ample,
+		// and it bounds what each connection may make the process hold
+		// (Go's default is 1 MB).
+		MaxHeaderBytes: 32 << 10,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	sweeper := &store.Sweeper{Store: st, Interval: cfg.SweepInterval, Now: time.Now, Logger: logger}
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
@@ -134,7 +138,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 func build(ctx context.Context, cfg config.Config, logger *slog.Logger) (*server.Server, error) {
 	st, err := backend.Open(ctx, cfg.Database)
 	if err != nil {
-		return nil, err
+		return nil, maskedError(err, cfg.Database)
 	}
 	srv, err := func() (*server.Server, error) {
 		key, err := operatorSecret(cfg)
@@ -149,7 +153,7 @@ func build(ctx context.Context, cfg config.Config, logger *slog.Logger) (*server
 		if err != nil {
 			return nil, err
 		}
-		return server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: time.Now, Hasher: secret.Default})
+		return server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: time.Now, Hasher: secret.Default, Secret: key})
 	}()
 	if err != nil {
 		st.Close()
@@ -179,10 +183,10 @@ func migrateCmd(configPath *string, getenv func(string) string, stdout io.Writer
 			}
 			st, err := backend.Open(cmd.Context(), cfg.Database) // opening migrates
 			if err != nil {
-				return err
+				return maskedError(err, cfg.Database)
 			}
 			defer st.Close()
-			_, err = fmt.Fprintln(stdout, "database is up to date:", cfg.Database)
+			_, err = fmt.Fprintln(stdout, "database is up to date:", maskURL(cfg.Database))
 			return err
 		},
 	}

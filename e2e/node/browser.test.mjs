@@ -4,11 +4,11 @@
 // confirm page submits itself) and see App Two say Not signed in after its
 // back-channel logout. With SESAME_CONFIRM=ask, the person picks "this app
 // only" and App Two stays signed in. Every page is screenshot into e2e/out/
-// and must log no console error. Run by e2e/browser_test.go.
+// and must log no console error, so no violation of the pages' CSP (whose
+// form-action allows App One's redirect). Run by e2e/browser_test.go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launch, openPage } from './browser-chromium.mjs';
 
 const env = (name) => {
   const v = process.env[name];
@@ -19,28 +19,19 @@ const app1 = env('DEMO_APP1');
 const app2 = env('DEMO_APP2');
 const password = env('DEMO_PASSWORD');
 const mode = env('SESAME_CONFIRM');
-const out = new URL('../out/', import.meta.url);
 // Sesame sends the person back to App One's post-logout URI with state.
 const backHome = new RegExp(`^${app1.replaceAll('.', '\\.')}/\\?state=`);
-mkdirSync(out, { recursive: true });
 
 test(`browser: SSO and sign-out (signout_confirm: ${mode})`, async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launch();
   const flows = [];
   try {
-    const page = await (await browser.newContext()).newPage();
-    const errors = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
-    const shot = (name) => page.screenshot({ path: new URL(`${mode}-${name}.png`, out).pathname, fullPage: true });
-    const text = () => page.textContent('body');
+    const { page, errors, shot, text } = await openPage(browser, mode);
 
-    await page.goto(`${app1}/sign-in`);
+    const signIn = await page.goto(`${app1}/sign-in`);
     assert.match(await text(), /Sign in to continue to App One/);
+    // W2: the form may post to Sesame and be redirected to App One only.
+    assert.match(signIn.headers()['content-security-policy'], new RegExp(`form-action 'self' ${app1}(;|$)`));
     await shot('1-sign-in');
     await page.fill('input[name=username]', 'alice');
     await page.fill('input[name=password]', password);

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/account/username"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -19,89 +19,80 @@ var (
 	// ErrInvalidCredentials: unknown username or wrong password; the two
 	// are never told apart.
 	ErrInvalidCredentials = errors.New("invalid username or password")
-	// ErrThrottled: too many recent failures (A3); see ThrottledError.
-	ErrThrottled = errors.New("too many failed sign-ins")
 	// ErrDisabled: the account may not sign in.
 	ErrDisabled = errors.New("account disabled")
 )
 
-// ThrottledError says how long to wait; it wraps ErrThrottled.
-type ThrottledError struct{ RetryAfter time.Duration }
-
-// Error says the sign-in is throttled and for how long.
-func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("%v; retry after %v", ErrThrottled, e.RetryAfter)
-}
-
-// Unwrap lets errors.Is see ErrThrottled.
-func (e *ThrottledError) Unwrap() error { return ErrThrottled }
-
-// Throttle limits failed sign-ins within a window (A3). Zero fields take
-// the defaults: 5 per username and 20 per IP in 15 minutes.
-type Throttle struct {
-	PerUsername int
-	PerIP       int
-	Window      time.Duration
-}
-
-func (t Throttle) withDefaults() Throttle {
-	if t.PerUsername == 0 {
-		t.PerUsername = 5
-	}
-	if t.PerIP == 0 {
-		t.PerIP = 20
-	}
-	if t.Window == 0 {
-		t.Window = 15 * time.Minute
-	}
-	return t
-}
-
 // Service signs people in and keeps declarative accounts.
 type Service struct {
-	Store    store.Store
-	Hasher   secret.Hasher
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Store  store.Store
+	Hasher secret.Hasher
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Throttle is the sign-in throttling (A3); zero rules take
+	// DefaultThrottle's.
 	Throttle Throttle
+	// Pool admits password hashing (A4): a full pool refuses with a
+	// *secret.BusyError before anything is hashed. Nil hashes at once.
+	Pool *secret.Pool
 }
 
-// Authenticate checks a username and password (A2, A3). The hash is never
-// computed inside a write transaction, and success writes nothing: the
-// caller calls SignedIn in the transaction that records the sign-in.
-func (s *Service) Authenticate(ctx context.Context, username, password, ip string) (store.Account, error) {
+// Authenticate checks a username and password from the client address ip
+// (A1-A4). The attempt is first counted as a failure of the account from
+// that source and of the source itself, in one atomic store step, and
+// refused with a *ThrottledError (nothing hashed) when either key is
+// blocked; then the hash runs in the password pool, which may refuse with
+// a *secret.BusyError. The hash is never computed inside a write
+// transaction, and success writes nothing more: the caller calls SignedIn
+// in the transaction that records the sign-in, which gives the counted
+// attempt back.
+func (s *Service) Authenticate(ctx context.Context, name, password, ip string) (store.Account, error) {
+	canonical, err := username.Canonical(name)
+	if err != nil {
+		// No account can have this name, so the answer reveals nothing
+		// and costs nothing: no hash, no count.
+		return store.Account{}, ErrInvalidCredentials
+	}
 	th := s.Throttle.withDefaults()
+	src := Source(ip)
+	limits := []limit{{key: accountKey(src, canonical), rule: th.Account, events: true}}
+	// No address (an odd transport) means no address key: one shared
+	// key would let a few failures slow everyone else without one.
+	if src != "" {
+		limits = append(limits, limit{key: addressKey(src), rule: th.Address})
+	}
 	now := s.Now()
-	limits := []throttleKey{{"user:" + strings.ToLower(username), th.PerUsername}}
-	// No address (an odd transport) means no IP key: one shared "ip:" key
-	// would let a few failures lock out everyone else without one.
-	if ip != "" {
-		limits = append(limits, throttleKey{"ip:" + ip, th.PerIP})
-	}
-	for _, k := range limits {
-		n, err := s.Store.LoginFailures(ctx, k.key, now.Add(-th.Window))
-		if err != nil {
-			return store.Account{}, fmt.Errorf("count sign-in failures: %w", err)
+	counts, err := admit(ctx, s.Store, now, limits)
+	if err != nil {
+		var throttled *ThrottledError
+		if errors.As(err, &throttled) {
+			s.Logger.DebugContext(ctx, "sign-in throttled", "event", "sign_in_throttled", "username", canonical, "source", src)
 		}
-		if n >= k.limit {
-			s.Logger.WarnContext(ctx, "sign-in throttled", "event", "sign_in_throttled", "key", k.key)
-			return store.Account{}, &ThrottledError{RetryAfter: th.Window}
-		}
+		return store.Account{}, err
 	}
-	acct, err := s.Store.AccountByUsername(ctx, username)
+	acct, err := s.Store.AccountByUsername(ctx, canonical)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, fmt.Errorf("read account %q: %w", username, err)
+		s.giveBack(ctx, counts)
+		return store.Account{}, fmt.Errorf("read account %q: %w", canonical, err)
 	}
+	known := err == nil && acct.PasswordHash != ""
 	hash := acct.PasswordHash
-	if err != nil || hash == "" {
+	if !known {
 		hash = s.Hasher.Dummy() // A2: an unknown user costs what a wrong password does
 	}
-	ok, verr := secret.Verify(hash, password)
+	var ok bool
+	var verr error
+	if err := s.Pool.Run(ctx, func() { ok, verr = secret.Verify(hash, password) }); err != nil {
+		// A4: not evaluated, so not a failure. A *secret.BusyError goes
+		// back as it is, for the page's "try again".
+		s.giveBack(ctx, counts)
+		return store.Account{}, err
+	}
 	if verr != nil {
 		s.Logger.ErrorContext(ctx, "stored password hash is malformed", "account_id", acct.ID, "err", verr)
 	}
-	if err != nil || acct.PasswordHash == "" || !ok {
-		s.fail(ctx, now, limits, username, ip)
+	if !known || !ok {
+		s.failed(ctx, counts, acct.ID, canonical, src, now)
 		return store.Account{}, ErrInvalidCredentials
 	}
 	if acct.Disabled {
@@ -111,82 +102,80 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 	return acct, nil
 }
 
-// SignedIn records a successful sign-in inside the transaction that
-// creates the session, so a sign-in is one write: it forgets the
-// username's failures (A3) and logs the event. clientID is the app signed
-// in to, if any.
-func SignedIn(ctx context.Context, tx store.Tx, a store.Account, clientID string, at time.Time) error {
-	if err := tx.ClearLoginFailures(ctx, "user:"+strings.ToLower(a.Username)); err != nil {
-		return fmt.Errorf("clear sign-in failures of %q: %w", a.Username, err)
+// giveBack refunds an attempt that was counted but not evaluated; a
+// failure to do so only leaves the attempt counted, so it is logged.
+func (s *Service) giveBack(ctx context.Context, counts []counted) {
+	if err := refund(context.WithoutCancel(ctx), s.Store, counts); err != nil {
+		s.Logger.WarnContext(ctx, "give back a sign-in attempt", "err", err)
+	}
+}
+
+// failed records a wrong password: the count is already stored (admit),
+// so a failure writes nothing more, except the account and source's
+// failure event, at most one a minute (A3), which says how many failures
+// it stands for.
+func (s *Service) failed(ctx context.Context, counts []counted, accountID, canonical, src string, now time.Time) {
+	for _, c := range counts {
+		if !c.eventDue {
+			continue
+		}
+		detail := fmt.Sprintf("%s from %s: %s", canonical, sourceOrUnknown(src), recentFailures(c.after.Failures))
+		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+			return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignInFailed, AccountID: accountID, Detail: detail})
+		})
+		if err != nil {
+			s.Logger.WarnContext(ctx, "record sign-in failure", "err", err)
+		}
+		s.Logger.InfoContext(ctx, "sign-in failed", "event", "sign_in_failed", "username", canonical, "source", src,
+			"failures", c.after.Failures)
+		return
+	}
+	s.Logger.DebugContext(ctx, "sign-in failed", "event", "sign_in_failed", "username", canonical, "source", src)
+}
+
+// recentFailures says how many failures an event stands for.
+func recentFailures(n int) string {
+	if n == 1 {
+		return "1 recent failure"
+	}
+	return fmt.Sprintf("%d recent failures", n)
+}
+
+// sourceOrUnknown names a source in an event.
+func sourceOrUnknown(src string) string {
+	if src == "" {
+		return "an unknown address"
+	}
+	return src
+}
+
+// SignedIn records a successful sign-in from the client address ip inside
+// the transaction that creates the session, so a sign-in is one write: it
+// forgets the failures of the account from that source, gives back the
+// attempt Authenticate counted against the source (A3: only failures
+// count towards an address's ceiling, so an office's honest sign-ins never
+// reach it), and logs the event. clientID is the app signed in to, if any.
+func SignedIn(ctx context.Context, tx store.Tx, a store.Account, clientID, ip string, at time.Time) error {
+	src := Source(ip)
+	// Locked in the order admit locks them, so a concurrent attempt waits
+	// for this transaction rather than writing a count read before it.
+	key := accountKey(src, a.Username)
+	if _, err := tx.LockThrottle(ctx, key); err != nil {
+		return fmt.Errorf("forget sign-in failures of %q: %w", a.Username, err)
+	}
+	if err := tx.DeleteThrottle(ctx, key); err != nil {
+		return fmt.Errorf("forget sign-in failures of %q: %w", a.Username, err)
+	}
+	if src != "" {
+		th, err := tx.LockThrottle(ctx, addressKey(src))
+		if err == nil {
+			err = giveBack(ctx, tx, th)
+		}
+		if err != nil {
+			return fmt.Errorf("give back the sign-in attempt of %s: %w", src, err)
+		}
 	}
 	return tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventSignIn, AccountID: a.ID, ClientID: clientID, Detail: a.Username})
-}
-
-// throttleKey is one count of failures (A3) and the limit it may reach.
-type throttleKey struct {
-	key   string
-	limit int
-}
-
-// fail records one failed sign-in against each throttle key (A3).
-func (s *Service) fail(ctx context.Context, now time.Time, keys []throttleKey, username, ip string) {
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		for _, k := range keys {
-			if err := tx.AddLoginFailure(ctx, k.key, now); err != nil {
-				return err
-			}
-		}
-		return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignInFailed, Detail: username + " from " + ip})
-	})
-	if err != nil {
-		s.Logger.WarnContext(ctx, "record sign-in failure", "err", err)
-	}
-	s.Logger.InfoContext(ctx, "sign-in failed", "event", "sign_in_failed", "username", username, "ip", ip)
-}
-
-// Spec is a declarative account, as configuration gives it.
-type Spec struct {
-	Username      string `yaml:"username"`
-	Password      string `yaml:"password"`
-	Email         string `yaml:"email"`
-	EmailVerified bool   `yaml:"email_verified"`
-	Name          string `yaml:"name"`
-	Disabled      bool   `yaml:"disabled"`
-}
-
-// Upsert creates or updates the account named by spec.Username, keeping its
-// id (A1). The password is hashed again only when it changed.
-func (s *Service) Upsert(ctx context.Context, spec Spec) (store.Account, error) {
-	a, err := s.upsert(ctx, spec)
-	if errors.Is(err, store.ErrConflict) {
-		// Another instance (or admin) created the username between our
-		// read and our write: this time the read finds it, and we update.
-		a, err = s.upsert(ctx, spec)
-	}
-	return a, err
-}
-
-func (s *Service) upsert(ctx context.Context, spec Spec) (store.Account, error) {
-	existing, err := s.Store.AccountByUsername(ctx, spec.Username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, fmt.Errorf("read account %q: %w", spec.Username, err)
-	}
-	now := s.Now()
-	a := existing
-	if errors.Is(err, store.ErrNotFound) {
-		a = store.Account{ID: NewID(), CreatedAt: now}
-	}
-	if ok, _ := secret.Verify(existing.PasswordHash, spec.Password); !ok && spec.Password != "" {
-		if a.PasswordHash, err = s.Hasher.Hash(spec.Password); err != nil {
-			return store.Account{}, fmt.Errorf("hash password of %q: %w", spec.Username, err)
-		}
-	}
-	a.Username, a.Email, a.EmailVerified, a.Name, a.Disabled = spec.Username, spec.Email, spec.EmailVerified, spec.Name, spec.Disabled
-	a.UpdatedAt = now
-	if err := s.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpsertAccount(ctx, a) }); err != nil {
-		return store.Account{}, fmt.Errorf("store account %q: %w", spec.Username, err)
-	}
-	return a, nil
 }
 
 // NewID returns a new opaque account id (A1): 128 random bits, never

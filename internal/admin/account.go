@@ -1,9 +1,6 @@
 package admin
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,9 +11,11 @@ import (
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/oidc"
 	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/signin"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/ui"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // AccountPage serves /account: the signed-in person's devices and apps.
@@ -25,42 +24,42 @@ type AccountPage struct {
 	Accounts *account.Service
 	Sessions *session.Service
 	Signout  *signout.Service
-	Pages    *ui.Pages
-	// SecureCookies is true when the issuer is https (S1).
-	SecureCookies bool
-	Now           func() time.Time
-	Logger        *slog.Logger
-}
-
-// csrf is the token the page's forms carry: an HMAC of the session cookie,
-// so only a page read with that cookie can post (spec S4).
-func csrf(cookie string) string {
-	m := hmac.New(sha256.New, []byte(cookie))
-	m.Write([]byte("sesame account page"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	// SignIns turns an authenticated person into a session, as the OIDC
+	// flow does (W1, S1, S7).
+	SignIns *signin.Service
+	Pages   *ui.Pages
+	// Cookies reads and writes the session cookie; Forms gives the page's
+	// forms their browser token (W1). Every POST route of the page is
+	// wrapped by Forms.Protect, which checks the token.
+	Cookies web.Cookies
+	Forms   *web.Forms
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // current returns the browser's session, or none.
-func (p *AccountPage) current(r *http.Request) (session.Current, string, bool) {
-	c, err := r.Cookie(session.CookieName)
-	if err != nil {
-		return session.Current{}, "", false
-	}
-	cur, err := p.Sessions.FromCookie(r.Context(), c.Value)
+func (p *AccountPage) current(r *http.Request) (session.Current, bool) {
+	cur, err := p.Sessions.FromCookie(r.Context(), p.Cookies.Get(r, web.SessionCookie))
 	if err != nil {
 		if !errors.Is(err, session.ErrNoSession) {
 			p.Logger.ErrorContext(r.Context(), "read session", "err", err)
 		}
-		return session.Current{}, "", false
+		return session.Current{}, false
 	}
-	return cur, c.Value, true
+	return cur, true
+}
+
+// signInPage is the page's own sign-in form. Its post stays on Sesame, so
+// its CSP needs no redirect target.
+func (p *AccountPage) signInPage(w http.ResponseWriter, r *http.Request) ui.SignInData {
+	return ui.SignInData{Action: "/account/sign-in", App: "your account", CSRF: p.Forms.Token(w, r)}
 }
 
 // Show renders the account page, or its sign-in form without a session.
 func (p *AccountPage) Show(w http.ResponseWriter, r *http.Request) {
-	cur, cookie, ok := p.current(r)
+	cur, ok := p.current(r)
 	if !ok {
-		p.Pages.SignIn(w, http.StatusOK, ui.SignInData{Action: "/account/sign-in", App: "your account"})
+		p.Pages.SignIn(w, http.StatusOK, p.signInPage(w, r))
 		return
 	}
 	sessions, err := p.Store.SessionsByAccount(r.Context(), cur.Account.ID)
@@ -74,7 +73,7 @@ func (p *AccountPage) Show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.Now()
-	d := ui.AccountData{Username: cur.Account.Username, CSRF: csrf(cookie), Notice: r.URL.Query().Get("done")}
+	d := ui.AccountData{Username: cur.Account.Username, CSRF: p.Forms.Token(w, r), Notice: r.URL.Query().Get("done")}
 	for _, s := range sessions {
 		if !now.Before(s.ExpiresAt) || !now.Before(s.MaxExpiresAt) {
 			continue
@@ -104,57 +103,45 @@ func (p *AccountPage) Show(w http.ResponseWriter, r *http.Request) {
 	p.Pages.Account(w, d)
 }
 
-// SignIn handles the account page's own sign-in form: a new session (S1),
-// no app involved.
+// SignIn handles the account page's own sign-in form: the same sign-in
+// as the OIDC flow's (package signin), with no app involved.
 func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		p.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{Message: "The form could not be read."})
 		return
 	}
 	username := r.PostForm.Get("username")
-	page := ui.SignInData{Action: "/account/sign-in", App: "your account", Username: username}
+	page := p.signInPage(w, r)
+	page.Username = username
 	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), oidc.ClientIP(r))
 	if err != nil {
 		oidc.RefuseSignIn(w, p.Pages, page, err)
 		return
 	}
-	prev, _, hasPrev := p.current(r)
-	sess, cookie := p.Sessions.New(acct.ID, []string{"pwd"}, session.Device{UserAgent: r.UserAgent(), IP: oidc.ClientIP(r)})
-	var switched signout.Done
-	err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
-		if hasPrev && prev.Account.ID != acct.ID { // S7
-			var err error
-			if switched, err = p.Signout.Global(r.Context(), tx, signout.Request{Session: prev.Session, Cause: signout.CauseAccountSwitch}); err != nil {
-				return err
-			}
-		}
-		if err := account.SignedIn(r.Context(), tx, acct, "", p.Now()); err != nil {
-			return err
-		}
-		return tx.CreateSession(r.Context(), sess)
+	si, err := p.SignIns.Begin(r.Context(), signin.Request{
+		Account: acct, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
+		Device: session.Device{UserAgent: r.UserAgent(), IP: oidc.ClientIP(r)},
 	})
+	if err == nil {
+		err = si.Commit(r.Context(), nil)
+	}
 	if err != nil {
-		p.fail(w, r, err)
+		p.Logger.ErrorContext(r.Context(), "account page sign-in", "err", err)
+		oidc.RefuseSignIn(w, p.Pages, page, err)
 		return
 	}
-	if switched.Receipt.ID != "" {
-		p.Signout.Deliver(r.Context(), switched)
-	}
-	http.SetCookie(w, &http.Cookie{Name: session.CookieName, Value: cookie, Path: "/", Expires: sess.MaxExpiresAt,
-		HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
+	p.Cookies.Set(w, r, web.SessionCookie, si.Cookie, si.Session.MaxExpiresAt)
+	si.Deliver(r.Context())
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
-// act checks a posted form's session and CSRF token and returns the
-// session; otherwise it answers and returns false.
+// act returns the session of a posted form, whose browser token
+// Forms.Protect has checked; without a session it sends the person back
+// to the page and returns false.
 func (p *AccountPage) act(w http.ResponseWriter, r *http.Request) (session.Current, bool) {
-	cur, cookie, ok := p.current(r)
+	cur, ok := p.current(r)
 	if !ok {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
-		return cur, false
-	}
-	if err := r.ParseForm(); err != nil || !hmac.Equal([]byte(r.PostForm.Get("csrf")), []byte(csrf(cookie))) {
-		p.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{Title: "Request refused", Message: "This form is out of date. Reload your account page and try again."})
 		return cur, false
 	}
 	return cur, true
@@ -180,7 +167,7 @@ func (p *AccountPage) EndSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target.ID == cur.Session.ID {
-		p.clearCookie(w)
+		p.Cookies.Clear(w, r, web.SessionCookie)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
@@ -219,13 +206,8 @@ func (p *AccountPage) SignOutEverywhere(w http.ResponseWriter, r *http.Request) 
 		p.fail(w, r, err)
 		return
 	}
-	p.clearCookie(w)
+	p.Cookies.Clear(w, r, web.SessionCookie)
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
-}
-
-func (p *AccountPage) clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: session.CookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: p.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 // notFound answers for another person's session or grant as for one that

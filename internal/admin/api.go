@@ -24,12 +24,19 @@ const ScopeAdmin = "sesame:admin"
 // API is the admin JSON API under /api. Every call needs a bearer access
 // token that an admin client got with client_credentials and the
 // sesame:admin scope: none or an invalid one is 401, another token 403.
+// The client must still be an admin when it calls (C5): a token whose
+// client lost the role is 401 at once.
 type API struct {
 	Store    store.Store
 	Tokens   *token.Service
 	Clients  *client.Registry
 	Accounts *account.Service
 	Signout  *signout.Service
+	// AdminClients are the configuration's admin_clients: with their own
+	// admin flag, the clients that hold the admin role (C5).
+	AdminClients []string
+	// Declared are the objects the configuration file manages (C4).
+	Declared Declared
 	Now      func() time.Time
 	Logger   *slog.Logger
 }
@@ -111,8 +118,30 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 			fail(w, http.StatusForbidden, "forbidden", "the token lacks the sesame:admin scope", "")
 			return
 		}
+		// C5: the role is read at every call, not only when the token was
+		// issued, so a demotion (the admin flag cleared by API or CLI, or
+		// the client gone from admin_clients at a restart) ends the
+		// client's tokens at once. The registry forgets a client as soon
+		// as a change to it is heard.
+		c, err := a.Clients.Get(r.Context(), act.Token.ClientID)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !a.isAdmin(c)):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sesame-admin", error="invalid_token"`)
+			fail(w, http.StatusUnauthorized, "unauthorized", "the token's client no longer holds the admin role", "")
+			return
+		case err != nil:
+			a.internal(w, r, err)
+			return
+		}
 		h(w, r)
 	}
+}
+
+// isAdmin reports whether c holds the admin role (C5): its admin flag, or
+// its place in admin_clients, as the token endpoint reads them when it
+// grants sesame:admin.
+func (a *API) isAdmin(c store.Client) bool {
+	return c.Admin || slices.Contains(a.AdminClients, c.ID)
 }
 
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -49,16 +49,18 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "invalid", "password must have at least 8 characters", "password")
 		return
 	}
-	if _, err := a.Store.AccountByUsername(r.Context(), in.Username); err == nil {
+	// A1: the username is taken in its canonical form, so `ALICE` or a
+	// full-width twin of `alice` is refused as taken.
+	acct, err := a.Accounts.Create(r.Context(), account.Spec{Username: in.Username, Password: in.Password,
+		Email: in.Email, EmailVerified: in.EmailVerified, Name: in.Name})
+	switch {
+	case errors.Is(err, account.ErrInvalidUsername):
+		fail(w, http.StatusBadRequest, "invalid", err.Error(), "username")
+		return
+	case errors.Is(err, account.ErrUsernameTaken):
 		fail(w, http.StatusConflict, "conflict", "the username is taken", "username")
 		return
-	} else if !errors.Is(err, store.ErrNotFound) {
-		a.internal(w, r, err)
-		return
-	}
-	acct, err := a.Accounts.Upsert(r.Context(), account.Spec{Username: in.Username, Password: in.Password,
-		Email: in.Email, EmailVerified: in.EmailVerified, Name: in.Name})
-	if err != nil {
+	case err != nil:
 		a.internal(w, r, err)
 		return
 	}
@@ -197,7 +199,11 @@ type accountPatch struct {
 	Disabled      *bool   `json:"disabled"`
 }
 
-// updateAccount changes an account; disabling it ends every session (O6).
+// updateAccount changes an account. A new password ends every session of
+// the account with its grants and tokens (A5), as disabling it does (O6): an
+// admin resets a password because someone else may know the old one. A
+// field the configuration file declares cannot be changed here (C4); the
+// password can, since the file sets it only when it creates the user.
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 	var in accountPatch
 	if !decode(w, r, &in) {
@@ -211,10 +217,13 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 	if !a.found(w, r, "account", err) {
 		return
 	}
-	spec := account.Spec{Username: acct.Username, Email: acct.Email, EmailVerified: acct.EmailVerified, Name: acct.Name, Disabled: acct.Disabled}
-	if in.Password != nil {
-		spec.Password = *in.Password
+	if u, ok := a.Declared.user(acct.Username); ok {
+		if field := overridden(u, in); field != "" {
+			refuseManaged(w, "the "+field+" of "+acct.Username, field)
+			return
+		}
 	}
+	spec := account.Spec{Username: acct.Username, Email: acct.Email, EmailVerified: acct.EmailVerified, Name: acct.Name, Disabled: acct.Disabled}
 	if in.Email != nil {
 		spec.Email = *in.Email
 	}
@@ -228,15 +237,24 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 		spec.Disabled = *in.Disabled
 	}
 	updated, err := a.Accounts.Upsert(r.Context(), spec)
+	if err == nil && in.Password != nil {
+		// Upsert keeps the password (the configuration's rule, A5):
+		// a reset is its own step.
+		updated, err = a.Accounts.SetPassword(r.Context(), acct.ID, *in.Password)
+	}
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	if updated.Disabled && !acct.Disabled {
-		if _, err := a.Signout.AllDevices(r.Context(), acct.ID, signout.CauseAdmin); err != nil {
-			a.internal(w, r, err)
-			return
-		}
+	switch {
+	case in.Password != nil:
+		_, err = a.Signout.PasswordChanged(r.Context(), acct.ID, "")
+	case updated.Disabled && !acct.Disabled:
+		_, err = a.Signout.AllDevices(r.Context(), acct.ID, signout.CauseAdmin)
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, viewAccount(updated))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
@@ -73,7 +74,9 @@ func (in clientInput) spec(secret string) client.Spec {
 		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants, Admin: in.Admin}
 }
 
-// NewSecret makes a client secret of 256 bits.
+// NewSecret makes a random value of 256 bits in base64url, for keys and
+// one-off passwords. Client secrets come from secret.NewClientSecret,
+// which scanners recognise and which is stored as SHA-256 (C3).
 func NewSecret() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
@@ -114,21 +117,26 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	secret := ""
+	plain := ""
 	if in.Type == client.TypeWeb || in.Type == client.TypeM2M {
-		secret = NewSecret()
+		plain = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
 	}
-	a.saveClient(w, r, in.spec(secret), secret, http.StatusCreated)
+	a.saveClient(w, r, in.spec(plain), plain, http.StatusCreated)
 }
 
 // updateClient replaces a client's registration, keeping its secret unless
-// rotate_secret asks for a new one.
+// rotate_secret asks for a new one. A client the configuration file
+// declares is the file's to change (C4).
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 	var in clientInput
 	if !decode(w, r, &in) {
 		return
 	}
 	in.ID = r.PathValue("id")
+	if a.Declared.managesClient(in.ID) {
+		refuseManaged(w, "client "+in.ID, "")
+		return
+	}
 	existing, err := a.Store.Client(r.Context(), in.ID)
 	if !a.found(w, r, "client", err) {
 		return
@@ -137,7 +145,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 	shown := ""
 	if !client.IsPublic(store.Client{Type: in.Type}) {
 		if in.RotateSecret || existing.SecretHash == "" {
-			shown = NewSecret()
+			shown = secret.NewClientSecret() // C3: a rotation ends the old secret's tokens (C5)
 			spec.Secret = shown
 		} else {
 			spec.Secret = keepSecret
@@ -238,8 +246,13 @@ func viewDelivery(d store.Delivery) deliveryView {
 }
 
 // deleteClient removes a client and revokes its grants: its tokens stop
-// working at once (G2).
+// working at once (G2). A client the configuration file declares would
+// come back at the next start: it is the file's to remove (C4).
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
+	if a.Declared.managesClient(r.PathValue("id")) {
+		refuseManaged(w, "client "+r.PathValue("id"), "")
+		return
+	}
 	var existed bool
 	err := a.Store.InTx(r.Context(), func(tx store.Tx) error {
 		var err error

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/admin"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
 )
 
@@ -237,14 +240,20 @@ func TestAPIAccountsClientsAndRetries(t *testing.T) {
 		t.Errorf("short password: %d %v", st, got)
 	}
 
-	bob := s.NewBrowser(t).SignedIn(sesametest.AppB, "bob", nil)
-	if st, _ := api.do("DELETE", "/api/clients/app-b", nil); st != 200 {
+	// A client registered outside the configuration file (the file's are
+	// its own to remove, C4).
+	if _, err := s.Clients.Upsert(t.Context(), client.Spec{ID: "app-x", Secret: sesametest.Secret, Type: client.TypeWeb,
+		FirstParty: true, RedirectURIs: []string{sesametest.RedirectURI("app-x")}}); err != nil {
+		t.Fatal(err)
+	}
+	bob := s.NewBrowser(t).SignedIn("app-x", "bob", nil)
+	if st, _ := api.do("DELETE", "/api/clients/app-x", nil); st != 200 {
 		t.Fatalf("delete client: %d", st)
 	}
 	if st, _ := s.UserInfo(t, bob.AccessToken); st != 401 {
 		t.Errorf("a deleted client's token still works at userinfo: %d", st)
 	}
-	if st, _ := api.do("DELETE", "/api/clients/app-b", nil); st != 404 {
+	if st, _ := api.do("DELETE", "/api/clients/app-x", nil); st != 404 {
 		t.Errorf("delete twice: %d", st)
 	}
 
@@ -302,4 +311,61 @@ func TestAPIEventLog(t *testing.T) {
 	if st, _ := api.do("GET", "/api/events?cursor=abc", nil); st != 400 {
 		t.Errorf("bad cursor: %d", st)
 	}
+}
+
+// C4: what the configuration file declares is the file's. The API refuses
+// to replace or delete a declared client and to change a declared user's
+// declared fields (409, "managed by the configuration file"); a declared
+// user's password and lock, which the file does not hold, stay the API's.
+func TestAPIRefusesToChangeWhatTheFileDeclares(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		c.Users = append(c.Users, account.Spec{Username: "locked", Password: sesametest.Password, Disabled: true},
+			account.Spec{Username: "Dana", Password: sesametest.Password, Name: "Dana"})
+	}})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, "sesame:admin")}
+	alice, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	locked, _ := s.Store.AccountByUsername(t.Context(), "locked")
+	dana, err := s.Store.AccountByUsername(t.Context(), "Dana")
+	if err != nil {
+		dana, _ = s.Store.AccountByUsername(t.Context(), "dana") // stored in its canonical form (A1)
+	}
+	for _, c := range []struct {
+		rule         string
+		method, path string
+		body         any
+		status       int
+		field        string
+	}{
+		{"C4: a declared client", "PUT", "/api/clients/app-a", map[string]any{"type": "web", "redirect_uris": []string{"https://elsewhere.example/cb"}}, 409, ""},
+		{"C4: a declared client's secret", "PUT", "/api/clients/robot", map[string]any{"type": "m2m", "admin": true, "rotate_secret": true}, 409, ""},
+		{"C4: a declared client", "DELETE", "/api/clients/app-a", nil, 409, ""},
+		{"C4: a declared user's email", "PATCH", "/api/accounts/" + alice.ID, map[string]any{"email": "mallory@example.com"}, 409, "email"},
+		{"C4: a declared user's name", "PATCH", "/api/accounts/" + alice.ID, map[string]any{"name": "Mallory", "password": "a new password"}, 409, "name"},
+		{"C4: a declared user's verification", "PATCH", "/api/accounts/" + alice.ID, map[string]any{"email_verified": false}, 409, "email_verified"},
+		{"C4, A1: a declared user whose name the file spells in capitals", "PATCH", "/api/accounts/" + dana.ID, map[string]any{"name": "Mallory"}, 409, "name"},
+		{"C4: a user the file disables", "PATCH", "/api/accounts/" + locked.ID, map[string]any{"disabled": false}, 409, "disabled"},
+		{"C4: the file's own values change nothing", "PATCH", "/api/accounts/" + alice.ID, map[string]any{"email": "alice@example.com"}, 200, ""},
+		{"C4, A5: a declared user's password", "PATCH", "/api/accounts/" + alice.ID, map[string]any{"password": "a new password"}, 200, ""},
+		{"C4: a lock the file does not declare", "PATCH", "/api/accounts/" + alice.ID, map[string]any{"disabled": true}, 200, ""},
+	} {
+		st, got := api.do(c.method, c.path, c.body)
+		msg, _ := got["message"].(string)
+		if st != c.status || (c.status == 409 && (!strings.Contains(msg, "managed by the configuration file") || got["field"] != nilIfEmpty(c.field))) {
+			t.Errorf("%s: %s %s %v: %d %v, want %d", c.rule, c.method, c.path, c.body, st, got, c.status)
+		}
+	}
+	if c, _ := s.Store.Client(t.Context(), "app-a"); len(c.RedirectURIs) != 1 || c.RedirectURIs[0] != sesametest.RedirectURI("app-a") {
+		t.Errorf("app-a was changed: %v", c.RedirectURIs)
+	}
+	if a, _ := s.Store.Account(t.Context(), alice.ID); a.Name != "Alice Example" || a.Email != "alice@example.com" || !a.Disabled {
+		t.Errorf("alice after the refused changes: %+v", a)
+	}
+}
+
+// nilIfEmpty is field as the JSON answer holds it: absent when empty.
+func nilIfEmpty(field string) any {
+	if field == "" {
+		return nil
+	}
+	return field
 }

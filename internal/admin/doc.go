@@ -1,7 +1,10 @@
 // Package admin gives people and operators their levers: the account page
 // (/account), where a person sees their devices (sessions) and connected
 // apps (grants) and ends either (design O6, O7; §2 "The account page"), and
-// later the admin JSON API.
+// the admin JSON API (/api). An admin token is honoured only while its
+// client holds the admin role, read at every call (C5); a password reset
+// ends the account's sessions (A5); what the configuration file declares is
+// the file's to change (C4).
 //
 // Every action goes through the same domain code as end-session (package
 // signout), so it sends back-channel logouts and writes a receipt. A page

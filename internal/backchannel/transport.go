@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"github.com/sesame-id/sesame/internal/outbound"
 )
 
 // Timeout bounds one delivery attempt (B2).
@@ -23,10 +25,11 @@ const maxResponse = 4 << 10
 var ErrForbiddenAddress = errors.New("address not allowed for back-channel delivery")
 
 // NewHTTPClient returns the client deliveries use: a 5 s timeout, no
-// redirects followed (B2), and, unless allowPrivate, no connections to
-// private, loopback, link-local or otherwise internal addresses (B5). The
-// check runs on the address actually dialled, so DNS rebinding cannot get
-// past it.
+// redirects followed (B2), and, unless allowPrivate, no connections to a
+// special-purpose address that is not globally reachable (B5,
+// outbound.Public: private, loopback, link-local, shared, NAT64,
+// IPv4-compatible, reserved...). The check runs on the address actually
+// dialled, so DNS rebinding cannot get past it.
 func NewHTTPClient(allowPrivate bool) *http.Client {
 	dialer := &net.Dialer{Timeout: Timeout, Control: func(_, address string, _ syscall.RawConn) error {
 		if allowPrivate {
@@ -36,7 +39,7 @@ func NewHTTPClient(allowPrivate bool) *http.Client {
 		if err != nil {
 			return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
 		}
-		if !Public(ap.Addr()) {
+		if !outbound.Public(ap.Addr()) {
 			return fmt.Errorf("%w: %s", ErrForbiddenAddress, ap.Addr())
 		}
 		return nil
@@ -55,17 +58,6 @@ func NewHTTPClient(allowPrivate bool) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
-
-// Public reports whether a may be the target of an outbound call when
-// private networks are not allowed.
-func Public(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate() && !a.IsLoopback() &&
-		!a.IsLinkLocalUnicast() && !a.IsUnspecified() && !cgnat.Contains(a)
-}
-
-// cgnat is the shared address space of RFC 6598, internal in practice.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // withTimeout bounds ctx by the attempt timeout.
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/outbound"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -27,8 +28,20 @@ const (
 // IsPublic reports whether c has no secret: spa and native apps (C1).
 func IsPublic(c store.Client) bool { return c.Type == TypeSPA || c.Type == TypeNative }
 
-// RequiresPKCE reports whether c must send a PKCE challenge (C2).
-func RequiresPKCE(c store.Client) bool { return IsPublic(c) }
+// RequiresPKCE reports whether c must send an S256 PKCE challenge with a
+// code-flow request (C2, spec A8): always for a public client; for a
+// confidential one, its own require_pkce when it set one, otherwise
+// requiredByDefault, the top-level require_pkce (true unless the operator
+// turned it off).
+func RequiresPKCE(c store.Client, requiredByDefault bool) bool {
+	switch {
+	case IsPublic(c):
+		return true
+	case c.RequirePKCE != nil:
+		return *c.RequirePKCE
+	}
+	return requiredByDefault
+}
 
 // AllowsGrantType reports whether c may use grant type gt.
 func AllowsGrantType(c store.Client, gt string) bool { return slices.Contains(c.GrantTypes, gt) }
@@ -62,6 +75,9 @@ type Spec struct {
 	MaxGrants int `yaml:"max_grants"`
 	// Admin lets an m2m client get the sesame:admin scope.
 	Admin bool `yaml:"admin"`
+	// RequirePKCE overrides the top-level require_pkce for this client
+	// (C2); nil follows it. Only a confidential client may set false.
+	RequirePKCE *bool `yaml:"require_pkce"`
 }
 
 // Validate reports every problem of a registration at once, one line each.
@@ -79,6 +95,9 @@ func (s Spec) Validate() error {
 	case TypeSPA, TypeNative:
 		if s.Secret != "" {
 			add("a %s client is public and has no secret (it uses PKCE)", s.Type)
+		}
+		if s.RequirePKCE != nil && !*s.RequirePKCE {
+			add("require_pkce: a %s client is public and must use PKCE (C2)", s.Type)
 		}
 	default:
 		add("type %q must be web, spa, native or m2m", s.Type)
@@ -132,11 +151,18 @@ func (s Spec) Validate() error {
 	return errors.Join(errs...)
 }
 
+// MaxURILen bounds a redirect_uri or post_logout_redirect_uri, registered
+// or sent (W2): a longer one is refused before it is compared or stored.
+const MaxURILen = 2048
+
 // ValidateRedirectURI checks one registered redirect URI: absolute, no
-// fragment, https, except http on a loopback host (a deliberate choice so
-// Sesame runs on a laptop, like the issuer) and a private-use scheme for
-// native apps (RFC 8252 §7.1).
+// fragment, at most MaxURILen bytes, https, except http on a loopback
+// host (a deliberate choice so Sesame runs on a laptop, like the issuer)
+// and a private-use scheme for native apps (RFC 8252 §7.1).
 func ValidateRedirectURI(typ, raw string) error {
+	if len(raw) > MaxURILen {
+		return fmt.Errorf("%.64q... is longer than %d bytes", raw, MaxURILen)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() {
 		return fmt.Errorf("%q is not an absolute URI", raw)
@@ -164,6 +190,24 @@ func ValidateRedirectURI(typ, raw string) error {
 // browsers and URL parsers disagree about.
 func hasUnsafeChars(raw string) bool {
 	return strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' })
+}
+
+// CheckBackchannelTarget refuses a backchannel_logout_uri that a Sesame
+// with allow_private_network_delivery off could never deliver to (B5): one
+// whose host is a special-purpose IP literal, localhost, or a numeric host
+// (outbound.CheckHost). Spec.Validate cannot know the setting, so its
+// callers call this too when the setting is off: config.Validate for the
+// file's clients, Registry.Upsert (AllowPrivateDelivery) for the admin
+// API's. A host name passes; where it resolves is checked at every dial.
+func CheckBackchannelTarget(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return fmt.Errorf("backchannel_logout_uri: %q is not a URL", uri)
+	}
+	if err := outbound.CheckHost(u.Hostname()); err != nil {
+		return fmt.Errorf("backchannel_logout_uri: %v; Sesame cannot deliver there while allow_private_network_delivery is false", err)
+	}
+	return nil
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP.
@@ -228,11 +272,29 @@ func MatchPostLogoutRedirectURI(c store.Client, uri string) bool {
 	return slices.Contains(c.PostLogoutRedirectURIs, uri)
 }
 
+// ErrWrongSecret means the presented client secret is not the client's
+// (or the client has none).
+var ErrWrongSecret = errors.New("wrong client secret")
+
+// ReasonSecretRotated is recorded on the client_credentials grants a
+// secret change revokes (C5).
+const ReasonSecretRotated = "secret_rotated"
+
 // Registry reads and writes clients and checks their secrets.
 type Registry struct {
-	Store  store.Store
+	Store store.Store
+	// Hasher hashes the secrets an operator chose (argon2id); secrets
+	// Sesame generated are stored as SHA-256 (C3).
 	Hasher secret.Hasher
-	Now    func() time.Time
+	// Pool admits the argon2id checks of operator-chosen secrets, apart
+	// from the passwords' pool, so a flood of wrong secrets cannot starve
+	// people signing in (A4). Nil checks at once.
+	Pool *secret.Pool
+	Now  func() time.Time
+	// AllowPrivateDelivery is allow_private_network_delivery (B5). When
+	// false (the zero value), Upsert refuses a backchannel_logout_uri on a
+	// special-purpose address or localhost (CheckBackchannelTarget).
+	AllowPrivateDelivery bool
 
 	// CacheFor is how long a client read is reused (default one second).
 	// Every token request reads its client. Where the store reports every
@@ -241,7 +303,15 @@ type Registry struct {
 	// same SQLite file) shows after at most CacheFor.
 	CacheFor time.Duration
 
-	mu       sync.Mutex
+	// verify checks a secret against a stored hash: secret.Verify when
+	// nil. Tests count the argon2id checks through it.
+	verify func(hash, plain string) (bool, error)
+
+	mu sync.Mutex
+	// verified remembers secrets that passed an argon2id check; cached
+	// holds recent client reads. Both are bounded (maxVerified, maxCached)
+	// and only ever hold what a real client presented or is, so no flood
+	// of requests grows them past their bound.
 	verified map[[32]byte]struct{}
 	cached   map[string]cachedClient
 }
@@ -251,8 +321,15 @@ type cachedClient struct {
 	expires time.Time
 }
 
-// maxVerified bounds the cache of verified secrets.
-const maxVerified = 1024
+// maxVerified bounds the memory of verified secrets and maxCached the
+// client cache: past it, the map starts again empty. A key is 32 bytes, a
+// client a few hundred, so either costs well under a megabyte when full.
+// Only secrets that verified and clients that exist get in, so what a
+// flood sends cannot fill them.
+const (
+	maxVerified = 1024
+	maxCached   = 1024
+)
 
 // Get reads a client, from a cache of at most a second.
 func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
@@ -268,7 +345,7 @@ func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
 		return c, fmt.Errorf("client %s: %w", id, err)
 	}
 	r.mu.Lock()
-	if r.cached == nil || len(r.cached) >= maxVerified {
+	if r.cached == nil || len(r.cached) >= maxCached {
 		r.cached = map[string]cachedClient{}
 	}
 	ttl := r.CacheFor
@@ -328,7 +405,11 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 			s.Secret = "kept" // validates as present; the stored hash is kept below
 		}
 	}
-	if err := s.Validate(); err != nil {
+	err = s.Validate()
+	if s.BackchannelLogoutURI != "" && !r.AllowPrivateDelivery {
+		err = errors.Join(err, CheckBackchannelTarget(s.BackchannelLogoutURI))
+	}
+	if err != nil {
 		return store.Client{}, &InvalidError{Err: err}
 	}
 	hash := ""
@@ -336,10 +417,17 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 	case keepSecret:
 		hash = existing.SecretHash
 	case s.Secret != "":
-		if ok, _ := secret.Verify(existing.SecretHash, s.Secret); ok {
+		// C3: a secret Sesame generated holds 256 random bits and is
+		// stored as its SHA-256; one an operator chose is argon2id.
+		switch ok, _ := secret.Verify(existing.SecretHash, s.Secret); {
+		case ok:
 			hash = existing.SecretHash
-		} else if hash, err = r.Hasher.Hash(s.Secret); err != nil {
-			return store.Client{}, fmt.Errorf("hash secret of client %s: %w", s.ID, err)
+		case secret.IsGenerated(s.Secret):
+			hash = secret.HashGenerated(s.Secret)
+		default:
+			if hash, err = r.Hasher.Hash(s.Secret); err != nil {
+				return store.Client{}, fmt.Errorf("hash secret of client %s: %w", s.ID, err)
+			}
 		}
 	}
 	now := r.Now()
@@ -349,7 +437,7 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 		BackchannelLogoutURI: s.BackchannelLogoutURI, BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
 		FirstParty: s.FirstParty, OfflineSurvivesSignout: s.OfflineSurvivesSignout == nil || *s.OfflineSurvivesSignout,
 		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg, MaxGrants: s.MaxGrants, Admin: s.Admin,
-		CreatedAt: now, UpdatedAt: now,
+		RequirePKCE: s.RequirePKCE, CreatedAt: now, UpdatedAt: now,
 	}
 	if len(c.GrantTypes) == 0 {
 		c.GrantTypes = DefaultGrantTypes(s.Type)
@@ -357,30 +445,75 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 	if c.IDTokenSignedResponseAlg == "" {
 		c.IDTokenSignedResponseAlg = "ES256"
 	}
-	if err := r.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpsertClient(ctx, c) }); err != nil {
+	err = r.Store.InTx(ctx, func(tx store.Tx) error {
+		if err := r.endRotatedTokens(ctx, tx, c, now); err != nil {
+			return err
+		}
+		return tx.UpsertClient(ctx, c)
+	})
+	if err != nil {
 		return store.Client{}, fmt.Errorf("store client %s: %w", s.ID, err)
 	}
 	r.Forget(c.ID)
 	return c, nil
 }
 
-// VerifySecret checks a presented secret against c's hash. argon2id on
-// every token request would cost tens of milliseconds, so successful checks
-// are remembered (keyed by a SHA-256 of client, stored hash and secret, so a
-// changed secret misses); failures never are.
-func (r *Registry) VerifySecret(c store.Client, presented string) bool {
+// endRotatedTokens revokes, inside the transaction that stores c, the
+// grants c holds for itself (client_credentials) when c's stored secret
+// changes: tokens got with the old secret die at once (C5, G2), whether the
+// rotation came from the admin API, the CLI or a changed config file. The
+// stored client is read inside tx, so the comparison is with what this
+// transaction replaces. People's grants for the client are not the
+// client's authority and stay.
+func (r *Registry) endRotatedTokens(ctx context.Context, tx store.Tx, c store.Client, now time.Time) error {
+	old, err := tx.Client(ctx, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read client %s: %w", c.ID, err)
+	}
+	if old.SecretHash == "" || old.SecretHash == c.SecretHash {
+		return nil
+	}
+	n, err := tx.RevokeClientCredentialGrants(ctx, c.ID, now, ReasonSecretRotated)
+	if err != nil || n == 0 {
+		return err
+	}
+	return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventGrantRevoked, ClientID: c.ID,
+		Detail: fmt.Sprintf("%d client_credentials grants: %s", n, ReasonSecretRotated)})
+}
+
+// VerifySecret checks a presented secret against c's hash: nil when it
+// matches, ErrWrongSecret when it does not, a *secret.BusyError when the
+// pool had no room to check it (nothing was evaluated), or ctx's error.
+//
+// A generated secret's SHA-256 is checked at once (C3). An argon2id check
+// would cost tens of milliseconds and 19 MiB on every token request, so it
+// runs in the pool (A4), and a secret that passed is remembered, keyed by a
+// SHA-256 of client, stored hash and secret (a changed secret misses):
+// an honest client pays argon2id once, and a flood of wrong secrets does
+// not queue it behind them. Failures are never remembered.
+func (r *Registry) VerifySecret(ctx context.Context, c store.Client, presented string) error {
 	if c.SecretHash == "" || presented == "" {
-		return false
+		return ErrWrongSecret
+	}
+	if !secret.IsSlow(c.SecretHash) {
+		return r.check(c, presented)
 	}
 	key := sha256.Sum256([]byte(c.ID + "\x00" + c.SecretHash + "\x00" + presented))
 	r.mu.Lock()
 	_, ok := r.verified[key]
 	r.mu.Unlock()
 	if ok {
-		return true
+		return nil
 	}
-	if ok, err := secret.Verify(c.SecretHash, presented); err != nil || !ok {
-		return false
+	var err error
+	if perr := r.Pool.Run(ctx, func() { err = r.check(c, presented) }); perr != nil {
+		return fmt.Errorf("check secret of client %s: %w", c.ID, perr)
+	}
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	if r.verified == nil || len(r.verified) >= maxVerified {
@@ -388,5 +521,21 @@ func (r *Registry) VerifySecret(c store.Client, presented string) bool {
 	}
 	r.verified[key] = struct{}{}
 	r.mu.Unlock()
-	return true
+	return nil
+}
+
+// check compares presented with c's stored hash.
+func (r *Registry) check(c store.Client, presented string) error {
+	verify := r.verify
+	if verify == nil {
+		verify = secret.Verify
+	}
+	ok, err := verify(c.SecretHash, presented)
+	if err != nil {
+		return fmt.Errorf("stored secret of client %s: %w", c.ID, err)
+	}
+	if !ok {
+		return ErrWrongSecret
+	}
+	return nil
 }

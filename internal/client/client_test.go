@@ -1,10 +1,11 @@
 package client
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
@@ -159,6 +160,9 @@ func TestSpecValidate(t *testing.T) {
 		"credentials in a back-channel URI": {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}, BackchannelLogoutURI: "https://u:p@a.example/bc"},
 		"client_credentials for an SPA":     {ID: "x", Type: TypeSPA, RedirectURIs: []string{"https://a.example/cb"}, GrantTypes: []string{"client_credentials"}},
 		"client_credentials for a native":   {ID: "x", Type: TypeNative, RedirectURIs: []string{"http://127.0.0.1/cb"}, GrantTypes: []string{"client_credentials"}},
+		"require_pkce false, SPA (C2)":      {ID: "x", Type: TypeSPA, RedirectURIs: []string{"https://a.example/cb"}, RequirePKCE: new(false)},
+		"require_pkce false for a native":   {ID: "x", Type: TypeNative, RedirectURIs: []string{"http://127.0.0.1/cb"}, RequirePKCE: new(false)},
+		"a redirect URI over 2 KB (W2)":     {ID: "x", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/" + strings.Repeat("a", 2048)}},
 	} {
 		if err := s.Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -166,24 +170,56 @@ func TestSpecValidate(t *testing.T) {
 	}
 }
 
-// C1: secrets are checked against their argon2id hash; successes are
-// cached, a changed secret misses the cache.
-func TestVerifySecret(t *testing.T) {
-	h := secret.Hasher{Memory: 64, Time: 1, Threads: 1}
-	hash, _ := h.Hash("s3cret")
-	r := &Registry{}
-	c := store.Client{ID: "app", SecretHash: hash}
-	for range 2 { // the second check is answered from the cache
-		if !r.VerifySecret(c, "s3cret") {
-			t.Error("right secret refused")
+// C2, spec A8: PKCE is required of every public client, and of a
+// confidential one unless it, or else the top-level require_pkce, says
+// false.
+func TestRequiresPKCE(t *testing.T) {
+	conf, pub := store.Client{Type: TypeWeb}, store.Client{Type: TypeSPA}
+	cases := []struct {
+		name      string
+		c         store.Client
+		byDefault bool
+		want      bool
+	}{
+		{"confidential, default on", conf, true, true},
+		{"confidential, default off", conf, false, false},
+		{"confidential opts out", store.Client{Type: TypeWeb, RequirePKCE: new(false)}, true, false},
+		{"confidential opts in", store.Client{Type: TypeWeb, RequirePKCE: new(true)}, false, true},
+		{"public, default off", pub, false, true},
+		{"public that says false (refused by Validate)", store.Client{Type: TypeNative, RequirePKCE: new(false)}, true, true},
+	}
+	for _, c := range cases {
+		if got := RequiresPKCE(c.c, c.byDefault); got != c.want {
+			t.Errorf("%s: RequiresPKCE = %v", c.name, got)
 		}
 	}
-	if r.VerifySecret(c, "wrong") || r.VerifySecret(c, "") {
-		t.Error("wrong secret accepted")
+	if err := (Spec{ID: "a", Type: TypeWeb, Secret: "s", RedirectURIs: []string{"https://a.example/cb"}, RequirePKCE: new(false)}).Validate(); err != nil {
+		t.Errorf("a confidential client may set require_pkce: false: %v", err)
 	}
-	hash2, _ := h.Hash("new")
-	c.SecretHash = hash2
-	if r.VerifySecret(c, "s3cret") {
-		t.Error("the old secret still works after a change")
+}
+
+// B5: with private delivery off, registration (the admin API and the
+// file's clients go through Upsert) refuses a back-channel URI that could
+// never be delivered: a special-purpose address or localhost. With it on,
+// or for a host name, it is accepted.
+func TestUpsertRefusesPrivateBackchannelURI(t *testing.T) {
+	r := &Registry{Store: openStore(t), Hasher: cheap, Now: time.Now}
+	spec := func(uri string) Spec {
+		return Spec{ID: "x", Type: TypeWeb, Secret: "s3cret-s3cret", RedirectURIs: []string{"https://x.example/cb"}, BackchannelLogoutURI: uri}
+	}
+	for _, uri := range []string{"http://localhost:5001/bc", "http://127.0.0.1/bc", "https://10.0.0.5/bc", "https://[::ffff:169.254.169.254]/bc",
+		"https://[64:ff9b::a00:1]/bc", "https://0.0.0.0/bc", "https://100.64.0.1/bc", "https://2130706433/bc"} {
+		_, err := r.Upsert(t.Context(), spec(uri))
+		var invalid *InvalidError
+		if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "allow_private_network_delivery") {
+			t.Errorf("%s: %v", uri, err)
+		}
+	}
+	if _, err := r.Upsert(t.Context(), spec("https://x.example/bc")); err != nil {
+		t.Errorf("a host name: %v", err)
+	}
+	r.AllowPrivateDelivery = true
+	if _, err := r.Upsert(t.Context(), spec("http://127.0.0.1:5001/bc")); err != nil {
+		t.Errorf("loopback with private delivery allowed: %v", err)
 	}
 }

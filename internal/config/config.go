@@ -53,6 +53,11 @@ type Config struct {
 	// issuer itself is on loopback.
 	AllowPrivateNetworkDelivery bool `yaml:"allow_private_network_delivery"`
 
+	// RequirePKCE makes every code-flow client send S256 PKCE (C2, OAuth
+	// 2.1); default true. A confidential client may set its own
+	// require_pkce: false; public clients always need PKCE.
+	RequirePKCE bool `yaml:"require_pkce"`
+
 	LogLevel string `yaml:"log_level"`
 
 	// AdminClients are the m2m clients that may get the sesame:admin
@@ -90,6 +95,7 @@ func Default() Config {
 		SweepInterval:               5 * time.Minute,
 		RequestTimeout:              15 * time.Second,
 		AllowPrivateNetworkDelivery: true,
+		RequirePKCE:                 true,
 		LogLevel:                    "info",
 	}
 }
@@ -250,6 +256,11 @@ func (c Config) Validate() error {
 				add("clients[%d] (%s): %s", i, cl.ID, line)
 			}
 		}
+		if cl.BackchannelLogoutURI != "" && !c.AllowPrivateNetworkDelivery { // B5
+			if err := client.CheckBackchannelTarget(cl.BackchannelLogoutURI); err != nil {
+				add("clients[%d] (%s): %v", i, cl.ID, err)
+			}
+		}
 		if ids[cl.ID] {
 			add("clients[%d]: duplicate id %q", i, cl.ID)
 		}
@@ -272,10 +283,17 @@ func (c Config) Validate() error {
 		if us.Password == "" {
 			add("users[%d] (%s): password is required", i, us.Username)
 		}
-		if names[strings.ToLower(us.Username)] {
+		// A1: names compare in their canonical form, so `Alice` and a
+		// full-width `ａｌｉｃｅ` are one user, declared twice.
+		canonical, err := account.CanonicalUsername(us.Username)
+		if err != nil && us.Username != "" {
+			add("users[%d]: %v", i, err)
+			continue
+		}
+		if names[canonical] {
 			add("users[%d]: duplicate username %q", i, us.Username)
 		}
-		names[strings.ToLower(us.Username)] = true
+		names[canonical] = true
 	}
 	return errors.Join(errs...)
 }

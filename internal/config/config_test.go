@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/client"
 )
 
 func write(t *testing.T, body string) string {
@@ -136,5 +137,51 @@ func TestAuthCodeTTLIsBounded(t *testing.T) {
 	cfg.AuthCodeTTL = 11 * time.Minute
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "auth_code_ttl") {
 		t.Errorf("an 11-minute code lifetime: %v", err)
+	}
+}
+
+// C2: require_pkce defaults to true; the environment and the file can turn
+// it off, and a confidential client can set its own.
+func TestRequirePKCE(t *testing.T) {
+	cfg, err := Load("", func(string) string { return "" })
+	if err != nil || !cfg.RequirePKCE {
+		t.Fatalf("default: require_pkce=%v err=%v", cfg.RequirePKCE, err)
+	}
+	cfg, _ = Load("", func(k string) string { return map[string]string{"SESAME_REQUIRE_PKCE": "false"}[k] })
+	if cfg.RequirePKCE {
+		t.Error("SESAME_REQUIRE_PKCE=false ignored")
+	}
+	cfg, err = Load(write(t, `require_pkce: false
+clients:
+  - id: legacy
+    secret: legacy-secret
+    type: web
+    redirect_uris: [https://legacy.example/cb]
+    require_pkce: false
+`), func(string) string { return "" })
+	if err != nil || cfg.RequirePKCE || cfg.Clients[0].RequirePKCE == nil || *cfg.Clients[0].RequirePKCE {
+		t.Fatalf("file: %+v %v", cfg, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("a confidential client with require_pkce: false: %v", err)
+	}
+}
+
+// B5: with private delivery off, a file client whose back-channel URI is
+// a special-purpose address or localhost is refused at start.
+func TestPrivateBackchannelURIRefused(t *testing.T) {
+	for _, uri := range []string{"http://localhost:5001/bc", "https://10.1.2.3/bc", "https://[64:ff9b::a00:1]/bc", "https://[::7f00:1]/bc"} {
+		cfg := Default()
+		cfg.Issuer = "https://id.example.com/oidc"
+		cfg.AllowPrivateNetworkDelivery = false
+		cfg.Clients = []client.Spec{{ID: "app", Type: client.TypeWeb, Secret: "s", RedirectURIs: []string{"https://app.example/cb"}, BackchannelLogoutURI: uri}}
+		err := cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), "clients[0] (app): backchannel_logout_uri") {
+			t.Errorf("%s: %v", uri, err)
+		}
+		cfg.AllowPrivateNetworkDelivery = true
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s with private delivery on: %v", uri, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // Authorize serves the authorization endpoint, GET and POST (Core §3.1.2,
@@ -28,18 +29,22 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		v = r.PostForm
 	}
+	if l, ok := oversized(v, unechoable); ok { // W2: nothing to redirect to, or to echo
+		p.errorPage(w, http.StatusBadRequest, "The app sent a request Sesame cannot accept ("+l.name+" is too long).", CodeInvalidRequest)
+		return
+	}
 	c, redirectURI, omitted, ok := p.trustedTarget(w, r, v)
 	if !ok {
 		return
 	}
-	params, perr := parseAuthParams(v, c)
+	params, perr := parseAuthParams(v, c, client.RequiresPKCE(c, p.RequirePKCE))
 	params.RedirectURI, params.RedirectURIOmitted = redirectURI, omitted
 	if perr != nil {
 		p.redirectError(w, r, redirectURI, params.State, perr)
 		return
 	}
 
-	cur, err := p.Sessions.FromCookie(r.Context(), cookieValue(r, session.CookieName))
+	cur, err := p.Sessions.FromCookie(r.Context(), p.Cookies.Get(r, web.SessionCookie))
 	hasSession := err == nil
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
 		p.logError(r, "read session", err)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -54,8 +55,30 @@ func (p *Provider) authenticateClient(r *http.Request, form url.Values) (store.C
 		}
 		return c, nil
 	}
-	if secret == "" || !p.Clients.VerifySecret(c, secret) {
+	if secret == "" {
 		return store.Client{}, invalidClient("client authentication failed")
+	}
+	// C3: a client that failed too often from this source waits, refused
+	// before its secret is evaluated; its own app elsewhere goes on.
+	ip := ClientIP(r)
+	var throttled *account.ThrottledError
+	if err := p.ClientThrottle.Check(c.ID, ip); errors.As(err, &throttled) {
+		return store.Client{}, &Error{Code: CodeInvalidClient, Status: http.StatusTooManyRequests, RetryAfter: throttled.RetryAfter,
+			Description: "too many failed authentications of this client from this address; try again after Retry-After"}
+	}
+	// A4: a full hashing pool answers 503 + Retry-After without
+	// evaluating the secret.
+	if err := p.Clients.VerifySecret(r.Context(), c, secret); err != nil {
+		if errors.Is(err, client.ErrWrongSecret) {
+			if ferr := p.ClientThrottle.Failed(r.Context(), c.ID, ip); ferr != nil {
+				p.logError(r, "count failed client authentication", ferr)
+			}
+		}
+		e := fromDomain(err)
+		if e == errServer && r.Context().Err() == nil {
+			p.logError(r, "check client secret", err)
+		}
+		return store.Client{}, e
 	}
 	return c, nil
 }

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 )
@@ -17,6 +21,9 @@ type Error struct {
 	Code        string
 	Description string
 	Status      int
+	// RetryAfter, when set, is sent as the Retry-After header (429 and
+	// 503 answers of throttling and admission, A3, A4).
+	RetryAfter time.Duration
 }
 
 // Error is the code and its description.
@@ -57,10 +64,24 @@ var errServer = &Error{Code: CodeServerError, Description: "the server could not
 // temporarily_unavailable, with 503 so clients and load balancers retry.
 var errUnavailable = &Error{Code: CodeTemporarilyUnavailable, Description: "the server is temporarily unavailable; try again shortly", Status: http.StatusServiceUnavailable}
 
+// busy is a hashing pool's refusal (A4): 503 temporarily_unavailable with
+// the pool's Retry-After; nothing was evaluated.
+func busy(b *secret.BusyError) *Error {
+	return &Error{Code: CodeTemporarilyUnavailable, Description: "too many requests at once; try again shortly",
+		Status: http.StatusServiceUnavailable, RetryAfter: b.RetryAfter}
+}
+
 // fromDomain maps a domain error to its protocol error. Errors the domain
 // does not classify (the database failing) become server_error; the caller
 // logs them.
 func fromDomain(err error) *Error {
+	var b *secret.BusyError
+	if errors.As(err, &b) {
+		return busy(b)
+	}
+	if errors.Is(err, client.ErrWrongSecret) {
+		return invalidClient("client authentication failed")
+	}
 	var d *token.Denied
 	if errors.As(err, &d) {
 		switch {
@@ -102,10 +123,19 @@ func writeJSONError(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusUnauthorized && e.Code == CodeInvalidClient {
 		h.Set("WWW-Authenticate", `Basic realm="sesame"`)
 	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", retryAfter(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description,omitempty"`
 	}{e.Code, e.Description})
+}
+
+// retryAfter is a Retry-After value in whole seconds, rounded up so a
+// client that waits it finds the room it was told of (RFC 9110 §10.2.3).
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
 // writeJSON sends v as JSON.

@@ -52,6 +52,9 @@ func submitRaw(t *testing.T, b *sesametest.Browser, p sesametest.Page) *http.Res
 	u, _ := url.Parse(p.URL)
 	target, _ := u.Parse(html.UnescapeString(action[1]))
 	form := url.Values{"username": {"alice"}, "password": {sesametest.Password}}
+	if csrf := regexp.MustCompile(`name="csrf" value="([^"]*)"`).FindStringSubmatch(p.Body); csrf != nil {
+		form.Set("csrf", html.UnescapeString(csrf[1])) // the browser's form token (W1)
+	}
 	resp, err := b.HTTP.PostForm(target.String(), form)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/ui"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // What an interaction still has to show.
@@ -16,18 +17,11 @@ const (
 	promptConsent = "consent"
 )
 
-// interactionCookie binds the sign-in and consent pages to the browser that
-// started the authorization request, so a page cannot be completed from
-// another browser (login CSRF).
-const interactionCookie = "sesame_interaction"
-
 // startInteraction stores the request and sends the person to its page.
+// The request is bound to the browser (its browser cookie, package web), so
+// its pages cannot be completed from another browser (login CSRF).
 func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, c store.Client, params store.AuthParams, ar store.AuthRequest) {
-	browser := cookieValue(r, interactionCookie)
-	if len(browser) != 43 {
-		browser, _ = token.NewValue()
-		p.setCookie(w, interactionCookie, browser, p.Now().Add(p.AuthRequestTTL))
-	}
+	browser := p.Forms.EnsureBrowser(w, r)
 	now := p.Now()
 	id, _ := token.NewValue()
 	ar.ID = id[:32]
@@ -54,7 +48,7 @@ func (p *Provider) loadInteraction(w http.ResponseWriter, r *http.Request) (stor
 		p.errorPage(w, http.StatusServiceUnavailable, "Sesame cannot sign you in right now. Please try again in a moment.", CodeTemporarilyUnavailable)
 		return ar, store.Client{}, false
 	}
-	browser := cookieValue(r, interactionCookie)
+	browser := p.Forms.Browser(r)
 	if err != nil || !p.Now().Before(ar.ExpiresAt) || browser == "" || string(token.Hash(browser)) != string(ar.BrowserHash) {
 		p.errorPage(w, http.StatusBadRequest, "This sign-in has expired or was started in another browser. Go back to the app and sign in again.", CodeInvalidRequest)
 		return ar, store.Client{}, false
@@ -77,11 +71,19 @@ func (p *Provider) Interaction(w http.ResponseWriter, r *http.Request) {
 		p.showConsent(w, r, ar, c)
 		return
 	}
-	_, err := p.Sessions.FromCookie(r.Context(), cookieValue(r, session.CookieName))
-	p.Pages.SignIn(w, http.StatusOK, ui.SignInData{
+	_, err := p.Sessions.FromCookie(r.Context(), p.Cookies.Get(r, web.SessionCookie))
+	page := p.signInPage(w, r, ar, c)
+	page.Username, page.Reauth = ar.Params.LoginHint, err == nil
+	p.Pages.SignIn(w, http.StatusOK, page)
+}
+
+// signInPage is the sign-in page of a pending request, with the browser's
+// form token (W1) and the redirect target its CSP allows (W2).
+func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, c store.Client) ui.SignInData {
+	return ui.SignInData{
 		Action: p.Path("/interaction/" + ar.ID + "/login"), App: appName(c),
-		Username: ar.Params.LoginHint, Reauth: err == nil,
-	})
+		CSRF: p.Forms.Token(w, r), RedirectURI: ar.Params.RedirectURI,
+	}
 }
 
 // showConsent renders the consent page for a signed-in person.
@@ -96,6 +98,7 @@ func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar store.
 	p.Pages.Consent(w, ui.ConsentData{
 		Action: p.Path("/interaction/" + ar.ID + "/consent"), App: appName(c),
 		Username: acct.Username, Scopes: ui.Describe(scopes), New: hadGrant,
+		CSRF: p.Forms.Token(w, r), RedirectURI: ar.Params.RedirectURI,
 	})
 }
 

@@ -40,23 +40,90 @@ func repeated(v url.Values) string {
 	return ""
 }
 
-// Parameter size limits, so one request cannot store megabytes.
+// Input limits (design W2, spec S9): nothing a request sends is read past
+// its limit, let alone stored. A token gets 4 KB, a locale list 256 B, a
+// URI and state 2 KB, any other value 512 B.
 const (
-	maxStateLen = 2048
-	maxNonceLen = 512
+	maxValueLen   = 512
+	maxTokenLen   = 4 << 10
+	maxStateLen   = 2 << 10
+	maxScopeLen   = 2 << 10
+	maxScopes     = 64
+	maxLocalesLen = 256
 )
+
+// limit is the longest value one parameter may have.
+type limit struct {
+	name string
+	max  int
+}
+
+// unechoable are the parameters checked before anything else at the
+// authorization endpoint: until client_id and redirect_uri are checked no
+// error may be redirected (spec A3), and a state too long to send back
+// cannot be redirected either. Beyond them: the error page.
+var unechoable = []limit{
+	{"client_id", maxValueLen},
+	{"redirect_uri", client.MaxURILen},
+	{"state", maxStateLen},
+}
+
+// authLimits bound every parameter the authorization endpoint defines,
+// read or not; what it does not define is bounded by the query and body
+// caps (package server) and never read. Beyond them: invalid_request,
+// redirected to the client.
+var authLimits = []limit{
+	{"response_type", maxValueLen},
+	{"response_mode", maxValueLen},
+	{"scope", maxScopeLen},
+	{"nonce", maxValueLen},
+	{"prompt", maxValueLen},
+	{"max_age", maxValueLen},
+	{"code_challenge", maxValueLen},
+	{"code_challenge_method", maxValueLen},
+	{"login_hint", maxValueLen},
+	{"id_token_hint", maxTokenLen},
+	{"ui_locales", maxLocalesLen},
+	{"claims_locales", maxLocalesLen},
+	{"acr_values", maxValueLen},
+	{"display", maxValueLen},
+	{"resource", maxValueLen},
+}
+
+// oversized returns the first parameter of v, in the order of limits, that
+// has a value longer than its limit.
+func oversized(v url.Values, limits []limit) (limit, bool) {
+	for _, l := range limits {
+		for _, s := range v[l.name] {
+			if len(s) > l.max {
+				return l, true
+			}
+		}
+	}
+	return limit{}, false
+}
+
+// tooLong is the invalid_request of an oversized parameter.
+func tooLong(l limit) *Error {
+	return invalidRequest(l.name + " is longer than " + strconv.Itoa(l.max) + " bytes")
+}
 
 // parseAuthParams validates the parameters that are checked after the
 // redirect URI is trusted, so every failure here is redirected to the
-// client (spec A5). It returns the parsed parameters.
-func parseAuthParams(v url.Values, c store.Client) (store.AuthParams, *Error) {
+// client (spec A5). requirePKCE is client.RequiresPKCE for c. It returns
+// the parsed parameters: only what a later step reads, each within its
+// limit, since they are stored with a pending request.
+func parseAuthParams(v url.Values, c store.Client, requirePKCE bool) (store.AuthParams, *Error) {
 	p := store.AuthParams{MaxAge: -1}
+	if l, ok := oversized(v, unechoable); ok {
+		return p, tooLong(l) // Authorize shows these on the error page first
+	}
 	p.State = v.Get("state")
 	if name := repeated(v); name != "" {
 		return p, invalidRequest("parameter " + name + " is repeated")
 	}
-	if len(p.State) > maxStateLen {
-		return p, invalidRequest("state is too long")
+	if l, ok := oversized(v, authLimits); ok {
+		return p, tooLong(l)
 	}
 	if v.Get("request") != "" {
 		return p, &Error{Code: CodeRequestNotSupported, Description: "request objects are not supported", Status: 400}
@@ -79,6 +146,9 @@ func parseAuthParams(v url.Values, c store.Client) (store.AuthParams, *Error) {
 		return p, invalidRequest("response_mode " + rm + " is not supported")
 	}
 	p.Scopes = strings.Fields(v.Get("scope"))
+	if len(p.Scopes) > maxScopes {
+		return p, invalidRequest("scope has more than " + strconv.Itoa(maxScopes) + " values")
+	}
 	if !slices.Contains(p.Scopes, "openid") { // spec A7
 		return p, &Error{Code: CodeInvalidScope, Description: "scope must include openid", Status: 400}
 	}
@@ -95,16 +165,14 @@ func parseAuthParams(v url.Values, c store.Client) (store.AuthParams, *Error) {
 		p.MaxAge = n
 	}
 	p.Nonce = v.Get("nonce")
-	if len(p.Nonce) > maxNonceLen {
-		return p, invalidRequest("nonce is too long")
-	}
 	p.CodeChallenge = v.Get("code_challenge")
 	p.CodeChallengeMethod = v.Get("code_challenge_method")
-	if err := checkChallenge(c, p.CodeChallenge, p.CodeChallengeMethod); err != nil {
+	if err := checkChallenge(p.CodeChallenge, p.CodeChallengeMethod, requirePKCE); err != nil {
 		return p, err
 	}
+	// login_hint fills the sign-in page's username. ui_locales is not
+	// stored: no page reads it yet.
 	p.LoginHint = v.Get("login_hint")
-	p.UILocales = v.Get("ui_locales")
 	return p, nil
 }
 
@@ -130,14 +198,15 @@ func parsePrompt(s string) ([]string, *Error) {
 }
 
 // checkChallenge applies PKCE at the authorization endpoint: S256 only, a
-// challenge of the verifier's syntax, and required for public clients
-// (design C2, spec A8).
-func checkChallenge(c store.Client, challenge, method string) *Error {
+// challenge of the verifier's syntax, and required when required is true
+// (client.RequiresPKCE: every public client, and every confidential one
+// unless it or the top-level require_pkce says false; design C2, spec A8).
+func checkChallenge(challenge, method string, required bool) *Error {
 	switch {
 	case challenge == "" && method != "":
 		return invalidRequest("code_challenge_method without code_challenge")
-	case challenge == "" && client.RequiresPKCE(c):
-		return invalidRequest("public clients must use PKCE (code_challenge with S256)")
+	case challenge == "" && required:
+		return invalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256")
 	case challenge == "":
 		return nil
 	case method != token.MethodS256:

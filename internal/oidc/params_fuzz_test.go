@@ -3,8 +3,10 @@ package oidc
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
@@ -24,14 +26,18 @@ func FuzzParseAuthParams(f *testing.F) {
 		"response_type=code&scope=%00openid&prompt=%20",
 		"response_type=code&scope=openid&request=eyJhbGciOiJub25lIn0.e30.",
 		"response_type=code&scope=openid&response_mode=fragment",
+		"response_type=code&scope=openid&state=" + strings.Repeat("s", 2049),
+		"response_type=code&scope=openid&login_hint=" + strings.Repeat("h", 513),
+		"response_type=code&scope=openid" + strings.Repeat("+s", 64),
 		"",
 		"%zz",
 	}
 	for _, s := range seeds {
-		f.Add(s, false)
-		f.Add(s, true)
+		f.Add(s, false, false)
+		f.Add(s, true, false)
+		f.Add(s, false, true)
 	}
-	f.Fuzz(func(t *testing.T, raw string, public bool) {
+	f.Fuzz(func(t *testing.T, raw string, public, pkceOptional bool) {
 		v, err := url.ParseQuery(raw)
 		if err != nil {
 			return
@@ -40,7 +46,11 @@ func FuzzParseAuthParams(f *testing.F) {
 		if public {
 			c.Type = "spa"
 		}
-		p, perr := parseAuthParams(v, c)
+		if pkceOptional {
+			c.RequirePKCE = new(false) // a confidential client's require_pkce: false (C2)
+		}
+		required := client.RequiresPKCE(c, true)
+		p, perr := parseAuthParams(v, c, required)
 		if perr != nil {
 			if perr.Code == "" || perr.Status == 0 {
 				t.Fatalf("error without code or status: %+v", perr)
@@ -56,8 +66,12 @@ func FuzzParseAuthParams(f *testing.F) {
 		if slices.Contains(p.Prompt, "none") && len(p.Prompt) > 1 {
 			t.Fatalf("accepted prompt %v", p.Prompt)
 		}
-		if public && p.CodeChallenge == "" {
-			t.Fatal("accepted a public client without PKCE")
+		if required && p.CodeChallenge == "" {
+			t.Fatal("accepted a request without PKCE from a client that requires it")
+		}
+		if len(p.State) > maxStateLen || len(p.Nonce) > maxValueLen || len(p.LoginHint) > maxValueLen ||
+			len(p.Scopes) > maxScopes || p.UILocales != "" { // W2: nothing stored past its limit
+			t.Fatalf("accepted oversized parameters: %+v", p)
 		}
 		if p.CodeChallenge != "" && (p.CodeChallengeMethod != "S256" || len(p.CodeChallenge) != 43) {
 			t.Fatalf("accepted challenge %q method %q", p.CodeChallenge, p.CodeChallengeMethod)

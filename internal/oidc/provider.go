@@ -10,10 +10,12 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/signin"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/ui"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // KeySet is what the provider needs of the signing keys.
@@ -33,8 +35,17 @@ type Provider struct {
 	Sessions *session.Service
 	Tokens   *token.Service
 	Signout  *signout.Service
-	Keys     KeySet
-	Pages    *ui.Pages
+	// ClientThrottle throttles failed client authentication per client
+	// and source address (C3); nil throttles nothing.
+	ClientThrottle *account.ClientThrottle
+	// SignIns turns an authenticated person into a session (S1, S7).
+	SignIns *signin.Service
+	Keys    KeySet
+	Pages   *ui.Pages
+	// Cookies reads and writes Sesame's cookies; Forms binds the sign-in
+	// and consent forms to the browser (W1).
+	Cookies web.Cookies
+	Forms   *web.Forms
 	// AdminClients may be given the sesame:admin scope.
 	AdminClients []string
 	// GrantTTL is how long a new grant lives (G1).
@@ -42,8 +53,11 @@ type Provider struct {
 	// AuthRequestTTL is how long a person has for the sign-in and consent
 	// pages.
 	AuthRequestTTL time.Duration
-	Now            func() time.Time
-	Logger         *slog.Logger
+	// RequirePKCE is the top-level require_pkce (C2): whether a
+	// confidential client that sets none must send PKCE.
+	RequirePKCE bool
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Path returns the path of an endpoint under the issuer, e.g. Path("/token")
@@ -64,34 +78,6 @@ func IssuerPath(issuer string) string {
 		return ""
 	}
 	return strings.TrimSuffix(u.Path, "/")
-}
-
-// secureCookies reports whether cookies must be Secure: whenever the issuer
-// is https (S1).
-func (p *Provider) secureCookies() bool {
-	return strings.HasPrefix(p.Issuer, "https://")
-}
-
-// setCookie sets an HttpOnly, SameSite=Lax cookie on path / (S1).
-func (p *Provider) setCookie(w http.ResponseWriter, name, value string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     "/",
-		Expires:  expires,
-		HttpOnly: true,
-		Secure:   p.secureCookies(),
-		SameSite: http.SameSiteLaxMode,
-	})
-}
-
-// cookieValue returns a cookie's value or "".
-func cookieValue(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
 }
 
 // ClientIP is the address a request came from, for throttling and the

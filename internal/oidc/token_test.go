@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
 )
 
@@ -100,13 +102,28 @@ func TestCodeBindings(t *testing.T) {
 
 // C2, spec A8, T9, T10, T11: PKCE.
 func TestPKCE(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{})
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		c.Clients = append(c.Clients, client.Spec{ID: "legacy", Name: "legacy", Secret: sesametest.Secret, Type: client.TypeWeb,
+			FirstParty: true, RedirectURIs: []string{sesametest.RedirectURI("legacy")}, RequirePKCE: new(false)})
+	}})
 	verifier, challenge := sesametest.PKCE()
 	withPKCE := url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
 	t.Run("public client without PKCE is refused", func(t *testing.T) {
-		cb := sesametest.Landed(t, s.NewBrowser(t).Get(s.AuthURL(sesametest.SPA, nil)))
+		cb := sesametest.Landed(t, s.NewBrowser(t).Get(s.AuthURL(sesametest.SPA, sesametest.NoPKCE())))
 		if cb.Error != "invalid_request" {
 			t.Fatalf("%+v", cb)
+		}
+	})
+	t.Run("confidential client without PKCE is refused by default", func(t *testing.T) {
+		cb := sesametest.Landed(t, s.NewBrowser(t).Get(s.AuthURL(sesametest.AppA, sesametest.NoPKCE())))
+		if cb.Error != "invalid_request" {
+			t.Fatalf("%+v", cb)
+		}
+	})
+	t.Run("confidential client with require_pkce false may go without", func(t *testing.T) {
+		cb := s.NewBrowser(t).SignIn("legacy", "alice", sesametest.NoPKCE())
+		if r := s.Exchange(t, "legacy", cb.Code, sesametest.NoVerifier); r.Status != 200 {
+			t.Errorf("%+v", r.Raw)
 		}
 	})
 	t.Run("plain method is refused", func(t *testing.T) {
@@ -115,32 +132,40 @@ func TestPKCE(t *testing.T) {
 			t.Fatalf("%+v", cb)
 		}
 	})
-	t.Run("public client with the right verifier", func(t *testing.T) {
+	t.Run("a wrong verifier burns the code", func(t *testing.T) {
 		cb := s.NewBrowser(t).SignIn(sesametest.SPA, "alice", withPKCE)
 		if r := s.Exchange(t, sesametest.SPA, cb.Code, "wrong-verifier-wrong-verifier-wrong-verifier-0000"); r.Error != "invalid_grant" {
 			t.Errorf("wrong verifier: %+v", r.Raw)
 		}
-		if r := s.Exchange(t, sesametest.SPA, cb.Code, "short"); r.Error != "invalid_grant" {
-			t.Errorf("malformed verifier: %+v", r.Raw)
+		if r := s.Exchange(t, sesametest.SPA, cb.Code, verifier); r.Error != "invalid_grant" {
+			t.Errorf("the right verifier after a wrong one: %+v", r.Raw)
 		}
-		if r := s.Exchange(t, sesametest.SPA, cb.Code, ""); r.Error != "invalid_grant" {
-			t.Errorf("missing verifier: %+v", r.Raw)
+	})
+	t.Run("a malformed or missing verifier burns the code too", func(t *testing.T) {
+		for _, v := range []string{"short", sesametest.NoVerifier} {
+			cb := s.NewBrowser(t).SignIn(sesametest.SPA, "alice", withPKCE)
+			if r := s.Exchange(t, sesametest.SPA, cb.Code, v); r.Error != "invalid_grant" {
+				t.Errorf("verifier %q: %+v", v, r.Raw)
+			}
+			if r := s.Exchange(t, sesametest.SPA, cb.Code, verifier); r.Error != "invalid_grant" {
+				t.Errorf("the right verifier after %q: %+v", v, r.Raw)
+			}
 		}
+	})
+	t.Run("public client with the right verifier", func(t *testing.T) {
+		cb := s.NewBrowser(t).SignIn(sesametest.SPA, "alice", withPKCE)
 		if r := s.Exchange(t, sesametest.SPA, cb.Code, verifier); r.Status != 200 {
 			t.Errorf("right verifier: %+v", r.Raw)
 		}
 	})
 	t.Run("downgrade: verifier without challenge", func(t *testing.T) {
-		cb := s.NewBrowser(t).SignIn(sesametest.AppA, "alice", nil)
-		if r := s.Exchange(t, sesametest.AppA, cb.Code, verifier); r.Error != "invalid_grant" {
+		cb := s.NewBrowser(t).SignIn("legacy", "alice", sesametest.NoPKCE())
+		if r := s.Exchange(t, "legacy", cb.Code, verifier); r.Error != "invalid_grant" {
 			t.Errorf("%+v", r.Raw)
 		}
 	})
 	t.Run("confidential client with PKCE", func(t *testing.T) {
 		cb := s.NewBrowser(t).SignIn(sesametest.AppA, "alice", withPKCE)
-		if r := s.Exchange(t, sesametest.AppA, cb.Code, ""); r.Error != "invalid_grant" {
-			t.Errorf("challenge sent, verifier missing: %+v", r.Raw)
-		}
 		if r := s.Exchange(t, sesametest.AppA, cb.Code, verifier); r.Status != 200 {
 			t.Errorf("%+v", r.Raw)
 		}

@@ -30,8 +30,9 @@ const (
 	keyLen  = 32
 )
 
-// ErrMalformed means a stored hash is not an argon2id PHC string.
-var ErrMalformed = errors.New("malformed argon2id hash")
+// ErrMalformed means a stored hash is neither an argon2id PHC string nor
+// a generated secret's $sha256$ digest.
+var ErrMalformed = errors.New("malformed secret hash")
 
 // Hash returns the PHC string of plain:
 // $argon2id$v=19$m=...,t=...,p=...$salt$key.
@@ -46,9 +47,24 @@ func (h Hasher) Hash(plain string) (string, error) {
 		argon2.Version, h.Memory, h.Time, h.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// Verify reports whether plain matches hash, with the parameters the hash
-// names and a constant-time comparison.
+// Verify reports whether plain matches hash, in constant time. The hash
+// names its scheme: argon2id with the parameters it carries, or the
+// SHA-256 of a generated client secret (C3). IsSlow tells the two apart
+// for callers that must admit the slow one through a Pool.
 func Verify(hash, plain string) (bool, error) {
+	if IsGeneratedHash(hash) {
+		return verifyGenerated(hash, plain)
+	}
+	return verifyArgon2id(hash, plain)
+}
+
+// IsSlow reports whether checking a secret against hash runs argon2id:
+// a caller admits such checks through a Pool (A4). A generated secret's
+// SHA-256 is checked at once.
+func IsSlow(hash string) bool { return strings.HasPrefix(hash, "$argon2id$") }
+
+// verifyArgon2id checks plain against an argon2id PHC string.
+func verifyArgon2id(hash, plain string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, ErrMalformed

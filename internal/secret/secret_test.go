@@ -48,3 +48,78 @@ func TestDummy(t *testing.T) {
 		t.Errorf("dummy verifies the empty secret: %v %v", ok, err)
 	}
 }
+
+// C3: a generated secret has the scanner prefix and 256 bits, is stored as
+// a self-describing SHA-256, and checks without argon2id.
+func TestGeneratedSecretRoundTrip(t *testing.T) {
+	s := NewClientSecret()
+	if !strings.HasPrefix(s, GeneratedPrefix) || len(s) != len(GeneratedPrefix)+43 || !IsGenerated(s) {
+		t.Fatalf("generated secret %q", s)
+	}
+	if s == NewClientSecret() {
+		t.Fatal("two generated secrets are equal")
+	}
+	h := HashGenerated(s)
+	if !strings.HasPrefix(h, "$sha256$") || !IsGeneratedHash(h) || IsSlow(h) {
+		t.Errorf("stored form %q", h)
+	}
+	if strings.Contains(h, s[len(GeneratedPrefix):]) {
+		t.Error("the stored form contains the secret")
+	}
+	if ok, err := Verify(h, s); !ok || err != nil {
+		t.Errorf("right secret: %v %v", ok, err)
+	}
+	// Wrong at the first byte, at the last, shorter, longer, or without
+	// the prefix: every one refused (the comparison is of digests, in
+	// constant time, so none answers sooner than another).
+	last := s[len(s)-1:]
+	other := "A"
+	if last == "A" {
+		other = "B"
+	}
+	for _, wrong := range []string{"", "x" + s[1:], s[:len(s)-1] + other, s[:len(s)-1], s + "A", strings.TrimPrefix(s, GeneratedPrefix)} {
+		if ok, err := Verify(h, wrong); ok || err != nil {
+			t.Errorf("wrong secret %q: %v %v", wrong, ok, err)
+		}
+	}
+}
+
+// C3: only the exact shape NewClientSecret makes counts as generated; an
+// operator's own secret stays argon2id.
+func TestIsGenerated(t *testing.T) {
+	good := GeneratedPrefix + strings.Repeat("A", 42) + "E" // 43 chars whose last decodes without spare bits
+	for _, tc := range []struct {
+		secret string
+		want   bool
+	}{
+		{NewClientSecret(), true},
+		{good, true},
+		{"app-a-secret", false},
+		{GeneratedPrefix, false},
+		{GeneratedPrefix + strings.Repeat("A", 42), false},       // 252 bits
+		{GeneratedPrefix + strings.Repeat("A", 44), false},       // more than 256 bits
+		{GeneratedPrefix + strings.Repeat("A", 42) + "B", false}, // spare bits set: not what the encoder writes
+		{GeneratedPrefix + strings.Repeat("+", 43), false},       // not base64url
+		{"SESAME_CS_" + strings.Repeat("A", 42) + "E", false},    // the prefix is exact
+		{strings.Repeat("A", 43), false},                         // no prefix
+		{" " + GeneratedPrefix + strings.Repeat("A", 42) + "E", false},
+	} {
+		if got := IsGenerated(tc.secret); got != tc.want {
+			t.Errorf("IsGenerated(%q) = %v, want %v", tc.secret, got, tc.want)
+		}
+	}
+}
+
+// C3: argon2id hashes are slow, generated ones are not; both schemes are
+// told apart by their prefix, and a mangled $sha256$ is malformed.
+func TestSchemes(t *testing.T) {
+	h, _ := cheap.Hash("x")
+	if !IsSlow(h) || IsGeneratedHash(h) {
+		t.Errorf("argon2id hash %q: slow %v, generated %v", h, IsSlow(h), IsGeneratedHash(h))
+	}
+	for _, bad := range []string{"$sha256$", "$sha256$!!!", "$sha256$" + strings.Repeat("A", 42), HashGenerated("x") + "AA"} {
+		if _, err := Verify(bad, "x"); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

@@ -4,18 +4,27 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame-id/sesame/internal/ui"
 )
 
 // maxBody bounds every request body: no legitimate request to Sesame is
-// larger, and reading more would let one client exhaust memory.
+// larger, and reading more would let one client exhaust memory (W2).
 const maxBody = 64 << 10
+
+// maxQuery bounds every query string (W2, spec S9): the longest legitimate
+// one, an authorization request at its parameters' limits, is well under
+// it.
+const maxQuery = 8 << 10
 
 type ctxKey int
 
@@ -77,6 +86,28 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
 		}()
 		next.ServeHTTP(rec, r)
+	})
+}
+
+// limitQuery refuses a query string longer than maxQuery with 414 before
+// any handler reads it, so nothing of it is parsed or stored (W2): an error
+// page for a browser, a JSON error for anything else.
+func limitQuery(pages *ui.Pages, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) <= maxQuery {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		msg := "The address is too long: its query string is over " + strconv.Itoa(maxQuery) + " bytes."
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			pages.Error(w, http.StatusRequestURITooLong, ui.ErrorData{Title: "Request refused", Message: msg, Code: "invalid_request", NoRedirect: true})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusRequestURITooLong)
+		b, _ := json.Marshal(map[string]string{"error": "invalid_request", "error_description": msg})
+		_, _ = w.Write(b)
 	})
 }
 

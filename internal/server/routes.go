@@ -28,8 +28,13 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.HandleFunc("GET "+iss+"/auth", p.Authorize)
 	mux.HandleFunc("POST "+iss+"/auth", p.Authorize)
 	mux.HandleFunc("GET "+iss+"/interaction/{id}", p.Interaction)
-	mux.HandleFunc("POST "+iss+"/interaction/{id}/login", p.Login)
-	mux.HandleFunc("POST "+iss+"/interaction/{id}/consent", p.Consent)
+	// Posts of Sesame's own forms carry the browser's token and are
+	// refused cross-site (W1); the protocol endpoints around them stay
+	// open to other sites (POST /auth, POST /session/end, token,
+	// revocation, introspection, userinfo).
+	form := func(h http.HandlerFunc) http.Handler { return s.Forms.Protect(h) }
+	mux.Handle("POST "+iss+"/interaction/{id}/login", form(p.Login))
+	mux.Handle("POST "+iss+"/interaction/{id}/consent", form(p.Consent))
 
 	mux.Handle(iss+"/token", cors(postOnly(p.Token)))
 	mux.Handle(iss+"/token/revocation", cors(postOnly(p.Revocation)))
@@ -39,14 +44,14 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	e := s.EndSession
 	mux.HandleFunc("GET "+iss+"/session/end", e.EndSession)
 	mux.HandleFunc("POST "+iss+"/session/end", e.EndSession)
-	mux.HandleFunc("POST "+iss+"/session/end/confirm", e.Confirm)
+	mux.Handle("POST "+iss+"/session/end/confirm", form(e.Confirm))
 
 	a := s.AccountPage
 	mux.HandleFunc("GET /account", a.Show)
-	mux.HandleFunc("POST /account/sign-in", a.SignIn)
-	mux.HandleFunc("POST /account/sessions/{id}/end", a.EndSession)
-	mux.HandleFunc("POST /account/grants/{id}/revoke", a.RevokeGrant)
-	mux.HandleFunc("POST /account/sign-out-everywhere", a.SignOutEverywhere)
+	mux.Handle("POST /account/sign-in", form(a.SignIn))
+	mux.Handle("POST /account/sessions/{id}/end", form(a.EndSession))
+	mux.Handle("POST /account/grants/{id}/revoke", form(a.RevokeGrant))
+	mux.Handle("POST /account/sign-out-everywhere", form(a.SignOutEverywhere))
 
 	for _, rt := range s.API.Routes() {
 		mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.Handler)
@@ -56,5 +61,5 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is nothing at this address."})
 	})
-	return s.middleware(behindProxies(s.trustedProxies, mux))
+	return s.middleware(limitQuery(pages, behindProxies(s.trustedProxies, mux)))
 }

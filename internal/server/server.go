@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strings"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,10 +22,12 @@ import (
 	"github.com/sesame-id/sesame/internal/oidc"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/signin"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/ui"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // Deps are what the server needs from outside the configuration.
@@ -44,6 +46,11 @@ type Deps struct {
 	// which refuses private addresses unless allow_private_network_delivery
 	// (B5).
 	HTTP *http.Client
+	// Secret is the operator's secret_key. The key of the browser-bound
+	// form tokens (W1) is derived from it, so every instance accepts the
+	// forms another rendered, also after a restart. Nil (tests) makes a
+	// random key per process.
+	Secret []byte
 }
 
 // Server is a whole Sesame: its services and its handler.
@@ -62,6 +69,8 @@ type Server struct {
 	EndSession  *signout.Handler
 	AccountPage *admin.AccountPage
 	API         *admin.API
+	SignIns     *signin.Service
+	Forms       *web.Forms // guards the posts of Sesame's own forms (W1): routes wraps exactly those
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
@@ -81,8 +90,17 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	accounts := &account.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, Logger: d.Logger}
-	clients := &client.Registry{Store: d.Store, Hasher: d.Hasher, Now: d.Now}
+	// A4: argon2id runs in two pools sized to the machine (a short queue
+	// behind them, then 503), one for passwords and one for client secrets,
+	// so a flood of wrong secrets cannot starve people signing in.
+	// Passwords may use every CPU; client secrets half of them, since an
+	// honest client pays argon2id once (its secret is remembered, C3) and a
+	// generated secret never: what fills that pool is mostly guessing, and
+	// it must leave CPU to the people signing in.
+	accounts := &account.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, Logger: d.Logger,
+		Pool: secret.NewPool("passwords", 0, 0, 0)}
+	clients := &client.Registry{Store: d.Store, Hasher: d.Hasher, Now: d.Now, AllowPrivateDelivery: cfg.AllowPrivateNetworkDelivery,
+		Pool: secret.NewPool("client secrets", max(1, runtime.GOMAXPROCS(0)/2), 0, 0)}
 	if d.Store.WatchesOtherProcesses() {
 		// Every instance hears of every change (StartJobs watches), so a
 		// cached client can live long; the minute only bounds the damage
@@ -105,26 +123,35 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Store: d.Store, Sessions: sessions, Backchannel: deliverer, Wait: cfg.BackchannelWait,
 		Now: d.Now, Logger: d.Logger, Metrics: signout.NewMetrics(d.Registry),
 	}
+	signins := &signin.Service{Store: d.Store, Sessions: sessions, Signout: signouts, Now: d.Now}
+	forms, err := newForms(cfg, d, pages)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens,
 		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger, Keys: d.Keys,
+		SignIns: signins, Forms: forms,
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
 			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL, AdminClients: cfg.AdminClients,
-			AuthRequestTTL: cfg.AuthRequestTTL, Now: d.Now, Logger: d.Logger,
+			SignIns: signins, Cookies: forms.Cookies, Forms: forms,
+			ClientThrottle: &account.ClientThrottle{Store: d.Store, Now: d.Now, Logger: d.Logger},
+			AuthRequestTTL: cfg.AuthRequestTTL, RequirePKCE: cfg.RequirePKCE, Now: d.Now, Logger: d.Logger,
 		},
 		EndSession: &signout.Handler{
 			Issuer: cfg.Issuer, Store: d.Store, Keys: d.Keys, Clients: clients, Sessions: sessions,
 			Service: signouts, Pages: pages, ConfirmMode: cfg.SignoutConfirm, RequestTTL: cfg.AuthRequestTTL,
-			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
+			Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger,
 		},
 		API: &admin.API{
 			Store: d.Store, Tokens: tokens, Clients: clients, Accounts: accounts, Signout: signouts,
+			AdminClients: cfg.AdminClients, Declared: admin.Declared{Clients: cfg.Clients, Users: cfg.Users},
 			Now: d.Now, Logger: d.Logger,
 		},
 		AccountPage: &admin.AccountPage{
 			Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,
-			SecureCookies: strings.HasPrefix(cfg.Issuer, "https://"), Now: d.Now, Logger: d.Logger,
+			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger,
 		},
 	}
 	if s.trustedProxies, err = cfg.TrustedProxyRanges(); err != nil {
@@ -132,6 +159,22 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	s.handler = s.routes(pages)
 	return s, nil
+}
+
+// newForms builds the guard of Sesame's own forms (W1): cookies as the
+// issuer's scheme wants them (S1), a token key derived from the operator's
+// secret, and refusals shown as an error page in words.
+func newForms(cfg config.Config, d Deps, pages *ui.Pages) (*web.Forms, error) {
+	key, err := web.FormKey(d.Secret)
+	if err != nil {
+		return nil, err
+	}
+	return &web.Forms{
+		Cookies: web.NewCookies(cfg.Issuer), Key: key, TTL: cfg.SessionMaxTTL, Now: d.Now,
+		Refuse: func(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+			pages.Error(w, status, ui.ErrorData{Title: "Request refused", Message: msg})
+		},
+	}, nil
 }
 
 // ServeHTTP serves every route.

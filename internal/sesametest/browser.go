@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // Browser is a person's browser: it keeps cookies, follows Sesame's own
@@ -58,12 +60,7 @@ func (b *Browser) Get(u string) Page {
 // Post submits a form and follows Sesame's own redirects.
 func (b *Browser) Post(u string, form url.Values) Page {
 	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatalf("POST %s: %v", u, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.follow(b.do(req))
+	return b.PostFrom("", u, form)
 }
 
 func (b *Browser) do(req *http.Request) Page {
@@ -110,9 +107,18 @@ var (
 )
 
 // Submit fills the first form of the page as a test driving a browser
-// would (contract.md): keeps its hidden inputs, sets fields, and posts it to
-// its action.
+// would (contract.md): keeps its hidden inputs (the browser's form token
+// among them), sets fields, and posts it to its action with the browser's
+// cookies.
 func (b *Browser) Submit(p Page, fields map[string]string) Page {
+	b.t.Helper()
+	action, form := b.Form(p, fields)
+	return b.Post(action, form)
+}
+
+// Form reads the first form of the page: its absolute action, and the
+// values a browser would post, hidden inputs kept and fields set.
+func (b *Browser) Form(p Page, fields map[string]string) (string, url.Values) {
 	b.t.Helper()
 	m := formRe.FindStringSubmatch(p.Body)
 	if m == nil {
@@ -138,7 +144,39 @@ func (b *Browser) Submit(p Page, fields map[string]string) Page {
 	if err != nil {
 		b.t.Fatalf("form action %q: %v", m[1], err)
 	}
-	return b.Post(action.String(), form)
+	return action.String(), form
+}
+
+// PostFrom posts a form as a page at another address would make the
+// browser post it: with the Sec-Fetch-Site the browser sends for that
+// page (empty: none, as an older browser), and the browser's cookies.
+func (b *Browser) PostFrom(fetchSite, u string, form url.Values) Page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", u, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if fetchSite != "" {
+		req.Header.Set("Sec-Fetch-Site", fetchSite)
+	}
+	return b.follow(b.do(req))
+}
+
+// SessionCookie returns the value of the Sesame session cookie the
+// browser holds, or "" (read under its name on the wire, package web).
+func (b *Browser) SessionCookie() string {
+	u, err := url.Parse(b.base + "/")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	name := web.NewCookies(b.base).Name(web.SessionCookie)
+	for _, c := range b.HTTP.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // IsSignInPage reports whether p is Sesame's sign-in page.

@@ -20,20 +20,31 @@ type Callback struct {
 }
 
 // AuthURL builds an authorization request URL for clientID with the usual
-// parameters; extra overrides or adds parameters.
+// parameters, PKCE S256 included (every client must send it, C2): the
+// challenge of PKCE's verifier, which Exchange sends. extra overrides or
+// adds parameters; a nil value leaves one out (NoPKCE).
 func (s *Sesame) AuthURL(clientID string, extra url.Values) string {
+	_, challenge := PKCE()
 	q := url.Values{
-		"client_id":     {clientID},
-		"redirect_uri":  {RedirectURI(clientID)},
-		"response_type": {"code"},
-		"scope":         {"openid profile email"},
-		"state":         {"state-123"},
-		"nonce":         {"nonce-456"},
+		"client_id":             {clientID},
+		"redirect_uri":          {RedirectURI(clientID)},
+		"response_type":         {"code"},
+		"scope":                 {"openid profile email"},
+		"state":                 {"state-123"},
+		"nonce":                 {"nonce-456"},
+		"code_challenge":        {challenge},
+		"code_challenge_method": {"S256"},
 	}
 	for k, v := range extra {
 		q[k] = v
 	}
 	return s.Issuer + "/auth?" + q.Encode()
+}
+
+// NoPKCE are extra parameters that leave PKCE out of AuthURL, for a client
+// that may go without (require_pkce: false) or a test of the refusal.
+func NoPKCE() url.Values {
+	return url.Values{"code_challenge": nil, "code_challenge_method": nil}
 }
 
 // Landed reads the app callback a page redirected to.
@@ -120,11 +131,21 @@ func (s *Sesame) Token(t TB, clientID string, form url.Values) Tokens {
 	return tok
 }
 
-// Exchange redeems a code for clientID at its test redirect URI.
+// NoVerifier makes Exchange send no code_verifier.
+const NoVerifier = "\x00none"
+
+// Exchange redeems a code for clientID at its test redirect URI, with
+// verifier as code_verifier: "" sends PKCE's verifier, the one AuthURL's
+// challenge was made from, and NoVerifier sends none.
 func (s *Sesame) Exchange(t TB, clientID, code, verifier string) Tokens {
 	t.Helper()
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {RedirectURI(clientID)}}
-	if verifier != "" {
+	switch verifier {
+	case "":
+		verifier, _ = PKCE()
+		form.Set("code_verifier", verifier)
+	case NoVerifier:
+	default:
 		form.Set("code_verifier", verifier)
 	}
 	return s.Token(t, clientID, form)
@@ -136,7 +157,8 @@ func (s *Sesame) Refresh(t TB, clientID, refreshToken string) Tokens {
 	return s.Token(t, clientID, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
 }
 
-// PKCE returns a verifier and its S256 challenge.
+// PKCE returns the verifier tests use and its S256 challenge (RFC 7636
+// §4.2).
 func PKCE() (verifier, challenge string) {
 	verifier = "a-verifier-that-is-long-enough-to-be-valid-0123456789"
 	sum := sha256.Sum256([]byte(verifier))

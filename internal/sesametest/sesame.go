@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -67,6 +68,11 @@ type Options struct {
 	// Database is the store's URL: empty for SQLite in a temporary
 	// directory, or a postgres:// URL (pgtest.FreshDB gives one).
 	Database string
+	// DeliveryHTTP, when set, replaces the client back-channel deliveries
+	// use (server.Deps.HTTP): say, one that refuses private addresses
+	// while the configuration, which registers the apps on loopback,
+	// allows them.
+	DeliveryHTTP *http.Client
 }
 
 // Sesame is a running test Sesame.
@@ -161,7 +167,7 @@ func New(t TB, opts Options) *Sesame {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: clock.Now, Hasher: Cheap})
+	srv, err := server.New(cfg, server.Deps{Store: st, Keys: ks, Logger: logger, Now: clock.Now, Hasher: Cheap, HTTP: opts.DeliveryHTTP})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

@@ -9,9 +9,11 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/ui"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
-// Confirm serves POST {issuer}/session/end/confirm (O3-O5, O8): the xsrf
+// Confirm serves POST {issuer}/session/end/confirm (O3-O5, O8), wrapped by
+// web.Forms.Protect (the browser's form token, W1): the xsrf
 // token must be the latest page's of this browser's session (spec S4); a
 // non-empty logout signs out of every app, app_only of the requesting app
 // alone. With no session left the flow still completes (spec L11).
@@ -30,13 +32,17 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "This sign-out page has expired or was replaced by a newer one. Go back to the app and sign out again.")
 		return
 	}
-	cur, err := h.Sessions.FromCookie(r.Context(), cookieValue(r))
+	cur, err := h.Sessions.FromCookie(r.Context(), h.Cookies.Get(r, web.SessionCookie))
 	hasSession := err == nil
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
 		h.unavailable(w, r, err)
 		return
 	}
-	if hasSession && cur.Session.ID != lr.SessionID {
+	// A page rendered without seeing a session (a cross-site POST to
+	// /session/end carries no SameSite=Lax cookie) confirms for the session
+	// this same-origin post carries: the one-time xsrf and the browser's
+	// form token already tie the post to this browser's own page.
+	if hasSession && lr.SessionID != "" && cur.Session.ID != lr.SessionID {
 		h.fail(w, "This sign-out page belongs to an earlier sign-in. Go back to the app and sign out again.")
 		return
 	}
@@ -66,9 +72,9 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case hasSession && global:
-		h.setCookie(w, "", -1, rekeyed)
+		h.Cookies.Clear(w, r, web.SessionCookie)
 	case hasSession && appOnly:
-		h.setCookie(w, cookie, 0, rekeyed)
+		h.Cookies.Set(w, r, web.SessionCookie, cookie, rekeyed.MaxExpiresAt)
 	}
 	if done.Receipt.ID != "" {
 		h.Service.Deliver(r.Context(), done)
@@ -83,16 +89,6 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Pages.SignedOut(w, ui.SignedOutData{AppOnly: appOnly, StillSignedIn: hasSession && !global && !appOnly})
-}
-
-// setCookie replaces or clears the session cookie.
-func (h *Handler) setCookie(w http.ResponseWriter, value string, maxAge int, sess store.Session) {
-	c := &http.Cookie{Name: session.CookieName, Value: value, Path: "/", HttpOnly: true,
-		Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
-	if maxAge == 0 {
-		c.Expires = sess.MaxExpiresAt
-	}
-	http.SetCookie(w, c)
 }
 
 // appendState adds state to a registered URI, keeping its query as it is

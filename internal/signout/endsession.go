@@ -14,6 +14,7 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/ui"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // Confirm modes (signout_confirm).
@@ -38,18 +39,34 @@ type Handler struct {
 	ConfirmMode string
 	// RequestTTL is how long a confirm page can be answered.
 	RequestTTL time.Duration
-	// SecureCookies is true when the issuer is https (S1).
-	SecureCookies bool
-	Now           func() time.Time
-	Logger        *slog.Logger
+	// Cookies reads and writes the session cookie; Forms gives the
+	// confirm page the browser's form token (W1), which the confirm route
+	// checks (Forms.Protect).
+	Cookies web.Cookies
+	Forms   *web.Forms
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
-// endSessionParams are the parameters of RP-Initiated Logout §2.
-var endSessionParams = []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint"}
+// endSessionParams are the parameters of RP-Initiated Logout §2, each with
+// the longest value accepted (W2, spec S9): a token 4 KB, a URI and state
+// 2 KB, locales 256 B, anything else 512 B. Nothing longer is read or
+// stored.
+var endSessionParams = []struct {
+	name string
+	max  int
+}{
+	{"id_token_hint", 4 << 10},
+	{"client_id", 512},
+	{"post_logout_redirect_uri", client.MaxURILen},
+	{"state", 2 << 10},
+	{"ui_locales", 256},
+	{"logout_hint", 512},
+}
 
-// EndSession serves GET and POST {issuer}/session/end (O2, spec L1-L9,
-// L13): it checks who asks and where to return, then shows the confirm
-// page (a POST is sent there as a GET). Anything that cannot be trusted
+// EndSession serves GET and POST {issuer}/session/end (O2, O3, spec
+// L1-L9, L13): it checks who asks and where to return, then renders the
+// confirm page, for a POST as for a GET. Anything that cannot be trusted
 // gets a 400 page and no redirect.
 func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
@@ -60,13 +77,17 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 		}
 		v = r.PostForm
 	}
-	for _, name := range endSessionParams {
-		if len(v[name]) > 1 {
-			h.fail(w, "The sign-out request repeats the parameter "+name+".")
+	for _, p := range endSessionParams {
+		if len(v[p.name]) > 1 {
+			h.fail(w, "The sign-out request repeats the parameter "+p.name+".")
+			return
+		}
+		if len(v.Get(p.name)) > p.max {
+			h.fail(w, "The sign-out request's "+p.name+" is too long.")
 			return
 		}
 	}
-	c, ok := h.requestingClient(w, r, v)
+	c, hint, ok := h.requestingClient(w, r, v)
 	if !ok {
 		return
 	}
@@ -78,23 +99,7 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	if c.ID == "" {
 		redirect = "" // O2: with no client identified it is ignored (spec L6)
 	}
-	if r.Method == http.MethodPost {
-		// A POST is answered with the same request as a GET: a browser
-		// follows it to the confirm page, and a relying party that POSTs
-		// from its server (zitadel/oidc's EndSession) gets a URL to send
-		// the browser to, since only the browser carries the session
-		// (RP-Initiated Logout §2: the RP redirects the user agent).
-		q := url.Values{}
-		for _, name := range endSessionParams {
-			if v := v.Get(name); v != "" {
-				q.Set(name, v)
-			}
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, h.Issuer+"/session/end?"+q.Encode(), http.StatusSeeOther)
-		return
-	}
-	cur, err := h.Sessions.FromCookie(r.Context(), cookieValue(r))
+	cur, err := h.Sessions.FromCookie(r.Context(), h.Cookies.Get(r, web.SessionCookie))
 	if err != nil && !errors.Is(err, session.ErrNoSession) {
 		h.Logger.ErrorContext(r.Context(), "read session", "err", err)
 		h.Pages.Error(w, http.StatusServiceUnavailable, ui.ErrorData{Message: "Sesame cannot sign you out right now. Please try again in a moment."})
@@ -104,7 +109,7 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	now := h.Now()
 	lr := store.LogoutRequest{
 		XSRFHash: hash, ClientID: c.ID, PostLogoutRedirectURI: redirect, State: v.Get("state"),
-		UILocales: v.Get("ui_locales"), CreatedAt: now, ExpiresAt: now.Add(h.RequestTTL),
+		CreatedAt: now, ExpiresAt: now.Add(h.RequestTTL), // ui_locales is not kept: no page reads it yet
 	}
 	if err == nil {
 		lr.SessionID = cur.Session.ID
@@ -114,9 +119,13 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 		h.Pages.Error(w, http.StatusServiceUnavailable, ui.ErrorData{Message: "Sesame cannot sign you out right now. Please try again in a moment."})
 		return
 	}
+	// O3: the page submits itself only when the request proves its origin.
+	from := origin{client: c, hint: hint, clientIDSent: v.Get("client_id") != "", redirect: redirect}
 	page := ui.SignOutData{
-		Action: h.Issuer + "/session/end/confirm", XSRF: xsrf, App: appName(c), Auto: h.ConfirmMode == ConfirmAuto,
+		Action: h.Issuer + "/session/end/confirm", XSRF: xsrf, App: appName(c),
+		Auto:         h.ConfirmMode == ConfirmAuto && proven(r, from, cur.Session),
 		CanChooseApp: h.ConfirmMode == ConfirmAsk && c.ID != "" && err == nil,
+		CSRF:         h.Forms.Token(w, r), RedirectURI: redirect,
 	}
 	if err == nil {
 		page.Username = cur.Account.Username
@@ -128,42 +137,39 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestingClient finds the client named by id_token_hint and client_id
-// (O2, spec L2-L4). A hint Sesame did not sign, an alg:none hint, or one
-// naming another client than client_id is a 400 page. An expired hint is
-// accepted. It returns the zero Client when neither names one.
-func (h *Handler) requestingClient(w http.ResponseWriter, r *http.Request, v url.Values) (store.Client, bool) {
+// (O2, spec L2-L4), and returns what the hint says. A hint that is not an
+// ID token Sesame signed (forged, alg:none, foreign, a logout token), or
+// one naming another client than client_id, is a 400 page. An expired
+// hint is accepted. It returns the zero Client when neither names one.
+func (h *Handler) requestingClient(w http.ResponseWriter, r *http.Request, v url.Values) (store.Client, idTokenHint, bool) {
 	clientID := v.Get("client_id")
-	if hint := v.Get("id_token_hint"); hint != "" {
-		verified, err := h.Keys.Verify(hint)
-		var claims struct {
-			Issuer   string          `json:"iss"`
-			Audience json.RawMessage `json:"aud"`
-		}
-		if err != nil || json.Unmarshal(verified.Payload, &claims) != nil || claims.Issuer != h.Issuer {
+	var hint idTokenHint
+	if raw := v.Get("id_token_hint"); raw != "" {
+		var ok bool
+		if hint, ok = h.readHint(raw); !ok {
 			h.fail(w, "The sign-out request carries an ID token Sesame did not issue.")
-			return store.Client{}, false
+			return store.Client{}, hint, false
 		}
-		aud := audience(claims.Audience)
-		if aud == "" || (clientID != "" && clientID != aud) {
+		if clientID != "" && clientID != hint.clientID {
 			h.fail(w, "The sign-out request names two different apps.")
-			return store.Client{}, false
+			return store.Client{}, hint, false
 		}
-		clientID = aud
+		clientID = hint.clientID
 	}
 	if clientID == "" {
-		return store.Client{}, true
+		return store.Client{}, hint, true
 	}
 	c, err := h.Clients.Get(r.Context(), clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		h.fail(w, "The app that sent you here is not known to Sesame.")
-		return c, false
+		return c, hint, false
 	}
 	if err != nil {
 		h.Logger.ErrorContext(r.Context(), "read client", "err", err)
 		h.Pages.Error(w, http.StatusServiceUnavailable, ui.ErrorData{Message: "Sesame cannot sign you out right now. Please try again in a moment."})
-		return c, false
+		return c, hint, false
 	}
-	return c, true
+	return c, hint, true
 }
 
 // audience reads an aud claim that is a string, or an array of one.
@@ -203,12 +209,4 @@ func appName(c store.Client) string {
 		return c.Name
 	}
 	return c.ID
-}
-
-func cookieValue(r *http.Request) string {
-	c, err := r.Cookie(session.CookieName)
-	if err != nil {
-		return ""
-	}
-	return c.Value
 }

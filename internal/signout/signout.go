@@ -149,15 +149,28 @@ func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, er
 // AllDevices signs an account out of every session it has (O6), each as
 // Global, in one transaction, and delivers afterwards.
 func (s *Service) AllDevices(ctx context.Context, accountID, cause string) ([]Done, error) {
-	sessions, err := s.Store.SessionsByAccount(ctx, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list sessions of %s: %w", accountID, err)
-	}
+	return s.accountSessions(ctx, accountSignout{AccountID: accountID, Cause: cause})
+}
+
+// accountSignout names the sessions an account-wide sign-out ends: every
+// one of AccountID's but Keep (none when empty).
+type accountSignout struct{ AccountID, Keep, Cause string }
+
+// accountSessions is AllDevices sparing o.Keep. The sessions are listed
+// inside the transaction, so one created before it began is ended too.
+func (s *Service) accountSessions(ctx context.Context, o accountSignout) ([]Done, error) {
 	var all []Done
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
 		all = all[:0]
+		sessions, err := tx.SessionsByAccount(ctx, o.AccountID)
+		if err != nil {
+			return fmt.Errorf("list sessions of %s: %w", o.AccountID, err)
+		}
 		for _, sess := range sessions {
-			d, err := s.global(ctx, tx, Request{Session: sess, Cause: cause}, ScopeAllDevices)
+			if sess.ID == o.Keep {
+				continue
+			}
+			d, err := s.global(ctx, tx, Request{Session: sess, Cause: o.Cause}, ScopeAllDevices)
 			if err != nil {
 				return err
 			}

@@ -226,15 +226,21 @@ func TestSignOutWithoutSession(t *testing.T) {
 	}
 }
 
-// signout_confirm: auto submits logout=true by script (as Logto), allowed
-// by the page's CSP nonce.
+// O3: signout_confirm: auto submits logout=true by script (as Logto),
+// allowed by the page's CSP nonce, when the request proves where it came
+// from (here an id_token_hint of this session); a bare client_id does not
+// (the abuse suite tries the rest).
 func TestAutoConfirmPageSubmitsItself(t *testing.T) {
 	s := sesametest.New(t, sesametest.Options{})
 	b := s.NewBrowser(t)
-	b.SignedIn(sesametest.AppA, "alice", nil)
-	p := endSession(b, s, url.Values{"client_id": {sesametest.AppA}})
+	tok := b.SignedIn(sesametest.AppA, "alice", nil)
+	p := endSession(b, s, url.Values{"id_token_hint": {tok.IDToken}})
 	csp := p.Header.Get("Content-Security-Policy")
 	if !strings.Contains(p.Body, "<script nonce=") || !strings.Contains(csp, "'nonce-") || !strings.Contains(p.Body, `name="logout"`) {
 		t.Errorf("auto page: csp %q body %s", csp, p.Body)
+	}
+	p = endSession(b, s, url.Values{"client_id": {sesametest.AppA}})
+	if strings.Contains(p.Body, "<script") || strings.Contains(p.Header.Get("Content-Security-Policy"), "'nonce-") {
+		t.Errorf("a bare client_id got the self-submitting page: %s", p.Body)
 	}
 }

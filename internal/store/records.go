@@ -36,9 +36,12 @@ type Client struct {
 	// client (devices, as Logto's maxAllowedGrants); 0 is no limit.
 	MaxGrants int
 	// Admin lets an m2m client get the sesame:admin scope.
-	Admin     bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Admin bool
+	// RequirePKCE is the client's own require_pkce (design C2); nil
+	// follows the top-level setting (client.RequiresPKCE).
+	RequirePKCE *bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Session is a browser's Sesame session (design S1, S2).

@@ -52,6 +52,7 @@ type Tx interface {
 type Reader interface {
 	signoutReader
 	eventReader
+	throttleReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
@@ -81,15 +82,14 @@ type Reader interface {
 
 	// SigningKeys lists every stored key, oldest first.
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
-
-	// LoginFailures counts failures recorded for key at or after since.
-	LoginFailures(ctx context.Context, key string, since time.Time) (int, error)
 }
 
 // Writer holds the changes the domain makes, always inside a Tx.
 type Writer interface {
 	signoutWriter
+	clientGrantWriter
 	eventWriter
+	throttleWriter
 	locker
 
 	// UpsertAccount creates the account or replaces every field but ID and
@@ -151,13 +151,8 @@ type Writer interface {
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 
-	// AddLoginFailure records one failed sign-in for key at at.
-	AddLoginFailure(ctx context.Context, key string, at time.Time) error
-	// ClearLoginFailures forgets the failures of key.
-	ClearLoginFailures(ctx context.Context, key string) error
-
 	// Sweep deletes what expired before now: sessions, auth requests, codes,
-	// tokens, grants, login failures and logout requests, receipts and
+	// tokens, grants, throttle keys past their ExpiresAt and logout requests, receipts and
 	// finished deliveries older than 30 days, and events older than 90. It returns how many rows
 	// went.
 	Sweep(ctx context.Context, now time.Time) (int64, error)

@@ -19,7 +19,9 @@ type ExchangeRequest struct {
 
 // Exchange redeems an authorization code for tokens (RFC 6749 §4.1.3, Core
 // §3.1.3.2). The code is single use; a second redemption revokes every
-// token the first one issued (spec T4, T5).
+// token the first one issued (spec T4, T5). A wrong code_verifier burns
+// the code (C2, spec T9): whoever stole a code gets one guess, and the
+// right verifier sent afterwards is a replay.
 func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequest) (Response, error) {
 	now := s.Now()
 	hash := Hash(req.Code)
@@ -43,7 +45,7 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 		return Response{}, deny(ErrInvalidGrant, "redirect_uri is not registered")
 	}
 	if err := checkPKCE(code.CodeChallenge, code.CodeChallengeMethod, req.CodeVerifier); err != nil {
-		return Response{}, err
+		return Response{}, s.burnCode(ctx, code, err)
 	}
 	return s.redeem(ctx, redemption{
 		grantID: code.GrantID, accountID: code.AccountID,
@@ -112,6 +114,26 @@ func (s *Service) codeReplayed(ctx context.Context, code store.AuthCode) error {
 	s.Logger.WarnContext(ctx, "authorization code replayed; its tokens revoked",
 		"client_id", code.ClientID, "grant_id", code.GrantID)
 	return deny(ErrInvalidGrant, "authorization code already used")
+}
+
+// burnCode consumes a code whose redemption failed its PKCE check, so it
+// cannot be tried again, and returns that failure (invalid_grant). Nothing
+// was issued from it. When another request consumed it first, this one
+// is a replay (spec T5).
+func (s *Service) burnCode(ctx context.Context, code store.AuthCode, failed error) error {
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.ConsumeAuthCode(ctx, code.Hash, s.Now())
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrAlreadyUsed):
+		return s.codeReplayed(ctx, code)
+	case err != nil:
+		return fmt.Errorf("burn code after a failed code_verifier (grant %s): %w", code.GrantID, err)
+	}
+	s.Logger.WarnContext(ctx, "authorization code burnt: wrong code_verifier",
+		"client_id", code.ClientID, "grant_id", code.GrantID)
+	return failed
 }
 
 // activeAccount reads the account tokens are issued for; a disabled or

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 //go:embed templates/*.html
@@ -28,47 +30,31 @@ func New(logger *slog.Logger) (*Pages, error) {
 	return &Pages{t: t, Logger: logger}, nil
 }
 
-// SetSecurityHeaders sends the headers every page carries: no framing
-// (spec A18), no referrer leaking codes or state (spec S5), no caching of a
-// page that holds a CSRF token, and a CSP that allows nothing foreign.
-// scriptNonce, when set, allows the page's one inline script.
-func SetSecurityHeaders(h http.Header, scriptNonce string) {
-	csp := "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'"
-	if scriptNonce != "" {
-		csp += "; script-src 'nonce-" + scriptNonce + "'"
-	}
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-}
-
 // render executes one template into a buffer first, so a template error
 // never leaves half a page on the wire.
 func (p *Pages) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := p.t.ExecuteTemplate(&buf, name, data); err != nil {
 		p.Logger.Error("render page", "page", name, "err", err)
-		SetSecurityHeaders(w.Header(), "")
+		web.SetPageHeaders(w.Header(), web.Policy{})
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("Sesame could not show this page. Please try again.\n"))
 		return
 	}
-	SetSecurityHeaders(w.Header(), nonceOf(data))
+	web.SetPageHeaders(w.Header(), policyOf(data))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
 
-// nonceOf finds a script nonce in page data that has one.
-func nonceOf(data any) string {
-	if n, ok := data.(interface{ ScriptNonce() string }); ok {
-		return n.ScriptNonce()
+// policyOf is what a page's data allows beyond every page's headers: its
+// script nonce and the redirect target its forms lead to (W2).
+func policyOf(data any) web.Policy {
+	if p, ok := data.(interface{ policy() web.Policy }); ok {
+		return p.policy()
 	}
-	return ""
+	return web.Policy{}
 }
 
 // SignInData fills the sign-in page.
@@ -82,7 +68,15 @@ type SignInData struct {
 	// Reauth is true when the person is signed in but prompt=login or
 	// max_age asks for the password again.
 	Reauth bool
+	// CSRF is the browser's form token (W1).
+	CSRF string
+	// RedirectURI is where a successful post may end: the client's
+	// validated redirect_uri (empty on the account page, which stays on
+	// Sesame). Its origin joins the CSP's form-action (W2).
+	RedirectURI string
 }
+
+func (d SignInData) policy() web.Policy { return web.Policy{FormTargets: []string{d.RedirectURI}} }
 
 // SignIn renders the sign-in page (contract: inputs username, password).
 func (p *Pages) SignIn(w http.ResponseWriter, status int, d SignInData) {
@@ -98,7 +92,14 @@ type ConsentData struct {
 	Scopes []ScopeText
 	// New is true when the app asks for more than it had.
 	New bool
+	// CSRF is the browser's form token (W1).
+	CSRF string
+	// RedirectURI is the client's validated redirect_uri, where either
+	// answer ends (W2).
+	RedirectURI string
 }
+
+func (d ConsentData) policy() web.Policy { return web.Policy{FormTargets: []string{d.RedirectURI}} }
 
 // ScopeText is one scope and what it means to a person.
 type ScopeText struct {
@@ -164,14 +165,20 @@ type SignOutData struct {
 	// ask).
 	CanChooseApp bool
 	Nonce        string
+	// CSRF is the browser's form token (W1), besides the page's own XSRF.
+	CSRF string
+	// RedirectURI is the registered post_logout_redirect_uri the post
+	// ends at, if any (W2).
+	RedirectURI string
 }
 
-// ScriptNonce allows the page's auto-submit script.
-func (d SignOutData) ScriptNonce() string {
+// policy allows the page's auto-submit script and its redirect target.
+func (d SignOutData) policy() web.Policy {
+	p := web.Policy{FormTargets: []string{d.RedirectURI}}
 	if d.Auto {
-		return d.Nonce
+		p.ScriptNonce = d.Nonce
 	}
-	return ""
+	return p
 }
 
 // SignOut renders the confirm page (contract: hidden xsrf; buttons
@@ -197,7 +204,7 @@ func (p *Pages) SignedOut(w http.ResponseWriter, d SignedOutData) {
 // AccountData fills the account page.
 type AccountData struct {
 	Username string
-	// CSRF is the token every form posts back (spec S4).
+	// CSRF is the browser's form token every form posts back (W1).
 	CSRF    string
 	Devices []Device
 	Apps    []ConnectedApp

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,9 @@ type Handler struct {
 	seen map[string]time.Time // jti → when it may be forgotten
 }
 
+// maxBody bounds the request body read.
+const maxBody = 64 << 10
+
 // maxSkew tolerates clocks a little apart.
 const maxSkew = 2 * time.Minute
 
@@ -50,6 +54,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)
 		return
 	}
+	// A logout token is a few hundred bytes, sent as a form (Back-Channel
+	// Logout §2.5): anything larger or of another type is not one, and a
+	// stranger posting here must not make the app read megabytes.
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
+		http.Error(w, "invalid logout token", http.StatusBadRequest)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	raw := r.PostFormValue("logout_token")
 	tok, err := h.verify(r.Context(), raw)
 	if err != nil {

@@ -48,8 +48,8 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 		`INSERT INTO deliveries (id, receipt_id, client_id, state, created_at, updated_at)
 			SELECT 'd' || i, 'r' || (i / 2), 'app-' || (i % 7), (ARRAY['pending', 'delivered', 'failed'])[1 + i % 3],
 				now() - i * interval '1 s', now() FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO login_failures (fail_key, at)
-			SELECT 'user:' || (i % 5000), now() - i * interval '1 s' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO throttles (key, failures, expires_at)
+			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO events (at, kind) SELECT now() - i * interval '1 s', 'sign_in' FROM generate_series(1, ` + n + `) i`,
 		`ANALYZE`,
 	} {
@@ -106,7 +106,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"DeliveriesByReceipt", qDeliveriesByReceipt, []any{"r77"}},
 		{"DeliveriesByClientIn", qDeliveriesByClientIn, []any{"app-1", "failed", 20}},
 		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
-		{"LoginFailures", qCountLoginFailures, []any{"user:77", now.Add(-time.Hour)}},
+		{"Throttle", qThrottle, []any{"acct:192.0.2.1|user77"}},
 		{"Events", qEvents, []any{int64(math.MaxInt64), 20}},
 		{"SweepSessions", qSweepSessions, []any{now}},
 		{"SweepSessionsAtMax", qSweepSessionsAtMax, []any{now}},
@@ -116,6 +116,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"SweepDeadRefreshTokens", qSweepDeadRefreshTokens, []any{now}},
 		{"SweepGrants", qSweepGrants, []any{now}},
 		{"SweepRevokedGrants", qSweepRevokedGrants, []any{now.Add(-revokedGrantKeep)}},
+		{"SweepThrottles", qSweepThrottles, []any{now}},
 		{"SweepDeliveries", qSweepDeliveries, []any{now.Add(-finishedKeep)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/sesame-id/sesame/internal/store/schema"
 )
 
 // migrations holds the schema, one numbered goose file per change.
@@ -56,8 +58,8 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("postgres: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+	if err := schema.Up(ctx, p, db, canonicalUsernamesVersion, `UPDATE accounts SET username = $1 WHERE id = $2`); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 
 	m, err := rivermigrate.New(riverpgxv5.New(s.pool), nil)
@@ -69,6 +71,10 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	}
 	return nil
 }
+
+// canonicalUsernamesVersion is the migration that makes usernames
+// canonical (00003_throttles.sql, design A1).
+const canonicalUsernamesVersion = 3
 
 // lockMigrations waits for the migration lock on a connection of its own
 // and returns the function that releases it.

@@ -11,9 +11,6 @@ import (
 // the account page and admins can still see why an app lost access.
 const revokedGrantKeep = 24 * time.Hour
 
-// loginFailureKeep is the longest window throttling looks back over.
-const loginFailureKeep = 24 * time.Hour
-
 // deadGrants selects the grants whose tokens are no use any more: revoked
 // or expired (design G2). A UNION rather than an OR, so each half searches
 // its own index instead of scanning every grant.
@@ -45,14 +42,14 @@ const (
 	qSweepDeadRefreshTokens = `DELETE FROM refresh_tokens WHERE grant_id = ANY (ARRAY(` + deadGrants + `))`
 	qSweepGrants            = `DELETE FROM grants WHERE expires_at < $1`
 	qSweepRevokedGrants     = `DELETE FROM grants WHERE revoked_at < $1` // $1: the revoked-grant cutoff
-	qSweepLoginFailures     = `DELETE FROM login_failures WHERE at < $1`
+	qSweepThrottles         = `DELETE FROM throttles WHERE expires_at < $1`
 )
 
 // Sweep deletes what expired strictly before now: sessions past ExpiresAt
 // or MaxExpiresAt (their authorizations cascade, uncounted), auth requests,
 // codes and tokens past ExpiresAt, tokens whose grant is revoked or
-// expired, grants expired or revoked more than a day ago, login failures
-// older than a day, logout requests past ExpiresAt, receipts and finished
+// expired, grants expired or revoked more than a day ago, throttle keys
+// past ExpiresAt, logout requests past ExpiresAt, receipts and finished
 // deliveries older than 30 days and events older than 90. It returns how
 // many rows went. Rows with no expiry (a zero ExpiresAt) are kept.
 //
@@ -78,7 +75,7 @@ func (t *tx) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		{"refresh tokens of dead grants", qSweepDeadRefreshTokens, []any{cutoff}},
 		{"expired grants", qSweepGrants, []any{cutoff}},
 		{"revoked grants", qSweepRevokedGrants, []any{timeArg(now.Add(-revokedGrantKeep))}},
-		{"login failures", qSweepLoginFailures, []any{timeArg(now.Add(-loginFailureKeep))}},
+		{"throttles", qSweepThrottles, []any{cutoff}},
 		{"logout requests", qSweepLogoutRequests, []any{cutoff}},
 		{"receipts", qSweepReceipts, []any{finished}},
 		{"finished deliveries", qSweepDeliveries, []any{finished}},

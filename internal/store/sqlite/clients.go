@@ -10,13 +10,13 @@ import (
 
 const clientCols = `id, secret_hash, type, name, redirect_uris, post_logout_redirect_uris,
 	backchannel_logout_uri, backchannel_logout_session_required, first_party, offline_survives_signout,
-	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants, admin`
+	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants, admin, require_pkce`
 
 var (
 	qClient       = statement(`SELECT ` + clientCols + ` FROM clients WHERE id = ?`)
 	qClients      = statement(`SELECT ` + clientCols + ` FROM clients ORDER BY id`)
 	qUpsertClient = statement(`
-		INSERT INTO clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			secret_hash = excluded.secret_hash,
 			type = excluded.type,
@@ -31,7 +31,8 @@ var (
 			id_token_signed_response_alg = excluded.id_token_signed_response_alg,
 			updated_at = excluded.updated_at,
 			max_grants = excluded.max_grants,
-			admin = excluded.admin`)
+			admin = excluded.admin,
+			require_pkce = excluded.require_pkce`)
 	qDeleteClient       = statement(`DELETE FROM clients WHERE id = ?`)
 	qRevokeClientGrants = statement(`UPDATE grants SET revoked_at = ?2, revoke_reason = 'client_deleted'
 		WHERE client_id = ?1 AND revoked_at IS NULL`)
@@ -41,7 +42,7 @@ func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Type, &c.Name, listDest{&c.RedirectURIs}, listDest{&c.PostLogoutRedirectURIs},
 		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.FirstParty, &c.OfflineSurvivesSignout,
-		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants, &c.Admin)
+		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants, &c.Admin, &c.RequirePKCE)
 	return c, err
 }
 
@@ -68,7 +69,7 @@ func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
 	_, err := t.q.ExecContext(ctx, qUpsertClient,
 		c.ID, c.SecretHash, c.Type, c.Name, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
 		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.FirstParty, c.OfflineSurvivesSignout,
-		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin)
+		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin, c.RequirePKCE)
 	if err != nil {
 		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
 	}

@@ -33,7 +33,7 @@
 // These are pinned by store/storetest so every backend agrees:
 //
 //   - deleting a row that is not there (DeleteSession, DeleteAuthorization,
-//     DeleteAuthRequest, ClearLoginFailures) is not an error: the state
+//     DeleteAuthRequest, DeleteThrottle) is not an error: the state
 //     asked for holds;
 //   - changing a row that is not there (TouchSession, UpdateGrantScopes,
 //     RevokeGrant, UpdateAuthRequest, Revoke*Token, Consume*,

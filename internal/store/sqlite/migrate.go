@@ -7,6 +7,8 @@ import (
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/sesame-id/sesame/internal/store/schema"
 )
 
 // migrations holds the schema, one numbered goose file per change.
@@ -34,8 +36,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
 	// p.Close would close s.write; the provider holds nothing else.
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+	if err := schema.Up(ctx, p, s.write, canonicalUsernamesVersion, `UPDATE accounts SET username = ? WHERE id = ?`); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
+
+// canonicalUsernamesVersion is the migration that makes usernames
+// canonical (00006_throttles.sql, design A1).
+const canonicalUsernamesVersion = 6

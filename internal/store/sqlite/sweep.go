@@ -11,9 +11,6 @@ import (
 // the account page and admins can still see why an app lost access.
 const revokedGrantKeep = 24 * time.Hour
 
-// loginFailureKeep is the longest window throttling looks back over.
-const loginFailureKeep = 24 * time.Hour
-
 // deadGrants selects the grants whose tokens are no use any more: revoked
 // or expired (design G2). A UNION rather than an OR, so each half searches
 // its own index instead of scanning every grant.
@@ -29,15 +26,15 @@ var (
 	qSweepAccessTokens  = statement(`DELETE FROM access_tokens WHERE expires_at < ?1 OR grant_id IN (` + deadGrants + `)`)
 	qSweepRefreshTokens = statement(`DELETE FROM refresh_tokens WHERE expires_at < ?1 OR grant_id IN (` + deadGrants + `)`)
 	// ?2 is the revoked-grant cutoff.
-	qSweepGrants        = statement(`DELETE FROM grants WHERE expires_at < ?1 OR revoked_at < ?2`)
-	qSweepLoginFailures = statement(`DELETE FROM login_failures WHERE at < ?`)
+	qSweepGrants    = statement(`DELETE FROM grants WHERE expires_at < ?1 OR revoked_at < ?2`)
+	qSweepThrottles = statement(`DELETE FROM throttles WHERE expires_at < ?`)
 )
 
 // Sweep deletes what expired strictly before now: sessions past ExpiresAt
 // or MaxExpiresAt (their authorizations cascade, uncounted), auth requests,
 // codes and tokens past ExpiresAt, tokens whose grant is revoked or
-// expired, grants expired or revoked more than a day ago, and login
-// failures older than a day. It returns how many rows went. Rows with no
+// expired, grants expired or revoked more than a day ago, and throttle
+// keys past ExpiresAt. It returns how many rows went. Rows with no
 // expiry (a zero ExpiresAt) are kept.
 //
 // Every step finds its rows through an index, so the write lock is held
@@ -57,7 +54,7 @@ func (t *tx) Sweep(ctx context.Context, now time.Time) (int64, error) {
 		{"access tokens", qSweepAccessTokens, []any{cutoff}},
 		{"refresh tokens", qSweepRefreshTokens, []any{cutoff}},
 		{"grants", qSweepGrants, []any{cutoff, timeArg(now.Add(-revokedGrantKeep))}},
-		{"login failures", qSweepLoginFailures, []any{timeArg(now.Add(-loginFailureKeep))}},
+		{"throttles", qSweepThrottles, []any{cutoff}},
 		{"logout requests", qSweepLogoutRequests, []any{cutoff}},
 		{"receipts", qSweepReceipts, []any{timeArg(now.Add(-finishedKeep))}},
 		{"finished deliveries", qSweepDeliveries, []any{timeArg(now.Add(-finishedKeep))}},

@@ -151,10 +151,15 @@ func testConcurrentWritersAndReadersDontFail(t *testing.T, s store.Store) {
 				if err := tx.PutAuthorization(ctx, fullAuthorization("shared", id)); err != nil {
 					return err
 				}
-				if err := tx.AddLoginFailure(ctx, "ip:192.0.2.1", t0); err != nil {
+				th, err := tx.LockThrottle(ctx, "addr:192.0.2.1")
+				if err != nil {
 					return err
 				}
-				_, err := tx.Session(ctx, id)
+				th.Failures++
+				if err := tx.PutThrottle(ctx, th); err != nil {
+					return err
+				}
+				_, err = tx.Session(ctx, id)
 				return err
 			})
 			if err != nil {
@@ -187,9 +192,9 @@ func testConcurrentWritersAndReadersDontFail(t *testing.T, s store.Store) {
 	if len(shared.Authorizations) != writers*perWriter {
 		t.Errorf("shared session has %d authorizations, want %d", len(shared.Authorizations), writers*perWriter)
 	}
-	n, err := s.LoginFailures(ctx, "ip:192.0.2.1", t0)
+	th, err := s.Throttle(ctx, "addr:192.0.2.1")
 	must(t, "failures", err)
-	if n != writers*perWriter {
-		t.Errorf("%d login failures, want %d", n, writers*perWriter)
+	if th.Failures != writers*perWriter {
+		t.Errorf("%d failures counted, want %d", th.Failures, writers*perWriter)
 	}
 }

@@ -140,7 +140,7 @@ func testDeletingMissingRowsIsNoError(t *testing.T, s store.Store) {
 		}
 		must(t, "DeleteAuthorization", tx.DeleteAuthorization(ctx, "missing", "client"))
 		must(t, "DeleteAuthRequest", tx.DeleteAuthRequest(ctx, "missing"))
-		must(t, "ClearLoginFailures", tx.ClearLoginFailures(ctx, "missing"))
+		must(t, "DeleteThrottle", tx.DeleteThrottle(ctx, "missing"))
 		must(t, "RevokeFamily", tx.RevokeFamily(ctx, "missing", t0))
 		return nil
 	})

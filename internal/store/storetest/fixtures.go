@@ -39,6 +39,7 @@ func fullClient(id string) store.Client {
 		IDTokenSignedResponseAlg:         "RS256",
 		MaxGrants:                        3,
 		Admin:                            true,
+		RequirePKCE:                      new(false),
 		CreatedAt:                        at(-72 * time.Hour),
 		UpdatedAt:                        at(-2 * time.Hour),
 	}

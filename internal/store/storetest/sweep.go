@@ -60,7 +60,8 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		"of-expired-grant": {"g-expired", hour, false, true},
 		"of-long-revoked":  {"g-revoked-old", hour, false, true},
 	}
-	failures := map[time.Duration]bool{-25 * hour: true, -23 * hour: false}
+	// Throttle keys by when they expire: gone when before now.
+	failures := map[time.Duration]bool{-time.Second: true, 0: false, time.Minute: false}
 
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for id, c := range sessions {
@@ -99,7 +100,7 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 			must(t, value, tx.CreateRefreshToken(ctx, r))
 		}
 		for d := range failures {
-			must(t, "failure", tx.AddLoginFailure(ctx, "user:alice", at(d)))
+			must(t, "throttle", tx.PutThrottle(ctx, store.Throttle{Key: "acct:192.0.2.1|" + d.String(), Failures: 1, ExpiresAt: at(d)}))
 		}
 		return nil
 	})
@@ -169,8 +170,12 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		_, err = s.RefreshToken(ctx, hash("rt-"+value))
 		gone("refresh token "+value, err, c.gone)
 	}
-	if n, err := s.LoginFailures(ctx, "user:alice", at(-30*day)); err != nil || n != 1 {
-		t.Errorf("login failures after sweep: %d, %v; want the 1 recent one", n, err)
+	for d, wantGone := range failures {
+		th, err := s.Throttle(ctx, "acct:192.0.2.1|"+d.String())
+		must(t, "throttle", err)
+		if gone := th.Failures == 0; gone != wantGone {
+			t.Errorf("throttle expiring at t0%+v: gone %v, want %v", d, gone, wantGone)
+		}
 	}
 
 	// A swept session's authorizations went with it.

@@ -1,0 +1,17 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// clientGrantWriter ends a machine client's own grants; Writer embeds it.
+type clientGrantWriter interface {
+	// RevokeClientCredentialGrants revokes, at at and for reason, every
+	// standing grant that client holds for itself (client_credentials:
+	// grants with no account), so the tokens it got with a secret that
+	// just changed stop working at once (C5, G2). Grants of people
+	// signed in to the client are left alone. It returns how many it
+	// revoked.
+	RevokeClientCredentialGrants(ctx context.Context, clientID string, at time.Time, reason string) (int, error)
+}
