@@ -67,7 +67,8 @@ func BenchmarkSSOSignIn(b *testing.B) {
 			cookie = c.Value
 		}
 	}
-	authURL := s.AuthURL(sesametest.AppB, nil)
+	authURL := s.AuthURL(sesametest.AppB, nil) // with PKCE's challenge (C2)
+	verifier, _ := sesametest.PKCE()
 	measure(b, func() {
 		req := httptest.NewRequest(http.MethodGet, authURL, nil)
 		req.AddCookie(&http.Cookie{Name: session.CookieName, Value: cookie})
@@ -77,7 +78,7 @@ func BenchmarkSSOSignIn(b *testing.B) {
 			b.Fatalf("no code: %d %s", rec.Code, rec.Header().Get("Location"))
 		}
 		rec = serve(s, tokenRequest(url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
-			"redirect_uri": {sesametest.RedirectURI(sesametest.AppB)}}, sesametest.AppB))
+			"redirect_uri": {sesametest.RedirectURI(sesametest.AppB)}, "code_verifier": {verifier}}, sesametest.AppB))
 		if rec.Code != 200 {
 			b.Fatalf("exchange: %d %s", rec.Code, rec.Body)
 		}
