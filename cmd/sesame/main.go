@@ -57,6 +57,7 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 		adminCmd(&configPath, getenv, stdout, stderr),
 		keysCmd(&configPath, getenv, stdout, stderr),
 		demoCmd(stdout, stderr),
+		loadtestCmd(getenv, stdout, stderr),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -76,8 +76,9 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 	setPassword := &cobra.Command{
 		Use:   "set-password USERNAME",
 		Short: "Change an account's password and end its sessions; the password is read from stdin or --password-file",
-		Long: "Changes the password and ends every session of the account, with its grants and tokens, " +
-			"telling its apps by back-channel logout. The password is read from --password-file, " +
+		Long: "Changes the password and, in the same transaction, ends every session of the account and every grant " +
+			"(offline ones included) with its tokens, telling the sessions' apps by back-channel logout. " +
+			"The password is read from --password-file, " +
 			"or from stdin: one line from a pipe, or typed twice without echo on a terminal.",
 		Args: usernameOnly(&newPassword),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,17 +91,20 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if err != nil {
 					return err
 				}
-				if _, err := srv.Accounts.SetPassword(ctx, a.ID, password); err != nil {
+				hash, err := srv.Accounts.HashPassword(password)
+				if err != nil {
 					return err
 				}
+				// The new password and the end of the sessions and grants
+				// are one transaction (A5): a failure changes nothing.
 				// First delivery attempts are made here; a running
 				// server's workers retry what fails, from the same
 				// database.
-				done, err := srv.Signout.PasswordChanged(ctx, a.ID, "")
+				reset, err := srv.Signout.ResetPassword(ctx, signout.PasswordReset{AccountID: a.ID, Hash: hash})
 				if err != nil {
-					return fmt.Errorf("password of %s changed, but its sessions could not be ended (run it again): %w", a.Username, err)
+					return fmt.Errorf("password of %s not changed: %w", a.Username, err)
 				}
-				_, err = fmt.Fprintf(stdout, "password of %s changed; %d sessions ended\n", a.Username, len(done))
+				_, err = fmt.Fprintf(stdout, "password of %s changed; %d sessions ended\n", a.Username, len(reset.Sessions))
 				return err
 			})
 		},

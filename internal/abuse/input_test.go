@@ -322,3 +322,44 @@ func TestPrivateBackchannelURIRefusedByTheAdminAPI(t *testing.T) {
 		}
 	})
 }
+
+// W2, spec S9: the token, revocation and introspection endpoints bound
+// every parameter they define, in the body and in Basic credentials, so a
+// 64 KB secret is never hashed and a 64 KB token never looked up: 400
+// invalid_request (401 invalid_client for Basic), and honest requests of
+// the same shape still work.
+func TestOversizedClientRequestParametersAreRefused(t *testing.T) {
+	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
+		s := sesametest.New(t, opts)
+		long := strings.Repeat("x", 600)
+		cases := []struct {
+			path, secret string
+			form         url.Values
+			status       int
+			code         string
+		}{
+			{"/token", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {sesametest.Worker}, "client_secret": {long}}, 400, "invalid_request"},
+			{"/token", sesametest.Secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {long}}, 400, "invalid_request"},
+			{"/token", sesametest.Secret, url.Values{"grant_type": {"authorization_code"}, "code": {long}}, 400, "invalid_request"},
+			{"/token", sesametest.Secret, url.Values{"grant_type": {"client_credentials"}, "scope": {strings.TrimSpace(strings.Repeat("a ", 65))}}, 400, "invalid_request"},
+			{"/token", long, url.Values{"grant_type": {"client_credentials"}}, 401, "invalid_client"},
+			{"/token/revocation", sesametest.Secret, url.Values{"token": {strings.Repeat("t", 4097)}}, 400, "invalid_request"},
+			{"/token/introspection", sesametest.Secret, url.Values{"token": {strings.Repeat("t", 4097)}}, 400, "invalid_request"},
+		}
+		for _, c := range cases {
+			resp, body := s.PostForm(t, c.path, sesametest.Worker, c.secret, c.form)
+			var e struct{ Error string }
+			_ = json.Unmarshal(body, &e)
+			if resp.StatusCode != c.status || e.Error != c.code {
+				t.Errorf("%s %v: %d %s, want %d %s", c.path, short(c.form), resp.StatusCode, body, c.status, c.code)
+			}
+		}
+		// The same requests within their limits are answered as usual.
+		if resp, body := s.PostForm(t, "/token", sesametest.Worker, sesametest.Secret, url.Values{"grant_type": {"client_credentials"}}); resp.StatusCode != 200 {
+			t.Errorf("an honest client_credentials request: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := s.PostForm(t, "/token/introspection", sesametest.Worker, sesametest.Secret, url.Values{"token": {strings.Repeat("t", 4096)}}); resp.StatusCode != 200 {
+			t.Errorf("introspection of a 4 KB token: %d %s", resp.StatusCode, body)
+		}
+	})
+}

@@ -38,7 +38,9 @@ type Service struct {
 }
 
 // Authenticate checks a username and password from the client address ip
-// (A1-A4). The attempt is first counted as a failure of the account from
+// (A1-A4). A full password pool refuses it first, with a
+// *secret.BusyError, before anything is counted or written. The attempt
+// is then counted as a failure of the account from
 // that source and of the source itself, in one atomic store step, and
 // refused with a *ThrottledError (nothing hashed) when either key is
 // blocked; then the hash runs in the password pool, which may refuse with
@@ -61,6 +63,13 @@ func (s *Service) Authenticate(ctx context.Context, name, password, ip string) (
 	if src != "" {
 		limits = append(limits, limit{key: addressKey(src), rule: th.Address})
 	}
+	// A4 before A3: a request the full pool would refuse is refused before
+	// it is counted, so a flood of them costs no writes.
+	place, err := s.Pool.Join()
+	if err != nil {
+		return store.Account{}, err
+	}
+	defer place.Leave()
 	now := s.Now()
 	counts, err := admit(ctx, s.Store, now, limits)
 	if err != nil {
@@ -82,7 +91,7 @@ func (s *Service) Authenticate(ctx context.Context, name, password, ip string) (
 	}
 	var ok bool
 	var verr error
-	if err := s.Pool.Run(ctx, func() { ok, verr = secret.Verify(hash, password) }); err != nil {
+	if err := place.Run(ctx, func() { ok, verr = secret.Verify(hash, password) }); err != nil {
 		// A4: not evaluated, so not a failure. A *secret.BusyError goes
 		// back as it is, for the page's "try again".
 		s.giveBack(ctx, counts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sesame-id/sesame/internal/account/username"
 	"github.com/sesame-id/sesame/internal/store"
@@ -54,8 +55,13 @@ func (s *Service) ByUsername(ctx context.Context, name string) (store.Account, e
 // start): it creates the account named by spec.Username, or updates every
 // field the spec declares but the password, keeping the id (A1). The
 // password is set only when the account is created (A5, C4): one changed
-// later with `sesame users set-password` or the admin API stays. Use
-// SetPassword to change one.
+// later with `sesame users set-password` or the admin API stays. A lock is
+// the file's only when it declares one (C4): on an existing account
+// `disabled: true` disables it, and `disabled: false` (or none) leaves a
+// lock an admin set; a new account is as the file says. The account is
+// read and written in one transaction under its lock (UpdateTx), so a
+// password reset running alongside, on this instance or another, is never
+// written over with the old hash.
 func (s *Service) Upsert(ctx context.Context, spec Spec) (store.Account, error) {
 	a, err := s.upsert(ctx, spec)
 	if errors.Is(err, store.ErrConflict) {
@@ -66,27 +72,91 @@ func (s *Service) Upsert(ctx context.Context, spec Spec) (store.Account, error) 
 	return a, err
 }
 
+// errVanished: the account upsert found before its transaction was gone
+// inside it; the retry creates it, with its password hashed first.
+var errVanished = fmt.Errorf("account vanished: %w", store.ErrConflict)
+
 func (s *Service) upsert(ctx context.Context, spec Spec) (store.Account, error) {
 	canonical, err := username.Canonical(spec.Username)
 	if err != nil {
 		return store.Account{}, err
 	}
-	a, err := s.Store.AccountByUsername(ctx, canonical)
-	switch {
+	// This read only decides whether a password must be hashed, which is
+	// never done inside a write transaction; the record written is built
+	// from the read inside it.
+	var fresh *store.Account
+	switch _, err := s.Store.AccountByUsername(ctx, canonical); {
 	case errors.Is(err, store.ErrNotFound):
-		if a, err = s.newAccount(canonical, spec); err != nil {
+		a, err := s.newAccount(canonical, spec)
+		if err != nil {
 			return store.Account{}, err
 		}
+		fresh = &a
 	case err != nil:
 		return store.Account{}, fmt.Errorf("read account %q: %w", canonical, err)
-	default:
-		a.Email, a.EmailVerified, a.Name, a.Disabled = spec.Email, spec.EmailVerified, spec.Name, spec.Disabled
-		a.UpdatedAt = s.Now()
 	}
-	if err := s.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpsertAccount(ctx, a) }); err != nil {
+	var out store.Account
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		found, err := tx.AccountByUsername(ctx, canonical)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if fresh == nil {
+				return errVanished
+			}
+			out = *fresh
+			return tx.UpsertAccount(ctx, out)
+		case err != nil:
+			return fmt.Errorf("read account %q: %w", canonical, err)
+		}
+		_, out, err = UpdateTx(ctx, tx, found.ID, s.Now(), func(a *store.Account) {
+			a.Email, a.EmailVerified, a.Name = spec.Email, spec.EmailVerified, spec.Name
+			a.Disabled = a.Disabled || spec.Disabled // C4: the file locks, never unlocks
+		})
+		return err
+	})
+	if err != nil {
 		return store.Account{}, fmt.Errorf("store account %q: %w", canonical, err)
 	}
-	return a, nil
+	return out, nil
+}
+
+// Update changes the account with id by edit (the admin API): it is read,
+// changed and written in one transaction under its lock (UpdateTx). It
+// returns the account before and after the change; an unknown id is an
+// error wrapping store.ErrNotFound.
+func (s *Service) Update(ctx context.Context, id string, edit func(*store.Account)) (before, after store.Account, err error) {
+	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		before, after, err = UpdateTx(ctx, tx, id, s.Now(), edit)
+		return err
+	})
+	if err != nil {
+		return store.Account{}, store.Account{}, fmt.Errorf("update account %s: %w", id, err)
+	}
+	return before, after, nil
+}
+
+// UpdateTx is Update inside tx, at time at, for a caller that changes the
+// account as part of a larger change (a password reset ends the sessions
+// in the same transaction). It takes the account's lock before reading it,
+// so of concurrent read-change-writes of one account (a reset, a start's
+// Upsert on another instance) each sees the one before it: under
+// PostgreSQL's READ COMMITTED a plain read would let the later writer put
+// back what the earlier one replaced, an old password hash included.
+func UpdateTx(ctx context.Context, tx store.Tx, id string, at time.Time, edit func(*store.Account)) (before, after store.Account, err error) {
+	if err := tx.Lock(ctx, "account "+id); err != nil {
+		return before, after, fmt.Errorf("lock account %s: %w", id, err)
+	}
+	if before, err = tx.Account(ctx, id); err != nil {
+		return before, after, fmt.Errorf("read account %s: %w", id, err)
+	}
+	after = before
+	edit(&after)
+	after.ID, after.CreatedAt, after.UpdatedAt = before.ID, before.CreatedAt, at
+	if err := tx.UpsertAccount(ctx, after); err != nil {
+		return before, after, fmt.Errorf("store account %s: %w", id, err)
+	}
+	return before, after, nil
 }
 
 // Create makes a new account (the admin API, the CLI). A username already
@@ -134,27 +204,34 @@ func (s *Service) newAccount(canonical string, spec Spec) (store.Account, error)
 	return a, nil
 }
 
-// SetPassword changes the password of the account with id. Ending the
-// account's other sessions is the caller's (A5: package signout).
-func (s *Service) SetPassword(ctx context.Context, id, password string) (store.Account, error) {
+// HashPassword hashes a new password, before the transaction that stores
+// it (a hash is never computed inside a write transaction). An empty
+// password is refused. Like account creation it stays outside the
+// password pool: it is an administrator's or the owner's act, not a guess.
+func (s *Service) HashPassword(password string) (string, error) {
 	if password == "" {
-		return store.Account{}, errors.New("set password: the password is empty")
+		return "", errors.New("the password is empty")
 	}
 	hash, err := s.Hasher.Hash(password)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("hash password of account %s: %w", id, err)
+		return "", fmt.Errorf("hash password: %w", err)
 	}
-	var a store.Account
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if a, err = tx.Account(ctx, id); err != nil {
-			return err
-		}
-		a.PasswordHash, a.UpdatedAt = hash, s.Now()
-		return tx.UpsertAccount(ctx, a)
-	})
+	return hash, nil
+}
+
+// SetPassword stores a new password for the account with id, and nothing
+// more: it does not end the account's sessions, which A5 requires of a
+// password change. The admin API and `sesame users set-password` use
+// HashPassword and signout.Service.ResetPassword instead, which store the
+// hash and end the sessions and grants in one transaction.
+func (s *Service) SetPassword(ctx context.Context, id, password string) (store.Account, error) {
+	hash, err := s.HashPassword(password)
 	if err != nil {
 		return store.Account{}, fmt.Errorf("set password of account %s: %w", id, err)
+	}
+	_, a, err := s.Update(ctx, id, func(a *store.Account) { a.PasswordHash = hash })
+	if err != nil {
+		return store.Account{}, fmt.Errorf("set password: %w", err)
 	}
 	return a, nil
 }

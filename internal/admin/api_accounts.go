@@ -199,10 +199,28 @@ type accountPatch struct {
 	Disabled      *bool   `json:"disabled"`
 }
 
+// apply writes the fields p carries over a.
+func (p accountPatch) apply(a *store.Account) {
+	if p.Email != nil {
+		a.Email = *p.Email
+	}
+	if p.EmailVerified != nil {
+		a.EmailVerified = *p.EmailVerified
+	}
+	if p.Name != nil {
+		a.Name = *p.Name
+	}
+	if p.Disabled != nil {
+		a.Disabled = *p.Disabled
+	}
+}
+
 // updateAccount changes an account. A new password ends every session of
-// the account with its grants and tokens (A5), as disabling it does (O6): an
-// admin resets a password because someone else may know the old one. A
-// field the configuration file declares cannot be changed here (C4); the
+// the account with every grant, offline ones included, and their tokens
+// (A5), in the transaction that stores it with the other fields: an admin
+// resets a password because someone else may know the old one, and a
+// failure changes nothing. Disabling ends the sessions too (O6). A field
+// the configuration file declares cannot be changed here (C4); the
 // password can, since the file sets it only when it creates the user.
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 	var in accountPatch
@@ -223,38 +241,31 @@ func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	spec := account.Spec{Username: acct.Username, Email: acct.Email, EmailVerified: acct.EmailVerified, Name: acct.Name, Disabled: acct.Disabled}
-	if in.Email != nil {
-		spec.Email = *in.Email
-	}
-	if in.EmailVerified != nil {
-		spec.EmailVerified = *in.EmailVerified
-	}
-	if in.Name != nil {
-		spec.Name = *in.Name
-	}
-	if in.Disabled != nil {
-		spec.Disabled = *in.Disabled
-	}
-	updated, err := a.Accounts.Upsert(r.Context(), spec)
-	if err == nil && in.Password != nil {
-		// Upsert keeps the password (the configuration's rule, A5):
-		// a reset is its own step.
-		updated, err = a.Accounts.SetPassword(r.Context(), acct.ID, *in.Password)
-	}
-	if err != nil {
-		a.internal(w, r, err)
+	if in.Password != nil {
+		hash, err := a.Accounts.HashPassword(*in.Password) // before the transaction, never inside
+		if err != nil {
+			a.internal(w, r, err)
+			return
+		}
+		reset, err := a.Signout.ResetPassword(r.Context(), signout.PasswordReset{AccountID: acct.ID, Hash: hash, Edit: in.apply})
+		if !a.found(w, r, "account", err) {
+			return
+		}
+		writeJSON(w, http.StatusOK, viewAccount(reset.Account))
 		return
 	}
-	switch {
-	case in.Password != nil:
-		_, err = a.Signout.PasswordChanged(r.Context(), acct.ID, "")
-	case updated.Disabled && !acct.Disabled:
-		_, err = a.Signout.AllDevices(r.Context(), acct.ID, signout.CauseAdmin)
-	}
-	if err != nil {
-		a.internal(w, r, err)
+	before, updated, err := a.Accounts.Update(r.Context(), acct.ID, in.apply)
+	if !a.found(w, r, "account", err) {
 		return
+	}
+	if updated.Disabled && !before.Disabled {
+		// A disabled account's sessions and tokens are refused from the
+		// commit on (S4, G2); this ends them and tells their apps.
+		if _, err := a.Signout.AllDevices(r.Context(), acct.ID, signout.CauseAdmin); err != nil {
+			a.Logger.ErrorContext(r.Context(), "admin api: account disabled, its sessions not ended", "err", err, "account_id", acct.ID)
+			fail(w, http.StatusServiceUnavailable, "unavailable", "the account is disabled, but its sessions could not be ended: sign it out of all devices again", "")
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, viewAccount(updated))
 }

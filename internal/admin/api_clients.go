@@ -28,6 +28,9 @@ type clientView struct {
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
 	MaxGrants                        int      `json:"max_grants"`
 	Admin                            bool     `json:"admin"`
+	// RequirePKCE is the client's own require_pkce; absent: the
+	// top-level setting applies (C2).
+	RequirePKCE *bool `json:"require_pkce,omitempty"`
 	// Secret is shown once, when it is made.
 	Secret string `json:"secret,omitempty"`
 }
@@ -37,7 +40,8 @@ func viewClient(c store.Client) clientView {
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, FirstParty: c.FirstParty,
 		OfflineSurvivesSignout: c.OfflineSurvivesSignout, GrantTypes: nonNil(c.GrantTypes),
-		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants, Admin: c.Admin}
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants, Admin: c.Admin,
+		RequirePKCE: c.RequirePKCE}
 }
 
 func nonNil(l []string) []string {
@@ -62,6 +66,9 @@ type clientInput struct {
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
 	MaxGrants                        int      `json:"max_grants"`
 	Admin                            bool     `json:"admin"`
+	// RequirePKCE false lets a confidential client use the code flow
+	// without PKCE; absent, the top-level require_pkce applies (C2).
+	RequirePKCE *bool `json:"require_pkce"`
 	// RotateSecret asks for a new secret on update.
 	RotateSecret bool `json:"rotate_secret"`
 }
@@ -71,7 +78,8 @@ func (in clientInput) spec(secret string) client.Spec {
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: in.BackchannelLogoutSessionRequired, FirstParty: in.FirstParty,
 		OfflineSurvivesSignout: in.OfflineSurvivesSignout, GrantTypes: in.GrantTypes,
-		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants, Admin: in.Admin}
+		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants, Admin: in.Admin,
+		RequirePKCE: in.RequirePKCE}
 }
 
 // NewSecret makes a random value of 256 bits in base64url, for keys and

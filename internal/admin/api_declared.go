@@ -43,7 +43,9 @@ func (d Declared) user(name string) (account.Spec, bool) {
 // overridden names the first field of p that would make the account differ
 // from its declaration u, or "" when p leaves every declared field as the
 // file says. The password is never one of them; disabled is declared only
-// when the file disables the user (a lock set here is not the file's).
+// when the file disables the user: a lock set here is not the file's, and
+// the next start keeps it (account.Service.Upsert), so only re-enabling a
+// user the file disables is refused.
 func overridden(u account.Spec, p accountPatch) string {
 	switch {
 	case p.Email != nil && *p.Email != u.Email:

@@ -369,3 +369,23 @@ func nilIfEmpty(field string) any {
 	}
 	return field
 }
+
+// C2: the admin API sets and shows a client's own require_pkce, so a
+// confidential app that cannot send PKCE can be registered without the
+// config file, and a public one cannot opt out.
+func TestAPIClientRequirePKCE(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, admin.ScopeAdmin)}
+	body := map[string]any{"id": "legacy", "type": "web", "redirect_uris": []string{"https://legacy.example/cb"}, "require_pkce": false}
+	st, m := api.do("POST", "/api/clients", body)
+	if st != http.StatusCreated || m["require_pkce"] != false {
+		t.Fatalf("create with require_pkce false: %d %v", st, m)
+	}
+	if c, err := s.Store.Client(t.Context(), "legacy"); err != nil || c.RequirePKCE == nil || *c.RequirePKCE {
+		t.Fatalf("stored: %+v %v", c.RequirePKCE, err)
+	}
+	body = map[string]any{"id": "spa-x", "type": "spa", "redirect_uris": []string{"https://spa-x.example/cb"}, "require_pkce": false}
+	if st, m := api.do("POST", "/api/clients", body); st != http.StatusBadRequest {
+		t.Errorf("a public client opting out of PKCE: %d %v", st, m)
+	}
+}

@@ -280,6 +280,10 @@ var ErrWrongSecret = errors.New("wrong client secret")
 // secret change revokes (C5).
 const ReasonSecretRotated = "secret_rotated"
 
+// ReasonDemoted is recorded on the client_credentials grants revoked when
+// a client's admin flag is cleared (C5).
+const ReasonDemoted = "admin_revoked"
+
 // Registry reads and writes clients and checks their secrets.
 type Registry struct {
 	Store store.Store
@@ -460,8 +464,9 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 
 // endRotatedTokens revokes, inside the transaction that stores c, the
 // grants c holds for itself (client_credentials) when c's stored secret
-// changes: tokens got with the old secret die at once (C5, G2), whether the
-// rotation came from the admin API, the CLI or a changed config file. The
+// changes or its admin flag is cleared: tokens got with the old secret or
+// the old authority die at once (C5, G2), whether the change came from the
+// admin API, the CLI or a changed config file. The
 // stored client is read inside tx, so the comparison is with what this
 // transaction replaces. People's grants for the client are not the
 // client's authority and stay.
@@ -473,15 +478,24 @@ func (r *Registry) endRotatedTokens(ctx context.Context, tx store.Tx, c store.Cl
 	if err != nil {
 		return fmt.Errorf("read client %s: %w", c.ID, err)
 	}
-	if old.SecretHash == "" || old.SecretHash == c.SecretHash {
+	var reason string
+	switch {
+	case old.SecretHash != "" && old.SecretHash != c.SecretHash:
+		reason = ReasonSecretRotated
+	case old.Admin && !c.Admin:
+		// Demotion: the admin API refuses the token at its next call
+		// anyway, but introspection and every other reader must see it
+		// dead too, so the rule is one: lost authority ends the tokens.
+		reason = ReasonDemoted
+	default:
 		return nil
 	}
-	n, err := tx.RevokeClientCredentialGrants(ctx, c.ID, now, ReasonSecretRotated)
+	n, err := tx.RevokeClientCredentialGrants(ctx, c.ID, now, reason)
 	if err != nil || n == 0 {
 		return err
 	}
 	return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventGrantRevoked, ClientID: c.ID,
-		Detail: fmt.Sprintf("%d client_credentials grants: %s", n, ReasonSecretRotated)})
+		Detail: fmt.Sprintf("%d client_credentials grants: %s", n, reason)})
 }
 
 // VerifySecret checks a presented secret against c's hash: nil when it

@@ -60,6 +60,11 @@ type Config struct {
 
 	LogLevel string `yaml:"log_level"`
 
+	// MetricsListen moves /metrics off the main listener to its own
+	// address (host:port), so it need not be public; empty serves it on
+	// the main listener.
+	MetricsListen string `yaml:"metrics_listen"`
+
 	// AdminClients are the m2m clients that may get the sesame:admin
 	// scope with client_credentials.
 	AdminClients []string `yaml:"admin_clients"`
@@ -206,6 +211,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen: %q is not host:port", c.Listen)
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsListen); c.MetricsListen != "" && err != nil {
+		add("metrics_listen: %q is not host:port", c.MetricsListen)
 	}
 	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		add("database: %q must start with sqlite:// or postgres://", c.Database)

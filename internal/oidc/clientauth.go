@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
@@ -25,6 +27,9 @@ func (p *Provider) authenticateClient(r *http.Request, form url.Values) (store.C
 		basicSecret, err2 = url.QueryUnescape(basicSecret)
 		if err1 != nil || err2 != nil {
 			return store.Client{}, invalidClient("malformed Basic credentials")
+		}
+		if len(basicID) > maxValueLen || len(basicSecret) > maxValueLen { // W2, as in the body
+			return store.Client{}, invalidClient("Basic credentials longer than " + strconv.Itoa(maxValueLen) + " bytes")
 		}
 	}
 	bodyID, bodySecret := form.Get("client_id"), form.Get("client_secret")
@@ -114,5 +119,28 @@ func readForm(r *http.Request) (url.Values, *Error) {
 	if name := repeated(r.PostForm); name != "" {
 		return nil, invalidRequest("parameter " + name + " is repeated")
 	}
+	if l, ok := oversized(r.PostForm, clientLimits); ok {
+		return nil, tooLong(l)
+	}
+	if len(strings.Fields(r.PostForm.Get("scope"))) > maxScopes {
+		return nil, invalidRequest("scope has more than " + strconv.Itoa(maxScopes) + " values")
+	}
 	return r.PostForm, nil
+}
+
+// clientLimits bound every parameter the token, revocation and
+// introspection endpoints define (W2, spec S9), so none is read, hashed or
+// compared past its limit; the 64 KB body cap bounds the rest, never read.
+var clientLimits = []limit{
+	{"grant_type", maxValueLen},
+	{"client_id", maxValueLen},
+	{"client_secret", maxValueLen},
+	{"code", maxValueLen},
+	{"code_verifier", maxValueLen},
+	{"redirect_uri", client.MaxURILen},
+	{"refresh_token", maxValueLen},
+	{"scope", maxScopeLen},
+	{"resource", maxValueLen},
+	{"token", maxTokenLen},
+	{"token_type_hint", maxValueLen},
 }

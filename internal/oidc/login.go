@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,7 +39,10 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	page.Username = username
 	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), ClientIP(r))
 	if err != nil {
-		if !errors.Is(err, account.ErrInvalidCredentials) && !errors.Is(err, account.ErrThrottled) && !errors.Is(err, account.ErrDisabled) {
+		// Refusals are answers, not faults: a flood of them must not be a
+		// flood of error lines.
+		if !errors.Is(err, account.ErrInvalidCredentials) && !errors.Is(err, account.ErrThrottled) && !errors.Is(err, account.ErrDisabled) &&
+			!errors.Is(err, secret.ErrBusy) && !errors.Is(err, context.Canceled) {
 			p.logError(r, "authenticate", err)
 		}
 		RefuseSignIn(w, p.Pages, page, err)

@@ -69,16 +69,53 @@ func (p *Pool) Limits() (size, queue int) { return cap(p.slots), cap(p.queue) - 
 // ctx's error when ctx ends first. A nil Pool runs fn at once (tests and
 // tools that hash one thing).
 func (p *Pool) Run(ctx context.Context, fn func()) error {
+	place, err := p.Join()
+	if err != nil {
+		return err
+	}
+	return place.Run(ctx, fn)
+}
+
+// Place is a place in a pool's queue. A caller that must do some work
+// before it hashes (count the attempt for the throttle, A3) takes its
+// place first, so a request the pool would refuse costs none of that
+// work.
+type Place struct {
+	p    *Pool
+	left bool
+}
+
+// Join takes a place in the queue, or returns a *BusyError at once when
+// the queue is full. The place is given back by Run or Leave.
+func (p *Pool) Join() (*Place, error) {
+	if p == nil {
+		return &Place{}, nil
+	}
+	select {
+	case p.queue <- struct{}{}:
+		return &Place{p: p}, nil
+	default:
+		return nil, p.busy()
+	}
+}
+
+// Leave gives the place back without hashing; after Run it does nothing.
+func (pl *Place) Leave() {
+	if pl.p != nil && !pl.left {
+		pl.left = true
+		<-pl.p.queue
+	}
+}
+
+// Run waits for a slot (at most the pool's wait, else a *BusyError), runs
+// fn, and gives the place back.
+func (pl *Place) Run(ctx context.Context, fn func()) error {
+	defer pl.Leave()
+	p := pl.p
 	if p == nil {
 		fn()
 		return nil
 	}
-	select {
-	case p.queue <- struct{}{}:
-	default:
-		return p.busy()
-	}
-	defer func() { <-p.queue }()
 	select {
 	case p.slots <- struct{}{}: // a free slot: no timer to make
 	default:

@@ -190,3 +190,41 @@ func TestPoolDefaults(t *testing.T) {
 		t.Errorf("a nil pool: ran %v, err %v", ran, err)
 	}
 }
+
+// A4: a place is taken before any work, so a full queue refuses at Join,
+// before the caller counts anything; Leave gives the place back once, and
+// after Run it does nothing.
+func TestPoolPlacesAreTakenBeforeTheWork(t *testing.T) {
+	p := NewPool("test", 1, 1, time.Second)
+	a, err := p.Join()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Join()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy *BusyError
+	if _, err := p.Join(); !errors.As(err, &busy) {
+		t.Fatalf("a third place in a pool of 1 + 1: %v, want a BusyError", err)
+	}
+	b.Leave()
+	b.Leave() // twice gives back once
+	ran := false
+	if err := a.Run(t.Context(), func() { ran = true }); err != nil || !ran {
+		t.Fatalf("Run of a held place: %v, ran %v", err, ran)
+	}
+	a.Leave() // after Run: nothing
+	for range 2 {
+		pl, err := p.Join()
+		if err != nil {
+			t.Fatalf("the places were not all given back: %v", err)
+		}
+		defer pl.Leave()
+	}
+	var nilPool *Pool
+	pl, err := nilPool.Join()
+	if err != nil || pl.Run(t.Context(), func() {}) != nil {
+		t.Fatalf("a nil pool: %v", err)
+	}
+}

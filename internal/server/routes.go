@@ -10,6 +10,12 @@ import (
 	"github.com/sesame-id/sesame/internal/ui"
 )
 
+// MetricsHandler serves the Prometheus metrics: on the main listener, or
+// on metrics_listen's own address when that is set.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+}
+
 // routes lists every path Sesame serves (contract.md "OIDC endpoints").
 func (s *Server) routes(pages *ui.Pages) http.Handler {
 	p := s.Provider
@@ -20,7 +26,11 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	// Browsers ask for it on every page; an error page would show up as a
 	// console error.
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	if s.Config.MetricsListen == "" {
+		// Otherwise /metrics has its own listener (MetricsHandler), and
+		// the main one answers 404 for it.
+		mux.Handle("GET /metrics", s.MetricsHandler())
+	}
 
 	mux.Handle("GET "+iss+"/.well-known/openid-configuration", cors(http.HandlerFunc(p.Discovery)))
 	mux.Handle("GET "+iss+"/jwks", cors(http.HandlerFunc(p.JWKS)))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/admin"
@@ -89,6 +90,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
+		// The standard process and runtime figures: the load tool reads
+		// process_cpu_seconds_total for the CPU each operation costs.
+		d.Registry.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	}
 	// A4: argon2id runs in two pools sized to the machine (a short queue
 	// behind them, then 503), one for passwords and one for client secrets,

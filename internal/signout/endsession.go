@@ -130,6 +130,8 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		page.Username = cur.Account.Username
 		page.Apps = h.appNames(r, cur.Session)
+	} else {
+		page.Unseen = r.Method == http.MethodPost
 	}
 	nonce, _ := token.NewValue()
 	page.Nonce = nonce

@@ -64,6 +64,9 @@ type Request struct {
 	// ClientID is the app that asked (empty for account switch, admin).
 	ClientID string
 	Cause    string
+	// revokeOffline revokes the grants that would survive the sign-out
+	// too (A5: a password change ends every grant but the kept session's).
+	revokeOffline bool
 }
 
 // Survives reports whether g outlives a sign-out of its session: it holds
@@ -200,7 +203,7 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 	}
 	d := Done{}
 	for _, a := range auths {
-		o, c, err := s.endAuthorization(ctx, tx, a, now)
+		o, c, err := s.endAuthorization(ctx, tx, a, now, r.revokeOffline)
 		if err != nil {
 			return d, err
 		}
@@ -225,8 +228,9 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 	return d, nil
 }
 
-// endAuthorization revokes one authorization's grant unless it survives.
-func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Authorization, at time.Time) (store.ReceiptOutcome, store.Client, error) {
+// endAuthorization revokes one authorization's grant unless it survives
+// (and revokeOffline is false).
+func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Authorization, at time.Time, revokeOffline bool) (store.ReceiptOutcome, store.Client, error) {
 	o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: a.GrantID}
 	c, err := tx.Client(ctx, a.ClientID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -239,7 +243,7 @@ func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Aut
 	if err != nil {
 		return o, c, fmt.Errorf("read grant %s: %w", a.GrantID, err)
 	}
-	if Survives(g, c) && g.RevokedAt.IsZero() {
+	if !revokeOffline && Survives(g, c) && g.RevokedAt.IsZero() {
 		o.Kept = KeptOffline
 		return o, c, nil
 	}

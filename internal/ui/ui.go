@@ -164,7 +164,11 @@ type SignOutData struct {
 	// CanChooseApp offers "sign out of this app only" (signout_confirm:
 	// ask).
 	CanChooseApp bool
-	Nonce        string
+	// Unseen is true when the request could not show whether this browser
+	// is signed in: a cross-site POST carries no SameSite=Lax cookie, so
+	// the page asks rather than saying "not signed in".
+	Unseen bool
+	Nonce  string
 	// CSRF is the browser's form token (W1), besides the page's own XSRF.
 	CSRF string
 	// RedirectURI is the registered post_logout_redirect_uri the post
