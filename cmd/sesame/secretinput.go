@@ -162,5 +162,16 @@ func maskedError(err error, dbURL string) error {
 	if err == nil || dbURL == "" || !strings.Contains(err.Error(), dbURL) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), dbURL, maskURL(dbURL)))
+	return &maskedErr{msg: strings.ReplaceAll(err.Error(), dbURL, maskURL(dbURL)), err: err}
 }
+
+// maskedErr is an error whose message hides a database URL and which
+// still unwraps to the error it hides it in (errors.As finds, say, the
+// migration's list of colliding usernames).
+type maskedErr struct {
+	msg string
+	err error
+}
+
+func (e *maskedErr) Error() string { return e.msg }
+func (e *maskedErr) Unwrap() error { return e.err }
