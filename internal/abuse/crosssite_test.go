@@ -1,12 +1,14 @@
 package abuse_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/web"
 )
 
@@ -246,4 +248,32 @@ func without(v url.Values, field string) url.Values {
 	out := cloneValues(v)
 	out.Del(field)
 	return out
+}
+
+// S1: the session cookie's former name (before the __Host- prefix) opens
+// only a session made before the rename, so a sibling subdomain that
+// plants a former-name cookie with a session of its own (made since)
+// signs nobody in, and the name opens nothing once session_max_ttl has
+// passed. A session from before the upgrade still works under it: the
+// upgrade signs nobody out.
+func TestFormerSessionCookieNameOpensOnlySessionsFromBeforeTheRename(t *testing.T) {
+	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
+		s := sesametest.New(t, opts)
+		b := s.NewBrowser(t)
+		b.SignedIn(sesametest.AppA, "bob", nil)
+		value := b.SessionCookie()
+		if _, err := s.Sessions.FromCookie(t.Context(), value); err != nil {
+			t.Fatalf("the session under its own name: %v", err)
+		}
+		if _, err := s.Sessions.FromCookie(t.Context(), session.FormerCookie(value)); !errors.Is(err, session.ErrNoSession) {
+			t.Fatalf("a session made since the rename opened under the former name: %v", err)
+		}
+		// As the migration marks the sessions that existed before it.
+		if _, err := rawDB(t, s).ExecContext(t.Context(), "UPDATE sessions SET legacy_cookie = true"); err != nil {
+			t.Fatal(err)
+		}
+		if cur, err := s.Sessions.FromCookie(t.Context(), session.FormerCookie(value)); err != nil || cur.Account.Username != "bob" {
+			t.Fatalf("a session from before the rename, under the former name: %v", err)
+		}
+	})
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/sesame-id/sesame/internal/sesametest"
 )
 
-// rows counts the rows of a table of s's database through a connection of
-// its own: what the attack left behind, whatever the handlers say.
-func rows(t *testing.T, s *sesametest.Sesame, table string) int {
+// rawDB opens s's database through a connection of its own, to see or
+// set what the handlers cannot.
+func rawDB(t *testing.T, s *sesametest.Sesame) *sql.DB {
 	t.Helper()
 	driver, dsn := "pgx", s.Config.Database // the drivers package store registers
 	if path, ok := strings.CutPrefix(dsn, "sqlite://"); ok {
@@ -27,7 +27,15 @@ func rows(t *testing.T, s *sesametest.Sesame, table string) int {
 	if err != nil {
 		t.Fatalf("open %s: %v", driver, err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// rows counts the rows of a table of s's database through a connection of
+// its own: what the attack left behind, whatever the handlers say.
+func rows(t *testing.T, s *sesametest.Sesame, table string) int {
+	t.Helper()
+	db := rawDB(t, s)
 	var n int
 	if err := db.QueryRowContext(t.Context(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)

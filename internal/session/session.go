@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -36,11 +37,12 @@ type Current struct {
 // FromCookie returns the session a cookie value names, if it is still valid
 // and its account enabled (S4).
 func (s *Service) FromCookie(ctx context.Context, cookie string) (Current, error) {
+	cookie, former := strings.CutPrefix(cookie, formerMark)
 	if cookie == "" {
 		return Current{}, ErrNoSession
 	}
 	sess, err := s.Store.SessionByCookie(ctx, token.Hash(cookie))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (former && !sess.LegacyCookie) {
 		return Current{}, ErrNoSession
 	}
 	if err != nil {
@@ -150,3 +152,13 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// formerMark marks a cookie value read under the session cookie's former
+// name; no real value contains it (they are base64url).
+const formerMark = "former:"
+
+// FormerCookie marks a session cookie value that came under the cookie's
+// former name (sesame_session, before the __Host- prefix): FromCookie
+// accepts it only for a session made before the rename (S1), so the old
+// name cannot be used to plant a session made since.
+func FormerCookie(value string) string { return formerMark + value }

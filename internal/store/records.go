@@ -59,6 +59,10 @@ type Session struct {
 	MaxExpiresAt time.Time
 	UserAgent    string
 	IP           string
+	// LegacyCookie marks a session made before the session cookie took the
+	// __Host- prefix: only its cookie may still come under the former name
+	// (S1). Set by the migration that renamed it; never by CreateSession.
+	LegacyCookie bool
 	// Authorizations has one entry per client that signed in through this
 	// session (design S2, S3). Filled on reads; ignored by CreateSession.
 	Authorizations []Authorization

@@ -25,11 +25,12 @@ const hostPrefix = "__Host-"
 
 // formerNames are the names a cookie had in earlier releases, still read
 // so that an upgrade signs nobody out: the session cookie was
-// sesame_session before the __Host- prefix. That name can be dropped once
-// session_max_ttl (90 days by default) has passed since the upgrade, when
-// no session it names can still be valid. Until then a sibling subdomain
-// could plant an unprefixed session cookie in a browser that has no
-// prefixed one, as it always could before the prefix.
+// sesame_session before the __Host- prefix. A value read under it is
+// marked (session.FormerCookie), and the session service accepts it only
+// for a session made before the rename (store.Session.LegacyCookie), so a
+// sibling subdomain cannot plant a former-name cookie for any session made
+// since, and the name stops opening anything once session_max_ttl has
+// passed since the upgrade.
 //
 // The browser cookie has no former name on purpose: it replaces
 // sesame_interaction, and reading an unprefixed copy would let a sibling
@@ -73,6 +74,9 @@ func (c Cookies) Get(r *http.Request, base string) string {
 	}
 	for _, old := range c.former(base) {
 		if v, err := r.Cookie(old); err == nil && v.Value != "" {
+			if base == SessionCookie {
+				return session.FormerCookie(v.Value)
+			}
 			return v.Value
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/web"
 )
 
@@ -62,7 +63,7 @@ func TestCookieFormerNames(t *testing.T) {
 		base    string
 		want    string
 	}{
-		{"session under its former name", []*http.Cookie{{Name: "sesame_session", Value: "old"}}, web.SessionCookie, "old"},
+		{"session under its former name", []*http.Cookie{{Name: "sesame_session", Value: "old"}}, web.SessionCookie, session.FormerCookie("old")},
 		{"the prefixed name wins", []*http.Cookie{{Name: "sesame_session", Value: "old"}, {Name: "__Host-sesame_session", Value: "new"}}, web.SessionCookie, "new"},
 		{"no cookie", nil, web.SessionCookie, ""},
 		{"browser cookie unprefixed", []*http.Cookie{{Name: "sesame_browser", Value: "planted"}}, web.BrowserCookie, ""},

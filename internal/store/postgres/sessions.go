@@ -17,7 +17,7 @@ import (
 // without authorizations comes back as one row of NULL a.* columns.
 const sessionSelect = `
 	SELECT s.id, s.cookie_hash, s.account_id, s.auth_time, s.amr, s.acr, s.created_at, s.last_seen_at,
-		s.expires_at, s.max_expires_at, s.user_agent, s.ip,
+		s.expires_at, s.max_expires_at, s.user_agent, s.ip, s.legacy_cookie,
 		a.client_id, a.sid, a.grant_id, a.created_at
 	FROM sessions s LEFT JOIN authorizations a ON a.session_id = s.id`
 
@@ -64,7 +64,7 @@ func querySessions(ctx context.Context, q querier, query string, args ...any) ([
 		)
 		err := rows.Scan(&s.ID, blobDest{&s.CookieHash}, &s.AccountID, timeDest{&s.AuthTime}, listDest{&s.AMR}, &s.ACR,
 			timeDest{&s.CreatedAt}, timeDest{&s.LastSeenAt}, timeDest{&s.ExpiresAt}, timeDest{&s.MaxExpiresAt},
-			&s.UserAgent, &s.IP,
+			&s.UserAgent, &s.IP, &s.LegacyCookie,
 			&clientID, &sid, &grant, timeDest{&authorizationCreated})
 		if err != nil {
 			return nil, err
