@@ -113,7 +113,7 @@ func FuzzHandleCallback(f *testing.F) {
 			_ = memory.Put(ctx, &restored) // a success used it up
 		}
 		cookie = strings.ReplaceAll(cookie, "{pending}", value)
-		if !headerValue(cookie) || !queryValue(query) {
+		if !sesametest.HeaderValue(cookie) || !queryValue(query) {
 			return
 		}
 		query = strings.ReplaceAll(query, "{iss}", issuer)
@@ -149,14 +149,6 @@ type quiet struct{ *testing.F }
 
 // Log drops the line.
 func (quiet) Log(...any) {}
-
-// headerValue reports whether v can reach a handler as a header value the
-// way net/http's server reads one: no control characters (RFC 9110 §5.5)
-// and no white space around it, which the server trims.
-func headerValue(v string) bool {
-	return !strings.ContainsFunc(v, func(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }) &&
-		v == strings.Trim(v, " \t")
-}
 
 // queryValue reports whether q can arrive as a request's query: no space,
 // fragment or control character, which no request line carries.

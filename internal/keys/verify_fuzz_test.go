@@ -20,6 +20,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/store/sqlite"
 )
@@ -64,7 +65,7 @@ func FuzzVerify(f *testing.F) {
 		if payload == nil {
 			payload, _ = json.Marshal(claims)
 		}
-		signed[jwsContent(tok)] = payload
+		signed[sesametest.JWSContent(tok)] = payload
 		valid = append(valid, tok)
 		return tok
 	}
@@ -149,7 +150,7 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		want, ok := signed[jwsContent(tok)]
+		want, ok := signed[sesametest.JWSContent(tok)]
 		if !ok {
 			t.Fatalf("Verify accepted what the set did not sign: %q (alg %s, kid %s)", tok, v.Alg, v.KeyID)
 		}
@@ -193,22 +194,6 @@ func storeFixedKey(f *testing.F, st store.Store, sealer *keys.Sealer) {
 	if err != nil {
 		f.Fatal(err)
 	}
-}
-
-// jwsContent is what a compact JWS says, its header and payload decoded
-// (as go-jose decodes them, so two spellings of one token are one),
-// whatever its signature; "" for what is no compact JWS.
-func jwsContent(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	head, err1 := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[0], "="))
-	body, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	return string(head) + "\x00" + string(body)
 }
 
 // highS is an ES256 signature's other valid form, (r, n-s): the same

@@ -139,43 +139,20 @@ func (s *fuzzSesame) credentials(t sesametest.TB) map[string]func() string {
 	}
 }
 
-// expand replaces each {name} in v with what values[name] makes, making
-// each value once.
-func expand(v string, values map[string]func() string) string {
-	for name, make := range values {
-		if p := "{" + name + "}"; strings.Contains(v, p) {
-			v = strings.ReplaceAll(v, p, make())
-		}
-	}
-	return v
-}
-
 // post sends a form body, its placeholders expanded, to an endpoint under
 // the issuer with an Authorization header. It returns the body sent; ok is
 // false when the header could not reach a handler at all.
 func (s *fuzzSesame) post(t *testing.T, path, authorization, body string) (req *http.Request, sent string, rec *httptest.ResponseRecorder, ok bool) {
-	if !headerValue(authorization) {
+	if !sesametest.HeaderValue(authorization) {
 		return nil, "", nil, false
 	}
-	body = expand(body, s.credentials(t))
+	body = sesametest.Expand(body, s.credentials(t))
 	req = httptest.NewRequest(http.MethodPost, s.Issuer+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
 	return req, body, s.serve(req), true
-}
-
-// headerValue reports whether v can reach a handler as a header value the
-// way net/http's server reads one: no control characters (RFC 9110 §5.5)
-// and no white space around it, which the server trims.
-func headerValue(v string) bool {
-	for _, c := range []byte(v) {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return v == strings.Trim(v, " \t")
 }
 
 // basic is an Authorization header for client_secret_basic, encoded as

@@ -109,8 +109,8 @@ func FuzzCookieHeader(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, cookie string, promptNone bool) {
-		cookie = expand(cookie, placeholders)
-		if !headerValue(cookie) {
+		cookie = sesametest.Expand(cookie, placeholders)
+		if !sesametest.HeaderValue(cookie) {
 			return
 		}
 		rec := get(s.URL+"/account", cookie)

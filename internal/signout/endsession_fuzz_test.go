@@ -69,7 +69,7 @@ func (fz *endSessionFuzz) session(t sesametest.TB) []*http.Cookie {
 			if tok.IDToken == "" {
 				t.Fatalf("sign-in to %s: %+v", id, tok.Raw)
 			}
-			fz.idTokens[jwsContent(tok.IDToken)] = true
+			fz.idTokens[sesametest.JWSContent(tok.IDToken)] = true
 			fz.latest = append(fz.latest, tok.IDToken)
 		}
 		fz.browser, fz.checked = b, true
@@ -120,7 +120,7 @@ func (fz *endSessionFuzz) hint(i int) string {
 func (fz *endSessionFuzz) issued(hint string) bool {
 	fz.mu.Lock()
 	defer fz.mu.Unlock()
-	return fz.idTokens[jwsContent(hint)]
+	return fz.idTokens[sesametest.JWSContent(hint)]
 }
 
 // proves is a lenient reading of O3: a sign-out page may submit itself
@@ -285,7 +285,7 @@ func FuzzEndSession(f *testing.F) {
 	}
 
 	f.Fuzz(func(t *testing.T, params, referer string, post, withSession, appOnly bool) {
-		if !headerValue(referer) || (!post && !queryValue(params)) {
+		if !sesametest.HeaderValue(referer) || (!post && !queryValue(params)) {
 			return
 		}
 		jar, _ := cookiejar.New(nil)
@@ -293,7 +293,7 @@ func FuzzEndSession(f *testing.F) {
 			jar.SetCookies(fz.base(), fz.session(t))
 			defer func() { fz.keep(jar.Cookies(fz.base())) }()
 		}
-		params = expand(params, placeholders)
+		params = sesametest.Expand(params, placeholders)
 		v, _ := url.ParseQuery(params)
 		var req *http.Request
 		if post {
@@ -360,32 +360,6 @@ type quiet struct{ *testing.F }
 // Log drops the line.
 func (quiet) Log(...any) {}
 
-// expand replaces each {name} in v with what values[name] makes.
-func expand(v string, values map[string]func() string) string {
-	for name, make := range values {
-		if p := "{" + name + "}"; strings.Contains(v, p) {
-			v = strings.ReplaceAll(v, p, make())
-		}
-	}
-	return v
-}
-
-// jwsContent is what a compact JWS says, its header and payload decoded
-// (as go-jose decodes them, so two spellings of one token are one),
-// whatever its signature; "" for what is no compact JWS.
-func jwsContent(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	head, err1 := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[0], "="))
-	body, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	return string(head) + "\x00" + string(body)
-}
-
 // hintAudience is the aud a hint claims, unverified: a string or an array
 // of one.
 func hintAudience(hint string) string {
@@ -424,14 +398,6 @@ func hs256(key []byte, payload string) string {
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// headerValue reports whether v can reach a handler as a header value the
-// way net/http's server reads one: no control characters (RFC 9110 §5.5)
-// and no white space around it, which the server trims.
-func headerValue(v string) bool {
-	return !strings.ContainsFunc(v, func(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }) &&
-		v == strings.Trim(v, " \t")
-}
 
 // queryValue reports whether q can arrive as a request's query: no space,
 // fragment or control character, which no request line carries.

@@ -18,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	sesamebc "github.com/sesame-id/sesame/internal/backchannel"
+	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/rp"
 	"github.com/sesame-id/sesame/rp/backchannel"
 )
@@ -93,11 +94,11 @@ func FuzzLogoutToken(f *testing.F) {
 		"aud array":     func(m map[string]any) { m["aud"] = []string{clientID, "app-b"} },
 	} {
 		tok := sign(claims(jti, edit))
-		valid[jwsContent(tok)] = true
+		valid[sesametest.JWSContent(tok)] = true
 		tokens = append(tokens, tok)
 	}
 	good := sign(claims("good", nil))
-	valid[jwsContent(good)] = true
+	valid[sesametest.JWSContent(good)] = true
 	parts := strings.Split(good, ".")
 	tokens = append(tokens,
 		good,
@@ -148,7 +149,7 @@ func FuzzLogoutToken(f *testing.F) {
 		return req
 	}
 	f.Fuzz(func(t *testing.T, contentType, body string) {
-		if !headerValue(contentType) {
+		if !sesametest.HeaderValue(contentType) {
 			return
 		}
 		// The token as the handler reads it, by the standard library's
@@ -167,7 +168,7 @@ func FuzzLogoutToken(f *testing.F) {
 		switch {
 		case rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest:
 			t.Fatalf("answered %d: %s", rec.Code, rec.Body)
-		case rec.Code == http.StatusOK && !valid[jwsContent(raw)]:
+		case rec.Code == http.StatusOK && !valid[sesametest.JWSContent(raw)]:
 			t.Fatalf("accepted logout token %q", raw)
 		case rec.Code != http.StatusOK && ended:
 			t.Fatalf("a refused token (%q) ended the session", raw)
@@ -184,33 +185,9 @@ func namesSession(tok string) bool {
 		Sub string `json:"sub"`
 		SID string `json:"sid"`
 	}
-	_, payload, _ := strings.Cut(jwsContent(tok), "\x00")
+	_, payload, _ := strings.Cut(sesametest.JWSContent(tok), "\x00")
 	_ = json.Unmarshal([]byte(payload), &c)
 	return c.SID == "sid-1" || (c.SID == "" && c.Sub == "alice-sub")
 }
 
-// jwsContent is what a compact JWS says, its header and payload decoded
-// (as go-jose decodes them, so two spellings of one token are one),
-// whatever its signature; "" for what is no compact JWS.
-func jwsContent(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	head, err1 := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[0], "="))
-	body, err2 := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	return string(head) + "\x00" + string(body)
-}
-
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// headerValue reports whether v can reach a handler as a header value the
-// way net/http's server reads one: no control characters (RFC 9110 §5.5)
-// and no white space around it, which the server trims.
-func headerValue(v string) bool {
-	return !strings.ContainsFunc(v, func(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }) &&
-		v == strings.Trim(v, " \t")
-}
