@@ -23,8 +23,8 @@ const (
 func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, c store.Client, params store.AuthParams, ar store.AuthRequest) {
 	browser := p.Forms.EnsureBrowser(w, r)
 	now := p.Now()
-	id, _ := token.NewValue()
-	ar.ID = id[:32]
+	id := token.NewID()
+	ar.ID = id
 	ar.BrowserHash = token.Hash(browser)
 	ar.ClientID = c.ID
 	ar.Params = params

@@ -60,9 +60,9 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 			}
 		}
 	} else {
-		id, _ := token.NewValue()
+		id := token.NewID()
 		g = store.Grant{
-			ID: id[:32], AccountID: sess.AccountID, ClientID: c.ID, SessionID: sess.ID,
+			ID: id, AccountID: sess.AccountID, ClientID: c.ID, SessionID: sess.ID,
 			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(p.GrantTTL),
 		}
 		if err := tx.CreateGrant(ctx, g); err != nil {

@@ -77,9 +77,9 @@ type Device struct {
 func (s *Service) New(accountID string, amr []string, d Device) (store.Session, string) {
 	now := s.Now()
 	cookie, hash := token.NewValue()
-	id, _ := token.NewValue()
+	id := token.NewID()
 	return store.Session{
-		ID:           id[:32],
+		ID:           id,
 		CookieHash:   hash,
 		AccountID:    accountID,
 		AuthTime:     now,
@@ -99,9 +99,9 @@ func (s *Service) New(accountID string, amr []string, d Device) (store.Session, 
 // are not copied; the caller moves the ones it keeps.
 func (s *Service) Rekey(sess store.Session) (store.Session, string) {
 	cookie, hash := token.NewValue()
-	id, _ := token.NewValue()
+	id := token.NewID()
 	next := sess
-	next.ID, next.CookieHash, next.Authorizations = id[:32], hash, nil
+	next.ID, next.CookieHash, next.Authorizations = id, hash, nil
 	return next, cookie
 }
 

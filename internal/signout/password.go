@@ -134,8 +134,8 @@ func (s *Service) endGrants(ctx context.Context, tx store.Tx, accountID string, 
 	if len(outcomes) == 0 {
 		return Done{}, nil
 	}
-	id, _ := token.NewValue()
-	rec := store.Receipt{ID: id[:32], Scope: string(ScopeAllDevices), Cause: CausePasswordChange,
+	id := token.NewID()
+	rec := store.Receipt{ID: id, Scope: string(ScopeAllDevices), Cause: CausePasswordChange,
 		AccountID: accountID, Outcomes: outcomes, CreatedAt: now}
 	if err := tx.CreateReceipt(ctx, rec); err != nil {
 		return Done{}, fmt.Errorf("store receipt of the grants of %s: %w", accountID, err)

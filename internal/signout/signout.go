@@ -196,9 +196,9 @@ func (s *Service) accountSessions(ctx context.Context, o accountSignout) ([]Done
 // back-channel logouts and stores the receipt.
 func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, auths []store.Authorization) (Done, error) {
 	now := s.Now()
-	id, _ := token.NewValue()
+	id := token.NewID()
 	rec := store.Receipt{
-		ID: id[:32], Scope: string(scope), Cause: r.Cause, SessionID: r.Session.ID,
+		ID: id, Scope: string(scope), Cause: r.Cause, SessionID: r.Session.ID,
 		AccountID: r.Session.AccountID, ClientID: r.ClientID, CreatedAt: now,
 	}
 	d := Done{}
@@ -328,8 +328,8 @@ func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done,
 // commit.
 func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant, cause string) (Done, error) {
 	now := s.Now()
-	id, _ := token.NewValue()
-	d := Done{Receipt: store.Receipt{ID: id[:32], Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
+	id := token.NewID()
+	d := Done{Receipt: store.Receipt{ID: id, Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
 		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
 	if _, err := grant.Revoke(ctx, tx, g, now, grant.ReasonAdmin); err != nil {
 		return d, err

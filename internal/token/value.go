@@ -16,6 +16,16 @@ func NewValue() (string, []byte) {
 	return v, Hash(v)
 }
 
+// NewID returns a fresh identifier of a record (a grant, a session, a
+// receipt, a pending request): 192 random bits, 32 base64url characters.
+// An id is not a credential, so nothing is hashed; it is unguessable all
+// the same, since some (a pending request's) appear in URLs.
+func NewID() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
 // Hash is how a credential is looked up: SHA-256 of its value. A fast hash
 // is right here because the value has 256 bits of entropy.
 func Hash(value string) []byte {
