@@ -29,8 +29,8 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		}
 		v = r.PostForm
 	}
-	if l, ok := oversized(v, unechoable); ok { // W2: nothing to redirect to, or to echo
-		p.errorPage(w, http.StatusBadRequest, "The app sent a request Sesame cannot accept ("+l.name+" is too long).", CodeInvalidRequest)
+	if l, ok := web.Oversized(v, unechoable); ok { // W2: nothing to redirect to, or to echo
+		p.errorPage(w, http.StatusBadRequest, "The app sent a request Sesame cannot accept ("+l.Name+" is too long).", CodeInvalidRequest)
 		return
 	}
 	c, redirectURI, omitted, ok := p.trustedTarget(w, r, v)

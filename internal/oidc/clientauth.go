@@ -10,6 +10,7 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // authenticateClient authenticates the client of a token, revocation or
@@ -28,8 +29,8 @@ func (p *Provider) authenticateClient(r *http.Request, form url.Values) (store.C
 		if err1 != nil || err2 != nil {
 			return store.Client{}, invalidClient("malformed Basic credentials")
 		}
-		if len(basicID) > maxValueLen || len(basicSecret) > maxValueLen { // W2, as in the body
-			return store.Client{}, invalidClient("Basic credentials longer than " + strconv.Itoa(maxValueLen) + " bytes")
+		if len(basicID) > web.MaxValueLen || len(basicSecret) > web.MaxValueLen { // W2, as in the body
+			return store.Client{}, invalidClient("Basic credentials longer than " + strconv.Itoa(web.MaxValueLen) + " bytes")
 		}
 	}
 	bodyID, bodySecret := form.Get("client_id"), form.Get("client_secret")
@@ -119,11 +120,11 @@ func readForm(r *http.Request) (url.Values, *Error) {
 	if name := repeated(r.PostForm); name != "" {
 		return nil, invalidRequest("parameter " + name + " is repeated")
 	}
-	if l, ok := oversized(r.PostForm, clientLimits); ok {
+	if l, ok := web.Oversized(r.PostForm, clientLimits); ok {
 		return nil, tooLong(l)
 	}
-	if len(strings.Fields(r.PostForm.Get("scope"))) > maxScopes {
-		return nil, invalidRequest("scope has more than " + strconv.Itoa(maxScopes) + " values")
+	if len(strings.Fields(r.PostForm.Get("scope"))) > web.MaxScopes {
+		return nil, invalidRequest("scope has more than " + strconv.Itoa(web.MaxScopes) + " values")
 	}
 	return r.PostForm, nil
 }
@@ -131,16 +132,16 @@ func readForm(r *http.Request) (url.Values, *Error) {
 // clientLimits bound every parameter the token, revocation and
 // introspection endpoints define (W2, spec S9), so none is read, hashed or
 // compared past its limit; the 64 KB body cap bounds the rest, never read.
-var clientLimits = []limit{
-	{"grant_type", maxValueLen},
-	{"client_id", maxValueLen},
-	{"client_secret", maxValueLen},
-	{"code", maxValueLen},
-	{"code_verifier", maxValueLen},
-	{"redirect_uri", client.MaxURILen},
-	{"refresh_token", maxValueLen},
-	{"scope", maxScopeLen},
-	{"resource", maxValueLen},
-	{"token", maxTokenLen},
-	{"token_type_hint", maxValueLen},
+var clientLimits = []web.Limit{
+	{Name: "grant_type", Max: web.MaxValueLen},
+	{Name: "client_id", Max: web.MaxValueLen},
+	{Name: "client_secret", Max: web.MaxValueLen},
+	{Name: "code", Max: web.MaxValueLen},
+	{Name: "code_verifier", Max: web.MaxValueLen},
+	{Name: "redirect_uri", Max: client.MaxURILen},
+	{Name: "refresh_token", Max: web.MaxValueLen},
+	{Name: "scope", Max: web.MaxScopeLen},
+	{Name: "resource", Max: web.MaxValueLen},
+	{Name: "token", Max: web.MaxTokenLen},
+	{Name: "token_type_hint", Max: web.MaxValueLen},
 }

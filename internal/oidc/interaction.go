@@ -23,8 +23,7 @@ const (
 func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, c store.Client, params store.AuthParams, ar store.AuthRequest) {
 	browser := p.Forms.EnsureBrowser(w, r)
 	now := p.Now()
-	id := token.NewID()
-	ar.ID = id
+	ar.ID = token.NewID()
 	ar.BrowserHash = token.Hash(browser)
 	ar.ClientID = c.ID
 	ar.Params = params

@@ -60,9 +60,8 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 			}
 		}
 	} else {
-		id := token.NewID()
 		g = store.Grant{
-			ID: id, AccountID: sess.AccountID, ClientID: c.ID, SessionID: sess.ID,
+			ID: token.NewID(), AccountID: sess.AccountID, ClientID: c.ID, SessionID: sess.ID,
 			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(p.GrantTTL),
 		}
 		if err := tx.CreateGrant(ctx, g); err != nil {

@@ -95,7 +95,7 @@ func RefuseSignIn(w http.ResponseWriter, pages *ui.Pages, page ui.SignInData, er
 	switch {
 	case errors.As(err, &throttled):
 		page.Error = fmt.Sprintf("Too many failed attempts. Try again in %s.", throttled.RetryAfter.Round(time.Second))
-		w.Header().Set("Retry-After", fmt.Sprint(int(throttled.RetryAfter.Seconds())+1))
+		w.Header().Set("Retry-After", retryAfter(throttled.RetryAfter))
 		pages.SignIn(w, http.StatusTooManyRequests, page)
 	case errors.As(err, &busy): // A4: the password pool is full; nothing was checked
 		page.Error = "Sesame is busy right now. Please try again in a moment."

@@ -9,6 +9,7 @@ import (
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // single returns the one value of name; a parameter with an empty value is
@@ -40,72 +41,41 @@ func repeated(v url.Values) string {
 	return ""
 }
 
-// Input limits (design W2, spec S9): nothing a request sends is read past
-// its limit, let alone stored. A token gets 4 KB, a locale list 256 B, a
-// URI and state 2 KB, any other value 512 B.
-const (
-	maxValueLen   = 512
-	maxTokenLen   = 4 << 10
-	maxStateLen   = 2 << 10
-	maxScopeLen   = 2 << 10
-	maxScopes     = 64
-	maxLocalesLen = 256
-)
-
-// limit is the longest value one parameter may have.
-type limit struct {
-	name string
-	max  int
-}
-
 // unechoable are the parameters checked before anything else at the
 // authorization endpoint: until client_id and redirect_uri are checked no
 // error may be redirected (spec A3), and a state too long to send back
 // cannot be redirected either. Beyond them: the error page.
-var unechoable = []limit{
-	{"client_id", maxValueLen},
-	{"redirect_uri", client.MaxURILen},
-	{"state", maxStateLen},
+var unechoable = []web.Limit{
+	{Name: "client_id", Max: web.MaxValueLen},
+	{Name: "redirect_uri", Max: client.MaxURILen},
+	{Name: "state", Max: web.MaxStateLen},
 }
 
 // authLimits bound every parameter the authorization endpoint defines,
 // read or not; what it does not define is bounded by the query and body
 // caps (package server) and never read. Beyond them: invalid_request,
 // redirected to the client.
-var authLimits = []limit{
-	{"response_type", maxValueLen},
-	{"response_mode", maxValueLen},
-	{"scope", maxScopeLen},
-	{"nonce", maxValueLen},
-	{"prompt", maxValueLen},
-	{"max_age", maxValueLen},
-	{"code_challenge", maxValueLen},
-	{"code_challenge_method", maxValueLen},
-	{"login_hint", maxValueLen},
-	{"id_token_hint", maxTokenLen},
-	{"ui_locales", maxLocalesLen},
-	{"claims_locales", maxLocalesLen},
-	{"acr_values", maxValueLen},
-	{"display", maxValueLen},
-	{"resource", maxValueLen},
-}
-
-// oversized returns the first parameter of v, in the order of limits, that
-// has a value longer than its limit.
-func oversized(v url.Values, limits []limit) (limit, bool) {
-	for _, l := range limits {
-		for _, s := range v[l.name] {
-			if len(s) > l.max {
-				return l, true
-			}
-		}
-	}
-	return limit{}, false
+var authLimits = []web.Limit{
+	{Name: "response_type", Max: web.MaxValueLen},
+	{Name: "response_mode", Max: web.MaxValueLen},
+	{Name: "scope", Max: web.MaxScopeLen},
+	{Name: "nonce", Max: web.MaxValueLen},
+	{Name: "prompt", Max: web.MaxValueLen},
+	{Name: "max_age", Max: web.MaxValueLen},
+	{Name: "code_challenge", Max: web.MaxValueLen},
+	{Name: "code_challenge_method", Max: web.MaxValueLen},
+	{Name: "login_hint", Max: web.MaxValueLen},
+	{Name: "id_token_hint", Max: web.MaxTokenLen},
+	{Name: "ui_locales", Max: web.MaxLocalesLen},
+	{Name: "claims_locales", Max: web.MaxLocalesLen},
+	{Name: "acr_values", Max: web.MaxValueLen},
+	{Name: "display", Max: web.MaxValueLen},
+	{Name: "resource", Max: web.MaxValueLen},
 }
 
 // tooLong is the invalid_request of an oversized parameter.
-func tooLong(l limit) *Error {
-	return invalidRequest(l.name + " is longer than " + strconv.Itoa(l.max) + " bytes")
+func tooLong(l web.Limit) *Error {
+	return invalidRequest(l.Name + " is longer than " + strconv.Itoa(l.Max) + " bytes")
 }
 
 // parseAuthParams validates the parameters that are checked after the
@@ -115,14 +85,14 @@ func tooLong(l limit) *Error {
 // limit, since they are stored with a pending request.
 func parseAuthParams(v url.Values, c store.Client, requirePKCE bool) (store.AuthParams, *Error) {
 	p := store.AuthParams{MaxAge: -1}
-	if l, ok := oversized(v, unechoable); ok {
+	if l, ok := web.Oversized(v, unechoable); ok {
 		return p, tooLong(l) // Authorize shows these on the error page first
 	}
 	p.State = v.Get("state")
 	if name := repeated(v); name != "" {
 		return p, invalidRequest("parameter " + name + " is repeated")
 	}
-	if l, ok := oversized(v, authLimits); ok {
+	if l, ok := web.Oversized(v, authLimits); ok {
 		return p, tooLong(l)
 	}
 	if v.Get("request") != "" {
@@ -146,8 +116,8 @@ func parseAuthParams(v url.Values, c store.Client, requirePKCE bool) (store.Auth
 		return p, invalidRequest("response_mode " + rm + " is not supported")
 	}
 	p.Scopes = strings.Fields(v.Get("scope"))
-	if len(p.Scopes) > maxScopes {
-		return p, invalidRequest("scope has more than " + strconv.Itoa(maxScopes) + " values")
+	if len(p.Scopes) > web.MaxScopes {
+		return p, invalidRequest("scope has more than " + strconv.Itoa(web.MaxScopes) + " values")
 	}
 	if !slices.Contains(p.Scopes, "openid") { // spec A7
 		return p, &Error{Code: CodeInvalidScope, Description: "scope must include openid", Status: 400}

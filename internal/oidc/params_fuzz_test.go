@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // FuzzParseAuthParams feeds arbitrary query strings to the authorization
@@ -69,8 +70,8 @@ func FuzzParseAuthParams(f *testing.F) {
 		if required && p.CodeChallenge == "" {
 			t.Fatal("accepted a request without PKCE from a client that requires it")
 		}
-		if len(p.State) > maxStateLen || len(p.Nonce) > maxValueLen || len(p.LoginHint) > maxValueLen ||
-			len(p.Scopes) > maxScopes || p.UILocales != "" { // W2: nothing stored past its limit
+		if len(p.State) > web.MaxStateLen || len(p.Nonce) > web.MaxValueLen || len(p.LoginHint) > web.MaxValueLen ||
+			len(p.Scopes) > web.MaxScopes || p.UILocales != "" { // W2: nothing stored past its limit
 			t.Fatalf("accepted oversized parameters: %+v", p)
 		}
 		if p.CodeChallenge != "" && (p.CodeChallengeMethod != "S256" || len(p.CodeChallenge) != 43) {

@@ -77,9 +77,8 @@ type Device struct {
 func (s *Service) New(accountID string, amr []string, d Device) (store.Session, string) {
 	now := s.Now()
 	cookie, hash := token.NewValue()
-	id := token.NewID()
 	return store.Session{
-		ID:           id,
+		ID:           token.NewID(),
 		CookieHash:   hash,
 		AccountID:    accountID,
 		AuthTime:     now,
@@ -99,9 +98,8 @@ func (s *Service) New(accountID string, amr []string, d Device) (store.Session, 
 // are not copied; the caller moves the ones it keeps.
 func (s *Service) Rekey(sess store.Session) (store.Session, string) {
 	cookie, hash := token.NewValue()
-	id := token.NewID()
 	next := sess
-	next.ID, next.CookieHash, next.Authorizations = id, hash, nil
+	next.ID, next.CookieHash, next.Authorizations = token.NewID(), hash, nil
 	return next, cookie
 }
 

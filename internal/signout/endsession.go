@@ -49,19 +49,15 @@ type Handler struct {
 }
 
 // endSessionParams are the parameters of RP-Initiated Logout §2, each with
-// the longest value accepted (W2, spec S9): a token 4 KB, a URI and state
-// 2 KB, locales 256 B, anything else 512 B. Nothing longer is read or
+// the longest value accepted (W2, spec S9). Nothing longer is read or
 // stored.
-var endSessionParams = []struct {
-	name string
-	max  int
-}{
-	{"id_token_hint", 4 << 10},
-	{"client_id", 512},
-	{"post_logout_redirect_uri", client.MaxURILen},
-	{"state", 2 << 10},
-	{"ui_locales", 256},
-	{"logout_hint", 512},
+var endSessionParams = []web.Limit{
+	{Name: "id_token_hint", Max: web.MaxTokenLen},
+	{Name: "client_id", Max: web.MaxValueLen},
+	{Name: "post_logout_redirect_uri", Max: client.MaxURILen},
+	{Name: "state", Max: web.MaxStateLen},
+	{Name: "ui_locales", Max: web.MaxLocalesLen},
+	{Name: "logout_hint", Max: web.MaxValueLen},
 }
 
 // EndSession serves GET and POST {issuer}/session/end (O2, O3, spec
@@ -78,12 +74,12 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 		v = r.PostForm
 	}
 	for _, p := range endSessionParams {
-		if len(v[p.name]) > 1 {
-			h.fail(w, "The sign-out request repeats the parameter "+p.name+".")
+		if len(v[p.Name]) > 1 {
+			h.fail(w, "The sign-out request repeats the parameter "+p.Name+".")
 			return
 		}
-		if len(v.Get(p.name)) > p.max {
-			h.fail(w, "The sign-out request's "+p.name+" is too long.")
+		if len(v.Get(p.Name)) > p.Max {
+			h.fail(w, "The sign-out request's "+p.Name+" is too long.")
 			return
 		}
 	}

@@ -73,27 +73,10 @@ func (s *Service) ResetPassword(ctx context.Context, p PasswordReset) (Reset, er
 		if err != nil {
 			return err
 		}
-		// Listed inside the transaction, so a session created before it
-		// began is ended too.
-		sessions, err := tx.SessionsByAccount(ctx, p.AccountID)
+		var kept map[string]bool
+		r.Sessions, kept, err = s.endAccountSessions(ctx, tx, p.AccountID, p.Keep, Request{Cause: CausePasswordChange, revokeOffline: true})
 		if err != nil {
-			return fmt.Errorf("list sessions of %s: %w", p.AccountID, err)
-		}
-		kept := map[string]bool{}
-		for _, sess := range sessions {
-			if sess.ID == p.Keep {
-				for _, a := range sess.Authorizations {
-					kept[a.GrantID] = true
-				}
-				continue
-			}
-			d, err := s.global(ctx, tx, Request{Session: sess, Cause: CausePasswordChange, revokeOffline: true}, ScopeAllDevices)
-			if err != nil {
-				return err
-			}
-			if d.Receipt.ID != "" { // else it was signed out meanwhile
-				r.Sessions = append(r.Sessions, d)
-			}
+			return err
 		}
 		r.Grants, err = s.endGrants(ctx, tx, p.AccountID, kept)
 		return err
@@ -122,8 +105,7 @@ func (s *Service) endGrants(ctx context.Context, tx store.Tx, accountID string, 
 	now := s.Now()
 	var outcomes []store.ReceiptOutcome
 	for _, g := range grants {
-		expired := !g.ExpiresAt.IsZero() && !g.ExpiresAt.After(now)
-		if !g.RevokedAt.IsZero() || expired || kept[g.ID] {
+		if grant.Check(g, now) != nil || kept[g.ID] {
 			continue
 		}
 		if _, err := grant.Revoke(ctx, tx, g, now, CausePasswordChange); err != nil {
@@ -134,8 +116,7 @@ func (s *Service) endGrants(ctx context.Context, tx store.Tx, accountID string, 
 	if len(outcomes) == 0 {
 		return Done{}, nil
 	}
-	id := token.NewID()
-	rec := store.Receipt{ID: id, Scope: string(ScopeAllDevices), Cause: CausePasswordChange,
+	rec := store.Receipt{ID: token.NewID(), Scope: string(ScopeAllDevices), Cause: CausePasswordChange,
 		AccountID: accountID, Outcomes: outcomes, CreatedAt: now}
 	if err := tx.CreateReceipt(ctx, rec); err != nil {
 		return Done{}, fmt.Errorf("store receipt of the grants of %s: %w", accountID, err)

@@ -152,36 +152,11 @@ func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, er
 // AllDevices signs an account out of every session it has (O6), each as
 // Global, in one transaction, and delivers afterwards.
 func (s *Service) AllDevices(ctx context.Context, accountID, cause string) ([]Done, error) {
-	return s.accountSessions(ctx, accountSignout{AccountID: accountID, Cause: cause})
-}
-
-// accountSignout names the sessions an account-wide sign-out ends: every
-// one of AccountID's but Keep (none when empty).
-type accountSignout struct{ AccountID, Keep, Cause string }
-
-// accountSessions is AllDevices sparing o.Keep. The sessions are listed
-// inside the transaction, so one created before it began is ended too.
-func (s *Service) accountSessions(ctx context.Context, o accountSignout) ([]Done, error) {
 	var all []Done
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		all = all[:0]
-		sessions, err := tx.SessionsByAccount(ctx, o.AccountID)
-		if err != nil {
-			return fmt.Errorf("list sessions of %s: %w", o.AccountID, err)
-		}
-		for _, sess := range sessions {
-			if sess.ID == o.Keep {
-				continue
-			}
-			d, err := s.global(ctx, tx, Request{Session: sess, Cause: o.Cause}, ScopeAllDevices)
-			if err != nil {
-				return err
-			}
-			if d.Receipt.ID != "" { // else it was signed out meanwhile
-				all = append(all, d)
-			}
-		}
-		return nil
+		var err error
+		all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -192,13 +167,44 @@ func (s *Service) accountSessions(ctx context.Context, o accountSignout) ([]Done
 	return all, nil
 }
 
+// endAccountSessions ends, inside tx, every session of accountID but keep
+// (none when empty), each as Global with base's cause and options. The
+// sessions are listed inside the transaction, so one created before it
+// began is ended too. It returns the sign-outs and the grants that keep's
+// authorizations name.
+func (s *Service) endAccountSessions(ctx context.Context, tx store.Tx, accountID, keep string, base Request) ([]Done, map[string]bool, error) {
+	sessions, err := tx.SessionsByAccount(ctx, accountID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list sessions of %s: %w", accountID, err)
+	}
+	var all []Done
+	kept := map[string]bool{}
+	for _, sess := range sessions {
+		if sess.ID == keep {
+			for _, a := range sess.Authorizations {
+				kept[a.GrantID] = true
+			}
+			continue
+		}
+		r := base
+		r.Session = sess
+		d, err := s.global(ctx, tx, r, ScopeAllDevices)
+		if err != nil {
+			return nil, nil, err
+		}
+		if d.Receipt.ID != "" { // else it was signed out meanwhile
+			all = append(all, d)
+		}
+	}
+	return all, kept, nil
+}
+
 // end revokes what must go for the given authorizations, queues their
 // back-channel logouts and stores the receipt.
 func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, auths []store.Authorization) (Done, error) {
 	now := s.Now()
-	id := token.NewID()
 	rec := store.Receipt{
-		ID: id, Scope: string(scope), Cause: r.Cause, SessionID: r.Session.ID,
+		ID: token.NewID(), Scope: string(scope), Cause: r.Cause, SessionID: r.Session.ID,
 		AccountID: r.Session.AccountID, ClientID: r.ClientID, CreatedAt: now,
 	}
 	d := Done{}
@@ -328,8 +334,7 @@ func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done,
 // commit.
 func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant, cause string) (Done, error) {
 	now := s.Now()
-	id := token.NewID()
-	d := Done{Receipt: store.Receipt{ID: id, Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
+	d := Done{Receipt: store.Receipt{ID: token.NewID(), Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
 		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
 	if _, err := grant.Revoke(ctx, tx, g, now, grant.ReasonAdmin); err != nil {
 		return d, err

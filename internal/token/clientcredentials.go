@@ -28,8 +28,7 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 		}
 	}
 	now := s.Now()
-	gid := NewID()
-	g := store.Grant{ID: gid, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access)}
+	g := store.Grant{ID: NewID(), ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access)}
 	value, hash := NewValue()
 	at := store.AccessToken{Hash: hash, GrantID: g.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: g.ExpiresAt}
 	err := s.Store.InTx(ctx, func(tx store.Tx) error {
