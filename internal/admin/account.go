@@ -113,14 +113,14 @@ func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 	username := r.PostForm.Get("username")
 	page := p.signInPage(w, r)
 	page.Username = username
-	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), oidc.ClientIP(r))
+	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), web.ClientIP(r))
 	if err != nil {
 		oidc.RefuseSignIn(w, p.Pages, page, err)
 		return
 	}
 	si, err := p.SignIns.Begin(r.Context(), signin.Request{
 		Account: acct, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
-		Device: session.Device{UserAgent: r.UserAgent(), IP: oidc.ClientIP(r)},
+		Device: session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
 	})
 	if err == nil {
 		err = si.Commit(r.Context(), nil)

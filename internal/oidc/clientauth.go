@@ -66,7 +66,7 @@ func (p *Provider) authenticateClient(r *http.Request, form url.Values) (store.C
 	}
 	// C3: a client that failed too often from this source waits, refused
 	// before its secret is evaluated; its own app elsewhere goes on.
-	ip := ClientIP(r)
+	ip := web.ClientIP(r)
 	var throttled *account.ThrottledError
 	if err := p.ClientThrottle.Check(c.ID, ip); errors.As(err, &throttled) {
 		return store.Client{}, &Error{Code: CodeInvalidClient, Status: http.StatusTooManyRequests, RetryAfter: throttled.RetryAfter,

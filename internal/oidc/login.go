@@ -37,7 +37,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	username := r.PostForm.Get("username")
 	page := p.signInPage(w, r, ar, c)
 	page.Username = username
-	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), ClientIP(r))
+	acct, err := p.Accounts.Authenticate(r.Context(), username, r.PostForm.Get("password"), web.ClientIP(r))
 	if err != nil {
 		// Refusals are answers, not faults: a flood of them must not be a
 		// flood of error lines.
@@ -51,7 +51,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 
 	si, err := p.SignIns.Begin(r.Context(), signin.Request{
 		Account: acct, ClientID: c.ID, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
-		Device: session.Device{UserAgent: r.UserAgent(), IP: ClientIP(r)},
+		Device: session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
 	})
 	var out issued
 	var consent bool

@@ -80,16 +80,6 @@ func IssuerPath(issuer string) string {
 	return strings.TrimSuffix(u.Path, "/")
 }
 
-// ClientIP is the address a request came from, for throttling and the
-// device list. Proxy headers are not trusted.
-func ClientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
-
 // logError logs an unexpected error with the request's context.
 func (p *Provider) logError(r *http.Request, msg string, err error) {
 	p.Logger.ErrorContext(r.Context(), msg, "err", err, "path", r.URL.Path)
