@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/sesametest"
-	"github.com/sesame-id/sesame/internal/store/postgres/pgtest"
+	"github.com/sesame-id/sesame/internal/store/sql/pgtest"
 )
 
 // roundRobin is a load balancer in front of Sesame instances: each request

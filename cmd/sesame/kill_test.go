@@ -17,90 +17,125 @@ import (
 
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
-// B3, contract: Sesame killed (SIGKILL, not a clean shutdown) after a
-// sign-out committed but before its delivery landed sends it after restart:
-// none lost, none sent twice.
+// B3, contract: Sesame killed (SIGKILL, not a clean shutdown) while its
+// deliveries are pending sends every one of them within 15 s of a restart,
+// whatever its state at the kill: none lost, none sent twice. App A is down
+// (its delivery waits for a retry); app B is in the middle of an attempt
+// (the delivery is leased by the killed process), on both databases.
 func TestKilledSesameDeliversAfterRestart(t *testing.T) {
+	sesametest.EachBackend(t, func(t *testing.T, o sesametest.Options) {
+		if o.Database == "" {
+			o.Database = "sqlite://" + filepath.Join(t.TempDir(), "sesame.db")
+		}
+		testKilledSesameDelivers(t, o.Database)
+	})
+}
+
+func testKilledSesameDelivers(t *testing.T, database string) {
 	dir := t.TempDir()
 	bin := sesameBinary(t)
-	app := sesametest.NewApp(t, "app-a")
-	app.Answer(http.StatusServiceUnavailable, http.StatusServiceUnavailable) // the app is down at first
+	down, hung := sesametest.NewApp(t, "app-a"), sesametest.NewApp(t, "app-b")
+	down.Answer(http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	hung.Hang(time.Minute) // answers nothing while the first attempt is under way
 	addr := freeAddr(t)
 	issuer := "http://" + addr + "/oidc"
 	cfgPath := filepath.Join(dir, "sesame.yaml")
 	cfg := fmt.Sprintf(`issuer: %s
 listen: %s
-database: sqlite://%s
+database: %s
 secret_key: kill-test-secret-kill-test-secret
 backchannel_wait: 300ms
 clients:
-  - id: app-a
-    secret: app-a-secret
+`, issuer, addr, database)
+	for _, app := range []*sesametest.App{down, hung} {
+		cfg += fmt.Sprintf(`  - id: %[1]s
+    secret: %[1]s-secret
     type: web
-    redirect_uris: [https://app-a.example/callback]
-    post_logout_redirect_uris: [https://app-a.example/]
-    backchannel_logout_uri: %s
+    redirect_uris: [https://%[1]s.example/callback]
+    post_logout_redirect_uris: [https://%[1]s.example/]
+    backchannel_logout_uri: %[2]s
     backchannel_logout_session_required: true
     first_party: true
-users:
+`, app.ClientID, app.BackchannelURI())
+		app.Trust(issuer, time.Now)
+	}
+	cfg += `users:
   - username: alice
     password: correct horse battery staple
-`, issuer, addr, filepath.Join(dir, "sesame.db"), app.BackchannelURI())
+`
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	app.Trust(issuer, time.Now)
 
 	proc := start(t, bin, cfgPath)
 	b := sesametest.NewBrowserFor(t, "http://"+addr)
-	_, challenge := sesametest.PKCE()
-	q := url.Values{"client_id": {"app-a"}, "redirect_uri": {"https://app-a.example/callback"},
-		"response_type": {"code"}, "scope": {"openid"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
-	p := b.Get(issuer + "/auth?" + q.Encode())
-	p = b.Submit(p, map[string]string{"username": "alice", "password": "correct horse battery staple"})
-	if !strings.Contains(p.Location, "code=") {
-		t.Fatalf("sign-in: %d %s", p.Status, p.Location)
+	for i, app := range []*sesametest.App{down, hung} {
+		_, challenge := sesametest.PKCE()
+		q := url.Values{"client_id": {app.ClientID}, "redirect_uri": {"https://" + app.ClientID + ".example/callback"},
+			"response_type": {"code"}, "scope": {"openid"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		p := b.Get(issuer + "/auth?" + q.Encode())
+		if i == 0 {
+			p = b.Submit(p, map[string]string{"username": "alice", "password": "correct horse battery staple"})
+		}
+		if !strings.Contains(p.Location, "code=") {
+			t.Fatalf("sign-in to %s: %d %s", app.ClientID, p.Status, p.Location)
+		}
 	}
-	p = b.Get(issuer + "/session/end?client_id=app-a")
-	if done := b.Submit(p, map[string]string{"logout": "true"}); done.Status != 200 {
+	p := b.Get(issuer + "/session/end?client_id=app-a")
+	if done := b.Submit(p, map[string]string{"logout": "true"}); done.Status != 200 && done.Status != 303 {
 		t.Fatalf("sign-out: %d", done.Status)
+	}
+	// Kill while app B's attempt is under way and app A's has failed.
+	deadline := time.Now().Add(10 * time.Second)
+	for (hung.Calls() == 0 || down.Calls() == 0) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hung.Calls() == 0 || down.Calls() == 0 {
+		t.Fatalf("first attempts never reached the apps (a %d, b %d)", down.Calls(), hung.Calls())
 	}
 	_ = proc.Process.Kill() // SIGKILL: no shutdown, no chance to finish anything
 	_ = proc.Wait()
-	if got := app.Received(); len(got) != 0 {
-		t.Fatalf("the app accepted a token while down: %+v", got)
+	if n := len(down.Received()) + len(hung.Received()); n != 0 {
+		t.Fatalf("the apps accepted %d tokens before the restart", n)
 	}
+	hung.Hang(0)
+	down.Answer() // A answers its remaining 503s, then 200
 
 	proc = start(t, bin, cfgPath)
-	// A killed instance leaves River's leadership held until it expires
-	// (about 15 s); the new instance then takes it up.
-	got := app.WaitReceived(1, 60*time.Second)
-	if len(got) != 1 {
-		t.Fatalf("after restart the app accepted %d tokens (rejected %v), want 1", len(got), app.Rejected())
+	restarted := time.Now()
+	for _, app := range []*sesametest.App{down, hung} {
+		if got := app.WaitReceived(1, 15*time.Second-time.Since(restarted)); len(got) != 1 {
+			t.Errorf("%s accepted %d tokens within 15 s of the restart (rejected %v), want 1", app.ClientID, len(got), app.Rejected())
+		}
 	}
 	time.Sleep(2 * time.Second) // room for a duplicate to show up
-	if got := app.Received(); len(got) != 1 {
-		t.Errorf("the app accepted %d tokens, want exactly 1", len(got))
+	for _, app := range []*sesametest.App{down, hung} {
+		if got := app.Received(); len(got) != 1 {
+			t.Errorf("%s accepted %d tokens, want exactly 1", app.ClientID, len(got))
+		}
 	}
 	_ = proc.Process.Signal(syscall.SIGTERM)
 	if err := proc.Wait(); err != nil {
 		t.Errorf("clean shutdown: %v", err)
 	}
 
-	st, err := sqlite.OpenURL(t.Context(), "sqlite://"+filepath.Join(dir, "sesame.db"))
+	st, err := sqlstore.Open(t.Context(), database, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	dels, err := st.DeliveriesByClient(t.Context(), "app-a", "", 10)
-	if err != nil || len(dels) != 1 {
-		t.Fatalf("deliveries %v %v", dels, err)
-	}
-	if d := dels[0]; d.State != store.DeliveryDelivered || d.ID != got[0].JTI || d.Attempts < 2 {
-		t.Errorf("delivery %+v", d)
+	for _, app := range []*sesametest.App{down, hung} {
+		dels, err := st.DeliveriesByClient(t.Context(), app.ClientID, "", 10)
+		if err != nil || len(dels) != 1 {
+			t.Fatalf("deliveries of %s: %v %v", app.ClientID, dels, err)
+		}
+		got := app.Received()
+		if d := dels[0]; d.State != store.DeliveryDelivered || len(got) != 1 || d.ID != got[0].JTI || d.Attempts < 1 {
+			t.Errorf("delivery to %s: %+v", app.ClientID, d)
+		}
 	}
 }
 

@@ -232,7 +232,7 @@ func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr i
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				var existed bool
-				err := srv.Store.InTx(ctx, func(tx store.Tx) error {
+				err := srv.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 					var err error
 					existed, err = tx.DeleteClient(ctx, args[0], time.Now())
 					return err

@@ -13,8 +13,8 @@ import (
 
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/sesametest"
-	"github.com/sesame-id/sesame/internal/store/backend"
-	"github.com/sesame-id/sesame/internal/store/postgres/pgtest"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/pgtest"
 )
 
 // cli runs sesame commands on one configuration, feeding stdin.
@@ -90,7 +90,7 @@ func TestSecretsComeFromStdinOrAFile(t *testing.T) {
 		return p
 	}
 	passwordOf := func(username string) string {
-		st, err := backend.Open(t.Context(), db)
+		st, err := sqlstore.Open(t.Context(), db, sqlstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestSecretsComeFromStdinOrAFile(t *testing.T) {
 		return a.PasswordHash
 	}
 	secretOf := func(id string) string {
-		st, err := backend.Open(t.Context(), db)
+		st, err := sqlstore.Open(t.Context(), db, sqlstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestSecretsComeFromStdinOrAFile(t *testing.T) {
 		}
 	}
 	for _, username := range []string{"frank"} {
-		st, err := backend.Open(t.Context(), db)
+		st, err := sqlstore.Open(t.Context(), db, sqlstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

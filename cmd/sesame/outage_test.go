@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/sesametest"
-	"github.com/sesame-id/sesame/internal/store/postgres/pgtest"
+	"github.com/sesame-id/sesame/internal/store/sql/pgtest"
 )
 
 // cable is a TCP hop between Sesame and PostgreSQL that the test can cut,

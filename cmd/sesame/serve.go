@@ -19,7 +19,7 @@ import (
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/backend"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
 func serveCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
@@ -148,7 +148,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 // build opens the store and the keys and builds a whole Sesame, without
 // serving it. The caller closes srv.Store.
 func build(ctx context.Context, cfg config.Config, logger *slog.Logger) (*server.Server, error) {
-	st, err := backend.Open(ctx, cfg.Database)
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Strict: cfg.Durability == config.DurabilityStrict})
 	if err != nil {
 		return nil, maskedError(err, cfg.Database)
 	}
@@ -193,7 +193,7 @@ func migrateCmd(configPath *string, getenv func(string) string, stdout io.Writer
 			if err != nil {
 				return err
 			}
-			st, err := backend.Open(cmd.Context(), cfg.Database) // opening migrates
+			st, err := sqlstore.Open(cmd.Context(), cfg.Database, sqlstore.Options{}) // opening migrates
 			if err != nil {
 				return maskedError(err, cfg.Database)
 			}

@@ -129,7 +129,7 @@ func (s *Service) failed(ctx context.Context, counts []counted, accountID, canon
 			continue
 		}
 		detail := fmt.Sprintf("%s from %s: %s", canonical, sourceOrUnknown(src), recentFailures(c.after.Failures))
-		err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		err := s.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 			return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignInFailed, AccountID: accountID, Detail: detail})
 		})
 		if err != nil {

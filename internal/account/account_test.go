@@ -12,7 +12,7 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
 type clock struct {
@@ -34,7 +34,7 @@ func (c *clock) Advance(d time.Duration) {
 
 func newService(t *testing.T) (*account.Service, *clock) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "a.db"))
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "a.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func newService(t *testing.T) (*account.Service, *clock) {
 // transaction does.
 func signedIn(t *testing.T, s *account.Service, a store.Account, ip string, at time.Time) {
 	t.Helper()
-	if err := s.Store.InTx(t.Context(), func(tx store.Tx) error {
+	if err := s.Store.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
 		return account.SignedIn(t.Context(), tx, a, "", ip, at)
 	}); err != nil {
 		t.Fatal(err)
@@ -206,8 +206,8 @@ func TestBurstIsCountedExactly(t *testing.T) {
 	// A full pool: one slot held, no queue, no wait.
 	s2, _ := newService(t)
 	s2.Pool = secret.NewPool("passwords", 1, 1, time.Nanosecond)
-	hold, release := make(chan struct{}), make(chan struct{})
-	go func() { _ = s2.Pool.Run(t.Context(), func() { close(hold); <-release }) }()
+	hold, release, freed := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() { _ = s2.Pool.Run(t.Context(), func() { close(hold); <-release }); close(freed) }()
 	<-hold
 	for range 10 {
 		_, err := s2.Authenticate(t.Context(), "alice", "wrong", "192.0.2.1")
@@ -217,6 +217,7 @@ func TestBurstIsCountedExactly(t *testing.T) {
 		}
 	}
 	close(release)
+	<-freed // the slot is given back once Run returns
 	if _, err := s2.Authenticate(t.Context(), "alice", "pw", "192.0.2.1"); err != nil {
 		t.Errorf("turned-away attempts were counted as failures: %v", err)
 	}

@@ -96,7 +96,7 @@ func (s *Service) upsert(ctx context.Context, spec Spec) (store.Account, error) 
 		return store.Account{}, fmt.Errorf("read account %q: %w", canonical, err)
 	}
 	var out store.Account
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		found, err := tx.AccountByUsername(ctx, canonical)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -125,7 +125,7 @@ func (s *Service) upsert(ctx context.Context, spec Spec) (store.Account, error) 
 // returns the account before and after the change; an unknown id is an
 // error wrapping store.ErrNotFound.
 func (s *Service) Update(ctx context.Context, id string, edit func(*store.Account)) (before, after store.Account, err error) {
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
 		before, after, err = UpdateTx(ctx, tx, id, s.Now(), edit)
 		return err
@@ -177,7 +177,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (store.Account, error) 
 	if err != nil {
 		return store.Account{}, err
 	}
-	err = s.Store.InTx(ctx, func(tx store.Tx) error { return tx.UpsertAccount(ctx, a) })
+	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error { return tx.UpsertAccount(ctx, a) })
 	if errors.Is(err, store.ErrConflict) {
 		// Created by someone else between the read and the write.
 		return store.Account{}, fmt.Errorf("create account %q: %w", canonical, ErrUsernameTaken)

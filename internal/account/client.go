@@ -73,7 +73,7 @@ func (c *ClientThrottle) Failed(ctx context.Context, clientID, ip string) error 
 	rule := c.Rule.or(DefaultClientRule)
 	now := c.Now()
 	var th store.Throttle
-	err := c.Store.InTx(ctx, func(tx store.Tx) error {
+	err := c.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		before, err := tx.LockThrottle(ctx, key)
 		if err != nil {
 			return err

@@ -211,7 +211,7 @@ func admit(ctx context.Context, st store.Store, now time.Time, limits []limit) (
 	limits = slices.Clone(limits)
 	slices.SortFunc(limits, func(a, b limit) int { return strings.Compare(a.key, b.key) })
 	var out []counted
-	err := st.InTx(ctx, func(tx store.Tx) error {
+	err := st.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		out, wait = nil, 0
 		for _, l := range limits {
 			th, err := tx.LockThrottle(ctx, l.key)
@@ -248,7 +248,7 @@ func admit(ctx context.Context, st store.Store, now time.Time, limits []limit) (
 // away. The wait the attempt set is lifted unless a later failure set
 // another.
 func refund(ctx context.Context, st store.Store, cs []counted) error {
-	err := st.InTx(ctx, func(tx store.Tx) error {
+	err := st.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		for _, c := range cs {
 			th, err := tx.LockThrottle(ctx, c.key)
 			if err != nil {

@@ -206,7 +206,7 @@ func (a *API) clientDeliveries(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.Store.Client(r.Context(), r.PathValue("id")); !a.found(w, r, "client", err) {
 		return
 	}
-	state := r.URL.Query().Get("state")
+	state := store.DeliveryState(r.URL.Query().Get("state"))
 	switch state {
 	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed:
 	default:
@@ -227,19 +227,21 @@ func (a *API) clientDeliveries(w http.ResponseWriter, r *http.Request) {
 
 // deliveryView is a back-channel delivery as the API shows it (B3).
 type deliveryView struct {
-	ID          string     `json:"id"`
-	ReceiptID   string     `json:"receipt_id"`
-	ClientID    string     `json:"client_id"`
-	URI         string     `json:"uri"`
-	Subject     string     `json:"sub"`
-	SID         string     `json:"sid"`
-	State       string     `json:"state"`
-	Attempts    int        `json:"attempts"`
-	LastStatus  int        `json:"last_status,omitempty"`
-	LastError   string     `json:"last_error,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	ID          string              `json:"id"`
+	ReceiptID   string              `json:"receipt_id"`
+	ClientID    string              `json:"client_id"`
+	URI         string              `json:"uri"`
+	Subject     string              `json:"sub"`
+	SID         string              `json:"sid"`
+	State       store.DeliveryState `json:"state"`
+	Attempts    int                 `json:"attempts"`
+	LastStatus  int                 `json:"last_status,omitempty"`
+	LastError   string              `json:"last_error,omitempty"`
+	CreatedAt   time.Time           `json:"created_at"`
+	UpdatedAt   time.Time           `json:"updated_at"`
+	DeliveredAt *time.Time          `json:"delivered_at,omitempty"`
+	// NextAttemptAt is when a pending delivery is tried again.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 }
 
 func viewDelivery(d store.Delivery) deliveryView {
@@ -249,6 +251,10 @@ func viewDelivery(d store.Delivery) deliveryView {
 	if !d.DeliveredAt.IsZero() {
 		t := d.DeliveredAt
 		v.DeliveredAt = &t
+	}
+	if d.State == store.DeliveryPending && !d.DueAt.IsZero() {
+		t := d.DueAt
+		v.NextAttemptAt = &t
 	}
 	return v
 }
@@ -262,7 +268,7 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var existed bool
-	err := a.Store.InTx(r.Context(), func(tx store.Tx) error {
+	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
 		var err error
 		existed, err = tx.DeleteClient(r.Context(), r.PathValue("id"), a.Now())
 		return err
@@ -279,7 +285,7 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 // retryDelivery makes a delivery pending again and attempts it now (B3).
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := a.Store.InTx(r.Context(), func(tx store.Tx) error {
+	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
 		return tx.RetryDelivery(r.Context(), id, a.Now(), time.Now())
 	})
 	if !a.found(w, r, "delivery", err) {

@@ -46,20 +46,30 @@ type Deliverer struct {
 	Metrics *Metrics
 }
 
+// queueNow is the clock of the queue: due times and leases. It is the
+// wall clock whatever clock the domain reads (Deliverer.Now, which dates
+// deliveries and bounds their 24 hours), since workers wait in real time.
+func queueNow() time.Time { return time.Now() }
+
+// FirstAttemptGrace is how long a new delivery is left to the first
+// attempt that the committing request makes (AttemptAll) before the queue
+// takes it: long enough that the workers do not race that attempt for
+// the lease, short enough that a delivery whose first attempt never
+// started (the process died right after the commit) goes out at once
+// from another instance or after a restart.
+const FirstAttemptGrace = time.Second
+
 // Enqueue records a delivery of a logout token to c for (sub, sid) inside
-// tx, with its durable job (B3). The job is due at once: if the process
-// that committed dies before its first attempt (AttemptAll), any instance
-// picks the job up; if that attempt is under way, the lease sends the job
-// away to look again shortly.
+// tx (B3): the row is the queue entry, so it commits or rolls back with
+// the sign-out.
 func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, receiptID string, c store.Client, sub, sid string) (store.Delivery, error) {
 	now := d.Now()
-	jti, _ := token.NewValue()
 	del := store.Delivery{
-		ID: jti, ReceiptID: receiptID, ClientID: c.ID, URI: c.BackchannelLogoutURI,
+		ID: token.NewID(), ReceiptID: receiptID, ClientID: c.ID, URI: c.BackchannelLogoutURI,
 		Subject: sub, SID: sid, State: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+		DueAt: queueNow().Add(FirstAttemptGrace),
 	}
-	// The job queue runs on the wall clock, whatever clock the domain reads.
-	if err := tx.EnqueueDelivery(ctx, del, time.Now()); err != nil {
+	if err := tx.EnqueueDelivery(ctx, del); err != nil {
 		return del, fmt.Errorf("enqueue back-channel logout to %s: %w", c.ID, err)
 	}
 	return del, nil
@@ -81,12 +91,14 @@ const (
 
 // Attempt makes one attempt at delivery id, if no other attempt holds it.
 func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Delivery, error) {
-	now := d.Now()
+	now := queueNow()
 	var del store.Delivery
 	var leased bool
-	err := d.Store.InTx(ctx, func(tx store.Tx) error {
+	// Routine: a lease lost to a power cut only lets another attempt
+	// start sooner.
+	err := d.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		var err error
-		del, leased, err = tx.LeaseDelivery(ctx, id, now, now.Add(2*Timeout))
+		del, leased, err = tx.LeaseDelivery(ctx, id, now, now.Add(LeaseFor))
 		return err
 	})
 	if err != nil {
@@ -95,6 +107,13 @@ func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Deli
 	if !leased {
 		return Busy, del, nil
 	}
+	return d.attempt(ctx, del)
+}
+
+// attempt makes one attempt at del, which this caller has leased, and
+// records its outcome.
+func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) (Outcome, store.Delivery, error) {
+	id := del.ID
 	c, err := d.Store.Client(ctx, del.ClientID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Busy, del, fmt.Errorf("read client %s: %w", del.ClientID, err)
@@ -110,11 +129,14 @@ func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Deli
 		attempt.State = store.DeliveryFailed
 		attempt.Error = "gave up after 24 hours: " + attempt.Error
 	}
+	if attempt.State == store.DeliveryPending {
+		attempt.RetryAt = queueNow().Add(Backoff(del.Attempts + 1))
+	}
 	// The outcome must be recorded even if the caller's context ended (a
 	// person's request that stopped waiting).
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err = d.Store.InTx(rctx, func(tx store.Tx) error {
+	err = d.Store.InTx(rctx, store.Routine, func(tx store.Tx) error {
 		if err := tx.RecordDeliveryAttempt(rctx, id, attempt); err != nil {
 			return err
 		}
@@ -133,7 +155,7 @@ func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Deli
 	d.Metrics.observe(out)
 	d.Logger.LogAttrs(ctx, levelOf(out), "back-channel logout attempt",
 		slog.String("jti", del.ID), slog.String("receipt_id", del.ReceiptID), slog.String("client_id", del.ClientID),
-		slog.String("state", attempt.State), slog.Int("status", attempt.Status), slog.Int("attempt", del.Attempts),
+		slog.String("state", string(attempt.State)), slog.Int("status", attempt.Status), slog.Int("attempt", del.Attempts),
 		slog.String("error", attempt.Error))
 	return out, del, nil
 }
@@ -176,8 +198,9 @@ func (d *Deliverer) post(ctx context.Context, del store.Delivery, alg string) st
 
 // AttemptAll makes the first attempts of deliveries at once and in
 // parallel, and waits for them up to wait (B3); what is still under way then
-// goes on in the background, and what failed is retried by its job. A
-// delivery whose job got to it first is watched until that attempt ends.
+// goes on in the background, and what failed is retried from the queue
+// (Worker). The deliveries are leased in one transaction; one that a
+// worker holds already is watched until that attempt ends.
 func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Duration) {
 	if len(ids) == 0 {
 		return
@@ -185,18 +208,40 @@ func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Dura
 	bg := context.WithoutCancel(ctx)
 	watch, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	var wg sync.WaitGroup
-	for _, id := range ids {
-		wg.Go(func() {
-			out, del, err := d.Attempt(bg, id)
-			if err != nil {
-				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", id, "err", err)
-				return
+	now := queueNow()
+	var leased, busy []store.Delivery
+	err := d.Store.InTx(bg, store.Routine, func(tx store.Tx) error {
+		leased, busy = leased[:0], busy[:0]
+		for _, id := range ids {
+			del, ok, err := tx.LeaseDelivery(bg, id, now, now.Add(LeaseFor))
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue
+			case err != nil:
+				return err
+			case ok:
+				leased = append(leased, del)
+			case del.State == store.DeliveryPending:
+				busy = append(busy, del)
 			}
-			if out == Busy && del.State == store.DeliveryPending {
-				d.watch(watch, id, del.Attempts)
+		}
+		return nil
+	})
+	if err != nil {
+		// The queue attempts them once they are due.
+		d.Logger.WarnContext(bg, "lease back-channel logouts", "deliveries", len(ids), "err", err)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, del := range leased {
+		wg.Go(func() {
+			if _, _, err := d.attempt(bg, del); err != nil {
+				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", del.ID, "err", err)
 			}
 		})
+	}
+	for _, del := range busy {
+		wg.Go(func() { d.watch(watch, del.ID, del.Attempts) })
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -234,7 +279,7 @@ func levelOf(o Outcome) slog.Level {
 }
 
 // outcomeOf names what an attempt's recorded state means.
-func outcomeOf(state string) Outcome {
+func outcomeOf(state store.DeliveryState) Outcome {
 	switch state {
 	case store.DeliveryDelivered:
 		return Delivered

@@ -38,7 +38,7 @@ func signOut(t *testing.T, s *sesametest.Sesame) (time.Duration, map[string]stor
 }
 
 // waitState polls a delivery until it reaches state or d passes.
-func waitState(t *testing.T, s *sesametest.Sesame, id, state string, d time.Duration) store.Delivery {
+func waitState(t *testing.T, s *sesametest.Sesame, id string, state store.DeliveryState, d time.Duration) store.Delivery {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {

@@ -2,13 +2,15 @@
 // logout tokens of OpenID Connect Back-Channel Logout 1.0 and delivers them
 // durably (design B1-B5, spec B1-B12).
 //
-// A Delivery is written in the same transaction as the sign-out that causes
-// it, together with a durable job in the same database (River), so neither
-// a crash nor a restart loses one. The first attempts start at once and in
-// parallel (AttemptAll); the job retries what failed with exponential
-// backoff, from within 2 seconds up to an hour apart, for 24 hours. Each
-// attempt signs a fresh token with the same jti, and one lease in the
-// database makes sure two instances never send the same delivery at once.
+// A Delivery is a row written in the same transaction as the sign-out that
+// causes it, and the deliveries table is the queue (B3), so neither a crash
+// nor a restart loses one. The first attempts start at once and in
+// parallel (AttemptAll); every instance's Worker claims due rows with a
+// lease and retries what failed with exponential backoff, from within 2
+// seconds up to an hour apart, for 24 hours. Each attempt signs a fresh
+// token with the same jti. A lease lets one attempt at a time hold a
+// delivery; the lease of an instance that died ends after LeaseFor, and
+// the delivery is claimed again.
 //
 // It does not decide who is signed out (package signout) nor hold the keys
 // (package keys).

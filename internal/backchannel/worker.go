@@ -2,80 +2,107 @@ package backchannel
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"sync"
 	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-// Worker is the durable job behind every delivery (B3). It runs on every
-// instance; the lease in the database keeps two from sending one delivery
-// at once.
+// LeaseFor is how long an attempt holds its delivery: the attempt timeout
+// plus as much again for signing, recording and a slow database. If the
+// instance dies mid-attempt, the delivery is claimed again when the lease
+// ends, so every delivery pending at a crash is attempted again within
+// LeaseFor plus one PollEvery of a restart (B3).
+const LeaseFor = 2 * Timeout
+
+// PollEvery is how often a Worker looks for due deliveries when nothing
+// woke it. It bounds how late a retry comes, and how soon after a crash
+// another instance takes up the deliveries whose lease ended.
+const PollEvery = time.Second
+
+// Worker runs the queue (B3): it claims due deliveries from the store
+// with a lease and attempts them, at most Concurrency at once. Every
+// instance runs one; leases keep two from sending one delivery at once,
+// and on PostgreSQL SKIP LOCKED keeps their claims apart.
 type Worker struct {
-	river.WorkerDefaults[store.DeliveryJob]
-	Deliverer *Deliverer
+	Deliverer   *Deliverer
+	Concurrency int
+	wake        chan struct{}
 }
 
-// Timeout bounds one job run: the attempt, and recording it.
-func (w *Worker) Timeout(*river.Job[store.DeliveryJob]) time.Duration { return 3 * Timeout }
+// NewWorker returns a Worker for d running up to concurrency attempts.
+func NewWorker(d *Deliverer, concurrency int) *Worker {
+	return &Worker{Deliverer: d, Concurrency: max(1, concurrency), wake: make(chan struct{}, 1)}
+}
 
-// busyRecheck is how soon a job looks again at a delivery another attempt
-// holds: short, so the retry after a failed first attempt comes within 2 s
-// (B2).
-const busyRecheck = 500 * time.Millisecond
+// Wake makes the worker look for due deliveries now rather than at its
+// next poll: an admin's retry, or a NOTIFY from another instance.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
 
-// Work makes one attempt and tells River when to come back. Retries are
-// snoozes, which River does not count, so River's own attempt count and
-// retry policy play no part: the delivery row is the record. A job that
-// finds the first attempt under way (the lease) looks again shortly and
-// retries once it failed: the first retry comes within 2 s (B2), the next
-// ones after Backoff.
-func (w *Worker) Work(ctx context.Context, job *river.Job[store.DeliveryJob]) error {
-	id := job.Args.DeliveryID
+// Run claims and attempts due deliveries until ctx ends, then waits for
+// the attempts under way (each bounded by Timeout) so their outcomes are
+// recorded.
+func (w *Worker) Run(ctx context.Context) {
 	d := w.Deliverer
-	del, err := d.Store.Delivery(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return river.JobCancel(fmt.Errorf("delivery %s no longer exists", id))
-	case err != nil:
-		return river.JobSnooze(time.Second) // the database hiccuped: try again soon
-	case del.State != store.DeliveryPending:
-		return nil
-	}
-	out, del, err := d.Attempt(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return river.JobCancel(fmt.Errorf("delivery %s no longer exists", id))
-	case err != nil:
-		return river.JobSnooze(time.Second)
-	}
-	switch out {
-	case Retry:
-		return river.JobSnooze(Backoff(del.Attempts))
-	case Busy:
-		if del.State == store.DeliveryPending {
-			return river.JobSnooze(busyRecheck)
+	slots := make(chan struct{}, w.Concurrency)
+	var attempts sync.WaitGroup
+	defer attempts.Wait()
+	// An attempt under way finishes and records its outcome even when
+	// the worker is stopping.
+	bg := context.WithoutCancel(ctx)
+	poll := time.NewTicker(PollEvery)
+	defer poll.Stop()
+	for {
+		if free := cap(slots) - len(slots); free > 0 && ctx.Err() == nil {
+			dels, err := w.claim(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				d.Logger.WarnContext(ctx, "claim due back-channel logouts", "err", err)
+			}
+			for _, del := range dels {
+				slots <- struct{}{}
+				attempts.Go(func() {
+					defer func() {
+						// A worker that found more due than it had room for
+						// looks again as soon as there is room.
+						full := len(slots) == cap(slots)
+						<-slots
+						if full {
+							w.Wake()
+						}
+					}()
+					if _, _, err := d.attempt(bg, del); err != nil {
+						d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", del.ID, "err", err)
+					}
+				})
+			}
+			if len(dels) == free {
+				continue // more may be due
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-poll.C:
 		}
 	}
-	return nil
 }
 
-// Start runs the delivery workers on the store's job queue until stopped.
-func Start(ctx context.Context, jobs store.Jobs, d *Deliverer, workers int) (stop func(context.Context) error, err error) {
-	ws := river.NewWorkers()
-	if err := river.AddWorkerSafely(ws, &Worker{Deliverer: d}); err != nil {
-		return nil, fmt.Errorf("register delivery worker: %w", err)
-	}
-	return jobs.StartJobs(ctx, &river.Config{
-		// A job whose instance died mid-attempt is taken up again soon: an
-		// attempt never takes more than a few seconds.
-		RescueStuckJobsAfter: 20 * time.Second,
-		JobTimeout:           3 * Timeout,
-		Workers:              ws,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
-		Logger:               d.Logger,
+// claim leases up to n due deliveries. Routine: a claim lost to a power
+// cut is claimed again.
+func (w *Worker) claim(ctx context.Context, n int) ([]store.Delivery, error) {
+	d := w.Deliverer
+	now := queueNow()
+	var dels []store.Delivery
+	err := d.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
+		var err error
+		dels, err = tx.ClaimDeliveries(ctx, now, now.Add(LeaseFor), n)
+		return err
 	})
+	return dels, err
 }

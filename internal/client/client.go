@@ -317,63 +317,29 @@ type Registry struct {
 	// and only ever hold what a real client presented or is, so no flood
 	// of requests grows them past their bound.
 	verified map[[32]byte]struct{}
-	cached   map[string]cachedClient
+	cache    store.Cache[store.Client]
 }
 
-type cachedClient struct {
-	c       store.Client
-	expires time.Time
-}
+// maxVerified bounds the memory of verified secrets: past it, the map
+// starts again empty. A key is 32 bytes, so it costs well under a
+// megabyte when full. Only secrets that verified get in, so what a flood
+// sends cannot fill it.
+const maxVerified = 1024
 
-// maxVerified bounds the memory of verified secrets and maxCached the
-// client cache: past it, the map starts again empty. A key is 32 bytes, a
-// client a few hundred, so either costs well under a megabyte when full.
-// Only secrets that verified and clients that exist get in, so what a
-// flood sends cannot fill them.
-const (
-	maxVerified = 1024
-	maxCached   = 1024
-)
-
-// Get reads a client, from a cache of at most a second.
+// Get reads a client, from a cache of at most CacheFor.
 func (r *Registry) Get(ctx context.Context, id string) (store.Client, error) {
-	now := time.Now() // the cache runs on the wall clock, whatever the domain's clock
-	r.mu.Lock()
-	hit, ok := r.cached[id]
-	r.mu.Unlock()
-	if ok && now.Before(hit.expires) {
-		return hit.c, nil
-	}
-	c, err := r.Store.Client(ctx, id)
+	c, err := r.cache.Get(ctx, id, r.CacheFor, r.Store.Client)
 	if err != nil {
 		return c, fmt.Errorf("client %s: %w", id, err)
 	}
-	r.mu.Lock()
-	if r.cached == nil || len(r.cached) >= maxCached {
-		r.cached = map[string]cachedClient{}
-	}
-	ttl := r.CacheFor
-	if ttl == 0 {
-		ttl = time.Second
-	}
-	r.cached[id] = cachedClient{c: c, expires: now.Add(ttl)}
-	r.mu.Unlock()
 	return c, nil
 }
 
 // Forget drops a client from the cache, after it changed.
-func (r *Registry) Forget(id string) {
-	r.mu.Lock()
-	delete(r.cached, id)
-	r.mu.Unlock()
-}
+func (r *Registry) Forget(id string) { r.cache.Forget(id) }
 
 // ForgetAll empties the cache, after changes may have been missed.
-func (r *Registry) ForgetAll() {
-	r.mu.Lock()
-	clear(r.cached)
-	r.mu.Unlock()
-}
+func (r *Registry) ForgetAll() { r.cache.ForgetAll() }
 
 // InvalidError is a registration that does not validate; Err lists every
 // problem, one per line.
@@ -449,7 +415,7 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 	if c.IDTokenSignedResponseAlg == "" {
 		c.IDTokenSignedResponseAlg = "ES256"
 	}
-	err = r.Store.InTx(ctx, func(tx store.Tx) error {
+	err = r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		if err := r.endRotatedTokens(ctx, tx, c, now); err != nil {
 			return err
 		}

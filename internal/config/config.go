@@ -60,6 +60,12 @@ type Config struct {
 
 	LogLevel string `yaml:"log_level"`
 
+	// Durability is normal (the default: commits that remove access are
+	// synced to disk, routine ones such as issuing a code or rotating a
+	// refresh token may lose their last instants on a power cut, never on
+	// a crash) or strict (every commit is synced).
+	Durability string `yaml:"durability"`
+
 	// MetricsListen moves /metrics off the main listener to its own
 	// address (host:port), so it need not be public; empty serves it on
 	// the main listener.
@@ -102,8 +108,15 @@ func Default() Config {
 		AllowPrivateNetworkDelivery: true,
 		RequirePKCE:                 true,
 		LogLevel:                    "info",
+		Durability:                  DurabilityNormal,
 	}
 }
+
+// Values of the durability key.
+const (
+	DurabilityNormal = "normal"
+	DurabilityStrict = "strict"
+)
 
 // Load reads the YAML file at path ("" for none) over the defaults, then
 // applies SESAME_<KEY> environment variables (upper case, "." becomes "_").
@@ -251,6 +264,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL > c.SessionMaxTTL {
 		add("session_ttl: must not exceed session_max_ttl")
+	}
+	if c.Durability != DurabilityNormal && c.Durability != DurabilityStrict {
+		add("durability: %q must be normal or strict", c.Durability)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -91,7 +91,7 @@ func Ensure(ctx context.Context, cfg Config) (*Set, error) {
 	if len(made) == 0 {
 		return s, nil
 	}
-	err := cfg.Store.InTx(ctx, func(tx store.Tx) error {
+	err := cfg.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		if err := tx.Lock(ctx, "signing-keys"); err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Set) create(ctx context.Context, alg string, notBefore time.Time) error
 	if err != nil {
 		return err
 	}
-	err = s.cfg.Store.InTx(ctx, func(tx store.Tx) error { return tx.CreateSigningKey(ctx, rec) })
+	err = s.cfg.Store.InTx(ctx, store.Durable, func(tx store.Tx) error { return tx.CreateSigningKey(ctx, rec) })
 	if err != nil {
 		return fmt.Errorf("store %s key: %w", alg, err)
 	}

@@ -12,12 +12,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-id/sesame/internal/keys"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
 func newSet(t *testing.T, secret string) (*keys.Set, keys.Config) {
 	t.Helper()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"))
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "k.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestVerifyRefusesWhatSesameDidNotSign(t *testing.T) {
 func TestRotatePublishesBeforeSigning(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { return now }
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "k.db"))
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "k.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func BenchmarkSignES256(b *testing.B) { benchSign(b, "ES256") }
 func BenchmarkSignRS256(b *testing.B) { benchSign(b, "RS256") }
 
 func benchSign(b *testing.B, alg string) {
-	st, _ := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "k.db"))
+	st, _ := sqlstore.OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "k.db"), sqlstore.Options{})
 	defer st.Close()
 	sealer, _ := keys.NewSealer([]byte("a secret of sixteen bytes or more"))
 	s, err := keys.Ensure(b.Context(), keys.Config{Store: st, Sealer: sealer, Now: time.Now})

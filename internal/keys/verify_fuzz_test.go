@@ -22,7 +22,7 @@ import (
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
 // FuzzVerify feeds arbitrary strings to Set.Verify, the check of every JWT
@@ -37,7 +37,7 @@ import (
 // share it: a token seeded in one verifies in the others, and the fuzzer
 // mutates tokens whose signature checks. The RS256 key is new each time.
 func FuzzVerify(f *testing.F) {
-	st, err := sqlite.Open(f.Context(), filepath.Join(f.TempDir(), "k.db"))
+	st, err := sqlstore.OpenSQLite(f.Context(), filepath.Join(f.TempDir(), "k.db"), sqlstore.Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func storeFixedKey(f *testing.F, st store.Store, sealer *keys.Sealer) {
 		f.Fatal(err)
 	}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err = st.InTx(f.Context(), func(tx store.Tx) error {
+	err = st.InTx(f.Context(), store.Durable, func(tx store.Tx) error {
 		return tx.CreateSigningKey(f.Context(), store.SigningKey{ID: pub.KeyID, Alg: keys.ES256, PublicJWK: pubJSON,
 			SealedPrivate: sealed, CreatedAt: at, NotBefore: at})
 	})

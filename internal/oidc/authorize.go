@@ -68,7 +68,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out issued
-	err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
+	err = p.Store.InTx(r.Context(), issueDurability(c), func(tx store.Tx) error {
 		var err error
 		out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: params})
 		return err

@@ -41,6 +41,9 @@ func listHas(v any, want string) bool {
 
 type storeTx = store.Tx
 
+// storeDurable names store.Durable for the tests that open a transaction.
+const storeDurable = store.Durable
+
 // submitRaw posts the sign-in form without following redirects, to see the
 // response's cookies.
 func submitRaw(t *testing.T, b *sesametest.Browser, p sesametest.Page) *http.Response {

@@ -29,7 +29,7 @@ func (p *Provider) startInteraction(w http.ResponseWriter, r *http.Request, c st
 	ar.Params = params
 	ar.CreatedAt = now
 	ar.ExpiresAt = now.Add(p.AuthRequestTTL)
-	err := p.Store.InTx(r.Context(), func(tx store.Tx) error { return tx.CreateAuthRequest(r.Context(), ar) })
+	err := p.Store.InTx(r.Context(), store.Routine, func(tx store.Tx) error { return tx.CreateAuthRequest(r.Context(), ar) })
 	if err != nil {
 		p.logError(r, "store auth request", err)
 		p.redirectError(w, r, params.RedirectURI, params.State, fromDomain(err))

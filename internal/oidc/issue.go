@@ -123,6 +123,16 @@ func uiError(msg, code string) ui.ErrorData {
 	return ui.ErrorData{Message: msg, Code: code, NoRedirect: true}
 }
 
+// issueDurability is how durably an authorization commits: issuing a code
+// is routine, unless the client's device limit may end older grants in
+// the same transaction, which removes access (design §2).
+func issueDurability(c store.Client) store.Durability {
+	if c.MaxGrants > 0 {
+		return store.Durable
+	}
+	return store.Routine
+}
+
 // enforceDeviceLimit ends the oldest grants of an account for c beyond
 // c.MaxGrants (Logto's maxAllowedGrants), with back-channel logout; the
 // grant just made is never one of them. The sign-outs are delivered once

@@ -51,7 +51,8 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 
 	si, err := p.SignIns.Begin(r.Context(), signin.Request{
 		Account: acct, ClientID: c.ID, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
-		Device: session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
+		Device:       session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
+		MayEndGrants: c.MaxGrants > 0,
 	})
 	var out issued
 	var consent bool
@@ -133,14 +134,14 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 	var out issued
 	switch r.PostForm.Get("decision") {
 	case "deny":
-		err = p.Store.InTx(r.Context(), func(tx store.Tx) error { return tx.DeleteAuthRequest(r.Context(), ar.ID) })
+		err = p.Store.InTx(r.Context(), store.Routine, func(tx store.Tx) error { return tx.DeleteAuthRequest(r.Context(), ar.ID) })
 		if err != nil {
 			p.logError(r, "delete auth request", err)
 		}
 		p.redirectError(w, r, ar.Params.RedirectURI, ar.Params.State, &Error{Code: CodeAccessDenied, Description: "the person denied access", Status: 400})
 		return
 	case "allow":
-		err = p.Store.InTx(r.Context(), func(tx store.Tx) error {
+		err = p.Store.InTx(r.Context(), issueDurability(c), func(tx store.Tx) error {
 			var err error
 			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: ar.Params}); err != nil {
 				return err

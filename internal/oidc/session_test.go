@@ -128,7 +128,7 @@ func TestDisabledAccountLosesSSO(t *testing.T) {
 		t.Fatal(err)
 	}
 	acct.Disabled = true
-	if err := s.Store.InTx(t.Context(), func(tx storeTx) error { return tx.UpsertAccount(t.Context(), acct) }); err != nil {
+	if err := s.Store.InTx(t.Context(), storeDurable, func(tx storeTx) error { return tx.UpsertAccount(t.Context(), acct) }); err != nil {
 		t.Fatal(err)
 	}
 	if cb := b.SignIn(sesametest.AppA, "alice", url.Values{"prompt": {"none"}}); cb.Error != "login_required" {

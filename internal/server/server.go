@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/endsession"
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/oidc"
 	"github.com/sesame-id/sesame/internal/secret"
@@ -63,11 +64,13 @@ type Server struct {
 	Sessions *session.Service
 	Tokens   *token.Service
 	Signout  *signout.Service
-	// Backchannel delivers logout tokens; StartJobs runs its durable
-	// worker.
+	// Backchannel delivers logout tokens; StartJobs runs the worker of
+	// its queue.
 	Backchannel *backchannel.Deliverer
+	// deliveries is the queue's worker, which StartJobs runs.
+	deliveries  *backchannel.Worker
 	Provider    *oidc.Provider
-	EndSession  *signout.Handler
+	EndSession  *endsession.Handler
 	AccountPage *admin.AccountPage
 	API         *admin.API
 	SignIns     *signin.Service
@@ -105,16 +108,17 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Pool: secret.NewPool("passwords", 0, 0, 0)}
 	clients := &client.Registry{Store: d.Store, Hasher: d.Hasher, Now: d.Now, AllowPrivateDelivery: cfg.AllowPrivateNetworkDelivery,
 		Pool: secret.NewPool("client secrets", max(1, runtime.GOMAXPROCS(0)/2), 0, 0)}
-	if d.Store.WatchesOtherProcesses() {
-		// Every instance hears of every change (StartJobs watches), so a
-		// cached client can live long; the minute only bounds the damage
-		// of a notification that never came.
-		clients.CacheFor = time.Minute
-	}
 	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL}
 	tokens := &token.Service{
 		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger,
 		TTL: token.TTLs{Code: cfg.AuthCodeTTL, Access: cfg.AccessTokenTTL, ID: cfg.IDTokenTTL, Refresh: cfg.RefreshTokenTTL},
+	}
+	if d.Store.WatchesOtherProcesses() {
+		// Every instance hears of every change (StartJobs watches), so a
+		// cached client or account can live long; the minute only bounds
+		// the damage of a notification that never came.
+		clients.CacheFor = time.Minute
+		tokens.AccountCacheFor = time.Minute
 	}
 	if d.HTTP == nil {
 		d.HTTP = backchannel.NewHTTPClient(cfg.AllowPrivateNetworkDelivery)
@@ -134,7 +138,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	s := &Server{
 		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens,
-		Signout: signouts, Backchannel: deliverer, Registry: d.Registry, Logger: d.Logger, Keys: d.Keys,
+		Signout: signouts, Backchannel: deliverer, deliveries: backchannel.NewWorker(deliverer, 50), Registry: d.Registry, Logger: d.Logger, Keys: d.Keys,
 		SignIns: signins, Forms: forms,
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
@@ -143,7 +147,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 			ClientThrottle: &account.ClientThrottle{Store: d.Store, Now: d.Now, Logger: d.Logger},
 			AuthRequestTTL: cfg.AuthRequestTTL, RequirePKCE: cfg.RequirePKCE, Now: d.Now, Logger: d.Logger,
 		},
-		EndSession: &signout.Handler{
+		EndSession: &endsession.Handler{
 			Issuer: cfg.Issuer, Store: d.Store, Keys: d.Keys, Clients: clients, Sessions: sessions,
 			Service: signouts, Pages: pages, ConfirmMode: cfg.SignoutConfirm, RequestTTL: cfg.AuthRequestTTL,
 			Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger,
@@ -208,12 +212,9 @@ func (s *Server) Seed(ctx context.Context) error {
 // and the watch that keeps this instance's cached clients and keys in step
 // with changes any instance commits.
 func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) error, err error) {
-	stopJobs, err := backchannel.Start(ctx, s.Store, s.Backchannel, 50)
-	if err != nil {
-		return nil, err
-	}
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	var watched sync.WaitGroup
+	watched.Go(func() { s.deliveries.Run(watchCtx) })
 	watched.Go(func() { s.Store.Watch(watchCtx, s.apply) })
 	watched.Go(func() {
 		// Keys made by another process that this one cannot hear of (the
@@ -232,8 +233,14 @@ func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) erro
 	})
 	return func(ctx context.Context) error {
 		stopWatch()
-		watched.Wait()
-		return stopJobs(ctx)
+		done := make(chan struct{})
+		go func() { watched.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("stop background work: %w", ctx.Err())
+		}
 	}, nil
 }
 
@@ -248,8 +255,13 @@ func (s *Server) apply(c store.Change) {
 		s.Clients.Forget(c.ID)
 	case store.ChangeKeys:
 		s.reloadKeys()
+	case store.ChangeAccount:
+		s.Tokens.ForgetAccount(c.ID)
+	case store.ChangeDeliveries:
+		s.deliveries.Wake()
 	case store.ChangeAll:
 		s.Clients.ForgetAll()
+		s.Tokens.ForgetAccounts()
 		s.reloadKeys()
 	}
 }

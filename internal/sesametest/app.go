@@ -23,6 +23,7 @@ type App struct {
 	rejected []string
 	answers  []int
 	hang     time.Duration
+	calls    int
 }
 
 // Logout is one logout token the app accepted.
@@ -75,6 +76,7 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
+	a.calls++
 	hang := a.hang
 	status := http.StatusOK
 	if len(a.answers) > 0 {
@@ -118,6 +120,14 @@ func (a *App) reject(w http.ResponseWriter, why string) {
 	a.rejected = append(a.rejected, why)
 	a.mu.Unlock()
 	http.Error(w, why, http.StatusBadRequest)
+}
+
+// Calls counts the back-channel requests that reached the app, answered
+// or not (one under way included).
+func (a *App) Calls() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls
 }
 
 // Received lists the logout tokens the app accepted.

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/sesame-id/sesame/internal/store/postgres/pgtest"
+	"github.com/sesame-id/sesame/internal/store/sql/pgtest"
 )
 
 // EachBackend runs fn as two sub-tests, "sqlite" and "postgres", with the

@@ -17,7 +17,7 @@ import (
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/backend"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
 // Password is the password of every test user.
@@ -150,7 +150,7 @@ func New(t TB, opts Options) *Sesame {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test configuration: %v", err)
 	}
-	st, err := backend.Open(ctx, cfg.Database)
+	st, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Strict: cfg.Durability == config.DurabilityStrict})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

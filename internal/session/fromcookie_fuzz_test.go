@@ -10,7 +10,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/store/sqlite"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 	"github.com/sesame-id/sesame/internal/token"
 )
 
@@ -21,7 +21,7 @@ import (
 // and the disabled account's are refused like any other.
 func FuzzFromCookie(f *testing.F) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(f.TempDir(), "s.db"))
+	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(f.TempDir(), "s.db"), sqlstore.Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func FuzzFromCookie(f *testing.F) {
 	live := strings.Repeat("L", 40) + "ive"
 	expired := strings.Repeat("E", 36) + "xpired0"
 	disabled := strings.Repeat("D", 35) + "isabled0"
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err = st.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		for _, a := range []store.Account{
 			{ID: "acct-alice", Username: "alice", CreatedAt: now, UpdatedAt: now},
 			{ID: "acct-bob", Username: "bob", Disabled: true, CreatedAt: now, UpdatedAt: now},

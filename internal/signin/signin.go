@@ -33,6 +33,9 @@ type Request struct {
 	AMR []string
 	// Device is where the sign-in comes from, for the device list (S2).
 	Device session.Device
+	// MayEndGrants says that the transaction Commit runs may end other
+	// grants (a client's device limit), so it must commit durably.
+	MayEndGrants bool
 }
 
 // SignIn is one sign-in: made by Begin, recorded by Commit, its previous
@@ -83,7 +86,14 @@ func (s *Service) Begin(ctx context.Context, r Request) (*SignIn, error) {
 // transaction. Set the cookie after it succeeds, then call Deliver.
 func (si *SignIn) Commit(ctx context.Context, then func(tx store.Tx) error) error {
 	s := si.svc
-	return s.Store.InTx(ctx, func(tx store.Tx) error {
+	// A sign-in that signs another account out (or whose transaction may
+	// end grants) removes access, and must survive a power cut like any
+	// sign-out; one that only adds a session is routine (design §2).
+	d := store.Routine
+	if si.previous.ID != "" && !si.same || si.req.MayEndGrants {
+		d = store.Durable
+	}
+	return s.Store.InTx(ctx, d, func(tx store.Tx) error {
 		si.switched = signout.Done{}
 		if err := si.replacePrevious(ctx, tx); err != nil {
 			return err

@@ -1,16 +1,18 @@
-// Package signout holds the rules of signing out (design O1-O9) and serves
-// the end-session endpoint and its confirm page (RP-Initiated Logout 1.0,
-// spec L1-L13).
+// Package signout holds the rules of signing out (design O1-O9); it has no
+// HTTP side (package endsession serves end-session and its confirm page,
+// RP-Initiated Logout 1.0).
 //
 // Scope names the layers that involve Sesame: this app only (O5), this
 // browser (O4, global, the default) and every device (O6); O1 is the app's
 // alone. Each sign-out is one transaction: grants are revoked or kept (and
 // why), the session ends or loses one app, back-channel deliveries are
 // queued, and a Receipt records all of it (O9). The first delivery attempts
-// start right after the commit; the person is redirected once they land or
-// backchannel_wait passes.
+// start right after the commit (Service.Deliver); the person is redirected
+// once they land or backchannel_wait passes.
+// An admin revoking a grant or a session (O7) and a password reset (A5)
+// end sessions through the same rules.
 //
 // It does not deliver logout tokens itself (package backchannel), verify
-// signatures (package keys) or own the session cookie's format (package
-// session).
+// signatures (package keys), own the session cookie's format (package
+// session) or read requests and render pages (package endsession).
 package signout

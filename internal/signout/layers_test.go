@@ -2,8 +2,6 @@ package signout_test
 
 import (
 	"net/url"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,59 +98,6 @@ func TestAdminRevokesASession(t *testing.T) {
 	}
 }
 
-// spec L1: end-session accepts POST; B4, D7: discovery advertises it.
-func TestEndSessionByPostAndDiscovery(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{})
-	b := s.NewBrowser(t)
-	b.SignedIn(sesametest.AppA, "alice", nil)
-	p := b.Post(s.Issuer+"/session/end", url.Values{"client_id": {sesametest.AppA}, "post_logout_redirect_uri": {"https://app-a.example/"}})
-	if p.Status != 200 || !strings.Contains(p.Body, `name="xsrf"`) {
-		t.Fatalf("POST end-session: %d", p.Status)
-	}
-	if done := b.Submit(p, map[string]string{"logout": "true"}); done.Location != "https://app-a.example/" {
-		t.Errorf("redirect %q", done.Location)
-	}
-	disc := b.Get(s.Issuer + "/.well-known/openid-configuration")
-	for _, want := range []string{`"end_session_endpoint":"` + s.Issuer + `/session/end"`, `"backchannel_logout_supported":true`, `"backchannel_logout_session_supported":true`} {
-		if !strings.Contains(disc.Body, want) {
-			t.Errorf("discovery lacks %s", want)
-		}
-	}
-}
-
-// Metrics count sign-outs by scope and deliveries by result.
-func TestSignOutMetrics(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{})
-	b := s.NewBrowser(t)
-	b.SignedIn(sesametest.AppA, "alice", nil)
-	b.Submit(b.Get(s.Issuer+"/session/end?client_id="+sesametest.AppA), map[string]string{"logout": "true"})
-	m := b.Get(s.URL + "/metrics").Body
-	for _, want := range []string{`sesame_signouts_total{scope="browser"} 1`, `sesame_backchannel_attempts_total{result="delivered"} 1`} {
-		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %s", want)
-		}
-	}
-}
-
-// spec B6: a logout token is signed like that client's ID tokens.
-func TestLogoutTokenUsesTheClientsAlgorithm(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
-		for i := range c.Clients {
-			if c.Clients[i].ID == sesametest.AppB {
-				c.Clients[i].IDTokenSignedResponseAlg = "RS256"
-			}
-		}
-	}})
-	b, _, _ := signedInToBoth(t, s)
-	b.Submit(b.Get(s.Issuer+"/session/end"), map[string]string{"logout": "true"})
-	for id, alg := range map[string]string{sesametest.AppA: "ES256", sesametest.AppB: "RS256"} {
-		got := s.Apps[id].WaitReceived(1, 5*time.Second)
-		if len(got) != 1 || got[0].Alg != alg {
-			t.Errorf("%s: %+v, want one %s token", id, got, alg)
-		}
-	}
-}
-
 // S7: another account signing in on the browser signs the previous one
 // out globally, back-channel included.
 func TestAccountSwitchNotifiesTheApps(t *testing.T) {
@@ -170,49 +115,6 @@ func TestAccountSwitchNotifiesTheApps(t *testing.T) {
 	if len(recs) != 1 || recs[0].Cause != signout.CauseAccountSwitch {
 		t.Errorf("receipts %+v", recs)
 	}
-}
-
-// O2, spec L6: a post_logout_redirect_uri with no client named is ignored:
-// no redirect, the done page.
-func TestRedirectWithoutClientIsIgnored(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{})
-	b := s.NewBrowser(t)
-	b.SignedIn(sesametest.AppA, "alice", nil)
-	p := b.Get(s.Issuer + "/session/end?" + url.Values{"post_logout_redirect_uri": {"https://app-a.example/"}}.Encode())
-	done := b.Submit(p, map[string]string{"logout": "true"})
-	if done.Location != "" || done.Status != 200 {
-		t.Errorf("redirected to %q (%d)", done.Location, done.Status)
-	}
-}
-
-// Concurrent sign-outs of one session (a double click, an admin and the
-// person at once): exactly one signs it out, one receipt, one logout token
-// per app. On both databases: the database decides who deletes the
-// session.
-func TestConcurrentSignOutsOfOneSession(t *testing.T) {
-	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
-		s := sesametest.New(t, opts)
-		b, _, _ := signedInToBoth(t, s)
-		acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
-		sessions, _ := s.Store.SessionsByAccount(t.Context(), acct.ID)
-		page := b.Get(s.Issuer + "/session/end?client_id=" + sesametest.AppA)
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() { b.Submit(page, map[string]string{"logout": "true"}) })
-			wg.Go(func() { _, _ = s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin) })
-		}
-		wg.Wait()
-		recs, _ := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 20)
-		if len(recs) != 1 {
-			t.Errorf("%d receipts, want 1", len(recs))
-		}
-		time.Sleep(1500 * time.Millisecond) // room for a duplicate delivery
-		for _, id := range []string{sesametest.AppA, sesametest.AppB} {
-			if got := s.Apps[id].Received(); len(got) != 1 {
-				t.Errorf("%s received %d logout tokens, want 1", id, len(got))
-			}
-		}
-	})
 }
 
 // A client's device limit (max_grants, Logto's maxAllowedGrants): signing
@@ -246,23 +148,5 @@ func TestDeviceLimitEndsTheOldestGrant(t *testing.T) {
 	recs, _ := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 5)
 	if len(recs) != 1 || recs[0].Cause != signout.CauseDeviceLimit {
 		t.Errorf("receipts %+v", recs)
-	}
-}
-
-// C1, O4: a client with offline_survives_signout: false loses even its
-// offline_access grant at global sign-out.
-func TestOfflineGrantDiesWhenTheClientSaysSo(t *testing.T) {
-	no := false
-	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
-		for i := range c.Clients {
-			if c.Clients[i].ID == sesametest.AppB {
-				c.Clients[i].OfflineSurvivesSignout = &no
-			}
-		}
-	}})
-	b, _, bt := signedInToBoth(t, s)
-	b.Submit(b.Get(s.Issuer+"/session/end?client_id="+sesametest.AppA), map[string]string{"logout": "true"})
-	if r := s.Refresh(t, sesametest.AppB, bt.RefreshToken); r.Error != "invalid_grant" {
-		t.Errorf("the offline grant of a client that does not keep them survived: %+v", r.Raw)
 	}
 }

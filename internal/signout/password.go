@@ -61,7 +61,7 @@ func (s *Service) ResetPassword(ctx context.Context, p PasswordReset) (Reset, er
 		return Reset{}, errors.New("reset password: no password hash")
 	}
 	var r Reset
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		r = Reset{}
 		var err error
 		_, r.Account, err = account.UpdateTx(ctx, tx, p.AccountID, s.Now(), func(a *store.Account) {

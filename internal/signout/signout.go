@@ -153,7 +153,7 @@ func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, er
 // Global, in one transaction, and delivers afterwards.
 func (s *Service) AllDevices(ctx context.Context, accountID, cause string) ([]Done, error) {
 	var all []Done
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
 		all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause})
 		return err
@@ -314,7 +314,7 @@ func ReadReceipt(ctx context.Context, r store.Reader, id string) (ReceiptWithDel
 // receipt records it.
 func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done, error) {
 	var d Done
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		g, err := tx.Grant(ctx, grantID)
 		if err != nil {
 			return fmt.Errorf("grant %s: %w", grantID, err)
@@ -381,7 +381,7 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID, cause string) (D
 		return Done{}, fmt.Errorf("session %s: %w", sessionID, err)
 	}
 	var d Done
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
 		d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause})
 		return err

@@ -9,8 +9,13 @@ import (
 const (
 	// ChangeClient: the client Change.ID was created, updated or deleted.
 	ChangeClient = "client"
+	// ChangeAccount: the account Change.ID was created or updated.
+	ChangeAccount = "account"
 	// ChangeKeys: a signing key was created.
 	ChangeKeys = "keys"
+	// ChangeDeliveries: deliveries became due (a sign-out, a retry): the
+	// delivery workers look at once rather than at their next poll.
+	ChangeDeliveries = "deliveries"
 	// ChangeAll: changes may have been missed (the watch lost its
 	// connection): forget every cached record.
 	ChangeAll = "all"

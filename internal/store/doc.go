@@ -12,7 +12,8 @@
 // looked up by the SHA-256 hash of their value, client secrets and
 // passwords are argon2id hashes, private keys are sealed by package keys.
 //
-// Backends live in store/sqlite and store/postgres; store/storetest is the
-// conformance suite both must pass. This package owns no rules: what a
+// The one implementation is store/sql, its SQL written once over two
+// dialects (SQLite, PostgreSQL); store/storetest is the conformance suite
+// it passes on both. This package owns no rules: what a
 // revoked grant means for its tokens is decided in package grant and token.
 package store

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"github.com/riverqueue/river"
 )
 
 // LogoutRequest is an end-session request waiting on its confirm page
@@ -51,11 +49,17 @@ type ReceiptOutcome struct {
 	DeliveryID string `json:"delivery_id,omitempty"`
 }
 
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
 // Delivery states.
 const (
-	DeliveryPending   = "pending"
-	DeliveryDelivered = "delivered"
-	DeliveryFailed    = "failed"
+	// DeliveryPending: not yet accepted; due again at DueAt.
+	DeliveryPending DeliveryState = "pending"
+	// DeliveryDelivered: the app answered 200 or 204.
+	DeliveryDelivered DeliveryState = "delivered"
+	// DeliveryFailed: the app rejected the token, or 24 hours passed.
+	DeliveryFailed DeliveryState = "failed"
 )
 
 // Delivery is one back-channel logout notification to one app (design
@@ -68,7 +72,7 @@ type Delivery struct {
 	// Subject and SID are the sub and sid the logout token names.
 	Subject string
 	SID     string
-	State   string
+	State   DeliveryState
 	// Attempts counts the attempts made so far.
 	Attempts   int
 	LastStatus int
@@ -77,65 +81,23 @@ type Delivery struct {
 	UpdatedAt  time.Time
 	// DeliveredAt is set when the app accepted the token.
 	DeliveredAt time.Time
+	// DueAt is when the next attempt is due, while pending.
+	DueAt time.Time
 	// LeaseUntil is when the attempt that holds the delivery gives it up:
-	// one attempt at a time, whichever instance or path makes it.
+	// one attempt at a time, whichever instance or path makes it. A
+	// crashed instance's lease simply ends, and the delivery is claimed
+	// again.
 	LeaseUntil time.Time
 }
 
 // DeliveryAttempt is the outcome of one attempt.
 type DeliveryAttempt struct {
-	At     time.Time
-	State  string // pending (will retry), delivered, failed
-	Status int    // HTTP status, 0 when there was no answer
-	Error  string
-}
-
-// DeliveryJob is the durable job that delivers one Delivery. It lives in
-// the store's own database (River), written in the same transaction as
-// the sign-out that caused it, so no crash loses it (design B3).
-type DeliveryJob struct {
-	DeliveryID string `json:"delivery_id"`
-}
-
-// Kind names the job for River.
-func (DeliveryJob) Kind() string { return "backchannel_logout" }
-
-// PendingJob is a delivery job a transaction inserts just before it
-// commits: the backends gather a transaction's jobs and insert them in one
-// batch (a sign-out of four apps makes one insert, not four).
-type PendingJob struct {
-	DeliveryID string
-	RunAt      time.Time
-}
-
-// MaxJobAttempts bounds River's own count. Retries are snoozes, which
-// River does not count; this only stops a job that keeps failing for
-// another reason.
-const MaxJobAttempts = 1000
-
-// JobInserts are River's batch-insert parameters for pending jobs. A job
-// due now is inserted available, so workers take it at their next fetch
-// (on PostgreSQL, River's NOTIFY at commit wakes them at once); given a
-// ScheduledAt, River would insert it "scheduled", and only the leader's
-// scheduler, every few seconds, would release it. A job due later is
-// scheduled.
-func JobInserts(pending []PendingJob, now time.Time) []river.InsertManyParams {
-	params := make([]river.InsertManyParams, len(pending))
-	for i, p := range pending {
-		opts := &river.InsertOpts{MaxAttempts: MaxJobAttempts, Queue: river.QueueDefault}
-		if p.RunAt.After(now) {
-			opts.ScheduledAt = p.RunAt
-		}
-		params[i] = river.InsertManyParams{Args: DeliveryJob{DeliveryID: p.DeliveryID}, InsertOpts: opts}
-	}
-	return params
-}
-
-// Jobs runs the durable job workers on the store's database.
-type Jobs interface {
-	// StartJobs starts a River client with cfg (its Workers, queues, retry
-	// policy) on this database. Stop it with the returned function.
-	StartJobs(ctx context.Context, cfg *river.Config) (stop func(context.Context) error, err error)
+	At    time.Time
+	State DeliveryState // pending (will retry at RetryAt), delivered, failed
+	// RetryAt is when a pending delivery is due again.
+	RetryAt time.Time
+	Status  int // HTTP status, 0 when there was no answer
+	Error   string
 }
 
 // signoutReader holds the sign-out lookups; Reader embeds it.
@@ -149,7 +111,7 @@ type signoutReader interface {
 	DeliveriesByReceipt(ctx context.Context, receiptID string) ([]Delivery, error)
 	// DeliveriesByClient lists a client's deliveries in state (any when
 	// empty), newest first.
-	DeliveriesByClient(ctx context.Context, clientID, state string, limit int) ([]Delivery, error)
+	DeliveriesByClient(ctx context.Context, clientID string, state DeliveryState, limit int) ([]Delivery, error)
 }
 
 // signoutWriter holds the sign-out changes; Writer embeds it.
@@ -161,17 +123,23 @@ type signoutWriter interface {
 	// did: a confirm page is answered once.
 	DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) (bool, error)
 	CreateReceipt(ctx context.Context, r Receipt) error
-	// EnqueueDelivery stores d (state pending) and its DeliveryJob,
-	// scheduled at runAt, in this transaction.
-	EnqueueDelivery(ctx context.Context, d Delivery, runAt time.Time) error
+	// EnqueueDelivery stores d, pending and due at d.DueAt, in this
+	// transaction: the deliveries table is the queue (B3), and it wakes
+	// the delivery workers of every instance once committed.
+	EnqueueDelivery(ctx context.Context, d Delivery) error
 	// LeaseDelivery takes a pending delivery for one attempt until until.
 	// It reports false when the delivery is not pending or another attempt
 	// holds it.
 	LeaseDelivery(ctx context.Context, id string, now, until time.Time) (Delivery, bool, error)
+	// ClaimDeliveries leases up to limit pending deliveries that are due
+	// at now and not held by another attempt, until until, oldest due
+	// first. Concurrent claimers on other instances never get the same
+	// delivery (PostgreSQL: FOR UPDATE SKIP LOCKED).
+	ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]Delivery, error)
 	// RecordDeliveryAttempt adds one attempt's outcome and releases the
-	// lease.
+	// lease; a pending outcome is due again at a.RetryAt.
 	RecordDeliveryAttempt(ctx context.Context, id string, a DeliveryAttempt) error
-	// RetryDelivery makes a delivery pending again with a new job at runAt
-	// (an admin's "retry now"); ErrNotFound if unknown.
-	RetryDelivery(ctx context.Context, id string, at, runAt time.Time) error
+	// RetryDelivery makes a delivery pending again, due at dueAt (an
+	// admin's "retry now"); ErrNotFound if unknown.
+	RetryDelivery(ctx context.Context, id string, at, dueAt time.Time) error
 }

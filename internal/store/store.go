@@ -27,10 +27,11 @@ var (
 type Store interface {
 	Reader
 
-	// InTx runs fn in one write transaction and commits it when fn returns
-	// nil. Backends serialise writers as they must (SQLite has one writer
-	// connection), so fn should not sign, hash or wait on the network.
-	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// InTx runs fn in one write transaction and commits it, as durably as
+	// d says, when fn returns nil. Writers are serialised as the database
+	// must (SQLite has one writer connection), so fn should not sign, hash
+	// or wait on the network.
+	InTx(ctx context.Context, d Durability, fn func(tx Tx) error) error
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
@@ -38,9 +39,30 @@ type Store interface {
 	// Close releases every connection.
 	Close() error
 
-	Jobs
 	changeWatcher
 }
+
+// Durability is how a transaction's commit survives a power cut. The
+// caller names it when it opens the transaction, by what the transaction
+// does (design §2); SQLite cannot change it inside one.
+type Durability int
+
+const (
+	// Durable: the commit is on disk before InTx returns (SQLite
+	// synchronous=FULL, PostgreSQL synchronous_commit=on). For every
+	// transaction that removes access: a sign-out, the sign-in that
+	// replaces another account's session, a revocation, reuse detection,
+	// a password change, an admin action. The zero value, so a
+	// transaction that forgets to say is safe.
+	Durable Durability = iota
+	// Routine: the commit survives a crash of the process but may be lost
+	// with the last instants before a power cut (SQLite
+	// synchronous=NORMAL, PostgreSQL synchronous_commit=off). For work
+	// that adds or refreshes access: issuing a code, rotating a refresh
+	// token, touching a session. The durability key's value strict makes
+	// these durable too.
+	Routine
+)
 
 // Tx is a write transaction. Reads inside it see its own writes.
 type Tx interface {
@@ -78,6 +100,9 @@ type Reader interface {
 
 	AuthCode(ctx context.Context, hash []byte) (AuthCode, error)
 	AccessToken(ctx context.Context, hash []byte) (AccessToken, error)
+	// AccessTokenGrant reads an access token with its grant in one query
+	// (userinfo, introspection); a token without its grant is ErrNotFound.
+	AccessTokenGrant(ctx context.Context, hash []byte) (AccessToken, Grant, error)
 	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
 
 	// SigningKeys lists every stored key, oldest first.
@@ -151,9 +176,10 @@ type Writer interface {
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 
-	// Sweep deletes what expired before now: sessions, auth requests, codes,
-	// tokens, grants, throttle keys past their ExpiresAt and logout requests, receipts and
-	// finished deliveries older than 30 days, and events older than 90. It returns how many rows
-	// went.
-	Sweep(ctx context.Context, now time.Time) (int64, error)
+	// Sweep deletes at most limit rows that expired before now: sessions,
+	// auth requests, codes, tokens, grants, throttle keys past their
+	// ExpiresAt and logout requests, receipts and finished deliveries older
+	// than 30 days, and events older than 90. It returns how many rows
+	// went; fewer than limit means nothing more is due.
+	Sweep(ctx context.Context, now time.Time, limit int) (int64, error)
 }

@@ -29,24 +29,43 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Once runs one sweep in one transaction. Every instance runs a Sweeper;
-// one that finds another sweeping leaves it to that one.
+// SweepBatch is how many rows one sweep transaction deletes at most: small
+// enough that a batch holds SQLite's one writer for a few milliseconds
+// (design §5: at most 10 ms), so requests go on between batches.
+const SweepBatch = 200
+
+// Once sweeps everything due, in batches of SweepBatch rows, each in a
+// transaction of its own. Every instance runs a Sweeper; one that finds
+// another sweeping leaves the batch to that one.
 func (s *Sweeper) Once(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	var n int64
-	err := s.Store.InTx(ctx, func(tx Tx) error {
-		ok, err := tx.TryLock(ctx, "sweep")
-		if err != nil || !ok {
+	var total int64
+	now := s.Now()
+	for {
+		var n int64
+		// Routine: a lost batch only leaves rows that can no longer be
+		// used for the next sweep.
+		err := s.Store.InTx(ctx, Routine, func(tx Tx) error {
+			ok, err := tx.TryLock(ctx, "sweep")
+			if err != nil || !ok {
+				return err
+			}
+			n, err = tx.Sweep(ctx, now, SweepBatch)
 			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				s.Logger.WarnContext(ctx, "sweep failed", "err", err)
+			}
+			break
 		}
-		n, err = tx.Sweep(ctx, s.Now())
-		return err
-	})
-	switch {
-	case err != nil && ctx.Err() == nil:
-		s.Logger.WarnContext(ctx, "sweep failed", "err", err)
-	case n > 0:
-		s.Logger.InfoContext(ctx, "swept expired rows", "rows", n)
+		total += n
+		if n < SweepBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.Logger.InfoContext(ctx, "swept expired rows", "rows", total)
 	}
 }

@@ -21,7 +21,9 @@ type Active struct {
 // spec I5).
 func (s *Service) CheckAccess(ctx context.Context, value string) (Active, error) {
 	now := s.Now()
-	at, err := s.Store.AccessToken(ctx, Hash(value))
+	// One read for the token and its grant (a token whose grant was swept
+	// is unknown), the account from the cache.
+	at, g, err := s.Store.AccessTokenGrant(ctx, Hash(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return Active{}, deny(ErrInvalidToken, "unknown access token")
 	}
@@ -31,17 +33,13 @@ func (s *Service) CheckAccess(ctx context.Context, value string) (Active, error)
 	if !at.RevokedAt.IsZero() || !now.Before(at.ExpiresAt) {
 		return Active{}, deny(ErrInvalidToken, "access token expired or revoked")
 	}
-	g, err := grant.Load(ctx, s.Store, at.GrantID, now)
-	if err != nil {
-		if errors.Is(err, grant.ErrRevoked) || errors.Is(err, grant.ErrExpired) || errors.Is(err, store.ErrNotFound) {
-			return Active{}, deny(ErrInvalidToken, "grant revoked or expired")
-		}
-		return Active{}, err
+	if err := grant.Check(g, now); err != nil {
+		return Active{}, deny(ErrInvalidToken, "grant revoked or expired")
 	}
 	if at.AccountID == "" { // a machine client's own token (client_credentials)
 		return Active{Token: at, Grant: g}, nil
 	}
-	acct, err := s.Store.Account(ctx, at.AccountID)
+	acct, err := s.account(ctx, at.AccountID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Active{}, fmt.Errorf("read account %s: %w", at.AccountID, err)
 	}
@@ -162,7 +160,7 @@ func (s *Service) Revoke(ctx context.Context, c store.Client, value string) erro
 		if rt.ClientID != c.ID {
 			return deny(ErrNotOwner, "the token was not issued to this client")
 		}
-		return s.Store.InTx(ctx, func(tx store.Tx) error {
+		return s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 			if err := tx.RevokeRefreshToken(ctx, hash, s.Now()); err != nil {
 				return err
 			}
@@ -174,7 +172,7 @@ func (s *Service) Revoke(ctx context.Context, c store.Client, value string) erro
 		if at.ClientID != c.ID {
 			return deny(ErrNotOwner, "the token was not issued to this client")
 		}
-		return s.Store.InTx(ctx, func(tx store.Tx) error {
+		return s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 			return tx.RevokeAccessToken(ctx, hash, s.Now())
 		})
 	}

@@ -31,7 +31,7 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 	g := store.Grant{ID: NewID(), ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access)}
 	value, hash := NewValue()
 	at := store.AccessToken{Hash: hash, GrantID: g.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: g.ExpiresAt}
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	err = s.Store.InTx(ctx, func(tx store.Tx) error {
+	err = s.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		if err := r.consume(tx); err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
 // codeReplayed revokes what the first redemption of code issued (spec T5)
 // and answers invalid_grant (spec T4).
 func (s *Service) codeReplayed(ctx context.Context, code store.AuthCode) error {
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		return tx.RevokeFamily(ctx, code.FamilyID, s.Now())
 	})
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Service) codeReplayed(ctx context.Context, code store.AuthCode) error {
 // was issued from it. When another request consumed it first, this one
 // is a replay (spec T5).
 func (s *Service) burnCode(ctx context.Context, code store.AuthCode, failed error) error {
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		_, err := tx.ConsumeAuthCode(ctx, code.Hash, s.Now())
 		return err
 	})
@@ -139,7 +139,7 @@ func (s *Service) burnCode(ctx context.Context, code store.AuthCode, failed erro
 // activeAccount reads the account tokens are issued for; a disabled or
 // deleted account gets none.
 func (s *Service) activeAccount(ctx context.Context, id string) (store.Account, error) {
-	a, err := s.Store.Account(ctx, id)
+	a, err := s.account(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Account{}, deny(ErrInvalidGrant, "account no longer exists")
 	}

@@ -72,7 +72,7 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 // whole grant, and with it every token on it.
 func (s *Service) refreshReused(ctx context.Context, rt store.RefreshToken) error {
 	var revoked bool
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
 		g := store.Grant{ID: rt.GrantID, AccountID: rt.AccountID, ClientID: rt.ClientID}
 		if revoked, err = grant.Revoke(ctx, tx, g, s.Now(), grant.ReasonRefreshReuse); err != nil || !revoked {

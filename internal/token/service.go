@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -29,7 +30,26 @@ type Service struct {
 	TTL    TTLs
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AccountCacheFor is how long an account read is reused by the token
+	// paths (userinfo, introspection, code exchange, refresh); the server
+	// forgets a cached account as soon as it hears it changed
+	// (ForgetAccount). Zero is one second.
+	AccountCacheFor time.Duration
+
+	accounts store.Cache[store.Account]
 }
+
+// account reads an account through the cache.
+func (s *Service) account(ctx context.Context, id string) (store.Account, error) {
+	return s.accounts.Get(ctx, id, s.AccountCacheFor, s.Store.Account)
+}
+
+// ForgetAccount drops a cached account, after it changed.
+func (s *Service) ForgetAccount(id string) { s.accounts.Forget(id) }
+
+// ForgetAccounts empties the account cache, after changes may have been
+// missed.
+func (s *Service) ForgetAccounts() { s.accounts.ForgetAll() }
 
 // Response is a token endpoint answer (RFC 6749 §5.1, Core §3.1.3.3).
 type Response struct {

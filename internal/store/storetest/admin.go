@@ -114,10 +114,7 @@ func testEvents(t *testing.T, s store.Store) {
 	if len(rest) != 1 || rest[0].Kind != store.EventSignIn || !rest[0].At.Equal(t0) || rest[0].AccountID != "a" {
 		t.Errorf("second page %+v", rest)
 	}
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.Sweep(ctx, at(91*24*time.Hour))
-		return err
-	})
+	sweep(t, s, at(91*24*time.Hour), 100)
 	if all, _ := s.Events(t.Context(), 0, 10); len(all) != 0 {
 		t.Errorf("events older than 90 days survived the sweep: %d", len(all))
 	}

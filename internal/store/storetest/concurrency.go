@@ -65,7 +65,7 @@ func testConcurrentConsumeAuthCodeHasOneWinner(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	got := make([]store.AuthCode, racers)
 	errs := race(racers, func(i int) error {
-		return s.InTx(ctx, func(tx store.Tx) error {
+		return s.InTx(ctx, store.Durable, func(tx store.Tx) error {
 			var err error
 			got[i], err = tx.ConsumeAuthCode(ctx, code.Hash, at(0))
 			return err
@@ -87,7 +87,7 @@ func testConcurrentConsumeRefreshTokenHasOneWinner(t *testing.T, s store.Store) 
 	ctx := t.Context()
 	got := make([]store.RefreshToken, racers)
 	errs := race(racers, func(i int) error {
-		return s.InTx(ctx, func(tx store.Tx) error {
+		return s.InTx(ctx, store.Durable, func(tx store.Tx) error {
 			var err error
 			got[i], err = tx.ConsumeRefreshToken(ctx, rt.Hash, at(0))
 			if err != nil {
@@ -144,7 +144,7 @@ func testConcurrentWritersAndReadersDontFail(t *testing.T, s store.Store) {
 	errs := race(writers, func(w int) error {
 		for i := range perWriter {
 			id := fmt.Sprintf("w%02d-%02d", w, i)
-			err := s.InTx(ctx, func(tx store.Tx) error {
+			err := s.InTx(ctx, store.Durable, func(tx store.Tx) error {
 				if err := tx.CreateSession(ctx, fullSession(id, "acct")); err != nil {
 					return err
 				}

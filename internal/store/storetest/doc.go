@@ -1,13 +1,14 @@
-// Package storetest is the conformance suite of package store: every
-// backend (store/sqlite now, store/postgres later) runs it, so the domain
-// can count on one behaviour whatever the database.
+// Package storetest is the conformance suite of package store: the store
+// (internal/store/sql) runs it on each database it speaks, SQLite and
+// PostgreSQL, so the domain can count on one behaviour whatever the
+// database.
 //
-// A backend's test calls Run with a function that opens a fresh, empty,
-// migrated store and closes it when the test ends:
+// A test calls Run with a function that opens a fresh, empty, migrated
+// store and closes it when the test ends:
 //
-//	func TestConformance(t *testing.T) {
+//	func TestConformanceSQLite(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) store.Store {
-//			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "sesame.db"))
+//			s, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "sesame.db"), sqlstore.Options{})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -27,7 +28,10 @@
 //     exist, is store.ErrNotFound; deleting what is not there is not an
 //     error;
 //   - revoking a token twice keeps the first RevokedAt;
-//   - Sweep deletes what expired strictly before now.
+//   - Sweep deletes what expired strictly before now, at most limit rows
+//     a call, the tokens of a dead grant before the grant;
+//   - a delivery due exactly at now is due; a lease that has ended holds
+//     nothing.
 //
 // It owns no rules of the domain: what a revoked grant means for a token is
 // tested in packages grant and token.

@@ -18,7 +18,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, group := range [][]test{
 		roundTripTests, errorTests, accountTests, sessionTests, grantTests, authRequestTests,
-		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, adminTests, changeTests,
+		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, queueTests, adminTests, changeTests,
 		clientGrantTests, throttleTests,
 	} {
 		for _, tc := range group {
@@ -48,20 +48,33 @@ func hash(s string) []byte {
 	return h[:]
 }
 
-// mustTx runs fn in one transaction and fails the test if it fails.
+// mustTx runs fn in one durable transaction and fails the test if it fails.
 func mustTx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx) error) {
 	t.Helper()
 	ctx := t.Context()
-	if err := s.InTx(ctx, func(tx store.Tx) error { return fn(ctx, tx) }); err != nil {
+	if err := s.InTx(ctx, store.Durable, func(tx store.Tx) error { return fn(ctx, tx) }); err != nil {
 		t.Fatalf("transaction: %v", err)
 	}
 }
 
-// inTx runs fn in one transaction and returns what InTx returns.
+// inTx runs fn in one durable transaction and returns what InTx returns.
 func inTx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx) error) error {
 	t.Helper()
 	ctx := t.Context()
-	return s.InTx(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
+	return s.InTx(ctx, store.Durable, func(tx store.Tx) error { return fn(ctx, tx) })
+}
+
+// sweep runs one Sweep of at most limit rows, in a transaction of its
+// own, and returns how many rows went.
+func sweep(t *testing.T, s store.Store, now time.Time, limit int) int64 {
+	t.Helper()
+	var n int64
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		n, err = tx.Sweep(ctx, now, limit)
+		return err
+	})
+	return n
 }
 
 // equal fails the test unless got and want are deeply equal.

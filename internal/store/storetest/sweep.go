@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -10,6 +11,9 @@ import (
 
 var sweepTests = []test{
 	{"SweepDeletesExactlyTheExpired", testSweepDeletesExactlyTheExpired},
+	{"SweepDeletesAtMostLimitPerCall", testSweepDeletesAtMostLimitPerCall},
+	{"SweepDeletesTokensBeforeTheirGrant", testSweepDeletesTokensBeforeTheirGrant},
+	{"SweepRefusesAZeroTimeOrLimit", testSweepRefusesAZeroTimeOrLimit},
 }
 
 // testSweepDeletesExactlyTheExpired: the sweeper removes what can no longer
@@ -125,13 +129,8 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		wantGone += b2i(gone)
 	}
 
-	var n int64
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		n, err = tx.Sweep(ctx, t0)
-		return err
-	})
-	if n != wantGone {
+	// A limit above everything due: one call sweeps it all.
+	if n := sweep(t, s, t0, 1000); n != wantGone {
 		t.Errorf("Sweep deleted %d rows, want %d", n, wantGone)
 	}
 
@@ -187,12 +186,7 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 	equal(t, "authorizations of a recreated swept session", again.Authorizations, nil)
 
 	// Nothing more to sweep at the same instant.
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		n, err = tx.Sweep(ctx, t0)
-		return err
-	})
-	if n != 0 {
+	if n := sweep(t, s, t0, 1000); n != 0 {
 		t.Errorf("second sweep deleted %d rows, want 0", n)
 	}
 }
@@ -202,4 +196,133 @@ func b2i(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// testSweepDeletesAtMostLimitPerCall: a sweep is done in batches, so one
+// transaction never holds the writer for a whole backlog (design §5):
+// each call deletes at most limit rows and says how many, a full batch
+// means more may be due, and the calls stop with a short one once
+// everything due is gone. What has not expired survives every batch.
+func testSweepDeletesAtMostLimitPerCall(t *testing.T, s store.Store) {
+	const expired, limit = 25, 10
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "grant", tx.CreateGrant(ctx, liveGrant("g", "acct", "app")))
+		for i := range expired {
+			sess := fullSession(name("s-old", i), "acct")
+			sess.ExpiresAt = at(-time.Duration(i+1) * time.Second)
+			must(t, "session", tx.CreateSession(ctx, sess))
+			a := liveAccessToken(name("at-old", i), "g", "family")
+			a.ExpiresAt = at(-time.Duration(i+1) * time.Second)
+			must(t, "access token", tx.CreateAccessToken(ctx, a))
+		}
+		must(t, "live session", tx.CreateSession(ctx, fullSession("s-live", "acct")))
+		return tx.CreateAccessToken(ctx, liveAccessToken("at-live", "g", "family"))
+	})
+
+	var calls []int64
+	var total int64
+	for len(calls) < 2*expired { // a sweep that never finished would loop forever
+		n := sweep(t, s, t0, limit)
+		calls = append(calls, n)
+		total += n
+		if n > limit {
+			t.Fatalf("a sweep with limit %d deleted %d rows", limit, n)
+		}
+		if n < limit {
+			break
+		}
+	}
+	// 50 rows in batches of 10: five full ones, then the empty one that
+	// says nothing more is due.
+	equal(t, "rows deleted by each call", calls, []int64{limit, limit, limit, limit, limit, 0})
+	if total != 2*expired {
+		t.Errorf("the sweeps deleted %d rows in all, want %d", total, 2*expired)
+	}
+
+	ctx := t.Context()
+	for i := range expired {
+		_, err := s.Session(ctx, name("s-old", i))
+		wantErr(t, "expired session "+name("s-old", i), err, store.ErrNotFound)
+		_, err = s.AccessToken(ctx, hash(name("at-old", i)))
+		wantErr(t, "expired access token "+name("at-old", i), err, store.ErrNotFound)
+	}
+	_, err := s.Session(ctx, "s-live")
+	must(t, "unexpired session", err)
+	_, err = s.AccessToken(ctx, hash("at-live"))
+	must(t, "unexpired access token", err)
+	_, err = s.Grant(ctx, "g")
+	must(t, "live grant", err)
+}
+
+// testSweepDeletesTokensBeforeTheirGrant: the tokens of a dead grant are
+// found through it, so they must go before it does: after every batch,
+// however small, a grant that is gone has no token left behind.
+func testSweepDeletesTokensBeforeTheirGrant(t *testing.T, s store.Store) {
+	const tokens, limit = 7, 3
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, id := range []string{"g-expired", "g-revoked"} {
+			g := liveGrant(id, "acct", "app")
+			if id == "g-expired" {
+				g.ExpiresAt = at(-time.Second)
+			} else {
+				g.RevokedAt, g.RevokeReason = at(-25*time.Hour), "test"
+			}
+			must(t, id, tx.CreateGrant(ctx, g))
+			for i := range tokens {
+				// Tokens that have not expired: they go because their grant
+				// is dead.
+				must(t, "access token", tx.CreateAccessToken(ctx, liveAccessToken(name("at-"+id, i), id, "family")))
+				must(t, "refresh token", tx.CreateRefreshToken(ctx, liveRefreshToken(name("rt-"+id, i), id, "family")))
+			}
+		}
+		return nil
+	})
+
+	ctx := t.Context()
+	var total int64
+	for batch := 1; ; batch++ {
+		n := sweep(t, s, t0, limit)
+		total += n
+		for _, id := range []string{"g-expired", "g-revoked"} {
+			if _, err := s.Grant(ctx, id); !errors.Is(err, store.ErrNotFound) {
+				continue // the grant is still there: its tokens may be too
+			}
+			for i := range tokens {
+				if _, err := s.AccessToken(ctx, hash(name("at-"+id, i))); err == nil {
+					t.Errorf("after batch %d: grant %s is gone but its access token %d is left", batch, id, i)
+				}
+				if _, err := s.RefreshToken(ctx, hash(name("rt-"+id, i))); err == nil {
+					t.Errorf("after batch %d: grant %s is gone but its refresh token %d is left", batch, id, i)
+				}
+			}
+		}
+		if n < limit || batch > 4*tokens {
+			break
+		}
+	}
+	if want := int64(2 * (2*tokens + 1)); total != want {
+		t.Errorf("the sweeps deleted %d rows in all, want %d (two grants and their tokens)", total, want)
+	}
+	for _, id := range []string{"g-expired", "g-revoked"} {
+		_, err := s.Grant(ctx, id)
+		wantErr(t, "dead grant "+id, err, store.ErrNotFound)
+	}
+}
+
+// testSweepRefusesAZeroTimeOrLimit: a zero now would sweep nothing or,
+// worse, compare against a meaningless cutoff, and a limit below one
+// cannot make progress: both are errors, not a silent no-op.
+func testSweepRefusesAZeroTimeOrLimit(t *testing.T, s store.Store) {
+	for _, c := range []struct {
+		now   time.Time
+		limit int
+	}{{time.Time{}, 10}, {t0, 0}, {t0, -1}} {
+		err := inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			_, err := tx.Sweep(ctx, c.now, c.limit)
+			return err
+		})
+		if err == nil {
+			t.Errorf("Sweep(now %v, limit %d) succeeded, want an error", c.now, c.limit)
+		}
+	}
 }

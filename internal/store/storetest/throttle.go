@@ -67,12 +67,12 @@ func testLockThrottleCountsABurstExactly(t *testing.T, s store.Store) {
 	// Open the connections first: racers that wait for a new connection
 	// to be dialled come one after the other, and would race nobody.
 	for _, err := range race(16, func(int) error {
-		return s.InTx(t.Context(), func(store.Tx) error { time.Sleep(5 * time.Millisecond); return nil })
+		return s.InTx(t.Context(), store.Durable, func(store.Tx) error { time.Sleep(5 * time.Millisecond); return nil })
 	}) {
 		must(t, "warm up", err)
 	}
 	errs := race(racers, func(int) error {
-		return s.InTx(t.Context(), func(tx store.Tx) error {
+		return s.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
 			var locked []store.Throttle
 			for _, k := range keys {
 				th, err := tx.LockThrottle(t.Context(), k)

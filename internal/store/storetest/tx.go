@@ -13,6 +13,7 @@ var txTests = []test{
 	{"InTxRollsBackOnError", testInTxRollsBackOnError},
 	{"InTxRollsBackOnPanic", testInTxRollsBackOnPanic},
 	{"TxReadsSeeItsOwnWrites", testTxReadsSeeItsOwnWrites},
+	{"RoutineTxCommitsAndRollsBackLikeADurableOne", testRoutineTx},
 	{"CancelledContextStopsQueries", testCancelledContextStopsQueries},
 }
 
@@ -73,7 +74,7 @@ func testInTxRollsBackOnPanic(t *testing.T, s store.Store) {
 				t.Errorf("recovered %#v, want the panic value boom{42}", got)
 			}
 		}()
-		_ = s.InTx(t.Context(), func(tx store.Tx) error {
+		_ = s.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
 			must(t, "write", writeSome(t.Context(), tx, "doomed"))
 			panic(boom{42})
 		})
@@ -84,7 +85,7 @@ func testInTxRollsBackOnPanic(t *testing.T, s store.Store) {
 	// A backend that kept the transaction open would block here.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	err := s.InTx(ctx, func(tx store.Tx) error { return writeSome(ctx, tx, "after") })
+	err := s.InTx(ctx, store.Durable, func(tx store.Tx) error { return writeSome(ctx, tx, "after") })
 	must(t, "write after the panic", err)
 	_, err = s.Account(ctx, "after")
 	must(t, "read after the panic", err)
@@ -118,6 +119,40 @@ func testTxReadsSeeItsOwnWrites(t *testing.T, s store.Store) {
 	must(t, "account after commit", err)
 }
 
+// testRoutineTx: a routine transaction differs from a durable one only in
+// how its commit meets a power cut, never in what it commits: its writes
+// are read back once it returns nil, and none of them survive when it
+// fails. Routine and durable transactions follow one another on one store
+// (SQLite switches its writer's synchronous setting between them).
+func testRoutineTx(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	err := s.InTx(ctx, store.Routine, func(tx store.Tx) error { return writeSome(ctx, tx, "routine") })
+	must(t, "routine transaction", err)
+	got, err := s.Account(ctx, "routine")
+	must(t, "account written by a routine transaction", err)
+	equal(t, "account", got, fullAccount("routine"))
+	_, err = s.RefreshToken(ctx, hash("routine"))
+	must(t, "refresh token written by a routine transaction", err)
+
+	errBoom := errors.New("boom")
+	err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+		must(t, "write", writeSome(ctx, tx, "doomed"))
+		return errBoom
+	})
+	wantErr(t, "failed routine transaction", err, errBoom)
+	nothingWritten(t, s, "doomed")
+
+	// A durable transaction after routine ones, and a routine one after
+	// it, still commit.
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertAccount(ctx, fullAccount("durable")) })
+	err = s.InTx(ctx, store.Routine, func(tx store.Tx) error { return tx.UpsertAccount(ctx, fullAccount("routine-2")) })
+	must(t, "routine transaction after a durable one", err)
+	for _, id := range []string{"durable", "routine-2"} {
+		_, err := s.Account(ctx, id)
+		must(t, "account "+id, err)
+	}
+}
+
 // testCancelledContextStopsQueries: the context reaches the database: a
 // cancelled one fails reads and transactions with its error, not with
 // ErrNotFound.
@@ -127,7 +162,7 @@ func testCancelledContextStopsQueries(t *testing.T, s store.Store) {
 	cancel()
 	_, err := s.Account(ctx, "a")
 	wantErr(t, "read", err, context.Canceled)
-	err = s.InTx(ctx, func(tx store.Tx) error { return tx.UpsertAccount(ctx, fullAccount("b")) })
+	err = s.InTx(ctx, store.Durable, func(tx store.Tx) error { return tx.UpsertAccount(ctx, fullAccount("b")) })
 	wantErr(t, "InTx", err, context.Canceled)
 	_, err = s.Account(t.Context(), "b")
 	wantErr(t, "account written with a cancelled context", err, store.ErrNotFound)

@@ -1,0 +1,91 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+const clientCols = `id, secret_hash, type, name, redirect_uris, post_logout_redirect_uris,
+	backchannel_logout_uri, backchannel_logout_session_required, first_party, offline_survives_signout,
+	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants, admin, require_pkce`
+
+const (
+	qClient       = `SELECT ` + clientCols + ` FROM clients WHERE id = $1`
+	qClients      = `SELECT ` + clientCols + ` FROM clients ORDER BY id`
+	qUpsertClient = `
+		INSERT INTO clients (` + clientCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		ON CONFLICT (id) DO UPDATE SET
+			secret_hash = excluded.secret_hash,
+			type = excluded.type,
+			name = excluded.name,
+			redirect_uris = excluded.redirect_uris,
+			post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+			backchannel_logout_uri = excluded.backchannel_logout_uri,
+			backchannel_logout_session_required = excluded.backchannel_logout_session_required,
+			first_party = excluded.first_party,
+			offline_survives_signout = excluded.offline_survives_signout,
+			grant_types = excluded.grant_types,
+			id_token_signed_response_alg = excluded.id_token_signed_response_alg,
+			updated_at = excluded.updated_at,
+			max_grants = excluded.max_grants,
+			admin = excluded.admin,
+			require_pkce = excluded.require_pkce`
+	qDeleteClient       = `DELETE FROM clients WHERE id = $1`
+	qRevokeClientGrants = `UPDATE grants SET revoked_at = $2, revoke_reason = 'client_deleted'
+		WHERE client_id = $1 AND revoked_at IS NULL`
+)
+
+func scanClient(row scanner) (store.Client, error) {
+	var c store.Client
+	err := row.Scan(&c.ID, &c.SecretHash, &c.Type, &c.Name, listDest{&c.RedirectURIs}, listDest{&c.PostLogoutRedirectURIs},
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.FirstParty, &c.OfflineSurvivesSignout,
+		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants, &c.Admin, &c.RequirePKCE)
+	return c, err
+}
+
+// Client reads one client by id.
+func (r reader) Client(ctx context.Context, id string) (store.Client, error) {
+	c, err := scanClient(r.q.queryRow(ctx, qClient, id))
+	if err != nil {
+		return store.Client{}, fmt.Errorf("read client %s: %w", id, dbErr(err))
+	}
+	return c, nil
+}
+
+// Clients lists every client, ordered by id.
+func (r reader) Clients(ctx context.Context) ([]store.Client, error) {
+	list, err := queryList(ctx, r.q, scanClient, qClients)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	return list, nil
+}
+
+// UpsertClient creates the client or replaces every field but CreatedAt.
+func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
+	_, err := t.q.exec(ctx, qUpsertClient,
+		c.ID, c.SecretHash, c.Type, c.Name, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.FirstParty, c.OfflineSurvivesSignout,
+		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin, c.RequirePKCE)
+	if err != nil {
+		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
+	}
+	return t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: c.ID})
+}
+
+// DeleteClient removes a client, revokes its grants, and reports whether
+// it existed.
+func (t *tx) DeleteClient(ctx context.Context, id string, at time.Time) (bool, error) {
+	n, err := exec(ctx, t.q, qDeleteClient, id)
+	if err != nil {
+		return false, fmt.Errorf("delete client %s: %w", id, err)
+	}
+	if _, err := exec(ctx, t.q, qRevokeClientGrants, id, timeArg(at)); err != nil {
+		return false, fmt.Errorf("revoke grants of client %s: %w", id, err)
+	}
+	return n > 0, t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: id})
+}

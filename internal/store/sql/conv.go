@@ -1,0 +1,177 @@
+package sql
+
+// How Go values are stored. The operations write one argument or scan
+// destination for both dialects: the types below are database/sql
+// Valuers and Scanners (what the SQLite driver calls), and the PostgreSQL
+// dialect adapts them to pgx's interfaces (pgArgs, pgDests):
+//
+//	times   SQLite: INTEGER unix nanoseconds   PostgreSQL: timestamptz (microseconds)
+//	lists   SQLite: a JSON array in TEXT       PostgreSQL: text[]
+//	bytes   BLOB / bytea
+//
+// The zero value of each is stored so that it comes back as itself: NULL
+// for the zero time, nil for an empty list or byte slice.
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+// The range of int64 unix nanoseconds: years 1678 to 2262.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// timeArg is a time as a query argument; the zero time is NULL.
+//
+// PostgreSQL keeps microseconds; pgx truncates the nanoseconds below them
+// when it encodes, while SQLite keeps them. Arguments and stored values
+// are truncated alike, so comparisons in SQL agree on both to the
+// microsecond.
+type timeArg time.Time
+
+// Value implements driver.Valuer (SQLite): unix nanoseconds UTC. A time
+// the column cannot hold is an error rather than a silently wrapped value.
+func (t timeArg) Value() (driver.Value, error) {
+	tt := time.Time(t)
+	if tt.IsZero() {
+		return nil, nil
+	}
+	if tt.Before(minTime) || tt.After(maxTime) {
+		return nil, fmt.Errorf("time %s is out of the range the store keeps (years 1678 to 2262)", tt)
+	}
+	return tt.UnixNano(), nil
+}
+
+// timeDest scans a time column back: NULL is the zero time, anything else
+// a UTC time.
+type timeDest struct{ t *time.Time }
+
+// Scan implements sql.Scanner (SQLite).
+func (d timeDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.t = time.Time{}
+	case int64:
+		*d.t = time.Unix(0, v).UTC()
+	default:
+		return fmt.Errorf("time column holds %T", src)
+	}
+	return nil
+}
+
+// listArg is a string list as a query argument.
+type listArg []string
+
+// Value implements driver.Valuer (SQLite): a JSON array.
+func (l listArg) Value() (driver.Value, error) {
+	if len(l) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]string(l))
+	return string(b), err
+}
+
+// listDest scans a list column back; an empty one is a nil slice, so
+// lists round-trip the same whether they went in nil or empty.
+type listDest struct{ l *[]string }
+
+// Scan implements sql.Scanner (SQLite's JSON array).
+func (d listDest) Scan(src any) error {
+	var raw []byte
+	switch v := src.(type) {
+	case nil:
+	case string:
+		raw = []byte(v)
+	case []byte:
+		raw = v
+	default:
+		return fmt.Errorf("list column holds %T", src)
+	}
+	*d.l = nil
+	if len(raw) == 0 || string(raw) == "[]" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, d.l); err != nil {
+		return fmt.Errorf("list column: %w", err)
+	}
+	*d.l = nilIfEmpty(*d.l)
+	return nil
+}
+
+// blobArg is a byte slice as a query argument; empty is NULL, the same as
+// nil, so both come back nil.
+func blobArg(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// blobDest scans a BLOB or bytea back into a slice of its own (both
+// drivers hand over a buffer they reuse for the next row); NULL and empty
+// are nil.
+type blobDest struct{ b *[]byte }
+
+// Scan implements sql.Scanner (SQLite).
+func (d blobDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.b = nil
+	case []byte:
+		*d.b = nil
+		if len(v) > 0 {
+			*d.b = append([]byte(nil), v...)
+		}
+	default:
+		return fmt.Errorf("blob column holds %T", src)
+	}
+	return nil
+}
+
+// jsonDest scans a JSON document (SQLite TEXT, PostgreSQL jsonb) into v.
+// An empty or NULL column leaves v as it is.
+type jsonDest struct{ v any }
+
+// Scan implements sql.Scanner (SQLite).
+func (d jsonDest) Scan(src any) error {
+	switch s := src.(type) {
+	case nil:
+		return nil
+	case string:
+		return d.unmarshal([]byte(s))
+	case []byte:
+		return d.unmarshal(s)
+	}
+	return fmt.Errorf("JSON column holds %T", src)
+}
+
+func (d jsonDest) unmarshal(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, d.v); err != nil {
+		return fmt.Errorf("JSON column: %w", err)
+	}
+	return nil
+}
+
+// limitArg is a LIMIT: a negative one is no limit, as in SQLite, where
+// PostgreSQL would refuse it (LIMIT NULL is no limit on both).
+func limitArg(n int) any {
+	if n < 0 {
+		return nil
+	}
+	return n
+}
+
+func nilIfEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}

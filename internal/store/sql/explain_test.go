@@ -1,0 +1,272 @@
+package sql
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/store/storetest"
+)
+
+// TestStatementsUseIndexes: every statement the store runs on SQLite
+// finds its rows through an index, so none holds the write lock (or a
+// reader) for a scan of a table that grows with use. The statements are
+// those the conformance suite makes the store prepare (onPrepare), which
+// is every operation of the interface; each is planned by EXPLAIN QUERY
+// PLAN as SQLite runs it, translated.
+func TestStatementsUseIndexes(t *testing.T) {
+	var mu sync.Mutex
+	prepared := map[string]bool{}
+	onPrepare = func(query string) {
+		mu.Lock()
+		prepared[query] = true
+		mu.Unlock()
+	}
+	t.Run("suite", func(t *testing.T) {
+		defer func() { onPrepare = nil }()
+		storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, sqliteDialect, Options{}) })
+	})
+	onPrepare = nil
+
+	// The statements this test matters most for were among them: those
+	// that hold the writer longest, and the queue's.
+	for _, q := range append(slices.Clone(sweepQueries[sqliteDialect]), qClaimDeliveries, qLeaseDelivery) {
+		if !prepared[q] {
+			t.Errorf("the suite never ran\n%s", q)
+		}
+	}
+
+	// What may read a table whole, and why.
+	mayScan := map[string]string{
+		qClients:     "lists every client, a table of a few rows",
+		qSigningKeys: "lists every signing key, a table of a few rows",
+	}
+	s := openTest(t, sqliteDialect, Options{})
+	db := s.e.(*liteEngine).write
+	ctx := t.Context()
+	queries := make([]string, 0, len(prepared))
+	for q := range prepared {
+		queries = append(queries, q)
+	}
+	slices.Sort(queries)
+	for _, q := range queries {
+		if mayScan[q] != "" {
+			continue
+		}
+		text := sqliteText(q)
+		// EXPLAIN needs no values, but the driver wants one per
+		// parameter; NULL will do.
+		rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+text, make([]any, paramCount(text))...)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if testing.Verbose() {
+			t.Logf("%s\n  plan: %s", text, strings.Join(plan, "; "))
+		}
+		for _, detail := range plan {
+			// SCAN CONSTANT ROW is the one row of a SELECT without FROM
+			// (PutAuthorization's INSERT ... SELECT $1, ... WHERE EXISTS):
+			// no table.
+			if strings.HasPrefix(detail, "SCAN") && detail != "SCAN CONSTANT ROW" {
+				t.Errorf("%s\n  reads a table whole: %s", text, detail)
+			}
+		}
+	}
+	t.Logf("%d statements planned", len(queries))
+}
+
+// paramCount is how many values q takes: one per bare ?, or the highest
+// ?N.
+func paramCount(q string) int {
+	n := 0
+	for _, m := range regexp.MustCompile(`\?(\d*)`).FindAllStringSubmatch(q, -1) {
+		if m[1] == "" {
+			n++
+		} else if k, _ := strconv.Atoi(m[1]); k > n {
+			n = k
+		}
+	}
+	return n
+}
+
+// explainRows is how many rows the big PostgreSQL tables get: a million,
+// the size at which a plan that reads a table whole would hurt, so
+// PostgreSQL's plans are the ones production gets. Filling them takes
+// about two minutes.
+const explainRows = 1_000_000
+
+// populate fills every table a hot path reads with explainRows rows (the
+// token tables three times as many) and updates the planner's statistics.
+// One delivery in a hundred is pending, due over the last million
+// seconds, as in a queue that mostly keeps up.
+func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	n := fmt.Sprint(explainRows)
+	for _, sql := range []string{
+		`INSERT INTO sessions (id, cookie_hash, account_id, created_at, expires_at, max_expires_at)
+			SELECT 's' || i, sha256(('cookie ' || i)::bytea), 'acct-' || (i % 5000), now() - i * interval '1 s',
+				now() + interval '14 days', now() + interval '90 days' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO authorizations (session_id, client_id, sid, grant_id, created_at)
+			SELECT 's' || i, 'app-' || (i % 7), 'sid' || i, 'g' || i, now() FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO grants (id, account_id, client_id, created_at, expires_at, revoked_at)
+			SELECT 'g' || i, 'acct-' || (i % 5000), 'app-' || (i % 7), now() - i * interval '1 s',
+				now() + interval '180 days', CASE WHEN i % 50 = 0 THEN now() END FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO auth_requests (id, client_id, params, created_at, expires_at)
+			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO auth_codes (hash, client_id, grant_id, account_id, expires_at)
+			SELECT sha256(('code ' || i)::bytea), 'app', 'g' || i, 'acct', now() + interval '1 min'
+			FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO access_tokens (hash, grant_id, client_id, family_id, expires_at)
+			SELECT sha256(('at ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
+				now() + interval '1 hour' FROM generate_series(1, 3 * ` + n + `) i`,
+		`INSERT INTO refresh_tokens (hash, grant_id, client_id, family_id, expires_at)
+			SELECT sha256(('rt ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
+				now() + interval '14 days' FROM generate_series(1, 3 * ` + n + `) i`,
+		`INSERT INTO logout_requests (xsrf_hash, session_id, expires_at)
+			SELECT sha256(('xsrf ' || i)::bytea), CASE WHEN i % 4 = 0 THEN '' ELSE 's' || i END, now() + interval '1 hour'
+			FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO receipts (id, account_id, created_at)
+			SELECT 'r' || i, 'acct-' || (i % 5000), now() - i * interval '1 s' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO deliveries (id, receipt_id, client_id, state, created_at, updated_at, due_at)
+			SELECT 'd' || i, 'r' || (i / 2), 'app-' || (i % 7),
+				CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 3 = 0 THEN 'failed' ELSE 'delivered' END,
+				now() - i * interval '1 s', now(), CASE WHEN i % 100 = 0 THEN now() - i * interval '1 s' END
+			FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO throttles (key, failures, expires_at)
+			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO events (at, kind) SELECT now() - i * interval '1 s', 'sign_in' FROM generate_series(1, ` + n + `) i`,
+		`ANALYZE`,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("populate: %v\n%s", err, sql)
+		}
+	}
+}
+
+// TestHotPathsUseIndexes EXPLAINs, on PostgreSQL, the lookups made on
+// every request, the writes that find rows by a key, the queue's claim
+// and the sweeper's deletes, on tables of many rows: none may read a
+// table whole. Each is planned twice, as pgx's prepared statements may
+// be: with its arguments (a custom plan) and without (the generic plan
+// PostgreSQL may switch to after five executions, which guesses at ranges
+// and cannot use a partial index unless the statement itself implies the
+// index's condition).
+func TestHotPathsUseIndexes(t *testing.T) {
+	s := openTest(t, postgresDialect, Options{})
+	ctx := t.Context()
+	conn, err := pgx.ConnectConfig(ctx, s.e.(*pgEngine).pool.Config().ConnConfig.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	// Taken before the tables are filled, which takes minutes: the rows
+	// that expire a minute after they were written have not, at now.
+	now := time.Now().UTC()
+	populate(ctx, t, conn)
+
+	h := func(s string) []byte { b := sha256.Sum256([]byte(s)); return b[:] }
+	type explained struct {
+		name  string
+		query string
+		args  []any
+	}
+	cases := []explained{
+		{"SessionByCookie", qSessionByCookie, []any{h("cookie 77")}},
+		{"Session", qSession, []any{"s77"}},
+		{"SessionsByAccount", qSessionsByAccount, []any{"acct-77"}},
+		{"TouchSession", qTouchSession, []any{now, now, "s77"}},
+		{"DeleteSession", qDeleteSession, []any{"s77"}},
+		{"DeleteAuthorization", qDeleteAuthorization, []any{"s77", "app-1"}},
+		{"Grant", qGrant, []any{"g77"}},
+		{"GrantsByAccount", qGrantsByAccount, []any{"acct-77"}},
+		{"LiveGrants", qLiveGrants, []any{"acct-77", "app-0", now}},
+		{"RevokeGrant", qRevokeGrant, []any{now, "test", "g77"}},
+		{"RevokeClientGrants", qRevokeClientGrants, []any{"app-1", now}},
+		{"RevokeClientCredentialGrants", qRevokeClientCredentialGrants, []any{now, "test", "app-1"}},
+		{"AuthRequest", qAuthRequest, []any{"ar77"}},
+		{"AuthCode", qAuthCode, []any{h("code 77")}},
+		{"ConsumeAuthCode", qConsumeAuthCode, []any{now, h("code 77")}},
+		{"AccessToken", qAccessToken, []any{h("at 77")}},
+		{"RefreshToken", qRefreshToken, []any{h("rt 77")}},
+		{"ConsumeRefreshToken", qConsumeRefreshToken, []any{now, h("rt 77")}},
+		{"RevokeAccessFamily", qRevokeAccessFamily, []any{now, "f77"}},
+		{"RevokeRefreshFamily", qRevokeRefreshFamily, []any{now, "f77"}},
+		{"LogoutRequest", qLogoutRequest, []any{h("xsrf 77")}},
+		{"DeleteLogoutRequest", qDeleteLogoutRequest, []any{h("xsrf 77")}},
+		{"ReceiptsByAccount", qReceiptsByAccount, []any{"acct-77", 20}},
+		{"Delivery", qDelivery, []any{"d77"}},
+		{"DeliveriesByReceipt", qDeliveriesByReceipt, []any{"r77"}},
+		{"DeliveriesByClientIn", qDeliveriesByClientIn, []any{"app-1", "failed", 20}},
+		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
+		{"ClaimDeliveries", qClaimDeliveries, []any{now, now.Add(time.Minute), 16}},
+		{"Throttle", qThrottle, []any{"acct:192.0.2.1|user77"}},
+		{"Events", qEvents, []any{int64(math.MaxInt64), 20}},
+	}
+	for i, st := range sweepSteps {
+		cases = append(cases, explained{"Sweep " + st.what, sweepQueries[postgresDialect][i], []any{now.Add(-st.keep), 200}})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+				plan := explain(ctx, t, conn, mode, c.query, c.args)
+				if testing.Verbose() {
+					t.Logf("%s:\n%s", mode, plan)
+				}
+				if strings.Contains(plan, "Seq Scan") {
+					t.Errorf("%s reads a table whole (%s):\n%s", c.name, mode, plan)
+				}
+			}
+		})
+	}
+}
+
+// explain prepares query, plans it in mode and returns the plan. The
+// arguments are sent in the simple protocol, which writes them into the
+// EXECUTE as literals.
+func explain(ctx context.Context, t *testing.T, conn *pgx.Conn, mode, query string, args []any) string {
+	t.Helper()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "PREPARE explained AS "+query); err != nil {
+		t.Fatalf("prepare: %v\n%s", err, query)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "DEALLOCATE explained")
+	placeholders := make([]string, len(args))
+	for i := range args {
+		placeholders[i] = fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE explained("+strings.Join(placeholders, ", ")+")",
+		append([]any{pgx.QueryExecModeSimpleProtocol}, args...)...)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	return strings.Join(lines, "\n")
+}

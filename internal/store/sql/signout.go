@@ -1,0 +1,296 @@
+package sql
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// finishedKeep is how long receipts and finished deliveries stay for admins
+// to read (design O9).
+const finishedKeep = 30 * 24 * time.Hour
+
+const logoutRequestCols = `xsrf_hash, session_id, client_id, post_logout_redirect_uri, state, ui_locales, created_at, expires_at`
+
+const receiptCols = `id, scope, cause, session_id, account_id, client_id, outcomes, created_at`
+
+const deliveryCols = `id, receipt_id, client_id, uri, subject, sid, state, attempts, last_status, last_error,
+	created_at, updated_at, delivered_at, due_at, lease_until`
+
+const (
+	qLogoutRequest = `SELECT ` + logoutRequestCols + ` FROM logout_requests WHERE xsrf_hash = $1`
+	// A session's request replaces the one it had, in one statement on the
+	// unique index of session_id: of two confirm pages opened at once
+	// only the later stays confirmable (O3), where a DELETE then INSERT
+	// could leave both under READ COMMITTED.
+	qPutSessionLogoutRequest = `INSERT INTO logout_requests (` + logoutRequestCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (session_id) WHERE session_id <> '' DO UPDATE SET
+			xsrf_hash = excluded.xsrf_hash,
+			client_id = excluded.client_id,
+			post_logout_redirect_uri = excluded.post_logout_redirect_uri,
+			state = excluded.state,
+			ui_locales = excluded.ui_locales,
+			created_at = excluded.created_at,
+			expires_at = excluded.expires_at`
+	// Requests without a session (signing out twice) are many and kept
+	// apart by their xsrf hash.
+	qCreateLogoutRequest = `INSERT INTO logout_requests (` + logoutRequestCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`
+	qDeleteLogoutRequest = `DELETE FROM logout_requests WHERE xsrf_hash = $1`
+
+	qReceipt           = `SELECT ` + receiptCols + ` FROM receipts WHERE id = $1`
+	qReceiptsByAccount = `SELECT ` + receiptCols + ` FROM receipts WHERE account_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`
+	qCreateReceipt = `INSERT INTO receipts (` + receiptCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT DO NOTHING`
+
+	qDelivery            = `SELECT ` + deliveryCols + ` FROM deliveries WHERE id = $1`
+	qDeliveriesByReceipt = `SELECT ` + deliveryCols + ` FROM deliveries WHERE receipt_id = $1 ORDER BY created_at, id`
+	qDeliveriesByClient  = `SELECT ` + deliveryCols + ` FROM deliveries WHERE client_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`
+	qDeliveriesByClientIn = `SELECT ` + deliveryCols + ` FROM deliveries WHERE client_id = $1 AND state = $2
+		ORDER BY created_at DESC, id DESC LIMIT $3`
+	qCreateDelivery = `INSERT INTO deliveries (` + deliveryCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`
+	// The conditions make the lease exclusive: racing attempts wait for
+	// the first one's row lock, PostgreSQL re-checks the conditions on the
+	// row it committed, and exactly one changes the row.
+	qLeaseDelivery = `UPDATE deliveries SET lease_until = $3
+		WHERE id = $1 AND state = 'pending' AND (lease_until IS NULL OR lease_until <= $2) RETURNING ` + deliveryCols
+	qRecordAttempt = `UPDATE deliveries SET attempts = attempts + 1, state = $2::text, last_status = $3,
+		last_error = $4, updated_at = $5::timestamptz,
+		delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz ELSE delivered_at END,
+		due_at = CASE WHEN $2::text = 'pending' THEN $6::timestamptz END, lease_until = NULL WHERE id = $1`
+	qRetryDelivery = `UPDATE deliveries SET state = 'pending', updated_at = $2, due_at = $3, lease_until = NULL WHERE id = $1`
+	// The claim: due pending rows not under a live lease, in due order, on
+	// the partial index deliveries_due. A lease that ended (its instance
+	// died mid-attempt) is claimed again like any due row.
+	qClaimDeliveries = `UPDATE deliveries SET lease_until = $2 WHERE id IN (
+		SELECT id FROM deliveries WHERE state = 'pending' AND due_at <= $1
+			AND (lease_until IS NULL OR lease_until <= $1)
+		ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING ` + deliveryCols
+)
+
+func scanLogoutRequest(row scanner) (store.LogoutRequest, error) {
+	var r store.LogoutRequest
+	err := row.Scan(blobDest{&r.XSRFHash}, &r.SessionID, &r.ClientID, &r.PostLogoutRedirectURI, &r.State,
+		&r.UILocales, timeDest{&r.CreatedAt}, timeDest{&r.ExpiresAt})
+	return r, err
+}
+
+// LogoutRequest reads a confirm page's request by the hash of its xsrf
+// token.
+func (r reader) LogoutRequest(ctx context.Context, xsrfHash []byte) (store.LogoutRequest, error) {
+	lr, err := scanLogoutRequest(r.q.queryRow(ctx, qLogoutRequest, xsrfHash))
+	if err != nil {
+		return lr, fmt.Errorf("read logout request: %w", dbErr(err))
+	}
+	return lr, nil
+}
+
+// CreateLogoutRequest stores r and drops the other request of its session,
+// so only the latest confirm page can be confirmed (O3).
+func (t *tx) CreateLogoutRequest(ctx context.Context, r store.LogoutRequest) error {
+	query := qPutSessionLogoutRequest
+	if r.SessionID == "" {
+		query = qCreateLogoutRequest
+	}
+	err := insertNew(ctx, t.q, query, blobArg(r.XSRFHash), r.SessionID, r.ClientID,
+		r.PostLogoutRedirectURI, r.State, r.UILocales, timeArg(r.CreatedAt), timeArg(r.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create logout request: %w", err)
+	}
+	return nil
+}
+
+// DeleteLogoutRequest removes a request and reports whether this call did:
+// of concurrent confirms of one page, one deletes it. A missing one is not
+// an error.
+func (t *tx) DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) (bool, error) {
+	n, err := exec(ctx, t.q, qDeleteLogoutRequest, xsrfHash)
+	if err != nil {
+		return false, fmt.Errorf("delete logout request: %w", err)
+	}
+	return n > 0, nil
+}
+
+func scanReceipt(row scanner) (store.Receipt, error) {
+	var r store.Receipt
+	var outcomes []byte
+	err := row.Scan(&r.ID, &r.Scope, &r.Cause, &r.SessionID, &r.AccountID, &r.ClientID, &outcomes, timeDest{&r.CreatedAt})
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(outcomes, &r.Outcomes); err != nil {
+		return r, fmt.Errorf("receipt %s outcomes: %w", r.ID, err)
+	}
+	if len(r.Outcomes) == 0 {
+		r.Outcomes = nil
+	}
+	return r, nil
+}
+
+// Receipt reads one sign-out's receipt.
+func (r reader) Receipt(ctx context.Context, id string) (store.Receipt, error) {
+	rec, err := scanReceipt(r.q.queryRow(ctx, qReceipt, id))
+	if err != nil {
+		return rec, fmt.Errorf("read receipt %s: %w", id, dbErr(err))
+	}
+	return rec, nil
+}
+
+// ReceiptsByAccount lists an account's receipts, newest first.
+func (r reader) ReceiptsByAccount(ctx context.Context, accountID string, limit int) ([]store.Receipt, error) {
+	list, err := queryList(ctx, r.q, scanReceipt, qReceiptsByAccount, accountID, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list receipts of %s: %w", accountID, dbErr(err))
+	}
+	return list, nil
+}
+
+// CreateReceipt stores a receipt; a taken id is store.ErrConflict.
+func (t *tx) CreateReceipt(ctx context.Context, r store.Receipt) error {
+	outcomes := r.Outcomes
+	if outcomes == nil {
+		outcomes = []store.ReceiptOutcome{}
+	}
+	b, err := json.Marshal(outcomes)
+	if err != nil {
+		return fmt.Errorf("receipt %s outcomes: %w", r.ID, err)
+	}
+	err = insertNew(ctx, t.q, qCreateReceipt, r.ID, r.Scope, r.Cause, r.SessionID, r.AccountID, r.ClientID,
+		string(b), timeArg(r.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create receipt %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+func scanDelivery(row scanner) (store.Delivery, error) {
+	var d store.Delivery
+	err := row.Scan(&d.ID, &d.ReceiptID, &d.ClientID, &d.URI, &d.Subject, &d.SID, &d.State, &d.Attempts,
+		&d.LastStatus, &d.LastError, timeDest{&d.CreatedAt}, timeDest{&d.UpdatedAt}, timeDest{&d.DeliveredAt},
+		timeDest{&d.DueAt}, timeDest{&d.LeaseUntil})
+	return d, err
+}
+
+// Delivery reads one delivery.
+func (r reader) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	d, err := scanDelivery(r.q.queryRow(ctx, qDelivery, id))
+	if err != nil {
+		return d, fmt.Errorf("read delivery %s: %w", id, dbErr(err))
+	}
+	return d, nil
+}
+
+// DeliveriesByReceipt lists a sign-out's deliveries, oldest first.
+func (r reader) DeliveriesByReceipt(ctx context.Context, receiptID string) ([]store.Delivery, error) {
+	list, err := queryList(ctx, r.q, scanDelivery, qDeliveriesByReceipt, receiptID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of receipt %s: %w", receiptID, dbErr(err))
+	}
+	return list, nil
+}
+
+// DeliveriesByClient lists a client's deliveries in state (any when
+// empty), newest first.
+func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state store.DeliveryState, limit int) ([]store.Delivery, error) {
+	var list []store.Delivery
+	var err error
+	if state == "" {
+		list, err = queryList(ctx, r.q, scanDelivery, qDeliveriesByClient, clientID, limitArg(limit))
+	} else {
+		list, err = queryList(ctx, r.q, scanDelivery, qDeliveriesByClientIn, clientID, state, limitArg(limit))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of %s: %w", clientID, dbErr(err))
+	}
+	return list, nil
+}
+
+// EnqueueDelivery stores d, pending and due at d.DueAt: the row is the
+// queue entry (B3), so a rollback drops it and a commit makes it survive
+// any crash. A taken id is store.ErrConflict. Once committed, every
+// instance's workers are woken (ChangeDeliveries).
+func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery) error {
+	if d.State == "" {
+		d.State = store.DeliveryPending
+	}
+	err := insertNew(ctx, t.q, qCreateDelivery, d.ID, d.ReceiptID, d.ClientID, d.URI, d.Subject, d.SID,
+		d.State, d.Attempts, d.LastStatus, d.LastError, timeArg(d.CreatedAt), timeArg(d.UpdatedAt),
+		timeArg(d.DeliveredAt), timeArg(d.DueAt), timeArg(d.LeaseUntil))
+	if err != nil {
+		return fmt.Errorf("create delivery %s: %w", d.ID, err)
+	}
+	return t.wakeDeliveries(ctx)
+}
+
+// wakeDeliveries tells the delivery workers, once, that this transaction
+// made deliveries due.
+func (t *tx) wakeDeliveries(ctx context.Context) error {
+	if t.woke {
+		return nil
+	}
+	t.woke = true
+	return t.changed(ctx, store.Change{Kind: store.ChangeDeliveries})
+}
+
+// LeaseDelivery takes a pending delivery for one attempt until until. It
+// reports false, with the delivery as it stands, when the delivery is not
+// pending or another attempt holds it.
+func (t *tx) LeaseDelivery(ctx context.Context, id string, now, until time.Time) (store.Delivery, bool, error) {
+	d, err := scanDelivery(t.q.queryRow(ctx, qLeaseDelivery, id, timeArg(now), timeArg(until)))
+	if err == nil {
+		return d, true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return d, false, fmt.Errorf("lease delivery %s: %w", id, dbErr(err))
+	}
+	d, err = scanDelivery(t.q.queryRow(ctx, qDelivery, id))
+	if err != nil {
+		return d, false, fmt.Errorf("lease delivery %s: %w", id, dbErr(err))
+	}
+	return d, false, nil
+}
+
+// ClaimDeliveries leases up to limit due deliveries until until, oldest due
+// first. On PostgreSQL, SKIP LOCKED lets the claimers of many instances
+// pass over each other's rows instead of waiting for them; SQLite's one
+// writer runs one claim at a time.
+func (t *tx) ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]store.Delivery, error) {
+	list, err := queryList(ctx, t.q, scanDelivery, qClaimDeliveries, timeArg(now), timeArg(until), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim due deliveries: %w", dbErr(err))
+	}
+	// The ORDER BY picks which rows; RETURNING gives them in no set order.
+	slices.SortFunc(list, func(a, b store.Delivery) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ID, b.ID))
+	})
+	return list, nil
+}
+
+// RecordDeliveryAttempt adds one attempt's outcome and releases the lease;
+// a pending delivery is due again at a.RetryAt.
+func (t *tx) RecordDeliveryAttempt(ctx context.Context, id string, a store.DeliveryAttempt) error {
+	if err := execOne(ctx, t.q, qRecordAttempt, id, a.State, a.Status, a.Error, timeArg(a.At), timeArg(a.RetryAt)); err != nil {
+		return fmt.Errorf("record attempt on delivery %s: %w", id, err)
+	}
+	return nil
+}
+
+// RetryDelivery makes a delivery pending again, due at dueAt, and wakes
+// the workers as EnqueueDelivery does.
+func (t *tx) RetryDelivery(ctx context.Context, id string, at, dueAt time.Time) error {
+	if err := execOne(ctx, t.q, qRetryDelivery, id, timeArg(at), timeArg(dueAt)); err != nil {
+		return fmt.Errorf("retry delivery %s: %w", id, err)
+	}
+	return t.wakeDeliveries(ctx)
+}
