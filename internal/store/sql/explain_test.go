@@ -120,44 +120,52 @@ const explainRows = 1_000_000
 
 // populate fills every table a hot path reads with explainRows rows (the
 // token tables three times as many) and updates the planner's statistics.
-// One delivery in a hundred is pending, due over the last million
-// seconds, as in a queue that mostly keeps up.
+// One delivery in a hundred is pending, as in a queue that mostly keeps
+// up.
 func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 	t.Helper()
 	n := fmt.Sprint(explainRows)
 	for _, sql := range []string{
+		// Up to a day and a half, in no order: rows expire, are touched
+		// and are revoked in another order than the one they were
+		// written in, and a planner that knew them in order would favour
+		// scans that production would not.
+		`CREATE FUNCTION scatter(i bigint) RETURNS interval LANGUAGE SQL IMMUTABLE
+			AS $$ SELECT ((i * 7919) % 131071) * interval '1 s' $$`,
 		`INSERT INTO sessions (id, cookie_hash, account_id, created_at, expires_at, max_expires_at)
 			SELECT 's' || i, sha256(('cookie ' || i)::bytea), 'acct-' || (i % 5000), now() - i * interval '1 s',
-				now() + interval '14 days', now() + interval '90 days' FROM generate_series(1, ` + n + `) i`,
+				now() + interval '14 days' + scatter(i), now() + interval '90 days' + scatter(i) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO authorizations (session_id, client_id, sid, grant_id, created_at)
 			SELECT 's' || i, 'app-' || (i % 7), 'sid' || i, 'g' || i, now() FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO grants (id, account_id, client_id, created_at, expires_at, revoked_at)
 			SELECT 'g' || i, 'acct-' || (i % 5000), 'app-' || (i % 7), now() - i * interval '1 s',
-				now() + interval '180 days', CASE WHEN i % 50 = 0 THEN now() END FROM generate_series(1, ` + n + `) i`,
+				now() + interval '180 days' + scatter(i), CASE WHEN i % 50 = 0 THEN now() - scatter(i) END
+			FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO auth_requests (id, client_id, params, created_at, expires_at)
-			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' FROM generate_series(1, ` + n + `) i`,
+			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' + scatter(i) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO auth_codes (hash, client_id, grant_id, account_id, expires_at)
-			SELECT sha256(('code ' || i)::bytea), 'app', 'g' || i, 'acct', now() + interval '1 min'
+			SELECT sha256(('code ' || i)::bytea), 'app', 'g' || i, 'acct', now() + interval '1 min' + scatter(i)
 			FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO access_tokens (hash, grant_id, client_id, family_id, expires_at)
 			SELECT sha256(('at ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
-				now() + interval '1 hour' FROM generate_series(1, 3 * ` + n + `) i`,
+				now() + interval '1 hour' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
 		`INSERT INTO refresh_tokens (hash, grant_id, client_id, family_id, expires_at)
 			SELECT sha256(('rt ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
-				now() + interval '14 days' FROM generate_series(1, 3 * ` + n + `) i`,
+				now() + interval '14 days' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
 		`INSERT INTO logout_requests (xsrf_hash, session_id, expires_at)
-			SELECT sha256(('xsrf ' || i)::bytea), CASE WHEN i % 4 = 0 THEN '' ELSE 's' || i END, now() + interval '1 hour'
+			SELECT sha256(('xsrf ' || i)::bytea), CASE WHEN i % 4 = 0 THEN '' ELSE 's' || i END, now() + interval '1 hour' + scatter(i)
 			FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO receipts (id, account_id, created_at)
-			SELECT 'r' || i, 'acct-' || (i % 5000), now() - i * interval '1 s' FROM generate_series(1, ` + n + `) i`,
+			SELECT 'r' || i, 'acct-' || (i % 5000), now() - scatter(i) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO deliveries (id, receipt_id, client_id, state, created_at, updated_at, due_at)
 			SELECT 'd' || i, 'r' || (i / 2), 'app-' || (i % 7),
 				CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 3 = 0 THEN 'failed' ELSE 'delivered' END,
-				now() - i * interval '1 s', now(), CASE WHEN i % 100 = 0 THEN now() - i * interval '1 s' END
+				now() - i * interval '1 s', now() - scatter(i), CASE WHEN i % 100 = 0 THEN now() - scatter(i) END
 			FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO throttles (key, failures, expires_at)
 			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO events (at, kind) SELECT now() - i * interval '1 s', 'sign_in' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO events (at, kind) SELECT now() - scatter(i), 'sign_in' FROM generate_series(1, ` + n + `) i`,
+		`DROP FUNCTION scatter`,
 		`ANALYZE`,
 	} {
 		if _, err := conn.Exec(ctx, sql); err != nil {

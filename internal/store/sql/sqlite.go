@@ -310,14 +310,15 @@ func newStmtCache(db *dbsql.DB) *stmtCache {
 // EXPLAIN test gathers every statement the store runs by it.
 var onPrepare func(query string)
 
-// prepare returns the statement for query (in PostgreSQL's syntax),
-// preparing its SQLite translation the first time.
+// cached returns the statement already prepared for query, if any.
 func (c *stmtCache) cached(query string) *dbsql.Stmt {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.stmts[query]
 }
 
+// prepare returns the statement for query (in PostgreSQL's syntax),
+// preparing its SQLite translation the first time.
 func (c *stmtCache) prepare(ctx context.Context, query string) (*dbsql.Stmt, error) {
 	if st := c.cached(query); st != nil {
 		return st, nil
