@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // loadResult is the figures of one workload.
@@ -265,33 +265,15 @@ func errKind(err error) string {
 
 func newJar() (http.CookieJar, error) { return cookiejar.New(nil) }
 
-var (
-	loadFormRe   = regexp.MustCompile(`(?s)<form[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>`)
-	loadHiddenRe = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
-	loadAttrRe   = regexp.MustCompile(`\b(name|value)="([^"]*)"`)
-)
-
 // firstForm reads the first form of a page as a browser would post it:
 // its absolute action and its hidden inputs (the browser-bound csrf token
 // among them).
 func firstForm(p page) (string, url.Values, error) {
-	m := loadFormRe.FindStringSubmatch(p.body)
-	if m == nil {
+	raw, form, ok := web.FirstForm(p.body)
+	if !ok {
 		return "", nil, opErr(fmt.Sprintf("no form on the page (http %d)", p.status))
 	}
-	form := url.Values{}
-	for _, in := range loadHiddenRe.FindAllString(m[2], -1) {
-		var name, value string
-		for _, a := range loadAttrRe.FindAllStringSubmatch(in, -1) {
-			if a[1] == "name" {
-				name = html.UnescapeString(a[2])
-			} else {
-				value = html.UnescapeString(a[2])
-			}
-		}
-		form.Set(name, value)
-	}
-	action, err := p.url.Parse(html.UnescapeString(m[1]))
+	action, err := p.url.Parse(raw)
 	if err != nil {
 		return "", nil, opErr("bad form action")
 	}

@@ -119,9 +119,7 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if err != nil {
 					return err
 				}
-				spec := specOf(a, "")
-				spec.Disabled = true
-				if _, err := srv.Accounts.Upsert(ctx, spec); err != nil {
+				if _, _, err := srv.Accounts.Update(ctx, a.ID, func(a *store.Account) { a.Disabled = true }); err != nil {
 					return err
 				}
 				done, err := srv.Signout.AllDevices(ctx, a.ID, signout.CauseAdmin)
@@ -144,12 +142,6 @@ func existing(ctx context.Context, srv *server.Server, username string) (store.A
 		return a, fmt.Errorf("no account named %q", username)
 	}
 	return a, err
-}
-
-// specOf is a's spec, with a new password when one is given.
-func specOf(a store.Account, password string) account.Spec {
-	return account.Spec{Username: a.Username, Password: password, Email: a.Email, EmailVerified: a.EmailVerified,
-		Name: a.Name, Disabled: a.Disabled}
 }
 
 // clientsCmd manages clients on the configured database. A confidential

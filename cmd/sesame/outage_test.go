@@ -182,7 +182,7 @@ func TestDatabaseLostAndBack(t *testing.T) {
 	} else if page.Status != http.StatusServiceUnavailable {
 		t.Errorf("sign-out page with the database gone: %d, want 503", page.Status)
 	}
-	time.Sleep(2 * time.Second) // the outage lasts; retries and job fetches fail meanwhile
+	time.Sleep(2 * time.Second) // the outage lasts; retries and the queue's claims fail meanwhile
 	if got := app.Received(); len(got) != 0 {
 		t.Fatalf("a logout landed during the outage: %+v", got)
 	}

@@ -112,10 +112,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 	defer stopSweep()
 	go sweeper.Run(sweepCtx)
 
-	stopJobs, err := srv.StartJobs(context.WithoutCancel(ctx))
-	if err != nil {
-		return fmt.Errorf("start back-channel delivery: %w", err)
-	}
+	stopJobs := srv.StartJobs(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "sesame listening on http://%s\n", ln.Addr())

@@ -267,7 +267,11 @@ func TestUpsert(t *testing.T) {
 	if err != nil || a2.ID != a1.ID || a2.PasswordHash != a1.PasswordHash || a2.Email != "a@example.com" || a2.Username != "alice" {
 		t.Errorf("the declaration's password applied to an existing account, or id changed: %+v %v", a2, err)
 	}
-	if _, err := s.SetPassword(t.Context(), a1.ID, "changed"); err != nil {
+	hash, err := s.HashPassword("changed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Update(t.Context(), a1.ID, func(a *store.Account) { a.PasswordHash = hash }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Upsert(t.Context(), account.Spec{Username: "alice", Password: "pw", Disabled: true}); err != nil {

@@ -218,20 +218,3 @@ func (s *Service) HashPassword(password string) (string, error) {
 	}
 	return hash, nil
 }
-
-// SetPassword stores a new password for the account with id, and nothing
-// more: it does not end the account's sessions, which A5 requires of a
-// password change. The admin API and `sesame users set-password` use
-// HashPassword and signout.Service.ResetPassword instead, which store the
-// hash and end the sessions and grants in one transaction.
-func (s *Service) SetPassword(ctx context.Context, id, password string) (store.Account, error) {
-	hash, err := s.HashPassword(password)
-	if err != nil {
-		return store.Account{}, fmt.Errorf("set password of account %s: %w", id, err)
-	}
-	_, a, err := s.Update(ctx, id, func(a *store.Account) { a.PasswordHash = hash })
-	if err != nil {
-		return store.Account{}, fmt.Errorf("set password: %w", err)
-	}
-	return a, nil
-}

@@ -22,7 +22,8 @@
 //   - A4: password hashing runs in a bounded secret.Pool; a full pool is a
 //     *secret.BusyError, and the attempt is not counted as a failure.
 //   - A5: a declared account's password is set only when the account is
-//     created (Upsert); SetPassword changes it.
+//     created (Upsert); HashPassword hashes a new one, which
+//     signout.Service.ResetPassword stores while it ends the sessions.
 //
 // It does not create sessions (packages session and signin), end them on
 // a password change (package signout), or render the sign-in page

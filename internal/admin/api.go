@@ -137,12 +137,9 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// isAdmin reports whether c holds the admin role (C5): its admin flag, or
-// its place in admin_clients, as the token endpoint reads them when it
-// grants sesame:admin.
-func (a *API) isAdmin(c store.Client) bool {
-	return c.Admin || slices.Contains(a.AdminClients, c.ID)
-}
+// isAdmin reports whether c holds the admin role (C5), as the token
+// endpoint reads it when it grants sesame:admin.
+func (a *API) isAdmin(c store.Client) bool { return client.HoldsAdminRole(c, a.AdminClients) }
 
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
 	a.Logger.ErrorContext(r.Context(), "admin api", "err", err, "path", r.URL.Path)

@@ -36,7 +36,12 @@ func Backoff(n int) time.Duration {
 
 // Deliverer makes delivery attempts.
 type Deliverer struct {
-	Store  store.Store
+	Store store.Store
+	// Clients reads the client of a delivery (package client's cached
+	// Registry in the server).
+	Clients interface {
+		Get(ctx context.Context, id string) (store.Client, error)
+	}
 	Signer Signer
 	Issuer string
 	HTTP   *http.Client
@@ -80,43 +85,20 @@ type Outcome int
 
 // Outcomes of an attempt.
 const (
-	// Busy: another attempt holds the delivery, or it is no longer pending.
-	Busy Outcome = iota
-	Delivered
+	Delivered Outcome = iota
 	// Retry: a recoverable failure (no answer, 5xx, 408, 429).
 	Retry
 	// Failed: the app rejected the token, or 24 hours passed.
 	Failed
 )
 
-// Attempt makes one attempt at delivery id, if no other attempt holds it.
-func (d *Deliverer) Attempt(ctx context.Context, id string) (Outcome, store.Delivery, error) {
-	now := queueNow()
-	var del store.Delivery
-	var leased bool
-	// Routine: a lease lost to a power cut only lets another attempt
-	// start sooner.
-	err := d.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
-		var err error
-		del, leased, err = tx.LeaseDelivery(ctx, id, now, now.Add(LeaseFor))
-		return err
-	})
-	if err != nil {
-		return Busy, del, fmt.Errorf("lease delivery %s: %w", id, err)
-	}
-	if !leased {
-		return Busy, del, nil
-	}
-	return d.attempt(ctx, del)
-}
-
 // attempt makes one attempt at del, which this caller has leased, and
 // records its outcome.
-func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) (Outcome, store.Delivery, error) {
+func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) error {
 	id := del.ID
-	c, err := d.Store.Client(ctx, del.ClientID)
+	c, err := d.Clients.Get(ctx, del.ClientID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return Busy, del, fmt.Errorf("read client %s: %w", del.ClientID, err)
+		return fmt.Errorf("read client %s: %w", del.ClientID, err)
 	}
 	attempt := store.DeliveryAttempt{}
 	if errors.Is(err, store.ErrNotFound) {
@@ -147,17 +129,16 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) (Outcome, s
 			ClientID: del.ClientID, Detail: "delivery " + id + ": " + attempt.Error})
 	})
 	if err != nil {
-		return Busy, del, fmt.Errorf("record attempt on delivery %s: %w", id, err)
+		return fmt.Errorf("record attempt on delivery %s: %w", id, err)
 	}
 	del.Attempts++
-	del.State, del.LastStatus, del.LastError = attempt.State, attempt.Status, attempt.Error
 	out := outcomeOf(attempt.State)
 	d.Metrics.observe(out)
 	d.Logger.LogAttrs(ctx, levelOf(out), "back-channel logout attempt",
 		slog.String("jti", del.ID), slog.String("receipt_id", del.ReceiptID), slog.String("client_id", del.ClientID),
 		slog.String("state", string(attempt.State)), slog.Int("status", attempt.Status), slog.Int("attempt", del.Attempts),
 		slog.String("error", attempt.Error))
-	return out, del, nil
+	return nil
 }
 
 // post sends one signed logout token and classifies the answer (B2, spec
@@ -235,7 +216,7 @@ func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Dura
 	var wg sync.WaitGroup
 	for _, del := range leased {
 		wg.Go(func() {
-			if _, _, err := d.attempt(bg, del); err != nil {
+			if err := d.attempt(bg, del); err != nil {
 				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", del.ID, "err", err)
 			}
 		})

@@ -78,7 +78,7 @@ func TestRejectionIsNotRetried(t *testing.T) {
 	if d.State != store.DeliveryFailed || d.Attempts != 1 || d.LastStatus != 400 {
 		t.Fatalf("delivery %+v, want failed after one attempt", d)
 	}
-	time.Sleep(3 * time.Second) // the job's first run is at +1 s
+	time.Sleep(3 * time.Second) // a retry would be due at +1 s
 	if d2, _ := s.Store.Delivery(t.Context(), d.ID); d2.Attempts != 1 {
 		t.Errorf("a rejected delivery was retried: %+v", d2)
 	}

@@ -75,7 +75,7 @@ func (w *Worker) Run(ctx context.Context) {
 							w.Wake()
 						}
 					}()
-					if _, _, err := d.attempt(bg, del); err != nil {
+					if err := d.attempt(bg, del); err != nil {
 						d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", del.ID, "err", err)
 					}
 				})

@@ -312,10 +312,10 @@ type Registry struct {
 	verify func(hash, plain string) (bool, error)
 
 	mu sync.Mutex
-	// verified remembers secrets that passed an argon2id check; cached
-	// holds recent client reads. Both are bounded (maxVerified, maxCached)
-	// and only ever hold what a real client presented or is, so no flood
-	// of requests grows them past their bound.
+	// verified remembers secrets that passed an argon2id check; cache
+	// holds recent client reads. Both are bounded (maxVerified,
+	// store.Cache.Max) and only ever hold what a real client presented or
+	// is, so no flood of requests grows them past their bound.
 	verified map[[32]byte]struct{}
 	cache    store.Cache[store.Client]
 }
@@ -340,6 +340,12 @@ func (r *Registry) Forget(id string) { r.cache.Forget(id) }
 
 // ForgetAll empties the cache, after changes may have been missed.
 func (r *Registry) ForgetAll() { r.cache.ForgetAll() }
+
+// HoldsAdminRole reports whether c holds the admin role (C5): its admin
+// flag, or its place in the admin_clients key.
+func HoldsAdminRole(c store.Client, adminClients []string) bool {
+	return c.Admin || slices.Contains(adminClients, c.ID)
+}
 
 // InvalidError is a registration that does not validate; Err lists every
 // problem, one per line.

@@ -140,6 +140,29 @@ func TestAuthCodeTTLIsBounded(t *testing.T) {
 	}
 }
 
+// design §2: durability is normal unless set to strict, from the file or
+// the environment; anything else is refused, naming the key.
+func TestDurability(t *testing.T) {
+	cfg, err := Load("", func(string) string { return "" })
+	if err != nil || cfg.Durability != DurabilityNormal {
+		t.Fatalf("default: durability=%q err=%v", cfg.Durability, err)
+	}
+	cfg, _ = Load("", func(k string) string { return map[string]string{"SESAME_DURABILITY": "strict"}[k] })
+	if cfg.Durability != DurabilityStrict {
+		t.Errorf("SESAME_DURABILITY=strict: %q", cfg.Durability)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("strict: %v", err)
+	}
+	cfg, err = Load(write(t, "durability: sometimes\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "durability") {
+		t.Errorf("durability: sometimes: %v", err)
+	}
+}
+
 // C2: require_pkce defaults to true; the environment and the file can turn
 // it off, and a confidential client can set its own.
 func TestRequirePKCE(t *testing.T) {

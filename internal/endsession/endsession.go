@@ -79,10 +79,10 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, "The sign-out request repeats the parameter "+p.Name+".")
 			return
 		}
-		if len(v.Get(p.Name)) > p.Max {
-			h.fail(w, "The sign-out request's "+p.Name+" is too long.")
-			return
-		}
+	}
+	if l, ok := web.Oversized(v, endSessionParams); ok {
+		h.fail(w, "The sign-out request's "+l.Name+" is too long.")
+		return
 	}
 	c, hint, ok := h.requestingClient(w, r, v)
 	if !ok {

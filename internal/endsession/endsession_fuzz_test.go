@@ -6,12 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +20,7 @@ import (
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // endSessionFuzz is the state a FuzzEndSession run shares across its
@@ -162,34 +161,6 @@ func (fz *endSessionFuzz) allowedTarget(loc string, v url.Values) bool {
 	return ok && (rest == "" || rest == sep+url.Values{"state": {v.Get("state")}}.Encode())
 }
 
-var (
-	formRe   = regexp.MustCompile(`(?s)<form[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>`)
-	hiddenRe = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
-	attrRe   = regexp.MustCompile(`\b(name|value)="([^"]*)"`)
-)
-
-// confirmForm reads the sign-out page's form: its action and its hidden
-// fields, as a browser would submit them.
-func confirmForm(page string) (action string, form url.Values, ok bool) {
-	m := formRe.FindStringSubmatch(page)
-	if m == nil {
-		return "", nil, false
-	}
-	form = url.Values{}
-	for _, in := range hiddenRe.FindAllString(m[2], -1) {
-		var name, value string
-		for _, a := range attrRe.FindAllStringSubmatch(in, -1) {
-			if a[1] == "name" {
-				name = html.UnescapeString(a[2])
-			} else {
-				value = html.UnescapeString(a[2])
-			}
-		}
-		form.Set(name, value)
-	}
-	return html.UnescapeString(m[1]), form, true
-}
-
 // FuzzEndSession sends arbitrary RP-Initiated Logout requests to GET and
 // POST {issuer}/session/end (O2, O3, spec L1-L13), with or without a
 // session and with any Referer, and confirms every sign-out page it gets
@@ -324,7 +295,7 @@ func FuzzEndSession(f *testing.F) {
 		if strings.Contains(rec.Body.String(), "f.submit()") && !fz.proves(v, referer) {
 			t.Fatalf("the sign-out page submits itself for a request that proves nothing (O3): %v, Referer %q", v, referer)
 		}
-		action, form, ok := confirmForm(rec.Body.String())
+		action, form, ok := web.FirstForm(rec.Body.String())
 		if rec.Code != http.StatusOK || !ok {
 			return
 		}

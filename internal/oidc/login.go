@@ -52,7 +52,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	si, err := p.SignIns.Begin(r.Context(), signin.Request{
 		Account: acct, ClientID: c.ID, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
 		Device:       session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
-		MayEndGrants: c.MaxGrants > 0,
+		MayEndGrants: issueDurability(c) == store.Durable,
 	})
 	var out issued
 	var consent bool

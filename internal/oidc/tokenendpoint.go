@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/sesame-id/sesame/internal/client"
@@ -46,7 +45,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var allowed []string
-		if c.Admin || slices.Contains(p.AdminClients, c.ID) {
+		if client.HoldsAdminRole(c, p.AdminClients) {
 			allowed = []string{ScopeAdmin}
 		}
 		resp, err = p.Tokens.ClientCredentials(r.Context(), c, token.ClientCredentialsRequest{

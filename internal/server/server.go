@@ -124,7 +124,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		d.HTTP = backchannel.NewHTTPClient(cfg.AllowPrivateNetworkDelivery)
 	}
 	deliverer := &backchannel.Deliverer{
-		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, HTTP: d.HTTP, Now: d.Now, Logger: d.Logger,
+		Store: d.Store, Clients: clients, Signer: d.Keys, Issuer: cfg.Issuer, HTTP: d.HTTP, Now: d.Now, Logger: d.Logger,
 		Metrics: backchannel.NewMetrics(d.Registry),
 	}
 	signouts := &signout.Service{
@@ -208,18 +208,18 @@ func (s *Server) Seed(ctx context.Context) error {
 }
 
 // StartJobs runs the background work of an instance until the returned
-// stop function is called: the durable back-channel delivery workers (B3),
-// and the watch that keeps this instance's cached clients and keys in step
-// with changes any instance commits.
-func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) error, err error) {
+// stop function is called: the worker of the back-channel queue (B3), and
+// the watch that keeps this instance's cached clients, accounts and keys in
+// step with changes any instance or process commits.
+func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) error) {
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	var watched sync.WaitGroup
 	watched.Go(func() { s.deliveries.Run(watchCtx) })
 	watched.Go(func() { s.Store.Watch(watchCtx, s.apply) })
 	watched.Go(func() {
-		// Keys made by another process that this one cannot hear of (the
-		// CLI on a SQLite file) show within a minute; a rotation publishes
-		// its key a day before it signs.
+		// The watch hears of new keys at once; this reload only bounds the
+		// damage of a notification that never came (a rotation publishes
+		// its key a day before it signs).
 		t := time.NewTicker(keyReloadEvery)
 		defer t.Stop()
 		for {
@@ -241,7 +241,7 @@ func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) erro
 		case <-ctx.Done():
 			return fmt.Errorf("stop background work: %w", ctx.Err())
 		}
-	}, nil
+	}
 }
 
 // keyReloadEvery is how often an instance reads the signing keys again

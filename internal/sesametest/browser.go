@@ -1,12 +1,10 @@
 package sesametest
 
 import (
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/sesame-id/sesame/internal/web"
@@ -100,12 +98,6 @@ func (b *Browser) follow(p Page) Page {
 	return p
 }
 
-var (
-	formRe   = regexp.MustCompile(`(?s)<form[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>`)
-	hiddenRe = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
-	attrRe   = regexp.MustCompile(`\b(name|value)="([^"]*)"`)
-)
-
 // Submit fills the first form of the page as a test driving a browser
 // would (contract.md): keeps its hidden inputs (the browser's form token
 // among them), sets fields, and posts it to its action with the browser's
@@ -120,29 +112,17 @@ func (b *Browser) Submit(p Page, fields map[string]string) Page {
 // values a browser would post, hidden inputs kept and fields set.
 func (b *Browser) Form(p Page, fields map[string]string) (string, url.Values) {
 	b.t.Helper()
-	m := formRe.FindStringSubmatch(p.Body)
-	if m == nil {
+	raw, form, ok := web.FirstForm(p.Body)
+	if !ok {
 		b.t.Fatalf("no form on the page (%d): %s", p.Status, p.Body)
-	}
-	form := url.Values{}
-	for _, in := range hiddenRe.FindAllString(m[2], -1) {
-		var name, value string
-		for _, a := range attrRe.FindAllStringSubmatch(in, -1) {
-			if a[1] == "name" {
-				name = html.UnescapeString(a[2])
-			} else {
-				value = html.UnescapeString(a[2])
-			}
-		}
-		form.Set(name, value)
 	}
 	for k, v := range fields {
 		form.Set(k, v)
 	}
 	base, _ := url.Parse(p.URL)
-	action, err := base.Parse(html.UnescapeString(m[1]))
+	action, err := base.Parse(raw)
 	if err != nil {
-		b.t.Fatalf("form action %q: %v", m[1], err)
+		b.t.Fatalf("form action %q: %v", raw, err)
 	}
 	return action.String(), form
 }

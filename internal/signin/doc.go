@@ -13,8 +13,8 @@
 //
 // It is a package of its own because the operation spans account, session
 // and signout: design.md puts sign-in under account, but account sits
-// below signout (which reaches HTTP through its handlers and the pages),
-// and session cannot import signout, which imports it. It knows nothing of
+// below signout (which imports it, for a password reset), and session
+// cannot import signout, which imports it. It knows nothing of
 // HTTP: authenticating is account.Service.Authenticate, and cookies are
 // the caller's (package web).
 package signin

@@ -124,8 +124,8 @@ type signoutWriter interface {
 	DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) (bool, error)
 	CreateReceipt(ctx context.Context, r Receipt) error
 	// EnqueueDelivery stores d, pending and due at d.DueAt, in this
-	// transaction: the deliveries table is the queue (B3), and it wakes
-	// the delivery workers of every instance once committed.
+	// transaction: the deliveries table is the queue (B3). Once committed,
+	// one already due wakes the delivery workers of every instance.
 	EnqueueDelivery(ctx context.Context, d Delivery) error
 	// LeaseDelivery takes a pending delivery for one attempt until until.
 	// It reports false when the delivery is not pending or another attempt

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"iter"
 	"net/http"
 	"strings"
 	"time"
@@ -55,9 +56,6 @@ func NewCookies(issuer string) Cookies {
 	return Cookies{secure: strings.HasPrefix(issuer, "https://")}
 }
 
-// Secure reports whether cookies are Secure and __Host- prefixed.
-func (c Cookies) Secure() bool { return c.secure }
-
 // Name is the name cookie base has on the wire.
 func (c Cookies) Name(base string) string {
 	if c.secure {
@@ -72,7 +70,7 @@ func (c Cookies) Get(r *http.Request, base string) string {
 	if v, err := r.Cookie(c.Name(base)); err == nil && v.Value != "" {
 		return v.Value
 	}
-	for _, old := range c.former(base) {
+	for old := range c.former(base) {
 		if v, err := r.Cookie(old); err == nil && v.Value != "" {
 			if base == SessionCookie {
 				return session.FormerCookie(v.Value)
@@ -113,19 +111,20 @@ func (c Cookies) cookie(name, value string) *http.Cookie {
 	}
 }
 
-// former lists the former names of base that differ from its name now.
-func (c Cookies) former(base string) []string {
-	var out []string
-	for _, n := range formerNames[base] {
-		if n != c.Name(base) {
-			out = append(out, n)
+// former yields the former names of base that differ from its name now,
+// without building a list on every request.
+func (c Cookies) former(base string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, n := range formerNames[base] {
+			if n != c.Name(base) && !yield(n) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 func (c Cookies) dropFormer(w http.ResponseWriter, r *http.Request, base string) {
-	for _, old := range c.former(base) {
+	for old := range c.former(base) {
 		if _, err := r.Cookie(old); err != nil {
 			continue
 		}

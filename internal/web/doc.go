@@ -18,9 +18,11 @@
 //     redirect target, because Chromium applies form-action to the
 //     redirect that follows a form post.
 //
-// It knows nothing of sessions, grants or sign-in: handlers (packages
-// oidc, signout, admin) decide what a cookie holds and which page to
-// show; package ui renders the pages and calls SetPageHeaders. Protocol
+// It knows nothing of grants or sign-in, and of sessions only that a
+// session cookie read under its former name is marked as such
+// (session.FormerCookie), since only sessions made before the rename may
+// use it: handlers (packages oidc, endsession, admin) decide what a
+// cookie holds and which page to show; package ui renders the pages and calls SetPageHeaders. Protocol
 // endpoints that are cross-site by nature (POST /auth, POST /session/end,
 // token, revocation, introspection, userinfo) are never wrapped by Protect.
 package web

@@ -1,5 +1,5 @@
-// Package schema holds the migration steps that both SQL backends run the
-// same way, apart from their dialect: today, the step that makes stored
+// Package schema holds the migration steps that the store runs the same
+// way on both of its SQL dialects: today, the step that makes stored
 // usernames canonical (design A1), which needs Go between two goose
 // versions.
 package schema

@@ -57,7 +57,7 @@ func (t *tx) TryLock(ctx context.Context, name string) (bool, error) {
 // Watch calls fn with each change committed to the database until ctx
 // ends. After a gap in which changes may have been missed, fn gets a
 // ChangeAll.
-func (s *Store) Watch(ctx context.Context, fn func(store.Change)) { s.watch(ctx, fn) }
+func (s *Store) Watch(ctx context.Context, fn func(store.Change)) { s.e.watch(ctx, &s.changes, fn) }
 
 // WatchesOtherProcesses is true on both databases: PostgreSQL's watch
 // hears every instance's NOTIFY, and SQLite's sees another process's
@@ -108,8 +108,9 @@ var (
 // watch is PostgreSQL's Watch: LISTEN on a connection of its own, outside
 // the pool, and again with a growing pause after it is lost; each new
 // LISTEN begins with a ChangeAll, since notifications sent meanwhile are
-// gone.
-func (e *pgEngine) watch(ctx context.Context, fn func(store.Change)) {
+// gone. This process's commits arrive by NOTIFY like any other's, so the
+// broadcaster is not needed.
+func (e *pgEngine) watch(ctx context.Context, _ *store.Broadcaster, fn func(store.Change)) {
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		if e.listen(ctx, fn) {

@@ -65,17 +65,12 @@ func (t *tx) ConsumeAuthCode(ctx context.Context, hash []byte, at time.Time) (st
 	if at.IsZero() {
 		return store.AuthCode{}, errors.New("consume auth code: zero time")
 	}
-	c, err := scanAuthCode(t.q.queryRow(ctx, qConsumeAuthCode, timeArg(at), hash))
-	if err == nil {
+	c, consumed, err := changeOnce(ctx, t.q, scanAuthCode, qConsumeAuthCode, []any{timeArg(at), hash}, qAuthCode, hash)
+	switch {
+	case err != nil:
+		return store.AuthCode{}, fmt.Errorf("consume auth code: %w", err)
+	case consumed:
 		return c, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return store.AuthCode{}, fmt.Errorf("consume auth code: %w", dbErr(err))
-	}
-	// No row changed: the code was used before, or never existed.
-	c, err = scanAuthCode(t.q.queryRow(ctx, qAuthCode, hash))
-	if err != nil {
-		return store.AuthCode{}, fmt.Errorf("consume auth code: %w", dbErr(err))
 	}
 	return c, fmt.Errorf("consume auth code of grant %s: %w", c.GrantID, store.ErrAlreadyUsed)
 }

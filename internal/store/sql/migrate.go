@@ -56,9 +56,9 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("%s: migrations: %w", s.d, err)
 	}
-	rename := sqliteText(`UPDATE accounts SET username = $1 WHERE id = $2`)
-	if s.d == postgresDialect {
-		rename = `UPDATE accounts SET username = $1 WHERE id = $2`
+	rename := `UPDATE accounts SET username = $1 WHERE id = $2`
+	if s.d == sqliteDialect {
+		rename = sqliteText(rename)
 	}
 	if err := schema.Up(ctx, p, db, canonicalUsernames[s.d], rename); err != nil {
 		return fmt.Errorf("%s: %w", s.d, err)

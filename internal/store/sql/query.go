@@ -144,6 +144,26 @@ func queryList[T any](ctx context.Context, q querier, scan func(scanner) (T, err
 	return list, rs.Err()
 }
 
+// changeOnce runs a conditional UPDATE ... RETURNING that changes the row
+// of key only if its condition holds (a code not yet used, a delivery not
+// leased), so that of concurrent callers exactly one changes it. When the
+// condition does not hold it reads the row as it stands and reports
+// changed false; a row that does not exist is store.ErrNotFound.
+func changeOnce[T any](ctx context.Context, q querier, scan func(scanner) (T, error), update string, args []any, read string, key any) (v T, changed bool, err error) {
+	v, err = scan(q.queryRow(ctx, update, args...))
+	if err == nil {
+		return v, true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return v, false, dbErr(err)
+	}
+	v, err = scan(q.queryRow(ctx, read, key))
+	if err != nil {
+		return v, false, dbErr(err)
+	}
+	return v, false, nil
+}
+
 // columnsOf qualifies each of a comma-separated column list with a table
 // alias, for joins.
 func columnsOf(alias, cols string) string {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -219,7 +218,8 @@ func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state s
 // EnqueueDelivery stores d, pending and due at d.DueAt: the row is the
 // queue entry (B3), so a rollback drops it and a commit makes it survive
 // any crash. A taken id is store.ErrConflict. Once committed, every
-// instance's workers are woken (ChangeDeliveries).
+// instance's workers are woken (ChangeDeliveries) if it is already due
+// (due times are on the wall clock).
 func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery) error {
 	if d.State == "" {
 		d.State = store.DeliveryPending
@@ -229,6 +229,11 @@ func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery) error {
 		timeArg(d.DeliveredAt), timeArg(d.DueAt), timeArg(d.LeaseUntil))
 	if err != nil {
 		return fmt.Errorf("create delivery %s: %w", d.ID, err)
+	}
+	if d.DueAt.After(time.Now()) {
+		// Not yet due (the committing request makes the first attempt):
+		// a wake-up now would find nothing, the workers' poll finds it.
+		return nil
 	}
 	return t.wakeDeliveries(ctx)
 }
@@ -247,18 +252,11 @@ func (t *tx) wakeDeliveries(ctx context.Context) error {
 // reports false, with the delivery as it stands, when the delivery is not
 // pending or another attempt holds it.
 func (t *tx) LeaseDelivery(ctx context.Context, id string, now, until time.Time) (store.Delivery, bool, error) {
-	d, err := scanDelivery(t.q.queryRow(ctx, qLeaseDelivery, id, timeArg(now), timeArg(until)))
-	if err == nil {
-		return d, true, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return d, false, fmt.Errorf("lease delivery %s: %w", id, dbErr(err))
-	}
-	d, err = scanDelivery(t.q.queryRow(ctx, qDelivery, id))
+	d, leased, err := changeOnce(ctx, t.q, scanDelivery, qLeaseDelivery, []any{id, timeArg(now), timeArg(until)}, qDelivery, id)
 	if err != nil {
-		return d, false, fmt.Errorf("lease delivery %s: %w", id, dbErr(err))
+		return d, false, fmt.Errorf("lease delivery %s: %w", id, err)
 	}
-	return d, false, nil
+	return d, leased, nil
 }
 
 // ClaimDeliveries leases up to limit due deliveries until until, oldest due

@@ -20,6 +20,9 @@ type engine interface {
 	close() error
 	dbSize(ctx context.Context) (int64, error)
 	compact(ctx context.Context) error
+	// watch is Store.Watch; changes is the Store's broadcaster of this
+	// process's commits.
+	watch(ctx context.Context, changes *store.Broadcaster, fn func(store.Change))
 }
 
 // txConn is one write transaction.
@@ -55,8 +58,6 @@ type Store struct {
 	// changes hands this process's committed changes to its watchers
 	// (SQLite; PostgreSQL's watchers LISTEN instead).
 	changes store.Broadcaster
-	// watch is the dialect's Watch.
-	watch func(ctx context.Context, fn func(store.Change))
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,7 +91,6 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		s := newStore(e, postgresDialect, opts)
-		s.watch = e.watch
 		if err := s.Migrate(ctx); err != nil {
 			e.close()
 			return nil, err
@@ -107,7 +107,6 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 		return nil, err
 	}
 	s := newStore(e, sqliteDialect, opts)
-	s.watch = func(ctx context.Context, fn func(store.Change)) { e.watch(ctx, &s.changes, fn) }
 	if err := s.Migrate(ctx); err != nil {
 		e.close()
 		return nil, err

@@ -137,17 +137,12 @@ func (t *tx) ConsumeRefreshToken(ctx context.Context, hash []byte, at time.Time)
 	if at.IsZero() {
 		return store.RefreshToken{}, errors.New("consume refresh token: zero time")
 	}
-	r, err := scanRefreshToken(t.q.queryRow(ctx, qConsumeRefreshToken, timeArg(at), hash))
-	if err == nil {
+	r, consumed, err := changeOnce(ctx, t.q, scanRefreshToken, qConsumeRefreshToken, []any{timeArg(at), hash}, qRefreshToken, hash)
+	switch {
+	case err != nil:
+		return store.RefreshToken{}, fmt.Errorf("consume refresh token: %w", err)
+	case consumed:
 		return r, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return store.RefreshToken{}, fmt.Errorf("consume refresh token: %w", dbErr(err))
-	}
-	// No row changed: the token was used before, or never existed.
-	r, err = scanRefreshToken(t.q.queryRow(ctx, qRefreshToken, hash))
-	if err != nil {
-		return store.RefreshToken{}, fmt.Errorf("consume refresh token: %w", dbErr(err))
 	}
 	return r, fmt.Errorf("consume refresh token of grant %s: %w", r.GrantID, store.ErrAlreadyUsed)
 }
