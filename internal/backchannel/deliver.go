@@ -22,16 +22,29 @@ const RetryFor = 24 * time.Hour
 // MaxBackoff is the longest wait between two attempts (B2).
 const MaxBackoff = time.Hour
 
-// Backoff is the wait after the n-th failed attempt: 1 s, 2 s, 4 s... at
-// most an hour (B2: first retry within 2 s).
+// FirstRetry is the wait after a first failed attempt (B2: first retry
+// within 2 s). A retry is made by the first claim after it is due, and a
+// Worker with a free slot claims at least every PollEvery (its ticker
+// keeps time whatever woke it in between), so the retry starts at most
+// FirstRetry + PollEvery = 1.5 s after the failure, leaving half a second
+// for the claim's transaction and a busy machine. A first wait of 1 s
+// would reach the full 2 s before the claim had even begun. The bound
+// needs a free slot: a worker with all Concurrency attempts under way
+// claims again as soon as one of them ends.
+const FirstRetry = 500 * time.Millisecond
+
+// Backoff is the wait after the n-th failed attempt: FirstRetry, then
+// twice as long each time (0.5 s, 1 s, 2 s, 4 s...), at most MaxBackoff
+// (B2). Nothing is added at random on top: a jitter would push the first
+// retry past the bound FirstRetry keeps.
 func Backoff(n int) time.Duration {
 	if n < 1 {
 		n = 1
 	}
-	if n > 13 { // 2^12 s already exceeds an hour
+	if n > 14 { // FirstRetry<<13, at n = 14, already exceeds an hour
 		return MaxBackoff
 	}
-	return min(time.Second<<(n-1), MaxBackoff)
+	return min(FirstRetry<<(n-1), MaxBackoff)
 }
 
 // Deliverer makes delivery attempts.
@@ -49,12 +62,21 @@ type Deliverer struct {
 	Logger *slog.Logger
 	// Metrics counts attempts; nil counts nothing.
 	Metrics *Metrics
+
+	// queueClock replaces the wall clock of the queue in tests (set by
+	// export_test.go before any attempt); nil is time.Now.
+	queueClock func() time.Time
 }
 
 // queueNow is the clock of the queue: due times and leases. It is the
 // wall clock whatever clock the domain reads (Deliverer.Now, which dates
 // deliveries and bounds their 24 hours), since workers wait in real time.
-func queueNow() time.Time { return time.Now() }
+func (d *Deliverer) queueNow() time.Time {
+	if d.queueClock != nil {
+		return d.queueClock()
+	}
+	return time.Now()
+}
 
 // FirstAttemptGrace is how long a new delivery is left to the first
 // attempt that the committing request makes (AttemptAll) before the queue
@@ -72,7 +94,7 @@ func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, receiptID string, 
 	del := store.Delivery{
 		ID: token.NewID(), ReceiptID: receiptID, ClientID: c.ID, URI: c.BackchannelLogoutURI,
 		Subject: sub, SID: sid, State: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
-		DueAt: queueNow().Add(FirstAttemptGrace),
+		DueAt: d.queueNow().Add(FirstAttemptGrace),
 	}
 	if err := tx.EnqueueDelivery(ctx, del); err != nil {
 		return del, fmt.Errorf("enqueue back-channel logout to %s: %w", c.ID, err)
@@ -112,7 +134,7 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) error {
 		attempt.Error = "gave up after 24 hours: " + attempt.Error
 	}
 	if attempt.State == store.DeliveryPending {
-		attempt.RetryAt = queueNow().Add(Backoff(del.Attempts + 1))
+		attempt.RetryAt = d.queueNow().Add(Backoff(del.Attempts + 1))
 	}
 	// The outcome must be recorded even if the caller's context ended (a
 	// person's request that stopped waiting).
@@ -189,7 +211,7 @@ func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Dura
 	bg := context.WithoutCancel(ctx)
 	watch, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	now := queueNow()
+	now := d.queueNow()
 	var leased, busy []store.Delivery
 	err := d.Store.InTx(bg, store.Routine, func(tx store.Tx) error {
 		leased, busy = leased[:0], busy[:0]

@@ -40,17 +40,7 @@ func signOut(t *testing.T, s *sesametest.Sesame) (time.Duration, map[string]stor
 // waitState polls a delivery until it reaches state or d passes.
 func waitState(t *testing.T, s *sesametest.Sesame, id string, state store.DeliveryState, d time.Duration) store.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		del, err := s.Store.Delivery(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if del.State == state || time.Now().After(deadline) {
-			return del
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return waitDelivery(t, s.Store, id, func(del store.Delivery) bool { return del.State == state }, d)
 }
 
 // B2, spec B10: an app answering 503 twice then 200 gets the token on the
@@ -78,7 +68,7 @@ func TestRejectionIsNotRetried(t *testing.T) {
 	if d.State != store.DeliveryFailed || d.Attempts != 1 || d.LastStatus != 400 {
 		t.Fatalf("delivery %+v, want failed after one attempt", d)
 	}
-	time.Sleep(3 * time.Second) // a retry would be due at +1 s
+	time.Sleep(3 * time.Second) // a retry would be due at +0.5 s
 	if d2, _ := s.Store.Delivery(t.Context(), d.ID); d2.Attempts != 1 {
 		t.Errorf("a rejected delivery was retried: %+v", d2)
 	}
@@ -130,8 +120,10 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}
 }
 
+// B2: exponential backoff from FirstRetry, at most an hour apart.
 func TestBackoff(t *testing.T) {
-	want := map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 12: 2048 * time.Second, 13: time.Hour, 40: time.Hour}
+	want := map[int]time.Duration{0: 500 * time.Millisecond, 1: 500 * time.Millisecond, 2: time.Second, 3: 2 * time.Second,
+		4: 4 * time.Second, 13: 2048 * time.Second, 14: time.Hour, 40: time.Hour, 1 << 20: time.Hour}
 	for n, d := range want {
 		if got := backchannel.Backoff(n); got != d {
 			t.Errorf("Backoff(%d) = %v, want %v", n, got, d)

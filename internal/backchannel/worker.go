@@ -28,6 +28,9 @@ type Worker struct {
 	Deliverer   *Deliverer
 	Concurrency int
 	wake        chan struct{}
+	// poll replaces PollEvery in tests (export_test.go); zero is
+	// PollEvery, which B2's first retry and B3's recovery bounds count on.
+	poll time.Duration
 }
 
 // NewWorker returns a Worker for d running up to concurrency attempts.
@@ -55,7 +58,11 @@ func (w *Worker) Run(ctx context.Context) {
 	// An attempt under way finishes and records its outcome even when
 	// the worker is stopping.
 	bg := context.WithoutCancel(ctx)
-	poll := time.NewTicker(PollEvery)
+	every := PollEvery
+	if w.poll > 0 {
+		every = w.poll
+	}
+	poll := time.NewTicker(every)
 	defer poll.Stop()
 	for {
 		if free := cap(slots) - len(slots); free > 0 && ctx.Err() == nil {
@@ -97,7 +104,7 @@ func (w *Worker) Run(ctx context.Context) {
 // cut is claimed again.
 func (w *Worker) claim(ctx context.Context, n int) ([]store.Delivery, error) {
 	d := w.Deliverer
-	now := queueNow()
+	now := d.queueNow()
 	var dels []store.Delivery
 	err := d.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		var err error

@@ -125,7 +125,8 @@ type signoutWriter interface {
 	CreateReceipt(ctx context.Context, r Receipt) error
 	// EnqueueDelivery stores d, pending and due at d.DueAt, in this
 	// transaction: the deliveries table is the queue (B3). Once committed,
-	// one already due wakes the delivery workers of every instance.
+	// one already due wakes the delivery workers of every instance. A
+	// zero DueAt is due at any time.
 	EnqueueDelivery(ctx context.Context, d Delivery) error
 	// LeaseDelivery takes a pending delivery for one attempt until until.
 	// It reports false when the delivery is not pending or another attempt
@@ -133,7 +134,7 @@ type signoutWriter interface {
 	LeaseDelivery(ctx context.Context, id string, now, until time.Time) (Delivery, bool, error)
 	// ClaimDeliveries leases up to limit pending deliveries that are due
 	// at now and not held by another attempt, until until, oldest due
-	// first. Concurrent claimers on other instances never get the same
+	// first (one without a due time before any other). Concurrent claimers on other instances never get the same
 	// delivery (PostgreSQL: FOR UPDATE SKIP LOCKED).
 	ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]Delivery, error)
 	// RecordDeliveryAttempt adds one attempt's outcome and releases the

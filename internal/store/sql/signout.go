@@ -76,6 +76,13 @@ const (
 			AND (lease_until IS NULL OR lease_until <= $1)
 		ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
 		RETURNING ` + deliveryCols
+	// The claim of pending rows with no due time (NULL), due at any now:
+	// on the same partial index, searched for NULL.
+	qClaimUndatedDeliveries = `UPDATE deliveries SET lease_until = $2 WHERE id IN (
+		SELECT id FROM deliveries WHERE state = 'pending' AND due_at IS NULL
+			AND (lease_until IS NULL OR lease_until <= $1)
+		ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+		RETURNING ` + deliveryCols
 )
 
 func scanLogoutRequest(row scanner) (store.LogoutRequest, error) {
@@ -219,7 +226,9 @@ func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state s
 // queue entry (B3), so a rollback drops it and a commit makes it survive
 // any crash. A taken id is store.ErrConflict. Once committed, every
 // instance's workers are woken (ChangeDeliveries) if it is already due
-// (due times are on the wall clock).
+// (due times are on the wall clock). A zero DueAt is stored as it is
+// (NULL) and is due at once: ClaimDeliveries, not this, makes it so (see
+// there for why), and it wakes the workers like any due delivery.
 func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery) error {
 	if d.State == "" {
 		d.State = store.DeliveryPending
@@ -263,10 +272,32 @@ func (t *tx) LeaseDelivery(ctx context.Context, id string, now, until time.Time)
 // first. On PostgreSQL, SKIP LOCKED lets the claimers of many instances
 // pass over each other's rows instead of waiting for them; SQLite's one
 // writer runs one claim at a time.
+//
+// A pending delivery with no due time (NULL: EnqueueDelivery or
+// RetryDelivery given the zero time, a pending attempt recorded without
+// RetryAt, a row the River migration found with neither created_at nor
+// updated_at) is due at any now, and comes first, as the zero time sorts.
+// This is decided here rather than by EnqueueDelivery writing a due time
+// of now, because every pending row reaches the claim, whichever
+// statement wrote it: a default at enqueue would leave the rows the other
+// statements write, and those already stored, stranded for good, and it
+// would need a clock of the store's own where every other time of the
+// queue is the caller's (a due time read on one instance's clock can lie
+// ahead of another instance's now). Such rows have a statement of their
+// own because SQLite cannot search the index for "due_at IS NULL OR
+// due_at <= now" in due order: it would read every pending row, due or
+// not, at every claim.
 func (t *tx) ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]store.Delivery, error) {
-	list, err := queryList(ctx, t.q, scanDelivery, qClaimDeliveries, timeArg(now), timeArg(until), limit)
+	list, err := queryList(ctx, t.q, scanDelivery, qClaimUndatedDeliveries, timeArg(now), timeArg(until), limit)
 	if err != nil {
-		return nil, fmt.Errorf("claim due deliveries: %w", dbErr(err))
+		return nil, fmt.Errorf("claim deliveries without a due time: %w", dbErr(err))
+	}
+	if len(list) < limit {
+		dated, err := queryList(ctx, t.q, scanDelivery, qClaimDeliveries, timeArg(now), timeArg(until), limit-len(list))
+		if err != nil {
+			return nil, fmt.Errorf("claim due deliveries: %w", dbErr(err))
+		}
+		list = append(list, dated...)
 	}
 	// The ORDER BY picks which rows; RETURNING gives them in no set order.
 	slices.SortFunc(list, func(a, b store.Delivery) int {

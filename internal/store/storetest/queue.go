@@ -20,6 +20,7 @@ var queueTests = []test{
 	{"PendingAttemptIsDueAgainAtRetryAt", testPendingAttemptIsDueAtRetryAt},
 	{"RetriedDeliveryIsClaimedWhenDue", testRetriedDeliveryIsClaimed},
 	{"RolledBackEnqueueOrClaimLeavesNothing", testRolledBackEnqueueOrClaim},
+	{"DeliveryWithoutDueTimeIsDueAtOnce", testDeliveryWithoutDueTimeIsDue},
 }
 
 // claim runs ClaimDeliveries in a transaction of its own and returns what
@@ -245,4 +246,40 @@ func testRolledBackEnqueueOrClaim(t *testing.T, s store.Store) {
 	})
 	wantErr(t, "rolled-back claim", err, errBoom)
 	equal(t, "claim after a rolled-back one", ids(claim(t, s, at(2*time.Minute), at(time.Hour), 10), deliveryID), []string{"d1"})
+}
+
+// testDeliveryWithoutDueTimeIsDue: a pending delivery with the zero due
+// time is due at any now, the earliest of all (the zero time sorts first),
+// and is leased like any other; so is one whose pending attempt was
+// recorded without a RetryAt. Neither is left in the table unclaimed
+// (B3: a crash or restart loses none).
+func testDeliveryWithoutDueTimeIsDue(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	undated := dueAt("q-undated", time.Time{})
+	enqueue(t, s, undated, dueAt("q-dated", at(10*time.Minute)), dueAt("q-future", at(90*time.Minute)))
+	stored, err := s.Delivery(ctx, "q-undated")
+	must(t, "read the delivery without a due time", err)
+	equal(t, "delivery enqueued without a due time", stored, undated)
+
+	// Due before anything else is: t0 is the earliest time of the suite.
+	first := claim(t, s, t0, at(time.Minute), 10)
+	equal(t, "claim at t0", ids(first, deliveryID), []string{"q-undated"})
+	if len(first) == 1 && (!first[0].LeaseUntil.Equal(at(time.Minute)) || !first[0].DueAt.IsZero()) {
+		t.Errorf("claimed %+v; want leased until %v, still without a due time", first[0], at(time.Minute))
+	}
+	if again := claim(t, s, at(30*time.Second), at(2*time.Minute), 10); len(again) != 0 {
+		t.Errorf("claimed under a live lease: %v", ids(again, deliveryID))
+	}
+	// Once the lease ends it comes before the dated ones, within the limit.
+	equal(t, "claim of one after the lease ended", ids(claim(t, s, at(time.Hour), at(2*time.Hour), 1), deliveryID), []string{"q-undated"})
+	equal(t, "the next claim", ids(claim(t, s, at(time.Hour), at(2*time.Hour), 10), deliveryID), []string{"q-dated"})
+
+	// A pending attempt recorded without a retry time leaves the delivery
+	// due at once as well.
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.RecordDeliveryAttempt(ctx, "q-dated", store.DeliveryAttempt{At: at(61 * time.Minute), State: store.DeliveryPending,
+			Status: 503, Error: "503 Service Unavailable"})
+	})
+	equal(t, "claim after a pending attempt without RetryAt", ids(claim(t, s, at(62*time.Minute), at(2*time.Hour), 10), deliveryID),
+		[]string{"q-dated"})
 }
