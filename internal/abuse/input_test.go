@@ -348,7 +348,8 @@ func TestOversizedClientRequestParametersAreRefused(t *testing.T) {
 		}{
 			{"/token", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {sesametest.Worker}, "client_secret": {long}}, 400, "invalid_request"},
 			{"/token", sesametest.Secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {long}}, 400, "invalid_request"},
-			{"/token", sesametest.Secret, url.Values{"grant_type": {"authorization_code"}, "code": {long}}, 400, "invalid_request"},
+			// A code is sealed, so it is a token (4 KB), not a 512-byte value.
+			{"/token", sesametest.Secret, url.Values{"grant_type": {"authorization_code"}, "code": {strings.Repeat("c", 4097)}}, 400, "invalid_request"},
 			{"/token", sesametest.Secret, url.Values{"grant_type": {"client_credentials"}, "scope": {strings.TrimSpace(strings.Repeat("a ", 65))}}, 400, "invalid_request"},
 			{"/token", long, url.Values{"grant_type": {"client_credentials"}}, 401, "invalid_client"},
 			{"/token/revocation", sesametest.Secret, url.Values{"token": {strings.Repeat("t", 4097)}}, 400, "invalid_request"},

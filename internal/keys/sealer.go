@@ -22,12 +22,19 @@ type Sealer struct {
 // ErrWrongSecret means secret_key does not open the stored keys.
 var ErrWrongSecret = errors.New("secret_key does not open the stored signing keys")
 
-// NewSealer derives the sealing key from secret.
+// NewSealer derives the key that seals signing keys from secret.
 func NewSealer(secret []byte) (*Sealer, error) {
+	return NewSealerFor(secret, "sesame signing keys")
+}
+
+// NewSealerFor derives a sealing key from secret for one purpose (HKDF's
+// info), so what is sealed for one purpose never opens for another: a
+// signing key is not an authorization code.
+func NewSealerFor(secret []byte, purpose string) (*Sealer, error) {
 	if len(secret) < 16 {
 		return nil, errors.New("secret_key must be at least 16 bytes")
 	}
-	key, err := hkdf.Key(sha256.New, secret, nil, "sesame signing keys", 32)
+	key, err := hkdf.Key(sha256.New, secret, nil, purpose, 32)
 	if err != nil {
 		return nil, fmt.Errorf("derive sealing key: %w", err)
 	}

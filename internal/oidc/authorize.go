@@ -67,12 +67,20 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptConsent, AccountID: cur.Account.ID, SessionID: cur.Session.ID})
 		return
 	}
+	ip := issueParams{client: c, session: cur.Session, params: params}
+	value, ok, err := p.codeWithoutWrite(r.Context(), ip)
+	if err == nil && ok {
+		p.redirectCode(w, r, params, value)
+		return
+	}
 	var out issued
-	err = p.Store.InTx(r.Context(), issueDurability(c), func(tx store.Tx) error {
-		var err error
-		out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: params})
-		return err
-	})
+	if err == nil {
+		err = p.Store.InTx(r.Context(), issueDurability(c), func(tx store.Tx) error {
+			var err error
+			out, err = p.issueCode(r.Context(), tx, ip)
+			return err
+		})
+	}
 	if err != nil {
 		p.logError(r, "issue code", err)
 		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))

@@ -10,6 +10,7 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/web"
 )
 
@@ -136,7 +137,7 @@ var clientLimits = []web.Limit{
 	{Name: "grant_type", Max: web.MaxValueLen},
 	{Name: "client_id", Max: web.MaxValueLen},
 	{Name: "client_secret", Max: web.MaxValueLen},
-	{Name: "code", Max: web.MaxValueLen},
+	{Name: "code", Max: token.MaxCodeLen},
 	{Name: "code_verifier", Max: web.MaxValueLen},
 	{Name: "redirect_uri", Max: client.MaxURILen},
 	{Name: "refresh_token", Max: web.MaxValueLen},

@@ -76,28 +76,66 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 	if !hasAuth {
 		sid = session.NewSID()
 	}
-	if err := tx.PutAuthorization(ctx, store.Authorization{
-		SessionID: sess.ID, ClientID: c.ID, SID: sid, GrantID: g.ID, CreatedAt: now,
-	}); err != nil {
-		return out, fmt.Errorf("record authorization of client %s: %w", c.ID, err)
+	if !hasAuth || auth.GrantID != g.ID {
+		if err := tx.PutAuthorization(ctx, store.Authorization{
+			SessionID: sess.ID, ClientID: c.ID, SID: sid, GrantID: g.ID, CreatedAt: now,
+		}); err != nil {
+			return out, fmt.Errorf("record authorization of client %s: %w", c.ID, err)
+		}
 	}
+	if p.Sessions.NeedsTouch(sess) {
+		if err := p.Sessions.Touch(ctx, tx, sess); err != nil {
+			return out, err
+		}
+	}
+	var err error
+	out.code, err = p.newCode(ip, g, sid, scopes)
+	return out, err
+}
+
+// newCode seals the code of an authorization (token.NewCode): nothing of
+// it is stored until it is redeemed.
+func (p *Provider) newCode(ip issueParams, g store.Grant, sid string, scopes []string) (string, error) {
 	redirect := ip.params.RedirectURI
 	if ip.params.RedirectURIOmitted {
 		redirect = ""
 	}
-	value, code := p.Tokens.NewCode(token.CodeParams{
-		Client: c, Grant: g, Session: sess, SID: sid, RedirectURI: redirect, Scopes: scopes,
+	value, err := p.Tokens.NewCode(token.CodeParams{
+		Client: ip.client, Grant: g, Session: ip.session, SID: sid, RedirectURI: redirect, Scopes: scopes,
 		Nonce: ip.params.Nonce, CodeChallenge: ip.params.CodeChallenge,
 		CodeChallengeMethod: ip.params.CodeChallengeMethod,
 	})
-	if err := tx.CreateAuthCode(ctx, code); err != nil {
-		return out, fmt.Errorf("store code for client %s: %w", c.ID, err)
+	if errors.Is(err, token.ErrCodeTooLong) {
+		return "", &Error{Code: CodeInvalidRequest, Description: err.Error(), Status: http.StatusBadRequest}
 	}
-	if err := p.Sessions.Touch(ctx, tx, sess); err != nil {
-		return out, err
+	if err != nil {
+		return "", fmt.Errorf("code for client %s: %w", ip.client.ID, err)
 	}
-	out.code = value
-	return out, nil
+	return value, nil
+}
+
+// codeWithoutWrite issues the code of an SSO sign-in that changes nothing
+// stored, the common case: the session already holds an authorization
+// for the client on a valid grant covering what is asked, and was used too
+// recently to need touching (S2). The code is sealed, so nothing is
+// written and no transaction is opened. ok is false when something must
+// be written (a new or widened grant, a new authorization, a touch): then
+// issueCode runs in a transaction.
+func (p *Provider) codeWithoutWrite(ctx context.Context, ip issueParams) (value string, ok bool, err error) {
+	auth, hasAuth := session.AuthorizationFor(ip.session, ip.client.ID)
+	if !hasAuth || p.Sessions.NeedsTouch(ip.session) {
+		return "", false, nil
+	}
+	g, err := grant.Load(ctx, p.Store, auth.GrantID, p.Now())
+	if err != nil {
+		return "", false, nil // issueCode decides: a new grant, or the error
+	}
+	scopes := p.grantableScopes(ip.client, ip.params)
+	if !grant.Covers(g, scopes) {
+		return "", false, nil
+	}
+	value, err = p.newCode(ip, g, auth.SID, scopes)
+	return value, err == nil, err
 }
 
 // grantableScopes is what this request may be granted (G3, spec A14).

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -108,11 +109,15 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Pool: secret.NewPool("passwords", 0, 0, 0)}
 	clients := &client.Registry{Store: d.Store, Hasher: d.Hasher, Now: d.Now, AllowPrivateDelivery: cfg.AllowPrivateNetworkDelivery,
 		Pool: secret.NewPool("client secrets", max(1, runtime.GOMAXPROCS(0)/2), 0, 0)}
-	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL}
+	codes, err := codeSealer(d.Secret)
+	if err != nil {
+		return nil, err
+	}
 	tokens := &token.Service{
-		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger,
+		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger, Codes: codes,
 		TTL: token.TTLs{Code: cfg.AuthCodeTTL, Access: cfg.AccessTokenTTL, ID: cfg.IDTokenTTL, Refresh: cfg.RefreshTokenTTL},
 	}
+	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL, Accounts: tokens.Account}
 	if d.Store.WatchesOtherProcesses() {
 		// Every instance hears of every change (StartJobs watches), so a
 		// cached client or account can live long; the minute only bounds
@@ -172,6 +177,22 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 // newForms builds the guard of Sesame's own forms (W1): cookies as the
 // issuer's scheme wants them (S1), a token key derived from the operator's
 // secret, and refusals shown as an error page in words.
+// codeSealer seals authorization codes under a key derived from the
+// operator's secret_key, so a code one instance issued is redeemed at
+// another, also after a restart. Without a secret (tests) the key is
+// random per process.
+func codeSealer(secret []byte) (*keys.Sealer, error) {
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret) // crypto/rand never fails on supported platforms
+	}
+	s, err := keys.NewSealerFor(secret, "sesame authorization codes")
+	if err != nil {
+		return nil, fmt.Errorf("authorization code key: %w", err)
+	}
+	return s, nil
+}
+
 func newForms(cfg config.Config, d Deps, pages *ui.Pages) (*web.Forms, error) {
 	key, err := web.FormKey(d.Secret)
 	if err != nil {

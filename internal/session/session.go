@@ -26,6 +26,17 @@ type Service struct {
 	// after sign-in (S2).
 	TTL    time.Duration
 	MaxTTL time.Duration
+	// Accounts reads the account of a session; nil reads Store. The server
+	// passes the token service's cache, which it keeps true on every
+	// change it hears.
+	Accounts func(ctx context.Context, id string) (store.Account, error)
+}
+
+func (s *Service) account(ctx context.Context, id string) (store.Account, error) {
+	if s.Accounts != nil {
+		return s.Accounts(ctx, id)
+	}
+	return s.Store.Account(ctx, id)
 }
 
 // Current is a valid session with its account.
@@ -42,17 +53,20 @@ func (s *Service) FromCookie(ctx context.Context, cookie string) (Current, error
 		return Current{}, ErrNoSession
 	}
 	sess, err := s.Store.SessionByCookie(ctx, token.Hash(cookie))
-	if errors.Is(err, store.ErrNotFound) || (former && !sess.LegacyCookie) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Current{}, ErrNoSession
 	}
 	if err != nil {
 		return Current{}, fmt.Errorf("read session: %w", err)
 	}
+	if former && !sess.LegacyCookie {
+		return Current{}, ErrNoSession
+	}
 	now := s.Now()
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.MaxExpiresAt) {
 		return Current{}, ErrNoSession
 	}
-	acct, err := s.Store.Account(ctx, sess.AccountID)
+	acct, err := s.account(ctx, sess.AccountID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Current{}, ErrNoSession
 	}
@@ -77,6 +91,9 @@ type Device struct {
 func (s *Service) New(accountID string, amr []string, d Device) (store.Session, string) {
 	now := s.Now()
 	cookie, hash := token.NewValue()
+	// The sliding expiry never passes the absolute one, so the sweeper
+	// finds every dead session through one index.
+	exp := now.Add(min(s.TTL, s.MaxTTL))
 	return store.Session{
 		ID:           token.NewID(),
 		CookieHash:   hash,
@@ -85,7 +102,7 @@ func (s *Service) New(accountID string, amr []string, d Device) (store.Session, 
 		AMR:          amr,
 		CreatedAt:    now,
 		LastSeenAt:   now,
-		ExpiresAt:    now.Add(s.TTL),
+		ExpiresAt:    exp,
 		MaxExpiresAt: now.Add(s.MaxTTL),
 		UserAgent:    truncate(d.UserAgent, 512),
 		IP:           d.IP,
@@ -117,6 +134,14 @@ func (s *Service) Touch(ctx context.Context, tx store.Tx, sess store.Session) er
 	return nil
 }
 
+// NeedsTouch reports whether a use of sess now should slide its expiry
+// (Touch). A session used in the last minute (or sixtieth of its TTL, if
+// less) is not touched again: its expiry would move by at most that much,
+// and an SSO sign-in then writes nothing (design §5).
+func (s *Service) NeedsTouch(sess store.Session) bool {
+	return s.Now().Sub(sess.LastSeenAt) >= min(time.Minute, s.TTL/60)
+}
+
 // NeedsLogin reports whether a request must show the sign-in page although
 // the browser has a session: prompt=login, or max_age exceeded (S4, spec
 // A11, A12). maxAge < 0 means none was sent.
@@ -140,8 +165,7 @@ func AuthorizationFor(sess store.Session, clientID string) (store.Authorization,
 // NewSID returns an unguessable `sid` for one client in one session (S3,
 // spec S3).
 func NewSID() string {
-	v, _ := token.NewValue()
-	return v
+	return token.NewID()
 }
 
 func truncate(s string, n int) string {

@@ -131,30 +131,6 @@ type AuthParams struct {
 	UILocales    string `json:"ui_locales,omitempty"`
 }
 
-// AuthCode is an authorization code, stored by hash, single use.
-type AuthCode struct {
-	Hash      []byte
-	ClientID  string
-	GrantID   string
-	SessionID string
-	AccountID string
-	SID       string
-	// FamilyID names every token issued from this code (spec T5).
-	FamilyID            string
-	RedirectURI         string
-	Scopes              []string
-	Nonce               string
-	CodeChallenge       string
-	CodeChallengeMethod string
-	AuthTime            time.Time
-	AMR                 []string
-	ACR                 string
-	CreatedAt           time.Time
-	ExpiresAt           time.Time
-	// UsedAt is zero until the code is redeemed.
-	UsedAt time.Time
-}
-
 // AccessToken is an opaque access token, stored by hash.
 type AccessToken struct {
 	Hash      []byte

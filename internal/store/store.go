@@ -33,6 +33,13 @@ type Store interface {
 	// or wait on the network.
 	InTx(ctx context.Context, d Durability, fn func(tx Tx) error) error
 
+	// Primary is the Reader for a read that a write transaction of the
+	// same request builds on (the refresh token a refresh rotates): on
+	// SQLite it reads through the writer's connection, whose cache holds
+	// what the last writes touched, where a reader connection must read
+	// every page again after any write. It sees committed data only.
+	Primary() Reader
+
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 
@@ -98,12 +105,14 @@ type Reader interface {
 
 	AuthRequest(ctx context.Context, id string) (AuthRequest, error)
 
-	AuthCode(ctx context.Context, hash []byte) (AuthCode, error)
 	AccessToken(ctx context.Context, hash []byte) (AccessToken, error)
 	// AccessTokenGrant reads an access token with its grant in one query
 	// (userinfo, introspection); a token without its grant is ErrNotFound.
 	AccessTokenGrant(ctx context.Context, hash []byte) (AccessToken, Grant, error)
 	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	// RefreshTokenGrant reads a refresh token with its grant in one query
+	// (a refresh checks both); a token without its grant is ErrNotFound.
+	RefreshTokenGrant(ctx context.Context, hash []byte) (RefreshToken, Grant, error)
 
 	// SigningKeys lists every stored key, oldest first.
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
@@ -152,11 +161,11 @@ type Writer interface {
 	UpdateAuthRequest(ctx context.Context, r AuthRequest) error
 	DeleteAuthRequest(ctx context.Context, id string) error
 
-	CreateAuthCode(ctx context.Context, c AuthCode) error
-	// ConsumeAuthCode marks the code used at at and returns it. A code
-	// used before is returned with ErrAlreadyUsed; only one of many
-	// concurrent calls succeeds.
-	ConsumeAuthCode(ctx context.Context, hash []byte, at time.Time) (AuthCode, error)
+	// UseAuthCode records that the authorization code with this hash,
+	// valid until expiresAt, was redeemed: codes are sealed into their
+	// value and stored only once used (design §2). A code recorded before
+	// is ErrAlreadyUsed; only one of many concurrent calls succeeds.
+	UseAuthCode(ctx context.Context, hash []byte, expiresAt time.Time) error
 
 	CreateAccessToken(ctx context.Context, t AccessToken) error
 	// RevokeAccessToken marks one access token revoked.
@@ -170,9 +179,10 @@ type Writer interface {
 	// RevokeRefreshToken marks one refresh token revoked.
 	RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
 
-	// RevokeFamily revokes every access and refresh token issued from one
-	// authorization code (its FamilyID), for code replay (spec T5).
-	RevokeFamily(ctx context.Context, familyID string, at time.Time) error
+	// RevokeFamily revokes every access and refresh token of grantID
+	// issued from one authorization code (its FamilyID), for code replay
+	// (spec T5).
+	RevokeFamily(ctx context.Context, grantID, familyID string, at time.Time) error
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 

@@ -24,37 +24,33 @@ type ExchangeRequest struct {
 // right verifier sent afterwards is a replay.
 func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequest) (Response, error) {
 	now := s.Now()
-	hash := Hash(req.Code)
-	code, err := s.Store.AuthCode(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
+	code, err := s.openCode(req.Code)
+	if err != nil {
 		return Response{}, deny(ErrInvalidGrant, "unknown authorization code")
 	}
-	if err != nil {
-		return Response{}, fmt.Errorf("read code: %w", err)
-	}
+	hash := Hash(req.Code)
 	switch {
 	case code.ClientID != c.ID: // spec T6
 		return Response{}, deny(ErrInvalidGrant, "code was issued to another client")
-	case !code.UsedAt.IsZero():
-		return Response{}, s.codeReplayed(ctx, code)
-	case !now.Before(code.ExpiresAt): // spec T8
+	case !now.Before(code.expiresAt()): // spec T8
 		return Response{}, deny(ErrInvalidGrant, "authorization code expired")
-	case code.RedirectURI != "" && req.RedirectURI != code.RedirectURI: // spec T7
+	case code.RedirectHash != nil && !code.redirectMatches(req.RedirectURI): // spec T7
 		return Response{}, deny(ErrInvalidGrant, "redirect_uri does not match the authorization request")
-	case code.RedirectURI == "" && req.RedirectURI != "" && !slices.Contains(c.RedirectURIs, req.RedirectURI):
+	case code.RedirectHash == nil && req.RedirectURI != "" && !slices.Contains(c.RedirectURIs, req.RedirectURI):
 		return Response{}, deny(ErrInvalidGrant, "redirect_uri is not registered")
 	}
 	if err := checkPKCE(code.CodeChallenge, code.CodeChallengeMethod, req.CodeVerifier); err != nil {
-		return Response{}, s.burnCode(ctx, code, err)
+		return Response{}, s.burnCode(ctx, code, hash, err)
 	}
+	family := familyOf(hash)
 	return s.redeem(ctx, redemption{
 		grantID: code.GrantID, accountID: code.AccountID,
 		mint: mintParams{
-			client: c, familyID: code.FamilyID, scopes: code.Scopes,
-			sid: code.SID, nonce: code.Nonce, authTime: code.AuthTime, amr: code.AMR, acr: code.ACR,
+			client: c, familyID: family, scopes: code.scopes(),
+			sid: code.SID, nonce: code.Nonce, authTime: code.authTime(), amr: code.AMR, acr: code.ACR,
 		},
-		consume: func(tx store.Tx) error { _, err := tx.ConsumeAuthCode(ctx, hash, now); return err },
-		reused:  func() error { return s.codeReplayed(ctx, code) },
+		consume: func(tx store.Tx) error { return tx.UseAuthCode(ctx, usedKey(hash), code.expiresAt()) },
+		reused:  func() error { return s.codeReplayed(ctx, code, family) },
 	})
 }
 
@@ -62,7 +58,10 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 // turned into tokens.
 type redemption struct {
 	grantID, accountID string
-	mint               mintParams
+	// grant is the grant when it was read with the credential, else nil
+	// and redeem reads it.
+	grant *store.Grant
+	mint  mintParams
 	// consume marks the credential used inside the transaction; it returns
 	// store.ErrAlreadyUsed when another request used it first.
 	consume func(tx store.Tx) error
@@ -74,7 +73,13 @@ type redemption struct {
 // transaction (signing is slow), then consumes the credential and stores
 // the tokens in one write transaction.
 func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
-	g, err := grant.Load(ctx, s.Store, r.grantID, s.Now())
+	var g store.Grant
+	var err error
+	if r.grant != nil {
+		g, err = *r.grant, grant.Check(*r.grant, s.Now())
+	} else {
+		g, err = grant.Load(ctx, s.Store.Primary(), r.grantID, s.Now())
+	}
 	if err != nil {
 		return Response{}, grantDenied(err)
 	}
@@ -104,9 +109,9 @@ func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
 
 // codeReplayed revokes what the first redemption of code issued (spec T5)
 // and answers invalid_grant (spec T4).
-func (s *Service) codeReplayed(ctx context.Context, code store.AuthCode) error {
+func (s *Service) codeReplayed(ctx context.Context, code code, family string) error {
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		return tx.RevokeFamily(ctx, code.FamilyID, s.Now())
+		return tx.RevokeFamily(ctx, code.GrantID, family, s.Now())
 	})
 	if err != nil {
 		return fmt.Errorf("revoke tokens of replayed code (grant %s): %w", code.GrantID, err)
@@ -120,14 +125,13 @@ func (s *Service) codeReplayed(ctx context.Context, code store.AuthCode) error {
 // cannot be tried again, and returns that failure (invalid_grant). Nothing
 // was issued from it. When another request consumed it first, this one
 // is a replay (spec T5).
-func (s *Service) burnCode(ctx context.Context, code store.AuthCode, failed error) error {
+func (s *Service) burnCode(ctx context.Context, code code, hash []byte, failed error) error {
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		_, err := tx.ConsumeAuthCode(ctx, code.Hash, s.Now())
-		return err
+		return tx.UseAuthCode(ctx, usedKey(hash), code.expiresAt())
 	})
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
-		return s.codeReplayed(ctx, code)
+		return s.codeReplayed(ctx, code, familyOf(hash))
 	case err != nil:
 		return fmt.Errorf("burn code after a failed code_verifier (grant %s): %w", code.GrantID, err)
 	}

@@ -29,7 +29,7 @@ type RefreshRequest struct {
 func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshRequest) (Response, error) {
 	now := s.Now()
 	hash := Hash(req.RefreshToken)
-	rt, err := s.Store.RefreshToken(ctx, hash)
+	rt, g, err := s.Store.Primary().RefreshTokenGrant(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, deny(ErrInvalidGrant, "unknown refresh token")
 	}
@@ -58,7 +58,7 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 	// The new refresh token keeps every scope of the old one: narrowing one
 	// access token must not shrink what the grant allows (spec R2).
 	return s.redeem(ctx, redemption{
-		grantID: rt.GrantID, accountID: rt.AccountID,
+		grantID: rt.GrantID, accountID: rt.AccountID, grant: &g,
 		mint: mintParams{
 			client: c, familyID: rt.FamilyID, scopes: scopes, refreshScopes: rt.Scopes,
 			sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce

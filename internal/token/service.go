@@ -28,6 +28,8 @@ type Service struct {
 	// Issuer is the `iss` of every ID token.
 	Issuer string
 	TTL    TTLs
+	// Codes seals authorization codes into their values (NewCode).
+	Codes  Sealer
 	Now    func() time.Time
 	Logger *slog.Logger
 	// AccountCacheFor is how long an account read is reused by the token
@@ -37,6 +39,12 @@ type Service struct {
 	AccountCacheFor time.Duration
 
 	accounts store.Cache[store.Account]
+}
+
+// Account reads an account through the cache the server keeps true
+// (ForgetAccount); the session service reads accounts through it too.
+func (s *Service) Account(ctx context.Context, id string) (store.Account, error) {
+	return s.account(ctx, id)
 }
 
 // account reads an account through the cache.

@@ -17,11 +17,14 @@ func NewValue() (string, []byte) {
 }
 
 // NewID returns a fresh identifier of a record (a grant, a session, a
-// receipt, a pending request): 192 random bits, 32 base64url characters.
-// An id is not a credential, so nothing is hashed; it is unguessable all
-// the same, since some (a pending request's) appear in URLs.
+// receipt, a pending request) or a sid: 128 random bits, 22 base64url
+// characters. An id is not a credential, so nothing is hashed; it is
+// unguessable all the same, since some (a pending request's) appear in
+// URLs. It is no longer: a grant's id is stored seven times over (its
+// row, its tokens and their indexes), and each byte counts against the
+// storage budget of a session (design §5).
 func NewID() string {
-	var b [24]byte
+	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -143,9 +143,8 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 			FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO auth_requests (id, client_id, params, created_at, expires_at)
 			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' + scatter(i) FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO auth_codes (hash, client_id, grant_id, account_id, expires_at)
-			SELECT sha256(('code ' || i)::bytea), 'app', 'g' || i, 'acct', now() + interval '1 min' + scatter(i)
-			FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO used_codes (expires_at, hash)
+			SELECT now() + interval '1 min' + scatter(i), sha256(('code ' || i)::bytea) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO access_tokens (hash, grant_id, client_id, family_id, expires_at)
 			SELECT sha256(('at ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
 				now() + interval '1 hour' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
@@ -215,13 +214,13 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"RevokeClientGrants", qRevokeClientGrants, []any{"app-1", now}},
 		{"RevokeClientCredentialGrants", qRevokeClientCredentialGrants, []any{now, "test", "app-1"}},
 		{"AuthRequest", qAuthRequest, []any{"ar77"}},
-		{"AuthCode", qAuthCode, []any{h("code 77")}},
-		{"ConsumeAuthCode", qConsumeAuthCode, []any{now, h("code 77")}},
+		{"UseAuthCode", qUseAuthCode, []any{now, h("code 77")}},
 		{"AccessToken", qAccessToken, []any{h("at 77")}},
 		{"RefreshToken", qRefreshToken, []any{h("rt 77")}},
+		{"RefreshTokenGrant", qRefreshTokenGrant, []any{h("rt 77")}},
 		{"ConsumeRefreshToken", qConsumeRefreshToken, []any{now, h("rt 77")}},
-		{"RevokeAccessFamily", qRevokeAccessFamily, []any{now, "f77"}},
-		{"RevokeRefreshFamily", qRevokeRefreshFamily, []any{now, "f77"}},
+		{"RevokeAccessFamily", qRevokeAccessFamily, []any{now, "g77", "f77"}},
+		{"RevokeRefreshFamily", qRevokeRefreshFamily, []any{now, "g77", "f77"}},
 		{"LogoutRequest", qLogoutRequest, []any{h("xsrf 77")}},
 		{"DeleteLogoutRequest", qDeleteLogoutRequest, []any{h("xsrf 77")}},
 		{"ReceiptsByAccount", qReceiptsByAccount, []any{"acct-77", 20}},
@@ -230,6 +229,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"DeliveriesByClientIn", qDeliveriesByClientIn, []any{"app-1", "failed", 20}},
 		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
 		{"ClaimDeliveries", qClaimDeliveries, []any{now, now.Add(time.Minute), 16}},
+		{"ClaimUndatedDeliveries", qClaimUndatedDeliveries, []any{now, now.Add(time.Minute), 16}},
 		{"Throttle", qThrottle, []any{"acct:192.0.2.1|user77"}},
 		{"Events", qEvents, []any{int64(math.MaxInt64), 20}},
 	}

@@ -83,6 +83,9 @@ func hasParam(dbURL, name string) bool {
 
 func (e *pgEngine) reads() querier { return pgQuerier{q: e.pool} }
 
+// primaryReads are the pool's: every connection is alike.
+func (e *pgEngine) primaryReads() querier { return e.reads() }
+
 // begin starts a READ COMMITTED transaction, set explicitly whatever the
 // server's default: the single-use and exclusive operations (Consume*,
 // RevokeGrant, ClaimDeliveries, DeleteSession) are conditional UPDATEs and

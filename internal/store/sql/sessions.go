@@ -30,7 +30,9 @@ const (
 			expires_at, max_expires_at, user_agent, ip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT DO NOTHING`
-	qTouchSession  = `UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3`
+	// As at creation, expires_at never passes max_expires_at.
+	qTouchSession = `UPDATE sessions SET last_seen_at = $1,
+		expires_at = CASE WHEN $2 < max_expires_at THEN $2 ELSE max_expires_at END WHERE id = $3`
 	qDeleteSession = `DELETE FROM sessions WHERE id = $1`
 	// The EXISTS makes a missing session zero rows (store.ErrNotFound)
 	// instead of a foreign-key error, which would abort the transaction;
@@ -139,6 +141,11 @@ func (r reader) SessionsByAccount(ctx context.Context, accountID string) ([]stor
 // CreateSession inserts a session. Its Authorizations are ignored: add them
 // with PutAuthorization. A taken id or cookie hash is store.ErrConflict.
 func (t *tx) CreateSession(ctx context.Context, s store.Session) error {
+	// expires_at never passes max_expires_at, so the sweeper finds every
+	// dead session through the one expiry index.
+	if !s.MaxExpiresAt.IsZero() && s.MaxExpiresAt.Before(s.ExpiresAt) {
+		s.ExpiresAt = s.MaxExpiresAt
+	}
 	err := insertNew(ctx, t.q, qCreateSession,
 		s.ID, blobArg(s.CookieHash), s.AccountID, timeArg(s.AuthTime), listArg(s.AMR), s.ACR,
 		timeArg(s.CreatedAt), timeArg(s.LastSeenAt), timeArg(s.ExpiresAt), timeArg(s.MaxExpiresAt),

@@ -118,6 +118,9 @@ func dsn(path, params string) string {
 
 func (e *liteEngine) reads() querier { return liteQuerier{c: e.readStmts} }
 
+// primaryReads run on the writer connection, outside any transaction.
+func (e *liteEngine) primaryReads() querier { return liteQuerier{c: e.writeStmts} }
+
 // begin takes the writer connection (writers queue here), sets
 // synchronous for this transaction's durability (SQLite refuses to
 // change it inside one) and begins IMMEDIATE.

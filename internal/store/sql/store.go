@@ -14,6 +14,8 @@ import (
 type engine interface {
 	// reads is the querier of Store's own reads (committed data).
 	reads() querier
+	// primaryReads is the querier of Store.Primary.
+	primaryReads() querier
 	// begin starts a write transaction committed as d asks.
 	begin(ctx context.Context, d store.Durability) (txConn, error)
 	ping(ctx context.Context) error
@@ -155,6 +157,14 @@ func (s *Store) InTx(ctx context.Context, d store.Durability, fn func(tx store.T
 }
 
 // Ping reports whether the database answers.
+// Primary returns the Reader for a read that a write transaction of the
+// same request builds on (the refresh token a refresh rotates). On SQLite
+// it reads on the writer's connection: a reader connection finds its page
+// cache stale after every write and reads the pages again from the file,
+// where the writer's cache holds what the last writes touched. On
+// PostgreSQL it is the Store's own reads.
+func (s *Store) Primary() store.Reader { return reader{q: s.e.primaryReads(), d: s.d} }
+
 func (s *Store) Ping(ctx context.Context) error { return s.e.ping(ctx) }
 
 // Close releases every connection. Stop the delivery workers first.

@@ -34,9 +34,8 @@ type sweepStep struct {
 // nothing left at this now.
 var sweepSteps = []sweepStep{
 	{what: "sessions", table: "sessions", key: "id", where: "expires_at < $1"},
-	{what: "sessions at their longest", table: "sessions", key: "id", where: "max_expires_at < $1"},
 	{what: "auth requests", table: "auth_requests", key: "id", where: "expires_at < $1"},
-	{what: "auth codes", table: "auth_codes", key: "hash", where: "expires_at < $1"},
+	{what: "used codes", table: "used_codes", key: "expires_at", where: "expires_at < $1"},
 	{what: "access tokens", table: "access_tokens", key: "hash", where: "expires_at < $1"},
 	{what: "access tokens of dead grants", table: "access_tokens", key: "hash", where: "grant_id IN (" + deadGrants + ")"},
 	{what: "refresh tokens", table: "refresh_tokens", key: "hash", where: "expires_at < $1"},

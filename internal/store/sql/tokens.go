@@ -20,11 +20,10 @@ const (
 		ON CONFLICT DO NOTHING`
 	// coalesce keeps the first revocation time.
 	qRevokeAccessToken = `UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
-	// family_id <> '' lets the planner use the partial family index even
-	// in the generic plan of the prepared statement, which cannot see
-	// that $2 is never empty.
+	// A family is found through its grant's index: a grant holds few
+	// tokens, and a family index would cost every token a write.
 	qRevokeAccessFamily = `UPDATE access_tokens SET revoked_at = $1
-		WHERE family_id = $2 AND family_id <> '' AND revoked_at IS NULL`
+		WHERE grant_id = $2 AND family_id = $3 AND revoked_at IS NULL`
 
 	qRefreshToken       = `SELECT ` + refreshTokenCols + ` FROM refresh_tokens WHERE hash = $1`
 	qCreateRefreshToken = `
@@ -35,7 +34,7 @@ const (
 	qConsumeRefreshToken = `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL RETURNING ` + refreshTokenCols
 	qRevokeRefreshToken  = `UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
 	qRevokeRefreshFamily = `UPDATE refresh_tokens SET revoked_at = $1
-		WHERE family_id = $2 AND family_id <> '' AND revoked_at IS NULL`
+		WHERE grant_id = $2 AND family_id = $3 AND revoked_at IS NULL`
 )
 
 func scanAccessToken(row scanner) (store.AccessToken, error) {
@@ -52,10 +51,15 @@ func accessTokenDests(t *store.AccessToken) []any {
 
 func scanRefreshToken(row scanner) (store.RefreshToken, error) {
 	var t store.RefreshToken
-	err := row.Scan(blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, &t.FamilyID, &t.SID,
-		timeDest{&t.AuthTime}, listDest{&t.AMR}, &t.ACR, listDest{&t.Scopes},
-		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}, timeDest{&t.RevokedAt})
+	err := row.Scan(refreshTokenDests(&t)...)
 	return t, err
+}
+
+// refreshTokenDests are the scan destinations of refreshTokenCols.
+func refreshTokenDests(t *store.RefreshToken) []any {
+	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, &t.FamilyID, &t.SID,
+		timeDest{&t.AuthTime}, listDest{&t.AMR}, &t.ACR, listDest{&t.Scopes},
+		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}, timeDest{&t.RevokedAt}}
 }
 
 // AccessToken reads an opaque access token by the hash of its value.
@@ -67,18 +71,47 @@ func (r reader) AccessToken(ctx context.Context, hash []byte) (store.AccessToken
 	return t, nil
 }
 
-// qAccessTokenGrant reads a token and its grant in one search of each
-// primary key: userinfo and introspection make one read, not two.
-var qAccessTokenGrant = `SELECT ` + columnsOf("t", accessTokenCols) + `, ` + columnsOf("g", grantCols) + `
-	FROM access_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = $1`
+// withGrant is the SELECT of a token table's cols joined with the
+// token's grant: userinfo, introspection and a refresh read both in one
+// search of each primary key, not two reads.
+func withGrant(table, cols string) string {
+	return `SELECT ` + columnsOf("t", cols) + `, ` + columnsOf("g", grantCols) + `
+	FROM ` + table + ` t JOIN grants g ON g.id = t.grant_id WHERE t.hash = $1`
+}
+
+var (
+	qAccessTokenGrant  = withGrant("access_tokens", accessTokenCols)
+	qRefreshTokenGrant = withGrant("refresh_tokens", refreshTokenCols)
+)
+
+// tokenGrant reads the token with hash and its grant by query (withGrant);
+// a token whose grant is gone is ErrNotFound.
+func tokenGrant[T any](ctx context.Context, q querier, query string, hash []byte, dests func(*T) []any) (T, store.Grant, error) {
+	var t T
+	var g store.Grant
+	if err := q.queryRow(ctx, query, hash).Scan(append(dests(&t), grantDests(&g)...)...); err != nil {
+		var zero T
+		return zero, store.Grant{}, dbErr(err)
+	}
+	return t, g, nil
+}
 
 // AccessTokenGrant reads an access token by the hash of its value with
 // its grant; a token whose grant is gone is ErrNotFound.
 func (r reader) AccessTokenGrant(ctx context.Context, hash []byte) (store.AccessToken, store.Grant, error) {
-	var t store.AccessToken
-	var g store.Grant
-	if err := r.q.queryRow(ctx, qAccessTokenGrant, hash).Scan(append(accessTokenDests(&t), grantDests(&g)...)...); err != nil {
-		return store.AccessToken{}, store.Grant{}, fmt.Errorf("read access token: %w", dbErr(err))
+	t, g, err := tokenGrant(ctx, r.q, qAccessTokenGrant, hash, accessTokenDests)
+	if err != nil {
+		return t, g, fmt.Errorf("read access token: %w", err)
+	}
+	return t, g, nil
+}
+
+// RefreshTokenGrant reads a refresh token by the hash of its value with
+// its grant; a token whose grant is gone is ErrNotFound.
+func (r reader) RefreshTokenGrant(ctx context.Context, hash []byte) (store.RefreshToken, store.Grant, error) {
+	t, g, err := tokenGrant(ctx, r.q, qRefreshTokenGrant, hash, refreshTokenDests)
+	if err != nil {
+		return t, g, fmt.Errorf("read refresh token: %w", err)
 	}
 	return t, g, nil
 }
@@ -159,21 +192,21 @@ func (t *tx) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) 
 	return nil
 }
 
-// RevokeFamily revokes every access and refresh token issued from one
-// authorization code (spec T5); tokens revoked before keep their time. An
-// empty familyID is refused: it would name every token issued without a
-// code.
-func (t *tx) RevokeFamily(ctx context.Context, familyID string, at time.Time) error {
+// RevokeFamily revokes every access and refresh token of grantID issued
+// from one authorization code (spec T5); tokens revoked before keep their
+// time. An empty familyID is refused: it would name every token issued
+// without a code.
+func (t *tx) RevokeFamily(ctx context.Context, grantID, familyID string, at time.Time) error {
 	switch {
 	case familyID == "":
 		return errors.New("revoke token family: empty family id")
 	case at.IsZero():
 		return fmt.Errorf("revoke token family %s: zero time", familyID)
 	}
-	if _, err := exec(ctx, t.q, qRevokeAccessFamily, timeArg(at), familyID); err != nil {
+	if _, err := exec(ctx, t.q, qRevokeAccessFamily, timeArg(at), grantID, familyID); err != nil {
 		return fmt.Errorf("revoke access tokens of family %s: %w", familyID, err)
 	}
-	if _, err := exec(ctx, t.q, qRevokeRefreshFamily, timeArg(at), familyID); err != nil {
+	if _, err := exec(ctx, t.q, qRevokeRefreshFamily, timeArg(at), grantID, familyID); err != nil {
 		return fmt.Errorf("revoke refresh tokens of family %s: %w", familyID, err)
 	}
 	return nil

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
 )
 
 var concurrencyTests = []test{
-	{"ConcurrentConsumeAuthCodeHasOneWinner", testConcurrentConsumeAuthCodeHasOneWinner},
+	{"ConcurrentUseAuthCodeHasOneWinner", testConcurrentUseAuthCodeHasOneWinner},
 	{"ConcurrentConsumeRefreshTokenHasOneWinner", testConcurrentConsumeRefreshTokenHasOneWinner},
 	{"ConcurrentWritersAndReadersDontFail", testConcurrentWritersAndReadersDontFail},
 }
@@ -57,26 +58,16 @@ func oneWinner(t *testing.T, errs []error) {
 	}
 }
 
-// testConcurrentConsumeAuthCodeHasOneWinner: however many requests redeem
+// testConcurrentUseAuthCodeHasOneWinner: however many requests redeem
 // one code at once, one gets tokens (spec T4); the rest see the replay.
-func testConcurrentConsumeAuthCodeHasOneWinner(t *testing.T, s store.Store) {
-	code := liveAuthCode("contested")
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateAuthCode(ctx, code) })
+func testConcurrentUseAuthCodeHasOneWinner(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	got := make([]store.AuthCode, racers)
 	errs := race(racers, func(i int) error {
 		return s.InTx(ctx, store.Durable, func(tx store.Tx) error {
-			var err error
-			got[i], err = tx.ConsumeAuthCode(ctx, code.Hash, at(0))
-			return err
+			return tx.UseAuthCode(ctx, hash("contested"), at(time.Minute))
 		})
 	})
 	oneWinner(t, errs)
-	for i, c := range got {
-		if c.GrantID != code.GrantID {
-			t.Errorf("racer %d got no code back: %+v", i, c)
-		}
-	}
 }
 
 // testConcurrentConsumeRefreshTokenHasOneWinner: of concurrent rotations

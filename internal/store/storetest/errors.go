@@ -26,7 +26,6 @@ func testLookupsOfMissingRowsAreNotFound(t *testing.T, s store.Store) {
 		must(t, "session", tx.CreateSession(ctx, fullSession("present", "present")))
 		must(t, "grant", tx.CreateGrant(ctx, fullGrant("present", "present", "present")))
 		must(t, "auth request", tx.CreateAuthRequest(ctx, fullAuthRequest("present")))
-		must(t, "code", tx.CreateAuthCode(ctx, fullAuthCode("present")))
 		must(t, "access token", tx.CreateAccessToken(ctx, fullAccessToken("present")))
 		return tx.CreateRefreshToken(ctx, fullRefreshToken("present"))
 	})
@@ -48,10 +47,6 @@ func testLookupsOfMissingRowsAreNotFound(t *testing.T, s store.Store) {
 		{"Grant", func(ctx context.Context, r store.Reader) error { _, err := r.Grant(ctx, "missing"); return err }},
 		{"AuthRequest", func(ctx context.Context, r store.Reader) error {
 			_, err := r.AuthRequest(ctx, "missing")
-			return err
-		}},
-		{"AuthCode", func(ctx context.Context, r store.Reader) error {
-			_, err := r.AuthCode(ctx, hash("missing"))
 			return err
 		}},
 		{"AccessToken", func(ctx context.Context, r store.Reader) error {
@@ -105,10 +100,6 @@ func testChangesToMissingRowsAreNotFound(t *testing.T, s store.Store) {
 		{"UpdateAuthRequest", func(ctx context.Context, tx store.Tx) error {
 			return tx.UpdateAuthRequest(ctx, fullAuthRequest("missing"))
 		}},
-		{"ConsumeAuthCode", func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.ConsumeAuthCode(ctx, hash("missing"), t0)
-			return err
-		}},
 		{"RevokeAccessToken", func(ctx context.Context, tx store.Tx) error {
 			return tx.RevokeAccessToken(ctx, hash("missing"), t0)
 		}},
@@ -141,7 +132,7 @@ func testDeletingMissingRowsIsNoError(t *testing.T, s store.Store) {
 		must(t, "DeleteAuthorization", tx.DeleteAuthorization(ctx, "missing", "client"))
 		must(t, "DeleteAuthRequest", tx.DeleteAuthRequest(ctx, "missing"))
 		must(t, "DeleteThrottle", tx.DeleteThrottle(ctx, "missing"))
-		must(t, "RevokeFamily", tx.RevokeFamily(ctx, "missing", t0))
+		must(t, "RevokeFamily", tx.RevokeFamily(ctx, "missing", "missing", t0))
 		return nil
 	})
 }
@@ -154,7 +145,6 @@ func testDuplicateKeysConflict(t *testing.T, s store.Store) {
 		must(t, "session", tx.CreateSession(ctx, fullSession("taken", "acct")))
 		must(t, "grant", tx.CreateGrant(ctx, fullGrant("taken", "acct", "client")))
 		must(t, "auth request", tx.CreateAuthRequest(ctx, fullAuthRequest("taken")))
-		must(t, "code", tx.CreateAuthCode(ctx, fullAuthCode("taken")))
 		must(t, "access token", tx.CreateAccessToken(ctx, fullAccessToken("taken")))
 		must(t, "refresh token", tx.CreateRefreshToken(ctx, fullRefreshToken("taken")))
 		return tx.CreateSigningKey(ctx, fullSigningKey("taken"))
@@ -181,9 +171,6 @@ func testDuplicateKeysConflict(t *testing.T, s store.Store) {
 		}},
 		{"CreateAuthRequest", func(ctx context.Context, tx store.Tx) error {
 			return tx.CreateAuthRequest(ctx, fullAuthRequest("taken"))
-		}},
-		{"CreateAuthCode", func(ctx context.Context, tx store.Tx) error {
-			return tx.CreateAuthCode(ctx, fullAuthCode("taken"))
 		}},
 		{"CreateAccessToken", func(ctx context.Context, tx store.Tx) error {
 			return tx.CreateAccessToken(ctx, fullAccessToken("taken"))

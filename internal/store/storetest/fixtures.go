@@ -113,29 +113,6 @@ func fullAuthRequest(id string) store.AuthRequest {
 	}
 }
 
-func fullAuthCode(value string) store.AuthCode {
-	return store.AuthCode{
-		Hash:                hash(value),
-		ClientID:            "client-of-" + value,
-		GrantID:             "grant-of-" + value,
-		SessionID:           "session-of-" + value,
-		AccountID:           "account-of-" + value,
-		SID:                 "sid-of-" + value,
-		FamilyID:            "family-of-" + value,
-		RedirectURI:         "https://app.example/callback",
-		Scopes:              []string{"openid", "profile"},
-		Nonce:               "nonce-of-" + value,
-		CodeChallenge:       "challenge-of-" + value,
-		CodeChallengeMethod: "S256",
-		AuthTime:            at(-time.Hour),
-		AMR:                 []string{"pwd"},
-		ACR:                 "urn:sesame:acr:pwd",
-		CreatedAt:           at(-10 * time.Second),
-		ExpiresAt:           at(50 * time.Second),
-		UsedAt:              at(-5 * time.Second),
-	}
-}
-
 func fullAccessToken(value string) store.AccessToken {
 	return store.AccessToken{
 		Hash:      hash(value),
@@ -187,12 +164,6 @@ func liveGrant(id, accountID, clientID string) store.Grant {
 	g := fullGrant(id, accountID, clientID)
 	g.RevokedAt, g.RevokeReason = time.Time{}, ""
 	return g
-}
-
-func liveAuthCode(value string) store.AuthCode {
-	c := fullAuthCode(value)
-	c.UsedAt = time.Time{}
-	return c
 }
 
 func liveAccessToken(value, grantID, familyID string) store.AccessToken {

@@ -128,27 +128,6 @@ func roundTrips() []roundTrip {
 		})
 	}
 
-	minCode := store.AuthCode{Hash: hash("code min"), ClientID: "client", GrantID: "grant", AccountID: "acct"}
-	emptyCode := minCode
-	emptyCode.Hash, emptyCode.Scopes, emptyCode.AMR = hash("code empty"), []string{}, []string{}
-	emptyCodeWant := emptyCode
-	emptyCodeWant.Scopes, emptyCodeWant.AMR = nil, nil
-	for _, c := range []struct {
-		name     string
-		in, want store.AuthCode
-	}{
-		{"full", fullAuthCode("code full"), fullAuthCode("code full")},
-		{"keys only", minCode, minCode},
-		{"empty lists", emptyCode, emptyCodeWant},
-	} {
-		cases = append(cases, roundTrip{
-			name:  "AuthCode/" + c.name,
-			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateAuthCode(ctx, c.in) },
-			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.AuthCode(ctx, c.in.Hash) },
-			want:  c.want,
-		})
-	}
-
 	minAccess := store.AccessToken{Hash: hash("access min"), GrantID: "grant", ClientID: "client"}
 	emptyAccess := minAccess
 	emptyAccess.Hash, emptyAccess.Scopes = hash("access empty"), []string{}

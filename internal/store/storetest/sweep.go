@@ -80,9 +80,7 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 			must(t, id, tx.CreateAuthRequest(ctx, r))
 		}
 		for value, c := range codes {
-			code := liveAuthCode(value)
-			code.ExpiresAt = at(c.expires)
-			must(t, value, tx.CreateAuthCode(ctx, code))
+			must(t, value, tx.UseAuthCode(ctx, hash(value), at(c.expires)))
 		}
 		for id, c := range grants {
 			g := liveGrant(id, "acct", "app")
@@ -156,8 +154,21 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		gone("auth request "+id, err, c.gone)
 	}
 	for value, c := range codes {
-		_, err := s.AuthCode(ctx, hash(value))
-		gone("code "+value, err, c.gone)
+		// A used code that was swept may be recorded again; one kept may
+		// not. The attempt is rolled back, so it changes nothing.
+		rollback := errors.New("rollback")
+		err := s.InTx(ctx, store.Durable, func(tx store.Tx) error {
+			if err := tx.UseAuthCode(ctx, hash(value), at(c.expires)); err != nil {
+				return err
+			}
+			return rollback
+		})
+		switch {
+		case c.gone && !errors.Is(err, rollback):
+			t.Errorf("used code %s: kept (recording it again: %v), want swept", value, err)
+		case !c.gone && !errors.Is(err, store.ErrAlreadyUsed):
+			t.Errorf("used code %s: recording it again gave %v, want ErrAlreadyUsed (kept)", value, err)
+		}
 	}
 	for id, c := range grants {
 		_, err := s.Grant(ctx, id)

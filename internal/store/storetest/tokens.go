@@ -9,47 +9,29 @@ import (
 )
 
 var tokenTests = []test{
-	{"ConsumeAuthCodeWorksOnce", testConsumeAuthCodeWorksOnce},
+	{"UseAuthCodeWorksOnce", testUseAuthCodeWorksOnce},
 	{"ConsumeRefreshTokenWorksOnce", testConsumeRefreshTokenWorksOnce},
 	{"RevokeAccessTokenKeepsTheFirstTime", testRevokeAccessTokenKeepsTheFirstTime},
 	{"RevokeRefreshTokenKeepsTheFirstTime", testRevokeRefreshTokenKeepsTheFirstTime},
 	{"RevokeFamilyRevokesOnlyThatFamily", testRevokeFamilyRevokesOnlyThatFamily},
 }
 
-// testConsumeAuthCodeWorksOnce: a code is redeemed once; the second
-// redemption gets the code back with store.ErrAlreadyUsed, so the caller
-// can revoke what the first one issued (spec T4, T5).
-func testConsumeAuthCodeWorksOnce(t *testing.T, s store.Store) {
-	code := liveAuthCode("code")
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		must(t, "code", tx.CreateAuthCode(ctx, code))
-		return tx.CreateAuthCode(ctx, liveAuthCode("other code"))
-	})
-	used := code
-	used.UsedAt = t0
+// testUseAuthCodeWorksOnce: a code is redeemed once; recording it again
+// is store.ErrAlreadyUsed, so the caller can revoke what the first
+// redemption issued (spec T4, T5). Another code is not affected, and a
+// used code is forgotten once it has expired and been swept.
+func testUseAuthCodeWorksOnce(t *testing.T, s store.Store) {
+	exp := at(time.Minute)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UseAuthCode(ctx, hash("code"), exp) })
+	err := inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UseAuthCode(ctx, hash("code"), exp) })
+	wantErr(t, "second use", err, store.ErrAlreadyUsed)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UseAuthCode(ctx, hash("other code"), exp) })
 
-	var got store.AuthCode
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		got, err = tx.ConsumeAuthCode(ctx, code.Hash, t0)
+		_, err := tx.Sweep(ctx, exp.Add(time.Second), 100)
 		return err
 	})
-	equal(t, "first consume", got, used)
-	stored, err := s.AuthCode(t.Context(), code.Hash)
-	must(t, "read", err)
-	equal(t, "stored after consume", stored, used)
-
-	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		got, err = tx.ConsumeAuthCode(ctx, code.Hash, at(time.Second))
-		return err
-	})
-	wantErr(t, "second consume", err, store.ErrAlreadyUsed)
-	equal(t, "code returned with ErrAlreadyUsed", got, used)
-
-	other, err := s.AuthCode(t.Context(), hash("other code"))
-	must(t, "read other", err)
-	equal(t, "other code", other, liveAuthCode("other code"))
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UseAuthCode(ctx, hash("code"), exp) })
 }
 
 // testConsumeRefreshTokenWorksOnce: a refresh token rotates once; a second
@@ -128,7 +110,8 @@ func testRevokeRefreshTokenKeepsTheFirstTime(t *testing.T, s store.Store) {
 
 // testRevokeFamilyRevokesOnlyThatFamily: a replayed code revokes every
 // token issued from it, access and refresh, used or not (spec T5), and no
-// other token, even of the same grant.
+// other token, even of the same grant, nor another grant's tokens that
+// happen to carry the same family id.
 func testRevokeFamilyRevokesOnlyThatFamily(t *testing.T, s store.Store) {
 	earlier := at(-time.Hour)
 	usedRefresh := liveRefreshToken("f-rt-used", "grant", "F")
@@ -141,16 +124,18 @@ func testRevokeFamilyRevokesOnlyThatFamily(t *testing.T, s store.Store) {
 		must(t, "f-rt", tx.CreateRefreshToken(ctx, liveRefreshToken("f-rt", "grant", "F")))
 		must(t, "f-rt-used", tx.CreateRefreshToken(ctx, usedRefresh))
 		must(t, "g-at", tx.CreateAccessToken(ctx, liveAccessToken("g-at", "grant", "G")))
+		must(t, "o-at", tx.CreateAccessToken(ctx, liveAccessToken("o-at", "other grant", "F")))
+		must(t, "o-rt", tx.CreateRefreshToken(ctx, liveRefreshToken("o-rt", "other grant", "F")))
 		return tx.CreateRefreshToken(ctx, liveRefreshToken("g-rt", "grant", "G"))
 	})
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RevokeFamily(ctx, "F", t0) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RevokeFamily(ctx, "grant", "F", t0) })
 
 	ctx := t.Context()
 	for _, c := range []struct {
 		value       string
 		wantRevoked time.Time
 	}{
-		{"f-at", t0}, {"f-at-revoked", earlier}, {"g-at", time.Time{}},
+		{"f-at", t0}, {"f-at-revoked", earlier}, {"g-at", time.Time{}}, {"o-at", time.Time{}},
 	} {
 		got, err := s.AccessToken(ctx, hash(c.value))
 		must(t, "read "+c.value, err)
@@ -160,7 +145,7 @@ func testRevokeFamilyRevokesOnlyThatFamily(t *testing.T, s store.Store) {
 		value       string
 		wantRevoked time.Time
 	}{
-		{"f-rt", t0}, {"f-rt-used", t0}, {"g-rt", time.Time{}},
+		{"f-rt", t0}, {"f-rt-used", t0}, {"g-rt", time.Time{}}, {"o-rt", time.Time{}},
 	} {
 		got, err := s.RefreshToken(ctx, hash(c.value))
 		must(t, "read "+c.value, err)
