@@ -3,7 +3,10 @@ package oidc
 import (
 	"net/http"
 	"net/url"
+	"slices"
 
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 )
@@ -34,6 +37,12 @@ func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.failJSON(w, r, "introspect token", err)
 		return
+	}
+	if res.Active && res.Subject == "" && slices.Contains(grant.Parse(res.Scope), ScopeAdmin) &&
+		!client.HoldsAdminRole(c, p.AdminClients) {
+		// C5: a client that lost the admin role (its flag, or its place in
+		// admin_clients, which no write records) holds no live admin token.
+		res = token.Introspection{}
 	}
 	writeJSON(w, http.StatusOK, res)
 }

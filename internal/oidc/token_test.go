@@ -393,3 +393,28 @@ func TestClientCredentials(t *testing.T) {
 		t.Errorf("an m2m client using the code flow: %+v", r.Raw)
 	}
 }
+
+// C5: a client taken out of admin_clients (a change of the configuration,
+// which writes nothing) holds no live admin token from its next start on:
+// introspection says inactive, while its plain tokens stay active.
+func TestLosingTheAdminRoleEndsAdminTokens(t *testing.T) {
+	before := sesametest.New(t, sesametest.Options{})
+	admin := before.Token(t, sesametest.Robot, url.Values{"grant_type": {"client_credentials"}, "scope": {"sesame:admin"}})
+	plain := before.Token(t, sesametest.Robot, url.Values{"grant_type": {"client_credentials"}})
+	if admin.Status != 200 || plain.Status != 200 {
+		t.Fatalf("tokens: %+v %+v", admin.Raw, plain.Raw)
+	}
+	after := sesametest.New(t, sesametest.Options{
+		Database:  before.Config.Database,
+		Configure: func(c *config.Config) { c.AdminClients = nil },
+	})
+	if m := after.Introspect(t, sesametest.Robot, admin.AccessToken); m["active"] != false {
+		t.Errorf("admin token of a client no longer in admin_clients: %v", m)
+	}
+	if m := after.Introspect(t, sesametest.Robot, plain.AccessToken); m["active"] != true {
+		t.Errorf("plain token of that client: %v", m)
+	}
+	if m := before.Introspect(t, sesametest.Robot, admin.AccessToken); m["active"] != true {
+		t.Errorf("admin token where the client is still an admin: %v", m)
+	}
+}
