@@ -262,7 +262,7 @@ func TestAdminPasswordResetEndsTheAccountsSessions(t *testing.T) {
 		events, _ := s.Store.Events(t.Context(), 0, 100)
 		signouts, revoked := 0, 0
 		for _, e := range events {
-			if e.AccountID != alice.ID || !strings.Contains(e.Detail, signout.CausePasswordChange) {
+			if e.AccountID != alice.ID || !strings.Contains(e.Detail, string(signout.CausePasswordChange)) {
 				continue
 			}
 			switch e.Kind {

@@ -278,11 +278,11 @@ var ErrWrongSecret = errors.New("wrong client secret")
 
 // ReasonSecretRotated is recorded on the client_credentials grants a
 // secret change revokes (C5).
-const ReasonSecretRotated = "secret_rotated"
+const ReasonSecretRotated store.RevokeReason = "secret_rotated"
 
 // ReasonDemoted is recorded on the client_credentials grants revoked when
 // a client's admin flag is cleared (C5).
-const ReasonDemoted = "admin_revoked"
+const ReasonDemoted store.RevokeReason = "admin_revoked"
 
 // Registry reads and writes clients and checks their secrets.
 type Registry struct {
@@ -450,7 +450,7 @@ func (r *Registry) endRotatedTokens(ctx context.Context, tx store.Tx, c store.Cl
 	if err != nil {
 		return fmt.Errorf("read client %s: %w", c.ID, err)
 	}
-	var reason string
+	var reason store.RevokeReason
 	switch {
 	case old.SecretHash != "" && old.SecretHash != c.SecretHash:
 		reason = ReasonSecretRotated

@@ -23,10 +23,14 @@ var (
 
 // Reasons recorded on a revoked grant.
 const (
-	ReasonRefreshReuse = "refresh_token_reuse"
-	ReasonRevocation   = "revocation_endpoint"
-	ReasonSignOut      = "sign_out"
-	ReasonAdmin        = "admin"
+	ReasonRefreshReuse store.RevokeReason = "refresh_token_reuse"
+	ReasonCodeReplay   store.RevokeReason = "code_replay"
+	ReasonRevocation   store.RevokeReason = "revocation_endpoint"
+	ReasonSignOut      store.RevokeReason = "sign_out"
+	ReasonAdmin        store.RevokeReason = "admin"
+	// ReasonPasswordChange: a new password signs the account out of every
+	// device, and the grants that do not survive sign-out go (O6).
+	ReasonPasswordChange store.RevokeReason = "password_change"
 )
 
 // Check reports whether g may still back codes and tokens at now (G2).
@@ -80,14 +84,14 @@ func Union(a, b []string) []string {
 // tx and records it in the audit log. Its tokens die with it at once,
 // since every token check reads the grant (G2). It reports whether this
 // call did the revoking.
-func Revoke(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason string) (bool, error) {
+func Revoke(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason store.RevokeReason) (bool, error) {
 	done, err := tx.RevokeGrant(ctx, g.ID, at, reason)
 	if err != nil {
 		return false, fmt.Errorf("revoke grant %s: %w", g.ID, err)
 	}
 	if done {
 		err = tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventGrantRevoked, AccountID: g.AccountID,
-			ClientID: g.ClientID, Detail: "grant " + g.ID + ": " + reason})
+			ClientID: g.ClientID, Detail: "grant " + g.ID + ": " + string(reason)})
 		if err != nil {
 			return false, err
 		}

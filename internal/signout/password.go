@@ -13,7 +13,7 @@ import (
 
 // CausePasswordChange is a sign-out that follows a password change or an
 // admin password reset (A5), recorded on its receipts.
-const CausePasswordChange = "password_change"
+const CausePasswordChange store.SignOutCause = "password_change"
 
 // PasswordReset is a new password for an account (A5).
 type PasswordReset struct {
@@ -108,7 +108,7 @@ func (s *Service) endGrants(ctx context.Context, tx store.Tx, accountID string, 
 		if grant.Check(g, now) != nil || kept[g.ID] {
 			continue
 		}
-		if _, err := grant.Revoke(ctx, tx, g, now, CausePasswordChange); err != nil {
+		if _, err := grant.Revoke(ctx, tx, g, now, grant.ReasonPasswordChange); err != nil {
 			return Done{}, err
 		}
 		outcomes = append(outcomes, store.ReceiptOutcome{ClientID: g.ClientID, GrantID: g.ID, Revoked: true})

@@ -28,11 +28,11 @@ const (
 
 // What started a sign-out, recorded on its receipt.
 const (
-	CauseEndSession    = "end_session"
-	CauseAccountSwitch = "account_switch"
-	CauseAdmin         = "admin"
-	CauseAccount       = "account_page"
-	CauseDeviceLimit   = "device_limit"
+	CauseEndSession    store.SignOutCause = "end_session"
+	CauseAccountSwitch store.SignOutCause = "account_switch"
+	CauseAdmin         store.SignOutCause = "admin"
+	CauseAccount       store.SignOutCause = "account_page"
+	CauseDeviceLimit   store.SignOutCause = "device_limit"
 )
 
 // KeptOffline says a grant survived because it holds offline_access and its
@@ -63,7 +63,7 @@ type Request struct {
 	Session store.Session
 	// ClientID is the app that asked (empty for account switch, admin).
 	ClientID string
-	Cause    string
+	Cause    store.SignOutCause
 	// revokeOffline revokes the grants that would survive the sign-out
 	// too (A5: a password change ends every grant but the kept session's).
 	revokeOffline bool
@@ -151,7 +151,7 @@ func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, er
 
 // AllDevices signs an account out of every session it has (O6), each as
 // Global, in one transaction, and delivers afterwards.
-func (s *Service) AllDevices(ctx context.Context, accountID, cause string) ([]Done, error) {
+func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.SignOutCause) ([]Done, error) {
 	var all []Done
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
@@ -227,7 +227,7 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 		return d, fmt.Errorf("store receipt of session %s: %w", r.Session.ID, err)
 	}
 	if err := tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventSignOut, AccountID: rec.AccountID, ClientID: rec.ClientID,
-		Detail: string(scope) + " (" + r.Cause + "), receipt " + rec.ID}); err != nil {
+		Detail: string(scope) + " (" + string(r.Cause) + "), receipt " + rec.ID}); err != nil {
 		return d, err
 	}
 	d.Receipt = rec
@@ -312,7 +312,7 @@ func ReadReceipt(ctx context.Context, r store.Reader, id string) (ReceiptWithDel
 // die, and its client gets a back-channel logout for every session
 // authorization that names the grant, which leaves those sessions. A
 // receipt records it.
-func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done, error) {
+func (s *Service) RevokeGrant(ctx context.Context, grantID string, cause store.SignOutCause) (Done, error) {
 	var d Done
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		g, err := tx.Grant(ctx, grantID)
@@ -332,7 +332,7 @@ func (s *Service) RevokeGrant(ctx context.Context, grantID, cause string) (Done,
 // RevokeGrantTx is RevokeGrant inside tx, for a caller that revokes as part
 // of a larger change (the device limit); it calls Deliver after the
 // commit.
-func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant, cause string) (Done, error) {
+func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant, cause store.SignOutCause) (Done, error) {
 	now := s.Now()
 	d := Done{Receipt: store.Receipt{ID: token.NewID(), Scope: string(ScopeApp), Cause: cause, AccountID: g.AccountID,
 		ClientID: g.ClientID, SessionID: g.SessionID, CreatedAt: now}}
@@ -375,7 +375,7 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 
 // RevokeSession is an admin ending one session (O7): a global sign-out of
 // it (O4).
-func (s *Service) RevokeSession(ctx context.Context, sessionID, cause string) (Done, error) {
+func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause store.SignOutCause) (Done, error) {
 	sess, err := s.Store.Session(ctx, sessionID)
 	if err != nil {
 		return Done{}, fmt.Errorf("session %s: %w", sessionID, err)

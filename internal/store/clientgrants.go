@@ -13,5 +13,5 @@ type clientGrantWriter interface {
 	// just changed stop working at once (C5, G2). Grants of people
 	// signed in to the client are left alone. It returns how many it
 	// revoked.
-	RevokeClientCredentialGrants(ctx context.Context, clientID string, at time.Time, reason string) (int, error)
+	RevokeClientCredentialGrants(ctx context.Context, clientID string, at time.Time, reason RevokeReason) (int, error)
 }

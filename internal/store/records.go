@@ -90,8 +90,14 @@ type Grant struct {
 	ExpiresAt time.Time
 	// RevokedAt is zero while the grant stands.
 	RevokedAt    time.Time
-	RevokeReason string
+	RevokeReason RevokeReason
 }
+
+// RevokeReason says why a grant was revoked: package grant names the
+// reasons of the domain (sign-out, reuse, revocation endpoint, admin...),
+// package client those of a client's own grants (a rotated secret, a lost
+// admin role).
+type RevokeReason string
 
 // AuthRequest is an authorization request waiting on a person: the sign-in
 // or consent page. It lives for minutes.
@@ -137,7 +143,6 @@ type AccessToken struct {
 	GrantID   string
 	ClientID  string
 	AccountID string
-	FamilyID  string
 	Scopes    []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -150,7 +155,6 @@ type RefreshToken struct {
 	GrantID   string
 	ClientID  string
 	AccountID string
-	FamilyID  string
 	// SID, AuthTime, AMR and ACR are carried so a refreshed ID token repeats
 	// them (spec R3).
 	SID       string

@@ -21,13 +21,17 @@ type LogoutRequest struct {
 	ExpiresAt             time.Time
 }
 
+// SignOutCause says what started a sign-out: end-session, an account
+// switch, an admin, the account page, a client's device limit...
+type SignOutCause string
+
 // Receipt records what one sign-out did (design O9).
 type Receipt struct {
 	ID string
 	// Scope is app, browser or all_devices (package signout).
 	Scope string
-	// Cause says what started it: end_session, account_switch, admin...
-	Cause     string
+	// Cause says what started it (package signout names them).
+	Cause     SignOutCause
 	SessionID string
 	AccountID string
 	// ClientID is the client that asked, if any.

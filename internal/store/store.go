@@ -154,7 +154,7 @@ type Writer interface {
 	UpdateGrantScopes(ctx context.Context, id string, scopes []string) error
 	// RevokeGrant sets RevokedAt and the reason, unless already revoked.
 	// It reports whether this call revoked it.
-	RevokeGrant(ctx context.Context, id string, at time.Time, reason string) (bool, error)
+	RevokeGrant(ctx context.Context, id string, at time.Time, reason RevokeReason) (bool, error)
 
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	// UpdateAuthRequest stores the sign-in outcome of an interaction.
@@ -178,11 +178,6 @@ type Writer interface {
 	ConsumeRefreshToken(ctx context.Context, hash []byte, at time.Time) (RefreshToken, error)
 	// RevokeRefreshToken marks one refresh token revoked.
 	RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
-
-	// RevokeFamily revokes every access and refresh token of grantID
-	// issued from one authorization code (its FamilyID), for code replay
-	// (spec T5).
-	RevokeFamily(ctx context.Context, grantID, familyID string, at time.Time) error
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 

@@ -150,12 +150,6 @@ func (c code) scopes() []string     { return strings.Fields(c.Scopes) }
 // code is stored until it expires.
 func usedKey(hash []byte) []byte { return hash[:16] }
 
-// familyOf names the tokens issued from the code with this hash (spec
-// T5): derived, so the code need not carry it.
-func familyOf(hash []byte) string {
-	return base64.RawURLEncoding.EncodeToString(hash[:16])
-}
-
 // expiresIn is the expires_in of a response, in whole seconds.
 func expiresIn(exp, now time.Time) int64 {
 	return int64(exp.Sub(now).Round(time.Second) / time.Second)

@@ -42,15 +42,14 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 	if err := checkPKCE(code.CodeChallenge, code.CodeChallengeMethod, req.CodeVerifier); err != nil {
 		return Response{}, s.burnCode(ctx, code, hash, err)
 	}
-	family := familyOf(hash)
 	return s.redeem(ctx, redemption{
 		grantID: code.GrantID, accountID: code.AccountID,
 		mint: mintParams{
-			client: c, familyID: family, scopes: code.scopes(),
+			client: c, scopes: code.scopes(),
 			sid: code.SID, nonce: code.Nonce, authTime: code.authTime(), amr: code.AMR, acr: code.ACR,
 		},
 		consume: func(tx store.Tx) error { return tx.UseAuthCode(ctx, usedKey(hash), code.expiresAt()) },
-		reused:  func() error { return s.codeReplayed(ctx, code, family) },
+		reused:  func() error { return s.codeReplayed(ctx, code) },
 	})
 }
 
@@ -108,16 +107,25 @@ func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
 }
 
 // codeReplayed revokes what the first redemption of code issued (spec T5)
-// and answers invalid_grant (spec T4).
-func (s *Service) codeReplayed(ctx context.Context, code code, family string) error {
+// by revoking its grant, as a refresh token's reuse does (G4) and as
+// node-oidc-provider does: a replayed code means it leaked, and every
+// token of the grant dies with it (G2), the first redemption's included.
+// It answers invalid_grant (spec T4).
+func (s *Service) codeReplayed(ctx context.Context, code code) error {
+	var revoked bool
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		return tx.RevokeFamily(ctx, code.GrantID, family, s.Now())
+		var err error
+		g := store.Grant{ID: code.GrantID, AccountID: code.AccountID, ClientID: code.ClientID}
+		revoked, err = grant.Revoke(ctx, tx, g, s.Now(), grant.ReasonCodeReplay)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("revoke tokens of replayed code (grant %s): %w", code.GrantID, err)
+		return fmt.Errorf("revoke the grant of a replayed code (grant %s): %w", code.GrantID, err)
 	}
-	s.Logger.WarnContext(ctx, "authorization code replayed; its tokens revoked",
-		"client_id", code.ClientID, "grant_id", code.GrantID)
+	if revoked {
+		s.Logger.WarnContext(ctx, "authorization code replayed; its grant revoked",
+			"client_id", code.ClientID, "grant_id", code.GrantID)
+	}
 	return deny(ErrInvalidGrant, "authorization code already used")
 }
 
@@ -131,7 +139,7 @@ func (s *Service) burnCode(ctx context.Context, code code, hash []byte, failed e
 	})
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):
-		return s.codeReplayed(ctx, code, familyOf(hash))
+		return s.codeReplayed(ctx, code)
 	case err != nil:
 		return fmt.Errorf("burn code after a failed code_verifier (grant %s): %w", code.GrantID, err)
 	}

@@ -13,10 +13,9 @@ import (
 
 // mintParams is what a set of tokens is made from: a code or a refresh token.
 type mintParams struct {
-	client   store.Client
-	grant    store.Grant
-	account  store.Account
-	familyID string
+	client  store.Client
+	grant   store.Grant
+	account store.Account
 	// scopes are the access token's; refreshScopes the refresh token's
 	// when they differ (a narrowed refresh), else scopes.
 	scopes        []string
@@ -43,7 +42,7 @@ func (s *Service) mint(p mintParams) (minted, error) {
 	m := minted{
 		access: store.AccessToken{
 			Hash: atHash, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
-			FamilyID: p.familyID, Scopes: p.scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access),
+			Scopes: p.scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access),
 		},
 		response: Response{
 			AccessToken: atValue,
@@ -74,7 +73,7 @@ func (s *Service) mint(p mintParams) (minted, error) {
 		}
 		m.refresh = &store.RefreshToken{
 			Hash: rtHash, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
-			FamilyID: p.familyID, SID: p.sid, AuthTime: p.authTime, AMR: p.amr, ACR: p.acr,
+			SID: p.sid, AuthTime: p.authTime, AMR: p.amr, ACR: p.acr,
 			Scopes: p.refreshScopes, CreatedAt: now, ExpiresAt: exp,
 		}
 		m.response.RefreshToken = rtValue

@@ -60,7 +60,7 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 	return s.redeem(ctx, redemption{
 		grantID: rt.GrantID, accountID: rt.AccountID, grant: &g,
 		mint: mintParams{
-			client: c, familyID: rt.FamilyID, scopes: scopes, refreshScopes: rt.Scopes,
+			client: c, scopes: scopes, refreshScopes: rt.Scopes,
 			sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce
 		},
 		consume: func(tx store.Tx) error { _, err := tx.ConsumeRefreshToken(ctx, hash, now); return err },

@@ -122,7 +122,7 @@ func benchRefresh(b *testing.B, s *Store, dur store.Durability) {
 	token := func(i int) store.RefreshToken {
 		return store.RefreshToken{
 			Hash: benchHash(fmt.Sprint(prefix, "refresh-", i)), GrantID: "grant", ClientID: "app", AccountID: "account",
-			FamilyID: "family", SID: "sid", AuthTime: now, AMR: []string{"pwd"}, Scopes: []string{"openid", "offline_access"},
+			SID: "sid", AuthTime: now, AMR: []string{"pwd"}, Scopes: []string{"openid", "offline_access"},
 			CreatedAt: now, ExpiresAt: now.Add(14 * 24 * time.Hour),
 		}
 	}
@@ -137,7 +137,7 @@ func benchRefresh(b *testing.B, s *Store, dur store.Durability) {
 			}
 			if err := tx.CreateAccessToken(ctx, store.AccessToken{
 				Hash: benchHash(fmt.Sprint(prefix, "access-", i)), GrantID: "grant", ClientID: "app", AccountID: "account",
-				FamilyID: "family", Scopes: []string{"openid"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+				Scopes: []string{"openid"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
 			}); err != nil {
 				return err
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
 )
 
 // The partial index grants_by_client (client_id, standing grants only)
@@ -13,7 +15,7 @@ const qRevokeClientCredentialGrants = `UPDATE grants SET revoked_at = $1, revoke
 
 // RevokeClientCredentialGrants revokes the client's own standing grants
 // (no account) and returns how many.
-func (t *tx) RevokeClientCredentialGrants(ctx context.Context, clientID string, at time.Time, reason string) (int, error) {
+func (t *tx) RevokeClientCredentialGrants(ctx context.Context, clientID string, at time.Time, reason store.RevokeReason) (int, error) {
 	if at.IsZero() {
 		return 0, fmt.Errorf("revoke client_credentials grants of %s: zero revocation time", clientID)
 	}

@@ -145,11 +145,11 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' + scatter(i) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO used_codes (expires_at, hash)
 			SELECT now() + interval '1 min' + scatter(i), sha256(('code ' || i)::bytea) FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO access_tokens (hash, grant_id, client_id, family_id, expires_at)
-			SELECT sha256(('at ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
+		`INSERT INTO access_tokens (hash, grant_id, client_id, expires_at)
+			SELECT sha256(('at ' || i)::bytea), 'g' || (i % ` + n + `), 'app',
 				now() + interval '1 hour' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
-		`INSERT INTO refresh_tokens (hash, grant_id, client_id, family_id, expires_at)
-			SELECT sha256(('rt ' || i)::bytea), 'g' || (i % ` + n + `), 'app', CASE WHEN i % 3 = 0 THEN '' ELSE 'f' || (i / 3) END,
+		`INSERT INTO refresh_tokens (hash, grant_id, client_id, expires_at)
+			SELECT sha256(('rt ' || i)::bytea), 'g' || (i % ` + n + `), 'app',
 				now() + interval '14 days' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
 		`INSERT INTO logout_requests (xsrf_hash, session_id, expires_at)
 			SELECT sha256(('xsrf ' || i)::bytea), CASE WHEN i % 4 = 0 THEN '' ELSE 's' || i END, now() + interval '1 hour' + scatter(i)
@@ -219,8 +219,6 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"RefreshToken", qRefreshToken, []any{h("rt 77")}},
 		{"RefreshTokenGrant", qRefreshTokenGrant, []any{h("rt 77")}},
 		{"ConsumeRefreshToken", qConsumeRefreshToken, []any{now, h("rt 77")}},
-		{"RevokeAccessFamily", qRevokeAccessFamily, []any{now, "g77", "f77"}},
-		{"RevokeRefreshFamily", qRevokeRefreshFamily, []any{now, "g77", "f77"}},
 		{"LogoutRequest", qLogoutRequest, []any{h("xsrf 77")}},
 		{"DeleteLogoutRequest", qDeleteLogoutRequest, []any{h("xsrf 77")}},
 		{"ReceiptsByAccount", qReceiptsByAccount, []any{"acct-77", 20}},

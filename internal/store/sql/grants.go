@@ -89,7 +89,7 @@ func (t *tx) UpdateGrantScopes(ctx context.Context, id string, scopes []string) 
 // RevokeGrant sets RevokedAt and the reason unless the grant is already
 // revoked, and reports whether this call revoked it. Of two concurrent
 // revocations exactly one reports true and the first reason stands.
-func (t *tx) RevokeGrant(ctx context.Context, id string, at time.Time, reason string) (bool, error) {
+func (t *tx) RevokeGrant(ctx context.Context, id string, at time.Time, reason store.RevokeReason) (bool, error) {
 	if at.IsZero() {
 		return false, fmt.Errorf("revoke grant %s: zero revocation time", id)
 	}

@@ -12,12 +12,6 @@ import (
 // the account page and admins can still see why an app lost access.
 const revokedGrantKeep = 24 * time.Hour
 
-// deadGrants selects the grants whose tokens are no use any more: revoked
-// or expired (design G2). A UNION rather than an OR, so each half searches
-// its own index instead of scanning every grant.
-const deadGrants = `SELECT id FROM grants WHERE revoked_at IS NOT NULL
-	UNION ALL SELECT id FROM grants WHERE expires_at < $1`
-
 // sweepStep is one kind of row the sweeper deletes: the rows of table
 // whose key is in the rows that where selects ($1 is its cutoff), at most
 // $2 of them per statement. Each where searches an index of its own (no
@@ -29,17 +23,18 @@ type sweepStep struct {
 	keep time.Duration
 }
 
-// sweepSteps in order: tokens before their grants, as they are found
-// through them. A step is only reached once the steps before it have
-// nothing left at this now.
+// sweepSteps in order. A step is only reached once the steps before it
+// have nothing left at this now. Tokens go when they expire, not with
+// their grant: a token of a revoked or deleted grant is dead already
+// (every check reads the grant, G2), and it expires soon (an access token
+// within the hour, a refresh token never after its grant), so no index by
+// grant is kept for the sweeper's sake.
 var sweepSteps = []sweepStep{
 	{what: "sessions", table: "sessions", key: "id", where: "expires_at < $1"},
 	{what: "auth requests", table: "auth_requests", key: "id", where: "expires_at < $1"},
 	{what: "used codes", table: "used_codes", key: "expires_at", where: "expires_at < $1"},
 	{what: "access tokens", table: "access_tokens", key: "hash", where: "expires_at < $1"},
-	{what: "access tokens of dead grants", table: "access_tokens", key: "hash", where: "grant_id IN (" + deadGrants + ")"},
 	{what: "refresh tokens", table: "refresh_tokens", key: "hash", where: "expires_at < $1"},
-	{what: "refresh tokens of dead grants", table: "refresh_tokens", key: "hash", where: "grant_id IN (" + deadGrants + ")"},
 	{what: "expired grants", table: "grants", key: "id", where: "expires_at < $1"},
 	{what: "revoked grants", table: "grants", key: "id", where: "revoked_at < $1", keep: revokedGrantKeep},
 	{what: "throttles", table: "throttles", key: "key", where: "expires_at < $1"},
@@ -49,18 +44,9 @@ var sweepSteps = []sweepStep{
 	{what: "events", table: "events", key: "seq", where: "at < $1", keep: eventKeep},
 }
 
-// query is the step's DELETE. On PostgreSQL the tokens of dead grants are
-// found by "grant_id = ANY (ARRAY(...))": the dead grants' ids are
-// computed first, then each is one search of the grant_id index; with IN,
-// the planner, which counts every grant revoked in the last day (their
-// tokens mostly swept already), would rather read every token
-// (TestHotPathsUseIndexes).
+// query is the step's DELETE.
 func (st sweepStep) query(d dialect) string {
-	where := st.where
-	if d == postgresDialect {
-		where = strings.Replace(where, "grant_id IN ("+deadGrants+")", "grant_id = ANY (ARRAY("+deadGrants+"))", 1)
-	}
-	batch := `SELECT ` + st.key + ` FROM ` + st.table + ` WHERE ` + where
+	batch := `SELECT ` + st.key + ` FROM ` + st.table + ` WHERE ` + st.where
 	if col, _, ok := strings.Cut(st.where, " < $1"); ok && !strings.Contains(col, "(") {
 		// In the order of the column's index: a LIMIT the planner cannot
 		// see then still reads that index rather than the table.

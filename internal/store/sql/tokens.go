@@ -9,32 +9,25 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-const accessTokenCols = `hash, grant_id, client_id, account_id, family_id, scopes, created_at, expires_at, revoked_at`
+const accessTokenCols = `hash, grant_id, client_id, account_id, scopes, created_at, expires_at, revoked_at`
 
-const refreshTokenCols = `hash, grant_id, client_id, account_id, family_id, sid, auth_time, amr, acr, scopes,
+const refreshTokenCols = `hash, grant_id, client_id, account_id, sid, auth_time, amr, acr, scopes,
 	created_at, expires_at, used_at, revoked_at`
 
 const (
 	qAccessToken       = `SELECT ` + accessTokenCols + ` FROM access_tokens WHERE hash = $1`
-	qCreateAccessToken = `INSERT INTO access_tokens (` + accessTokenCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	qCreateAccessToken = `INSERT INTO access_tokens (` + accessTokenCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT DO NOTHING`
 	// coalesce keeps the first revocation time.
-	qRevokeAccessToken = `UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
-	// A family is found through its grant's index: a grant holds few
-	// tokens, and a family index would cost every token a write.
-	qRevokeAccessFamily = `UPDATE access_tokens SET revoked_at = $1
-		WHERE grant_id = $2 AND family_id = $3 AND revoked_at IS NULL`
-
+	qRevokeAccessToken  = `UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
 	qRefreshToken       = `SELECT ` + refreshTokenCols + ` FROM refresh_tokens WHERE hash = $1`
 	qCreateRefreshToken = `
 		INSERT INTO refresh_tokens (` + refreshTokenCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT DO NOTHING`
 	// As for codes, the condition on used_at makes rotation single use.
 	qConsumeRefreshToken = `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL RETURNING ` + refreshTokenCols
 	qRevokeRefreshToken  = `UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
-	qRevokeRefreshFamily = `UPDATE refresh_tokens SET revoked_at = $1
-		WHERE grant_id = $2 AND family_id = $3 AND revoked_at IS NULL`
 )
 
 func scanAccessToken(row scanner) (store.AccessToken, error) {
@@ -45,7 +38,7 @@ func scanAccessToken(row scanner) (store.AccessToken, error) {
 
 // accessTokenDests are the scan destinations of accessTokenCols.
 func accessTokenDests(t *store.AccessToken) []any {
-	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, &t.FamilyID, listDest{&t.Scopes},
+	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, listDest{&t.Scopes},
 		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.RevokedAt}}
 }
 
@@ -57,7 +50,7 @@ func scanRefreshToken(row scanner) (store.RefreshToken, error) {
 
 // refreshTokenDests are the scan destinations of refreshTokenCols.
 func refreshTokenDests(t *store.RefreshToken) []any {
-	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, &t.FamilyID, &t.SID,
+	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, &t.SID,
 		timeDest{&t.AuthTime}, listDest{&t.AMR}, &t.ACR, listDest{&t.Scopes},
 		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}, timeDest{&t.RevokedAt}}
 }
@@ -129,7 +122,7 @@ func (r reader) RefreshToken(ctx context.Context, hash []byte) (store.RefreshTok
 // store.ErrConflict.
 func (t *tx) CreateAccessToken(ctx context.Context, a store.AccessToken) error {
 	err := insertNew(ctx, t.q, qCreateAccessToken,
-		blobArg(a.Hash), a.GrantID, a.ClientID, a.AccountID, a.FamilyID, listArg(a.Scopes),
+		blobArg(a.Hash), a.GrantID, a.ClientID, a.AccountID, listArg(a.Scopes),
 		timeArg(a.CreatedAt), timeArg(a.ExpiresAt), timeArg(a.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create access token of grant %s: %w", a.GrantID, err)
@@ -153,7 +146,7 @@ func (t *tx) RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) e
 // store.ErrConflict.
 func (t *tx) CreateRefreshToken(ctx context.Context, r store.RefreshToken) error {
 	err := insertNew(ctx, t.q, qCreateRefreshToken,
-		blobArg(r.Hash), r.GrantID, r.ClientID, r.AccountID, r.FamilyID, r.SID,
+		blobArg(r.Hash), r.GrantID, r.ClientID, r.AccountID, r.SID,
 		timeArg(r.AuthTime), listArg(r.AMR), r.ACR, listArg(r.Scopes),
 		timeArg(r.CreatedAt), timeArg(r.ExpiresAt), timeArg(r.UsedAt), timeArg(r.RevokedAt))
 	if err != nil {
@@ -188,26 +181,6 @@ func (t *tx) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) 
 	}
 	if err := execOne(ctx, t.q, qRevokeRefreshToken, timeArg(at), hash); err != nil {
 		return fmt.Errorf("revoke refresh token: %w", err)
-	}
-	return nil
-}
-
-// RevokeFamily revokes every access and refresh token of grantID issued
-// from one authorization code (spec T5); tokens revoked before keep their
-// time. An empty familyID is refused: it would name every token issued
-// without a code.
-func (t *tx) RevokeFamily(ctx context.Context, grantID, familyID string, at time.Time) error {
-	switch {
-	case familyID == "":
-		return errors.New("revoke token family: empty family id")
-	case at.IsZero():
-		return fmt.Errorf("revoke token family %s: zero time", familyID)
-	}
-	if _, err := exec(ctx, t.q, qRevokeAccessFamily, timeArg(at), grantID, familyID); err != nil {
-		return fmt.Errorf("revoke access tokens of family %s: %w", familyID, err)
-	}
-	if _, err := exec(ctx, t.q, qRevokeRefreshFamily, timeArg(at), grantID, familyID); err != nil {
-		return fmt.Errorf("revoke refresh tokens of family %s: %w", familyID, err)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func testConcurrentUseAuthCodeHasOneWinner(t *testing.T, s store.Store) {
 // testConcurrentConsumeRefreshTokenHasOneWinner: of concurrent rotations
 // of one refresh token one wins; the rest are reuse (design G4).
 func testConcurrentConsumeRefreshTokenHasOneWinner(t *testing.T, s store.Store) {
-	rt := liveRefreshToken("contested", "grant", "family")
+	rt := liveRefreshToken("contested", "grant")
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, rt) })
 	ctx := t.Context()
 	got := make([]store.RefreshToken, racers)
@@ -85,7 +85,7 @@ func testConcurrentConsumeRefreshTokenHasOneWinner(t *testing.T, s store.Store) 
 				return err
 			}
 			// The winner rotates, as package token does.
-			return tx.CreateRefreshToken(ctx, liveRefreshToken(fmt.Sprint("rotated ", i), "grant", "family"))
+			return tx.CreateRefreshToken(ctx, liveRefreshToken(fmt.Sprint("rotated ", i), "grant"))
 		})
 	})
 	oneWinner(t, errs)

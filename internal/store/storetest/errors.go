@@ -132,7 +132,6 @@ func testDeletingMissingRowsIsNoError(t *testing.T, s store.Store) {
 		must(t, "DeleteAuthorization", tx.DeleteAuthorization(ctx, "missing", "client"))
 		must(t, "DeleteAuthRequest", tx.DeleteAuthRequest(ctx, "missing"))
 		must(t, "DeleteThrottle", tx.DeleteThrottle(ctx, "missing"))
-		must(t, "RevokeFamily", tx.RevokeFamily(ctx, "missing", "missing", t0))
 		return nil
 	})
 }

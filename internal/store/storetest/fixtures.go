@@ -119,7 +119,6 @@ func fullAccessToken(value string) store.AccessToken {
 		GrantID:   "grant-of-" + value,
 		ClientID:  "client-of-" + value,
 		AccountID: "account-of-" + value,
-		FamilyID:  "family-of-" + value,
 		Scopes:    []string{"openid", "profile"},
 		CreatedAt: at(-time.Minute),
 		ExpiresAt: at(time.Hour),
@@ -133,7 +132,6 @@ func fullRefreshToken(value string) store.RefreshToken {
 		GrantID:   "grant-of-" + value,
 		ClientID:  "client-of-" + value,
 		AccountID: "account-of-" + value,
-		FamilyID:  "family-of-" + value,
 		SID:       "sid-of-" + value,
 		AuthTime:  at(-2 * time.Hour),
 		AMR:       []string{"pwd", "hwk"},
@@ -166,14 +164,14 @@ func liveGrant(id, accountID, clientID string) store.Grant {
 	return g
 }
 
-func liveAccessToken(value, grantID, familyID string) store.AccessToken {
+func liveAccessToken(value, grantID string) store.AccessToken {
 	a := fullAccessToken(value)
-	a.GrantID, a.FamilyID, a.RevokedAt = grantID, familyID, time.Time{}
+	a.GrantID, a.RevokedAt = grantID, time.Time{}
 	return a
 }
 
-func liveRefreshToken(value, grantID, familyID string) store.RefreshToken {
+func liveRefreshToken(value, grantID string) store.RefreshToken {
 	r := fullRefreshToken(value)
-	r.GrantID, r.FamilyID, r.UsedAt, r.RevokedAt = grantID, familyID, time.Time{}, time.Time{}
+	r.GrantID, r.UsedAt, r.RevokedAt = grantID, time.Time{}, time.Time{}
 	return r
 }

@@ -12,7 +12,7 @@ import (
 var sweepTests = []test{
 	{"SweepDeletesExactlyTheExpired", testSweepDeletesExactlyTheExpired},
 	{"SweepDeletesAtMostLimitPerCall", testSweepDeletesAtMostLimitPerCall},
-	{"SweepDeletesTokensBeforeTheirGrant", testSweepDeletesTokensBeforeTheirGrant},
+	{"SweepTakesTokensAtTheirExpiry", testSweepTakesTokensAtTheirExpiry},
 	{"SweepRefusesAZeroTimeOrLimit", testSweepRefusesAZeroTimeOrLimit},
 }
 
@@ -57,12 +57,15 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		used    bool
 		gone    bool
 	}{
-		"live":             {"g-live", hour, false, false},
-		"used":             {"g-live", hour, true, false},
-		"old":              {"g-live", -time.Second, false, true},
-		"of-revoked-grant": {"g-revoked-recent", hour, false, true},
-		"of-expired-grant": {"g-expired", hour, false, true},
-		"of-long-revoked":  {"g-revoked-old", hour, false, true},
+		"live": {"g-live", hour, false, false},
+		"used": {"g-live", hour, true, false},
+		"old":  {"g-live", -time.Second, false, true},
+		// A dead grant's tokens wait for their own expiry: they are dead
+		// already (SweepTakesTokensAtTheirExpiry).
+		"of-revoked-grant": {"g-revoked-recent", hour, false, false},
+		"of-expired-grant": {"g-expired", hour, false, false},
+		"of-long-revoked":  {"g-revoked-old", hour, false, false},
+		"old-of-dead":      {"g-revoked-old", -time.Second, false, true},
 	}
 	// Throttle keys by when they expire: gone when before now.
 	failures := map[time.Duration]bool{-time.Second: true, 0: false, time.Minute: false}
@@ -91,10 +94,10 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 			must(t, id, tx.CreateGrant(ctx, g))
 		}
 		for value, c := range tokens {
-			a := liveAccessToken("at-"+value, c.grant, "family")
+			a := liveAccessToken("at-"+value, c.grant)
 			a.ExpiresAt = at(c.expires)
 			must(t, value, tx.CreateAccessToken(ctx, a))
-			r := liveRefreshToken("rt-"+value, c.grant, "family")
+			r := liveRefreshToken("rt-"+value, c.grant)
 			r.ExpiresAt = at(c.expires)
 			if c.used {
 				r.UsedAt = at(-time.Minute)
@@ -222,12 +225,12 @@ func testSweepDeletesAtMostLimitPerCall(t *testing.T, s store.Store) {
 			sess := fullSession(name("s-old", i), "acct")
 			sess.ExpiresAt = at(-time.Duration(i+1) * time.Second)
 			must(t, "session", tx.CreateSession(ctx, sess))
-			a := liveAccessToken(name("at-old", i), "g", "family")
+			a := liveAccessToken(name("at-old", i), "g")
 			a.ExpiresAt = at(-time.Duration(i+1) * time.Second)
 			must(t, "access token", tx.CreateAccessToken(ctx, a))
 		}
 		must(t, "live session", tx.CreateSession(ctx, fullSession("s-live", "acct")))
-		return tx.CreateAccessToken(ctx, liveAccessToken("at-live", "g", "family"))
+		return tx.CreateAccessToken(ctx, liveAccessToken("at-live", "g"))
 	})
 
 	var calls []int64
@@ -265,11 +268,12 @@ func testSweepDeletesAtMostLimitPerCall(t *testing.T, s store.Store) {
 	must(t, "live grant", err)
 }
 
-// testSweepDeletesTokensBeforeTheirGrant: the tokens of a dead grant are
-// found through it, so they must go before it does: after every batch,
-// however small, a grant that is gone has no token left behind.
-func testSweepDeletesTokensBeforeTheirGrant(t *testing.T, s store.Store) {
-	const tokens, limit = 7, 3
+// testSweepTakesTokensAtTheirExpiry: a dead grant goes (a revoked one a
+// day after), and its tokens do not go with it: no index finds tokens by
+// grant. They stay until they expire, and meanwhile neither can be read
+// with its grant, so no check takes them for live (G2).
+func testSweepTakesTokensAtTheirExpiry(t *testing.T, s store.Store) {
+	const tokens = 3
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, id := range []string{"g-expired", "g-revoked"} {
 			g := liveGrant(id, "acct", "app")
@@ -280,48 +284,39 @@ func testSweepDeletesTokensBeforeTheirGrant(t *testing.T, s store.Store) {
 			}
 			must(t, id, tx.CreateGrant(ctx, g))
 			for i := range tokens {
-				// Tokens that have not expired: they go because their grant
-				// is dead.
-				must(t, "access token", tx.CreateAccessToken(ctx, liveAccessToken(name("at-"+id, i), id, "family")))
-				must(t, "refresh token", tx.CreateRefreshToken(ctx, liveRefreshToken(name("rt-"+id, i), id, "family")))
+				a := liveAccessToken(name("at-"+id, i), id)
+				a.ExpiresAt = at(time.Hour)
+				must(t, "access token", tx.CreateAccessToken(ctx, a))
+				r := liveRefreshToken(name("rt-"+id, i), id)
+				r.ExpiresAt = at(2 * time.Hour)
+				must(t, "refresh token", tx.CreateRefreshToken(ctx, r))
 			}
 		}
 		return nil
 	})
 
 	ctx := t.Context()
-	var total int64
-	for batch := 1; ; batch++ {
-		n := sweep(t, s, t0, limit)
-		total += n
-		for _, id := range []string{"g-expired", "g-revoked"} {
-			if _, err := s.Grant(ctx, id); !errors.Is(err, store.ErrNotFound) {
-				continue // the grant is still there: its tokens may be too
-			}
-			for i := range tokens {
-				if _, err := s.AccessToken(ctx, hash(name("at-"+id, i))); err == nil {
-					t.Errorf("after batch %d: grant %s is gone but its access token %d is left", batch, id, i)
-				}
-				if _, err := s.RefreshToken(ctx, hash(name("rt-"+id, i))); err == nil {
-					t.Errorf("after batch %d: grant %s is gone but its refresh token %d is left", batch, id, i)
-				}
-			}
-		}
-		if n < limit || batch > 4*tokens {
-			break
-		}
-	}
-	if want := int64(2 * (2*tokens + 1)); total != want {
-		t.Errorf("the sweeps deleted %d rows in all, want %d (two grants and their tokens)", total, want)
+	if n := sweep(t, s, t0, 1000); n != 2 {
+		t.Errorf("sweep at t0 deleted %d rows, want the 2 dead grants", n)
 	}
 	for _, id := range []string{"g-expired", "g-revoked"} {
 		_, err := s.Grant(ctx, id)
 		wantErr(t, "dead grant "+id, err, store.ErrNotFound)
+		for i := range tokens {
+			_, _, err := s.AccessTokenGrant(ctx, hash(name("at-"+id, i)))
+			wantErr(t, "access token of swept grant "+id, err, store.ErrNotFound)
+			_, _, err = s.RefreshTokenGrant(ctx, hash(name("rt-"+id, i)))
+			wantErr(t, "refresh token of swept grant "+id, err, store.ErrNotFound)
+		}
+	}
+	if n := sweep(t, s, at(time.Hour+time.Second), 1000); n != 2*tokens {
+		t.Errorf("sweep after the access tokens expired deleted %d rows, want %d", n, 2*tokens)
+	}
+	if n := sweep(t, s, at(2*time.Hour+time.Second), 1000); n != 2*tokens {
+		t.Errorf("sweep after the refresh tokens expired deleted %d rows, want %d", n, 2*tokens)
 	}
 }
 
-// testSweepRefusesAZeroTimeOrLimit: a zero now would sweep nothing or,
-// worse, compare against a meaningless cutoff, and a limit below one
 // cannot make progress: both are errors, not a silent no-op.
 func testSweepRefusesAZeroTimeOrLimit(t *testing.T, s store.Store) {
 	for _, c := range []struct {

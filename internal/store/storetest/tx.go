@@ -24,7 +24,7 @@ func writeSome(ctx context.Context, tx store.Tx, id string) error {
 		tx.UpsertAccount(ctx, fullAccount(id)),
 		tx.CreateSession(ctx, fullSession(id, id)),
 		tx.CreateGrant(ctx, liveGrant(id, id, "app")),
-		tx.CreateRefreshToken(ctx, liveRefreshToken(id, id, id)),
+		tx.CreateRefreshToken(ctx, liveRefreshToken(id, id)),
 	)
 }
 
