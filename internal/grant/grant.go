@@ -33,6 +33,18 @@ const (
 	ReasonPasswordChange store.RevokeReason = "password_change"
 )
 
+// RevokeUnlogged is Revoke for an operation that records its own event
+// for every grant it ends: a sign-out's receipt lists each grant it
+// revoked and its one event names the receipt, so the audit log need not
+// repeat them one by one in the sign-out's transaction.
+func RevokeUnlogged(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason store.RevokeReason) (bool, error) {
+	done, err := tx.RevokeGrant(ctx, g.ID, at, reason)
+	if err != nil {
+		return false, fmt.Errorf("revoke grant %s: %w", g.ID, err)
+	}
+	return done, nil
+}
+
 // Check reports whether g may still back codes and tokens at now (G2).
 func Check(g store.Grant, now time.Time) error {
 	if !g.RevokedAt.IsZero() {
@@ -85,9 +97,9 @@ func Union(a, b []string) []string {
 // since every token check reads the grant (G2). It reports whether this
 // call did the revoking.
 func Revoke(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason store.RevokeReason) (bool, error) {
-	done, err := tx.RevokeGrant(ctx, g.ID, at, reason)
+	done, err := RevokeUnlogged(ctx, tx, g, at, reason)
 	if err != nil {
-		return false, fmt.Errorf("revoke grant %s: %w", g.ID, err)
+		return false, err
 	}
 	if done {
 		err = tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventGrantRevoked, AccountID: g.AccountID,

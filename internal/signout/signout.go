@@ -238,22 +238,29 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 // (and revokeOffline is false).
 func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Authorization, at time.Time, revokeOffline bool) (store.ReceiptOutcome, store.Client, error) {
 	o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: a.GrantID}
-	c, err := tx.Client(ctx, a.ClientID)
+	// Through the cached registry: the transaction need not read what
+	// every instance keeps true in memory.
+	c, err := s.Backchannel.Clients.Get(ctx, a.ClientID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return o, c, fmt.Errorf("read client %s: %w", a.ClientID, err)
 	}
-	g, err := tx.Grant(ctx, a.GrantID)
+	g := store.Grant{ID: a.GrantID}
+	if !revokeOffline && c.OfflineSurvivesSignout {
+		// Only a grant with offline_access may survive: read it to know.
+		// For any other client the grant goes whatever it holds, unread.
+		if g, err = tx.Grant(ctx, a.GrantID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return o, c, fmt.Errorf("read grant %s: %w", a.GrantID, err)
+		}
+		if err == nil && Survives(g, c) && g.RevokedAt.IsZero() {
+			o.Kept = KeptOffline
+			return o, c, nil
+		}
+	}
+	_, err = grant.RevokeUnlogged(ctx, tx, g, at, grant.ReasonSignOut)
 	if errors.Is(err, store.ErrNotFound) {
 		return o, c, nil // swept already: nothing left to revoke
 	}
 	if err != nil {
-		return o, c, fmt.Errorf("read grant %s: %w", a.GrantID, err)
-	}
-	if !revokeOffline && Survives(g, c) && g.RevokedAt.IsZero() {
-		o.Kept = KeptOffline
-		return o, c, nil
-	}
-	if _, err := grant.Revoke(ctx, tx, g, at, grant.ReasonSignOut); err != nil {
 		return o, c, err
 	}
 	o.Revoked = true
