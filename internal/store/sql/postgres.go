@@ -96,18 +96,17 @@ func (e *pgEngine) primaryReads() querier { return e.reads() }
 // synchronous_commit off: a crash of the server may lose its last
 // instants, never a process crash of Sesame.
 func (e *pgEngine) begin(ctx context.Context, d store.Durability) (txConn, error) {
-	tx, err := e.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+	if d != store.Durable {
+		// One round trip, not two: pgx sends a query without arguments
+		// by the simple protocol, which takes several statements.
+		opts.BeginQuery = "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off"
+	}
+	tx, err := e.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin transaction: %w", classify(err))
 	}
-	t := &pgTx{pgQuerier: pgQuerier{q: tx}, tx: tx}
-	if d != store.Durable {
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			_ = t.rollback(ctx)
-			return nil, fmt.Errorf("postgres: begin transaction: %w", classify(err))
-		}
-	}
-	return t, nil
+	return &pgTx{pgQuerier: pgQuerier{q: tx}, tx: tx}, nil
 }
 
 func (e *pgEngine) ping(ctx context.Context) error {
