@@ -34,7 +34,7 @@ func scanGrant(row scanner) (store.Grant, error) {
 
 // grantDests are the scan destinations of grantCols.
 func grantDests(g *store.Grant) []any {
-	return []any{&g.ID, &g.AccountID, &g.ClientID, &g.SessionID, listDest{&g.Scopes},
+	return []any{&g.ID, &g.AccountID, &g.ClientID, &g.SessionID, wordsDest{&g.Scopes},
 		timeDest{&g.CreatedAt}, timeDest{&g.ExpiresAt}, timeDest{&g.RevokedAt}, &g.RevokeReason}
 }
 
@@ -70,7 +70,7 @@ func (r reader) LiveGrants(ctx context.Context, accountID, clientID string, now 
 // CreateGrant inserts a grant; a taken id is store.ErrConflict.
 func (t *tx) CreateGrant(ctx context.Context, g store.Grant) error {
 	err := insertNew(ctx, t.q, qCreateGrant,
-		g.ID, g.AccountID, g.ClientID, g.SessionID, listArg(g.Scopes),
+		g.ID, g.AccountID, g.ClientID, g.SessionID, wordsArg(g.Scopes),
 		timeArg(g.CreatedAt), timeArg(g.ExpiresAt), timeArg(g.RevokedAt), g.RevokeReason)
 	if err != nil {
 		return fmt.Errorf("create grant %s: %w", g.ID, err)
@@ -80,7 +80,7 @@ func (t *tx) CreateGrant(ctx context.Context, g store.Grant) error {
 
 // UpdateGrantScopes replaces the granted scopes.
 func (t *tx) UpdateGrantScopes(ctx context.Context, id string, scopes []string) error {
-	if err := execOne(ctx, t.q, qUpdateGrantScopes, listArg(scopes), id); err != nil {
+	if err := execOne(ctx, t.q, qUpdateGrantScopes, wordsArg(scopes), id); err != nil {
 		return fmt.Errorf("update scopes of grant %s: %w", id, err)
 	}
 	return nil

@@ -327,3 +327,64 @@ func TestMigrationReplacesRiver(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrationMakesListsWords: scopes and amr written as JSON arrays
+// (SQLite) or text[] (PostgreSQL) by an earlier release read back the same
+// once stored as words, empty lists included, and a grant's scopes can be
+// widened afterwards.
+func TestMigrationMakesListsWords(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect) {
+		ctx := t.Context()
+		dbURL, db := databaseAt(t, d, migrationVersion(t, d, "word_lists")-1)
+		list := func(l ...string) any {
+			if d == sqliteDialect {
+				if len(l) == 0 {
+					return "[]"
+				}
+				return `["` + strings.Join(l, `","`) + `"]`
+			}
+			return "{" + strings.Join(l, ",") + "}"
+		}
+		now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+		rawExec(t, d, db, `INSERT INTO sessions (id, cookie_hash, account_id, amr, created_at, expires_at, max_expires_at)
+			VALUES ('s1', $1, 'acct', $2, $3, $4, $4)`, []byte("cookie"), list("pwd", "otp"), rawTime(d, now), rawTime(d, now.Add(time.Hour)))
+		rawExec(t, d, db, `INSERT INTO grants (id, account_id, client_id, scopes, created_at, expires_at)
+			VALUES ('g1', 'acct', 'app', $1, $2, $3)`, list("openid", "offline_access"), rawTime(d, now), rawTime(d, now.Add(time.Hour)))
+		rawExec(t, d, db, `INSERT INTO grants (id, account_id, client_id, scopes, created_at, expires_at)
+			VALUES ('g-empty', 'acct', 'app', $1, $2, $3)`, list(), rawTime(d, now), rawTime(d, now.Add(time.Hour)))
+		rawExec(t, d, db, `INSERT INTO access_tokens (hash, grant_id, client_id, scopes, expires_at)
+			VALUES ($1, 'g1', 'app', $2, $3)`, []byte("at"), list("openid"), rawTime(d, now.Add(time.Hour)))
+		rawExec(t, d, db, `INSERT INTO refresh_tokens (hash, grant_id, client_id, amr, scopes, expires_at)
+			VALUES ($1, 'g1', 'app', $2, $3, $4)`, []byte("rt"), list("pwd"), list("openid", "offline_access"), rawTime(d, now.Add(time.Hour)))
+
+		s, err := Open(ctx, dbURL, Options{})
+		if err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		defer s.Close()
+		sess, err := s.Session(ctx, "s1")
+		if err != nil || strings.Join(sess.AMR, " ") != "pwd otp" {
+			t.Errorf("session amr %q, %v", sess.AMR, err)
+		}
+		g, err := s.Grant(ctx, "g1")
+		if err != nil || strings.Join(g.Scopes, " ") != "openid offline_access" {
+			t.Errorf("grant scopes %q, %v", g.Scopes, err)
+		}
+		if g, err := s.Grant(ctx, "g-empty"); err != nil || g.Scopes != nil {
+			t.Errorf("empty grant scopes %q, %v", g.Scopes, err)
+		}
+		if at, err := s.AccessToken(ctx, []byte("at")); err != nil || strings.Join(at.Scopes, " ") != "openid" {
+			t.Errorf("access token scopes %q, %v", at.Scopes, err)
+		}
+		rt, err := s.RefreshToken(ctx, []byte("rt"))
+		if err != nil || strings.Join(rt.AMR, " ") != "pwd" || strings.Join(rt.Scopes, " ") != "openid offline_access" {
+			t.Errorf("refresh token amr %q scopes %q, %v", rt.AMR, rt.Scopes, err)
+		}
+		err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+			return tx.UpdateGrantScopes(ctx, "g1", []string{"openid", "offline_access", "profile"})
+		})
+		if g, _ := s.Grant(ctx, "g1"); err != nil || strings.Join(g.Scopes, " ") != "openid offline_access profile" {
+			t.Errorf("widened scopes %q, %v", g.Scopes, err)
+		}
+	})
+}

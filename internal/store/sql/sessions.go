@@ -64,7 +64,7 @@ func querySessions(ctx context.Context, q querier, query string, args ...any) ([
 			clientID, sid, grant *string
 			authorizationCreated time.Time
 		)
-		err := rows.Scan(&s.ID, blobDest{&s.CookieHash}, &s.AccountID, timeDest{&s.AuthTime}, listDest{&s.AMR}, &s.ACR,
+		err := rows.Scan(&s.ID, blobDest{&s.CookieHash}, &s.AccountID, timeDest{&s.AuthTime}, wordsDest{&s.AMR}, &s.ACR,
 			timeDest{&s.CreatedAt}, timeDest{&s.LastSeenAt}, timeDest{&s.ExpiresAt}, timeDest{&s.MaxExpiresAt},
 			&s.UserAgent, &s.IP, &s.LegacyCookie,
 			&clientID, &sid, &grant, timeDest{&authorizationCreated})
@@ -147,7 +147,7 @@ func (t *tx) CreateSession(ctx context.Context, s store.Session) error {
 		s.ExpiresAt = s.MaxExpiresAt
 	}
 	err := insertNew(ctx, t.q, qCreateSession,
-		s.ID, blobArg(s.CookieHash), s.AccountID, timeArg(s.AuthTime), listArg(s.AMR), s.ACR,
+		s.ID, blobArg(s.CookieHash), s.AccountID, timeArg(s.AuthTime), wordsArg(s.AMR), s.ACR,
 		timeArg(s.CreatedAt), timeArg(s.LastSeenAt), timeArg(s.ExpiresAt), timeArg(s.MaxExpiresAt),
 		s.UserAgent, s.IP)
 	if err != nil {

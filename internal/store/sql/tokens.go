@@ -38,7 +38,7 @@ func scanAccessToken(row scanner) (store.AccessToken, error) {
 
 // accessTokenDests are the scan destinations of accessTokenCols.
 func accessTokenDests(t *store.AccessToken) []any {
-	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, listDest{&t.Scopes},
+	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, wordsDest{&t.Scopes},
 		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.RevokedAt}}
 }
 
@@ -51,7 +51,7 @@ func scanRefreshToken(row scanner) (store.RefreshToken, error) {
 // refreshTokenDests are the scan destinations of refreshTokenCols.
 func refreshTokenDests(t *store.RefreshToken) []any {
 	return []any{blobDest{&t.Hash}, &t.GrantID, &t.ClientID, &t.AccountID, &t.SID,
-		timeDest{&t.AuthTime}, listDest{&t.AMR}, &t.ACR, listDest{&t.Scopes},
+		timeDest{&t.AuthTime}, wordsDest{&t.AMR}, &t.ACR, wordsDest{&t.Scopes},
 		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}, timeDest{&t.RevokedAt}}
 }
 
@@ -122,7 +122,7 @@ func (r reader) RefreshToken(ctx context.Context, hash []byte) (store.RefreshTok
 // store.ErrConflict.
 func (t *tx) CreateAccessToken(ctx context.Context, a store.AccessToken) error {
 	err := insertNew(ctx, t.q, qCreateAccessToken,
-		blobArg(a.Hash), a.GrantID, a.ClientID, a.AccountID, listArg(a.Scopes),
+		blobArg(a.Hash), a.GrantID, a.ClientID, a.AccountID, wordsArg(a.Scopes),
 		timeArg(a.CreatedAt), timeArg(a.ExpiresAt), timeArg(a.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create access token of grant %s: %w", a.GrantID, err)
@@ -147,7 +147,7 @@ func (t *tx) RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) e
 func (t *tx) CreateRefreshToken(ctx context.Context, r store.RefreshToken) error {
 	err := insertNew(ctx, t.q, qCreateRefreshToken,
 		blobArg(r.Hash), r.GrantID, r.ClientID, r.AccountID, r.SID,
-		timeArg(r.AuthTime), listArg(r.AMR), r.ACR, listArg(r.Scopes),
+		timeArg(r.AuthTime), wordsArg(r.AMR), r.ACR, wordsArg(r.Scopes),
 		timeArg(r.CreatedAt), timeArg(r.ExpiresAt), timeArg(r.UsedAt), timeArg(r.RevokedAt))
 	if err != nil {
 		return fmt.Errorf("create refresh token of grant %s: %w", r.GrantID, err)

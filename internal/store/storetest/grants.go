@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +14,25 @@ var grantTests = []test{
 	{"GrantsByAccountNewestFirstWithRevoked", testGrantsByAccountNewestFirstWithRevoked},
 	{"UpdateGrantScopesReplacesThem", testUpdateGrantScopesReplacesThem},
 	{"RevokeGrantIsIdempotent", testRevokeGrantIsIdempotent},
+	{"ScopesWithWhiteSpaceAreRefused", testScopesWithWhiteSpaceAreRefused},
+}
+
+// testScopesWithWhiteSpaceAreRefused: scopes and amr are stored as words
+// (a scope token holds no space, RFC 6749 §3.3); a value that is not one
+// word is refused, never stored as two, and the transaction writes
+// nothing.
+func testScopesWithWhiteSpaceAreRefused(t *testing.T, s store.Store) {
+	for _, scopes := range [][]string{{"openid", "two words"}, {""}, {"tab\there"}} {
+		g := liveGrant("g-"+strings.Join(scopes, "-"), "acct", "app")
+		g.Scopes = scopes
+		err := inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateGrant(ctx, g) })
+		if err == nil {
+			t.Errorf("scopes %q were stored", scopes)
+		}
+		if _, err := s.Grant(t.Context(), g.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("grant with scopes %q: %v, want ErrNotFound", scopes, err)
+		}
+	}
 }
 
 // testGrantsByAccountNewestFirstWithRevoked: the connected-apps list holds
