@@ -74,26 +74,17 @@ var dataVersionEvery = time.Second
 // connection commits, and this process's other connections are readers
 // that cannot.
 func (e *liteEngine) watch(ctx context.Context, changes *store.Broadcaster, fn func(store.Change)) {
-	go func() {
-		last := int64(-1)
-		t := time.NewTicker(dataVersionEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			var v int64
-			if err := e.write.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
-				continue
-			}
-			if last >= 0 && v != last {
-				changes.Publish(store.Change{Kind: store.ChangeAll})
-			}
-			last = v
+	last := int64(-1)
+	go eachTick(ctx, dataVersionEvery, func() {
+		var v int64
+		if err := e.write.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+			return
 		}
-	}()
+		if last >= 0 && v != last {
+			changes.Publish(store.Change{Kind: store.ChangeAll})
+		}
+		last = v
+	})
 	changes.Watch(ctx, fn)
 }
 

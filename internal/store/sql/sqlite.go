@@ -115,7 +115,15 @@ func openSQLite(ctx context.Context, path string) (*liteEngine, error) {
 // reads stay correct.
 func (e *liteEngine) checkpoints(ctx context.Context) {
 	defer close(e.done)
-	t := time.NewTicker(checkpointEvery)
+	eachTick(ctx, checkpointEvery, func() {
+		_, _ = e.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	})
+}
+
+// eachTick calls fn every d until ctx ends: the engine's background
+// chores (checkpoints, the data_version watch).
+func eachTick(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -123,7 +131,7 @@ func (e *liteEngine) checkpoints(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		_, _ = e.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		fn()
 	}
 }
 
