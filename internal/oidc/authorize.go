@@ -59,7 +59,9 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptLogin})
 		return
 	}
-	if p.needsConsent(r, c, cur.Session, params) {
+	// Consent and SSO both ask for the grant: it is read once.
+	g, hasGrant := p.sessionGrant(r, cur.Session, c)
+	if p.needsConsent(c, params, g, hasGrant) {
 		if hasPrompt(params, "none") {
 			p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeConsentRequired, Description: "the person must consent", Status: 400})
 			return
@@ -68,7 +70,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := issueParams{client: c, session: cur.Session, params: params}
-	value, ok, err := p.codeWithoutWrite(r.Context(), ip)
+	value, ok, err := p.codeWithoutWrite(ip, g, hasGrant)
 	if err == nil && ok {
 		p.redirectCode(w, r, params, value)
 		return
@@ -129,16 +131,16 @@ func (p *Provider) trustedTarget(w http.ResponseWriter, r *http.Request, v url.V
 
 // needsConsent reports whether the consent page must be shown: never for a
 // first-party client; for a third-party one when the session has no valid
-// grant for it covering the scopes asked, or prompt=consent (C1a).
-func (p *Provider) needsConsent(r *http.Request, c store.Client, sess store.Session, params store.AuthParams) bool {
+// grant for it (g, from sessionGrant) covering the scopes asked, or
+// prompt=consent (C1a).
+func (p *Provider) needsConsent(c store.Client, params store.AuthParams, g store.Grant, hasGrant bool) bool {
 	if c.FirstParty {
 		return false
 	}
 	if hasPrompt(params, "consent") {
 		return true
 	}
-	g, ok := p.sessionGrant(r, sess, c)
-	return !ok || !grant.Covers(g, p.grantableScopes(c, params))
+	return !hasGrant || !grant.Covers(g, p.grantableScopes(c, params))
 }
 
 // redirectCode sends the person back to the client with the code (Core

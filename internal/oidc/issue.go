@@ -115,21 +115,17 @@ func (p *Provider) newCode(ip issueParams, g store.Grant, sid string, scopes []s
 }
 
 // codeWithoutWrite issues the code of an SSO sign-in that changes nothing
-// stored, the common case: the session already holds an authorization
-// for the client on a valid grant covering what is asked, and was used too
+// stored, the common case: the session already holds a valid grant g for
+// the client (sessionGrant) covering what is asked, and was used too
 // recently to need touching (S2). The code is sealed, so nothing is
 // written and no transaction is opened. ok is false when something must
 // be written (a new or widened grant, a new authorization, a touch): then
 // issueCode runs in a transaction.
-func (p *Provider) codeWithoutWrite(ctx context.Context, ip issueParams) (value string, ok bool, err error) {
-	auth, hasAuth := session.AuthorizationFor(ip.session, ip.client.ID)
-	if !hasAuth || p.Sessions.NeedsTouch(ip.session) {
+func (p *Provider) codeWithoutWrite(ip issueParams, g store.Grant, hasGrant bool) (value string, ok bool, err error) {
+	if !hasGrant || p.Sessions.NeedsTouch(ip.session) {
 		return "", false, nil
 	}
-	g, err := grant.Load(ctx, p.Store, auth.GrantID, p.Now())
-	if err != nil {
-		return "", false, nil // issueCode decides: a new grant, or the error
-	}
+	auth, _ := session.AuthorizationFor(ip.session, ip.client.ID)
 	scopes := p.grantableScopes(ip.client, ip.params)
 	if !grant.Covers(g, scopes) {
 		return "", false, nil
@@ -147,7 +143,9 @@ func (p *Provider) grantableScopes(c store.Client, params store.AuthParams) []st
 	})
 }
 
-// sessionGrant returns the valid grant the session holds for c.
+// sessionGrant returns the valid grant the session holds for c; a grant
+// that cannot be read counts as none (issueCode then makes one, or meets
+// the error in its own transaction).
 func (p *Provider) sessionGrant(r *http.Request, sess store.Session, c store.Client) (store.Grant, bool) {
 	auth, ok := session.AuthorizationFor(sess, c.ID)
 	if !ok {

@@ -57,7 +57,8 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	var out issued
 	var consent bool
 	if err == nil {
-		consent = p.needsConsent(r, c, si.Session, ar.Params)
+		g, hasGrant := p.sessionGrant(r, si.Session, c)
+		consent = p.needsConsent(c, ar.Params, g, hasGrant)
 		err = si.Commit(r.Context(), func(tx store.Tx) error {
 			if consent {
 				ar.Prompt, ar.AccountID, ar.SessionID = promptConsent, acct.ID, si.Session.ID

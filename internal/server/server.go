@@ -49,10 +49,11 @@ type Deps struct {
 	// which refuses private addresses unless allow_private_network_delivery
 	// (B5).
 	HTTP *http.Client
-	// Secret is the operator's secret_key. The key of the browser-bound
-	// form tokens (W1) is derived from it, so every instance accepts the
-	// forms another rendered, also after a restart. Nil (tests) makes a
-	// random key per process.
+	// Secret is the operator's secret_key. The keys of the browser-bound
+	// form tokens (W1) and of authorization codes are derived from it, so
+	// every instance accepts the forms another rendered and the codes
+	// another issued, also after a restart. Nil (tests) makes a random
+	// secret per process.
 	Secret []byte
 }
 
@@ -91,6 +92,12 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	pages, err := ui.New(d.Logger)
 	if err != nil {
 		return nil, err
+	}
+	if len(d.Secret) == 0 {
+		// No operator secret (tests): one random for this process, from
+		// which the form and code keys are derived as from secret_key.
+		d.Secret = make([]byte, 32)
+		_, _ = rand.Read(d.Secret) // crypto/rand never fails on supported platforms
 	}
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
@@ -174,18 +181,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// newForms builds the guard of Sesame's own forms (W1): cookies as the
-// issuer's scheme wants them (S1), a token key derived from the operator's
-// secret, and refusals shown as an error page in words.
 // codeSealer seals authorization codes under a key derived from the
 // operator's secret_key, so a code one instance issued is redeemed at
-// another, also after a restart. Without a secret (tests) the key is
-// random per process.
+// another, also after a restart.
 func codeSealer(secret []byte) (*keys.Sealer, error) {
-	if len(secret) == 0 {
-		secret = make([]byte, 32)
-		_, _ = rand.Read(secret) // crypto/rand never fails on supported platforms
-	}
 	s, err := keys.NewSealerFor(secret, "sesame authorization codes")
 	if err != nil {
 		return nil, fmt.Errorf("authorization code key: %w", err)
@@ -193,6 +192,9 @@ func codeSealer(secret []byte) (*keys.Sealer, error) {
 	return s, nil
 }
 
+// newForms builds the guard of Sesame's own forms (W1): cookies as the
+// issuer's scheme wants them (S1), a token key derived from the operator's
+// secret, and refusals shown as an error page in words.
 func newForms(cfg config.Config, d Deps, pages *ui.Pages) (*web.Forms, error) {
 	key, err := web.FormKey(d.Secret)
 	if err != nil {

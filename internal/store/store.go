@@ -137,6 +137,8 @@ type Writer interface {
 	// tokens stop working at once (G2); it reports whether it existed.
 	DeleteClient(ctx context.Context, id string, at time.Time) (bool, error)
 
+	// CreateSession stores s. It and TouchSession keep ExpiresAt at most
+	// MaxExpiresAt, so the sweeper finds every dead session by ExpiresAt.
 	CreateSession(ctx context.Context, s Session) error
 	// TouchSession records use of a session: LastSeenAt and ExpiresAt.
 	TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error
@@ -182,7 +184,7 @@ type Writer interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 
 	// Sweep deletes at most limit rows that expired before now: sessions,
-	// auth requests, codes, tokens, grants, throttle keys past their
+	// auth requests, used codes, tokens, grants, throttle keys past their
 	// ExpiresAt and logout requests, receipts and finished deliveries older
 	// than 30 days, and events older than 90. It returns how many rows
 	// went; fewer than limit means nothing more is due.

@@ -125,7 +125,9 @@ func (s *Service) Introspect(ctx context.Context, c store.Client, value string, 
 // checkRefresh returns the refresh token named by value if it is active.
 func (s *Service) checkRefresh(ctx context.Context, value string) (store.RefreshToken, error) {
 	now := s.Now()
-	rt, err := s.Store.RefreshToken(ctx, Hash(value))
+	// One read for the token and its grant, as for access tokens (a token
+	// whose grant was swept is unknown).
+	rt, g, err := s.Store.RefreshTokenGrant(ctx, Hash(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return rt, deny(ErrInvalidToken, "unknown refresh token")
 	}
@@ -135,7 +137,7 @@ func (s *Service) checkRefresh(ctx context.Context, value string) (store.Refresh
 	if !rt.RevokedAt.IsZero() || !rt.UsedAt.IsZero() || !now.Before(rt.ExpiresAt) {
 		return rt, deny(ErrInvalidToken, "refresh token inactive")
 	}
-	if _, err := grant.Load(ctx, s.Store, rt.GrantID, now); err != nil {
+	if err := grant.Check(g, now); err != nil {
 		return rt, grantDenied(err)
 	}
 	return rt, nil

@@ -18,8 +18,9 @@ type ExchangeRequest struct {
 }
 
 // Exchange redeems an authorization code for tokens (RFC 6749 §4.1.3, Core
-// §3.1.3.2). The code is single use; a second redemption revokes every
-// token the first one issued (spec T4, T5). A wrong code_verifier burns
+// §3.1.3.2). The code is single use; a second redemption revokes the
+// code's grant, and with it every token the first one issued (spec T4,
+// T5). A wrong code_verifier burns
 // the code (C2, spec T9): whoever stole a code gets one guess, and the
 // right verifier sent afterwards is a replay.
 func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequest) (Response, error) {
@@ -28,7 +29,7 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 	if err != nil {
 		return Response{}, deny(ErrInvalidGrant, "unknown authorization code")
 	}
-	hash := Hash(req.Code)
+	used := usedKey(Hash(req.Code))
 	switch {
 	case code.ClientID != c.ID: // spec T6
 		return Response{}, deny(ErrInvalidGrant, "code was issued to another client")
@@ -40,7 +41,7 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 		return Response{}, deny(ErrInvalidGrant, "redirect_uri is not registered")
 	}
 	if err := checkPKCE(code.CodeChallenge, code.CodeChallengeMethod, req.CodeVerifier); err != nil {
-		return Response{}, s.burnCode(ctx, code, hash, err)
+		return Response{}, s.burnCode(ctx, code, used, err)
 	}
 	return s.redeem(ctx, redemption{
 		grantID: code.GrantID, accountID: code.AccountID,
@@ -48,7 +49,7 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 			client: c, scopes: code.scopes(),
 			sid: code.SID, nonce: code.Nonce, authTime: code.authTime(), amr: code.AMR, acr: code.ACR,
 		},
-		consume: func(tx store.Tx) error { return tx.UseAuthCode(ctx, usedKey(hash), code.expiresAt()) },
+		consume: func(tx store.Tx) error { return tx.UseAuthCode(ctx, used, code.expiresAt()) },
 		reused:  func() error { return s.codeReplayed(ctx, code) },
 	})
 }
@@ -133,9 +134,9 @@ func (s *Service) codeReplayed(ctx context.Context, code code) error {
 // cannot be tried again, and returns that failure (invalid_grant). Nothing
 // was issued from it. When another request consumed it first, this one
 // is a replay (spec T5).
-func (s *Service) burnCode(ctx context.Context, code code, hash []byte, failed error) error {
+func (s *Service) burnCode(ctx context.Context, code code, used []byte, failed error) error {
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		return tx.UseAuthCode(ctx, usedKey(hash), code.expiresAt())
+		return tx.UseAuthCode(ctx, used, code.expiresAt())
 	})
 	switch {
 	case errors.Is(err, store.ErrAlreadyUsed):

@@ -72,7 +72,8 @@ var dataVersionEvery = time.Second
 // and a ChangeAll when PRAGMA data_version shows another process's. The
 // writer connection is asked: its data_version moves only when another
 // connection commits, and this process's other connections are readers
-// that cannot.
+// and the checkpointer, which commit nothing (a checkpoint moves pages,
+// not data: tried, no ChangeAll in 5 s of commits and checkpoints).
 func (e *liteEngine) watch(ctx context.Context, changes *store.Broadcaster, fn func(store.Change)) {
 	last := int64(-1)
 	go eachTick(ctx, dataVersionEvery, func() {

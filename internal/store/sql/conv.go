@@ -85,15 +85,9 @@ type listDest struct{ l *[]string }
 
 // Scan implements sql.Scanner (SQLite's JSON array).
 func (d listDest) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case nil:
-	case string:
-		raw = []byte(v)
-	case []byte:
-		raw = v
-	default:
-		return fmt.Errorf("list column holds %T", src)
+	raw, err := textOf(src, "list")
+	if err != nil {
+		return err
 	}
 	*d.l = nil
 	if len(raw) == 0 || string(raw) == "[]" {
@@ -132,21 +126,29 @@ type wordsDest struct{ l *[]string }
 
 // Scan implements sql.Scanner.
 func (d wordsDest) Scan(src any) error {
-	var v string
-	switch x := src.(type) {
-	case nil:
-	case string:
-		v = x
-	case []byte:
-		v = string(x)
-	default:
-		return fmt.Errorf("word list column holds %T", src)
+	raw, err := textOf(src, "word list")
+	if err != nil {
+		return err
 	}
 	*d.l = nil
-	if v != "[]" {
-		*d.l = nilIfEmpty(strings.Fields(v))
+	if string(raw) != "[]" {
+		*d.l = nilIfEmpty(strings.Fields(string(raw)))
 	}
 	return nil
+}
+
+// textOf is a text column as SQLite's driver hands it over (a string, or
+// bytes), nil for NULL; what names the column's kind in the error.
+func textOf(src any, what string) ([]byte, error) {
+	switch v := src.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []byte(v), nil
+	case []byte:
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s column holds %T", what, src)
 }
 
 // blobArg is a byte slice as a query argument; empty is NULL, the same as
@@ -185,15 +187,11 @@ type jsonDest struct{ v any }
 
 // Scan implements sql.Scanner (SQLite).
 func (d jsonDest) Scan(src any) error {
-	switch s := src.(type) {
-	case nil:
-		return nil
-	case string:
-		return d.unmarshal([]byte(s))
-	case []byte:
-		return d.unmarshal(s)
+	raw, err := textOf(src, "JSON")
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("JSON column holds %T", src)
+	return d.unmarshal(raw)
 }
 
 func (d jsonDest) unmarshal(b []byte) error {

@@ -220,13 +220,13 @@ func (e *liteEngine) ping(ctx context.Context) error {
 	return nil
 }
 
-// close closes both pools and their statements. Readers go first so the
-// writer, closing last, can checkpoint the WAL into the database file.
+// close stops the checkpointer and closes its connection, the readers
+// and the writer, with their statements, in that order: the writer,
+// closing last, checkpoints the whole log into the database file and
+// removes it.
 func (e *liteEngine) close() error {
 	e.stop()
 	<-e.done
-	// The checkpointer's connection closes first: the last connection to
-	// close (the writer) checkpoints the whole log and removes it.
 	return errors.Join(e.ckpt.Close(),
 		e.readStmts.close(), e.read.Close(),
 		e.writeStmts.close(), e.write.Close())

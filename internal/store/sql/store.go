@@ -92,12 +92,7 @@ func Open(ctx context.Context, dbURL string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := newStore(e, postgresDialect, opts)
-		if err := s.Migrate(ctx); err != nil {
-			e.close()
-			return nil, err
-		}
-		return s, nil
+		return migrated(ctx, e, postgresDialect, opts)
 	}
 	return nil, errors.New("database: the URL must start with sqlite:, postgres:// or postgresql://")
 }
@@ -108,16 +103,18 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := newStore(e, sqliteDialect, opts)
+	return migrated(ctx, e, sqliteDialect, opts)
+}
+
+// migrated makes the Store on an open engine and migrates its database;
+// on failure it closes the engine.
+func migrated(ctx context.Context, e engine, d dialect, opts Options) (*Store, error) {
+	s := &Store{reader: reader{q: e.reads(), d: d}, e: e, strict: opts.Strict}
 	if err := s.Migrate(ctx); err != nil {
 		e.close()
 		return nil, err
 	}
 	return s, nil
-}
-
-func newStore(e engine, d dialect, opts Options) *Store {
-	return &Store{reader: reader{q: e.reads(), d: d}, e: e, strict: opts.Strict}
 }
 
 // InTx runs fn in one write transaction and commits it, as durably as d
@@ -156,7 +153,6 @@ func (s *Store) InTx(ctx context.Context, d store.Durability, fn func(tx store.T
 	return nil
 }
 
-// Ping reports whether the database answers.
 // Primary returns the Reader for a read that a write transaction of the
 // same request builds on (the refresh token a refresh rotates). On SQLite
 // it reads on the writer's connection: a reader connection finds its page
@@ -165,6 +161,7 @@ func (s *Store) InTx(ctx context.Context, d store.Durability, fn func(tx store.T
 // PostgreSQL it is the Store's own reads.
 func (s *Store) Primary() store.Reader { return reader{q: s.e.primaryReads(), d: s.d} }
 
+// Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.e.ping(ctx) }
 
 // Close releases every connection. Stop the delivery workers first.

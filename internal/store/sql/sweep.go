@@ -74,10 +74,11 @@ var sweepQueries = func() map[dialect][]string {
 
 // Sweep deletes at most limit rows that expired strictly before now, and
 // returns how many went; the caller calls it again, in a new transaction,
-// until it returns less than limit. What goes: sessions past ExpiresAt or
-// MaxExpiresAt (their authorizations cascade, uncounted), auth requests,
-// codes and tokens past ExpiresAt, tokens whose grant is revoked or
-// expired, grants expired or revoked more than a day ago, throttle keys
+// until it returns less than limit. What goes: sessions past ExpiresAt
+// (never past MaxExpiresAt; their authorizations cascade, uncounted), auth
+// requests, used codes and tokens past ExpiresAt (a dead grant's tokens
+// too, at their own expiry), grants expired or revoked more than a day
+// ago, throttle keys
 // past ExpiresAt, logout requests past ExpiresAt, receipts and finished
 // deliveries older than 30 days and events older than 90. Rows with no
 // expiry (a zero ExpiresAt) are kept.

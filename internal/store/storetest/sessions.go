@@ -15,6 +15,27 @@ var sessionTests = []test{
 	{"DeleteSessionTakesItsAuthorizations", testDeleteSessionTakesItsAuthorizations},
 	{"TouchSessionMovesOnlyLastSeenAndExpiry", testTouchSessionMovesOnlyLastSeenAndExpiry},
 	{"SessionsByAccountNewestFirst", testSessionsByAccountNewestFirst},
+	{"ExpiresAtNeverPassesMaxExpiresAt", testExpiresAtNeverPassesMaxExpiresAt},
+}
+
+// testExpiresAtNeverPassesMaxExpiresAt: a session's sliding expiry is kept
+// at most its absolute one, at creation and at every touch (S2), which is
+// what lets the sweeper find every dead session by ExpiresAt alone.
+func testExpiresAtNeverPassesMaxExpiresAt(t *testing.T, s store.Store) {
+	sess := fullSession("s-capped", "acct")
+	sess.ExpiresAt, sess.MaxExpiresAt = at(2*time.Hour), at(time.Hour)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateSession(ctx, sess) })
+	got, err := s.Session(t.Context(), sess.ID)
+	must(t, "read created", err)
+	equal(t, "expiry at creation", got.ExpiresAt, at(time.Hour))
+
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.TouchSession(ctx, sess.ID, at(time.Minute), at(3*time.Hour))
+	})
+	got, err = s.Session(t.Context(), sess.ID)
+	must(t, "read touched", err)
+	equal(t, "expiry after a touch past the limit", got.ExpiresAt, at(time.Hour))
+	equal(t, "last seen", got.LastSeenAt, at(time.Minute))
 }
 
 // testCreateSessionIgnoresAuthorizations: authorizations are written with
