@@ -26,6 +26,13 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+echo "== no references outside the repository"
+# The repository's documents stand alone: a clone has no team notes beside it.
+outside=$(git grep -nE '\.\./shared|(design|contract)\.md' -- . ':!test.sh' 2>/dev/null || true)
+if [ -n "$outside" ]; then
+  echo "these lines refer to documents outside the repository:"; echo "$outside"; exit 1
+fi
+
 echo "== go vet"
 go vet ./...
 

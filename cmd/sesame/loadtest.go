@@ -23,8 +23,8 @@ import (
 
 // The load tool drives a running Sesame over HTTP with real protocol
 // flows, as apps and browsers make them, and reports throughput, latency
-// and the server CPU each operation costs (issue 12, design.md §5). It
-// needs a Sesame configured with its user and clients (docs/operators.md,
+// and the server CPU each operation costs (the budget is in
+// DEVELOPERS.md). It needs a Sesame configured with its user and clients (docs/operators.md,
 // "Load testing").
 
 // loadWorkloads are the workloads, in the order `all` runs them.

@@ -117,7 +117,7 @@ func TestLoadtestRefusesBadInput(t *testing.T) {
 	}
 }
 
-// contract.md metrics_listen: /metrics moves to its own address, with the
+// metrics_listen (docs/configuration.md): /metrics moves to its own address, with the
 // standard process figures, and the main listener no longer serves it.
 func TestMetricsListenMovesMetrics(t *testing.T) {
 	addr, metrics := freeAddr(t), freeAddr(t)

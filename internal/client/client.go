@@ -47,7 +47,7 @@ func RequiresPKCE(c store.Client, requiredByDefault bool) bool {
 func AllowsGrantType(c store.Client, gt string) bool { return slices.Contains(c.GrantTypes, gt) }
 
 // DefaultGrantTypes are the grant types of a type when none are listed
-// (contract.md).
+// (docs/endpoints.md).
 func DefaultGrantTypes(typ string) []string {
 	if typ == TypeM2M {
 		return []string{"client_credentials"}

@@ -19,7 +19,7 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-// Benchmarks of design.md §5: each calls the real handler stack directly
+// Benchmarks of the budget in DEVELOPERS.md: each calls the real handler stack directly
 // (no network), so ns/op is the server's time per operation, and cpu-ns/op
 // the CPU it used (user + system, from getrusage), which is what the budget
 // counts: SQLite's fsync at commit is waiting, not CPU. They report; they

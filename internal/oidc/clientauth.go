@@ -18,7 +18,7 @@ import (
 // introspection request (RFC 6749 §2.3, spec T3): client_secret_basic,
 // client_secret_post, or none for a public client sending only client_id.
 // Basic credentials plus a client_id in the body that agrees is one method,
-// as Logto's SDKs send it (contract.md); Basic plus client_secret in the
+// as Logto's SDKs send it (docs/endpoints.md); Basic plus client_secret in the
 // body is two, and refused.
 func (p *Provider) authenticateClient(r *http.Request, form url.Values) (store.Client, *Error) {
 	basicID, basicSecret, hasBasic := r.BasicAuth()

@@ -6,11 +6,11 @@
 // grant, token, account, client) and their errors into protocol errors:
 // errors.go is the one place where domain errors become OAuth error codes
 // and HTTP statuses. An error reaches the requester in one of three ways,
-// chosen by where the request came from (conventions.md): an HTML page when
+// chosen by where the request came from: an HTML page when
 // the redirect target cannot be trusted (spec A3), a redirect to the client
 // once it can (spec A5), or JSON at the back-channel endpoints (spec T2).
 //
-// It holds the spec rows of spec-checklist.md §2.1-2.5. It does not own the
-// rules themselves (the domain packages do), routing (package server) or
-// end-session (package signout, with its own handlers).
+// It holds the spec rows of sections 1-5 of docs/spec-rules.md. It does not
+// own the rules themselves (the domain packages do), routing (package
+// server) or end-session (package endsession).
 package oidc

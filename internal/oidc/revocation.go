@@ -12,7 +12,7 @@ import (
 )
 
 // Revocation serves RFC 7009 token revocation (spec V1-V6). It answers 200
-// for revoked, unknown and already revoked tokens alike (contract.md: 200,
+// for revoked, unknown and already revoked tokens alike (docs/endpoints.md: 200,
 // not 204).
 func (p *Provider) Revocation(w http.ResponseWriter, r *http.Request) {
 	_, c, value, ok := p.tokenRequest(w, r)

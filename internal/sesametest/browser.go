@@ -99,7 +99,7 @@ func (b *Browser) follow(p Page) Page {
 }
 
 // Submit fills the first form of the page as a test driving a browser
-// would (contract.md): keeps its hidden inputs (the browser's form token
+// would (docs/endpoints.md): keeps its hidden inputs (the browser's form token
 // among them), sets fields, and posts it to its action with the browser's
 // cookies.
 func (b *Browser) Submit(p Page, fields map[string]string) Page {

@@ -3,6 +3,6 @@
 // password hashing, a set of clients and a user, and a Browser that keeps
 // cookies and fills Sesame's pages as a person would.
 //
-// Tests drive flows through it and assert the rules of design.md and the
-// spec checklist; it decides nothing itself.
+// Tests drive flows through it and assert the rules of docs/architecture.md
+// and docs/spec-rules.md; it decides nothing itself.
 package sesametest

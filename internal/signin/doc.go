@@ -12,8 +12,8 @@
 // so all of it is recorded or none.
 //
 // It is a package of its own because the operation spans account, session
-// and signout: design.md puts sign-in under account, but account sits
-// below signout (which imports it, for a password reset), and session
+// and signout: sign-in could sit under account, but account sits below
+// signout (which imports it, for a password reset), and session
 // cannot import signout, which imports it. It knows nothing of
 // HTTP: authenticating is account.Service.Authenticate, and cookies are
 // the caller's (package web).

@@ -11,7 +11,7 @@ import (
 )
 
 // IDToken holds the claims of an ID token (Core §2). aud is a single string,
-// the client id, as Logto's SDKs expect (contract.md).
+// the client id, as Logto's SDKs expect (docs/endpoints.md).
 type IDToken struct {
 	Issuer   string   `json:"iss"`
 	Subject  string   `json:"sub"`
@@ -28,7 +28,7 @@ type IDToken struct {
 }
 
 // UserClaims are the claims the profile and email scopes release, in the ID
-// token and at userinfo alike (contract.md).
+// token and at userinfo alike (docs/endpoints.md).
 type UserClaims struct {
 	Name              string `json:"name,omitempty"`
 	PreferredUsername string `json:"preferred_username,omitempty"`
