@@ -37,6 +37,14 @@ type changeWatcher interface {
 	// WatchesOtherProcesses says so. After a gap in which changes may
 	// have been missed (a lost connection), fn gets a ChangeAll.
 	Watch(ctx context.Context, fn func(Change))
+	// OnCommit registers fn to hear each change this process commits,
+	// before the commit returns (other processes' changes reach Watch
+	// only). A
+	// watcher runs later, on its own goroutine: a cache that forgets only
+	// there serves its old copy to the request that follows the change
+	// (an account just disabled still signing in). fn must be quick and
+	// must not block: it runs while the committer waits.
+	OnCommit(fn func(Change))
 	// WatchesOtherProcesses reports whether Watch hears of changes other
 	// processes commit. When it does not, caches must expire on their own.
 	WatchesOtherProcesses() bool
@@ -58,6 +66,15 @@ type locker interface {
 type Broadcaster struct {
 	mu       sync.Mutex
 	watchers map[*watcher]struct{}
+	hooks    []func(Change)
+}
+
+// OnPublish registers fn to be called with each published change, by
+// Publish itself, before it returns.
+func (b *Broadcaster) OnPublish(fn func(Change)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.hooks = append(b.hooks, fn)
 }
 
 type watcher struct {
@@ -73,6 +90,11 @@ func (b *Broadcaster) Publish(changes ...Change) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, fn := range b.hooks {
+		for _, c := range changes {
+			fn(c)
+		}
+	}
 	for w := range b.watchers {
 		for _, c := range changes {
 			select {

@@ -16,6 +16,27 @@ type Account struct {
 	UpdatedAt    time.Time
 }
 
+// AccountSearch selects a page of accounts for the admin list: with both
+// prefixes set, the accounts matching either; with one, those matching it;
+// with none, every account. Matching is by prefix, so that a search reads
+// the accounts it finds through an index, never the whole table.
+type AccountSearch struct {
+	// UsernamePrefix keeps the accounts whose username starts with it.
+	// Usernames are stored in their canonical form (A1): pass the prefix
+	// in that form (account.CanonicalUsername) for a search that ignores
+	// case and width.
+	UsernamePrefix string
+	// EmailPrefix keeps the accounts whose email starts with it, both
+	// compared with A to Z lowercased (an email's case is as it was
+	// given; every database lowercases ASCII alike, not all do beyond).
+	EmailPrefix string
+	// After is the cursor: only accounts whose username sorts after it
+	// (all when empty). A page's last username is the next page's After.
+	After string
+	// Limit is how many at most; it must be positive.
+	Limit int
+}
+
 // Client is a registered app (design C1).
 type Client struct {
 	ID string

@@ -81,10 +81,15 @@ type Tx interface {
 type Reader interface {
 	signoutReader
 	eventReader
+	auditReader
 	throttleReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
+	// SearchAccounts lists a page of accounts in username order (code
+	// point order, the same on every database), those q selects, after
+	// q.After.
+	SearchAccounts(ctx context.Context, q AccountSearch) ([]Account, error)
 
 	Client(ctx context.Context, id string) (Client, error)
 	Clients(ctx context.Context) ([]Client, error)
@@ -123,6 +128,7 @@ type Writer interface {
 	signoutWriter
 	clientGrantWriter
 	eventWriter
+	auditWriter
 	throttleWriter
 	locker
 
@@ -185,8 +191,8 @@ type Writer interface {
 
 	// Sweep deletes at most limit rows that expired before now: sessions,
 	// auth requests, used codes, tokens, grants, throttle keys past their
-	// ExpiresAt and logout requests, receipts and finished deliveries older
-	// than 30 days, and events older than 90. It returns how many rows
-	// went; fewer than limit means nothing more is due.
-	Sweep(ctx context.Context, now time.Time, limit int) (int64, error)
+	// ExpiresAt and logout requests; and receipts, finished deliveries and
+	// events older than retention (audit_retention). It returns how many
+	// rows went; fewer than limit means nothing more is due.
+	Sweep(ctx context.Context, now time.Time, retention time.Duration, limit int) (int64, error)
 }

@@ -7,13 +7,22 @@ import (
 )
 
 // Sweeper deletes expired rows in the background, so the database does not
-// grow without bound (design §1 Lifetimes).
+// grow without bound (docs/architecture.md, "Lifetimes").
 type Sweeper struct {
 	Store    Store
 	Interval time.Duration
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// AuditRetention is how long the audit log, events, sign-out receipts
+	// and finished deliveries are kept (the audit_retention key); zero or
+	// less is DefaultAuditRetention, so a Sweeper that is not told never
+	// empties the log.
+	AuditRetention time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
+
+// DefaultAuditRetention is how long the audit log, events and receipts
+// are kept unless the Sweeper is told otherwise: 90 days.
+const DefaultAuditRetention = 90 * 24 * time.Hour
 
 // Run sweeps once at start and then every Interval, until ctx ends.
 func (s *Sweeper) Run(ctx context.Context) {
@@ -40,13 +49,39 @@ func (s *Sweeper) Run(ctx context.Context) {
 const SweepBatch = 32
 
 // Once sweeps everything due, in batches of SweepBatch rows, each in a
-// transaction of its own. Every instance runs a Sweeper; one that finds
-// another sweeping leaves the batch to that one.
+// transaction of its own: first the rows that expired and the events,
+// receipts and finished deliveries older than AuditRetention (Tx.Sweep),
+// then audit entries older than AuditRetention. Every instance runs a Sweeper;
+// one that finds another sweeping leaves the batch to that one.
 func (s *Sweeper) Once(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	var total int64
 	now := s.Now()
+	retention := s.AuditRetention
+	if retention <= 0 {
+		retention = DefaultAuditRetention
+	}
+	total, err := s.batches(ctx, func(tx Tx) (int64, error) { return tx.Sweep(ctx, now, retention, SweepBatch) })
+	if err == nil {
+		var n int64
+		n, err = s.batches(ctx, func(tx Tx) (int64, error) {
+			return tx.SweepAuditLog(ctx, now.Add(-retention), SweepBatch)
+		})
+		total += n
+	}
+	if err != nil && ctx.Err() == nil {
+		s.Logger.WarnContext(ctx, "sweep failed", "err", err)
+	}
+	if total > 0 {
+		s.Logger.InfoContext(ctx, "swept expired rows", "rows", total)
+	}
+}
+
+// batches runs sweep, one batch per transaction under the sweep lock,
+// until a batch deletes fewer than SweepBatch rows, and returns how many
+// rows went.
+func (s *Sweeper) batches(ctx context.Context, sweep func(tx Tx) (int64, error)) (int64, error) {
+	var total int64
 	for {
 		var n int64
 		// Routine: a lost batch only leaves rows that can no longer be
@@ -56,21 +91,15 @@ func (s *Sweeper) Once(ctx context.Context) {
 			if err != nil || !ok {
 				return err
 			}
-			n, err = tx.Sweep(ctx, now, SweepBatch)
+			n, err = sweep(tx)
 			return err
 		})
 		if err != nil {
-			if ctx.Err() == nil {
-				s.Logger.WarnContext(ctx, "sweep failed", "err", err)
-			}
-			break
+			return total, err
 		}
 		total += n
 		if n < SweepBatch {
-			break
+			return total, nil
 		}
-	}
-	if total > 0 {
-		s.Logger.InfoContext(ctx, "swept expired rows", "rows", total)
 	}
 }

@@ -17,13 +17,13 @@ const changesChannel = "sesame_changes"
 // changed reports c to the watchers once the transaction commits: on
 // PostgreSQL by NOTIFY, which the server delivers at commit (and drops
 // with a rollback) to every instance; on SQLite by the Store's
-// broadcaster after the commit.
+// broadcaster after the commit. On both, the broadcaster hands it to the
+// OnCommit hooks before the commit returns.
 func (t *tx) changed(ctx context.Context, c store.Change) error {
 	if t.d == postgresDialect {
 		if _, err := t.q.exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel, c.Kind+":"+c.ID); err != nil {
 			return fmt.Errorf("notify %s %s: %w", c.Kind, c.ID, err)
 		}
-		return nil
 	}
 	t.changes = append(t.changes, c)
 	return nil
@@ -58,6 +58,10 @@ func (t *tx) TryLock(ctx context.Context, name string) (bool, error) {
 // ends. After a gap in which changes may have been missed, fn gets a
 // ChangeAll.
 func (s *Store) Watch(ctx context.Context, fn func(store.Change)) { s.e.watch(ctx, &s.changes, fn) }
+
+// OnCommit registers fn with the broadcaster every commit of this
+// process publishes to.
+func (s *Store) OnCommit(fn func(store.Change)) { s.changes.OnPublish(fn) }
 
 // WatchesOtherProcesses is true on both databases: PostgreSQL's watch
 // hears every instance's NOTIFY, and SQLite's sees another process's

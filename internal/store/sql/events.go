@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
 )
-
-// eventKeep is how long the audit log keeps an event.
-const eventKeep = 90 * 24 * time.Hour
 
 const eventCols = `seq, at, kind, account_id, client_id, detail`
 

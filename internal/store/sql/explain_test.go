@@ -164,6 +164,12 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 		`INSERT INTO throttles (key, failures, expires_at)
 			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO events (at, kind) SELECT now() - scatter(i), 'sign_in' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO accounts (id, username, email) SELECT 'acct-' || i, 'user' || i, 'User' || i || '@Example.com'
+			FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO audit_log (at, actor_kind, actor_id, action, target_kind, target_id, account_id)
+			SELECT now() - scatter(i), 'admin_client', 'robot-' || (i % 10),
+				(ARRAY['account.update', 'session.revoke', 'grant.revoke', 'client.update'])[i % 4 + 1],
+				'account', 'acct-' || (i % 5000), 'acct-' || (i % 5000) FROM generate_series(1, ` + n + `) i`,
 		`DROP FUNCTION scatter`,
 		`ANALYZE`,
 	} {
@@ -174,9 +180,9 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 }
 
 // TestHotPathsUseIndexes EXPLAINs, on PostgreSQL, the lookups made on
-// every request, the writes that find rows by a key, the queue's claim
-// and the sweeper's deletes, on tables of many rows: none may read a
-// table whole. Each is planned twice, as pgx's prepared statements may
+// every request, the writes that find rows by a key, the queue's claim,
+// the sweeper's deletes and the admin lists (accounts, the audit log), on
+// tables of many rows: none may read a table whole. Each is planned twice, as pgx's prepared statements may
 // be: with its arguments (a custom plan) and without (the generic plan
 // PostgreSQL may switch to after five executions, which guesses at ranges
 // and cannot use a partial index unless the statement itself implies the
@@ -230,7 +236,34 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"ClaimUndatedDeliveries", qClaimUndatedDeliveries, []any{now, now.Add(time.Minute), 16}},
 		{"Throttle", qThrottle, []any{"acct:192.0.2.1|user77"}},
 		{"Events", qEvents, []any{int64(math.MaxInt64), 20}},
+		{"ListAccounts", searchAccountsQueries[0], []any{"", 20}},
+		{"SearchAccountsByUsername", searchAccountsQueries[1], []any{"", "user12", prefixEnd("user12"), 20}},
+		{"SearchAccountsByEmail", searchAccountsQueries[2], []any{"", "user12", prefixEnd("user12"), 20}},
+		{"SearchAccountsByEither", searchAccountsQueries[3], []any{"user12", "user12", prefixEnd("user12"), "user12", prefixEnd("user12"), 20}},
 	}
+	for _, c := range []struct {
+		name string
+		f    store.AuditFilter
+	}{
+		{"all", store.AuditFilter{}},
+		{"actor", store.AuditFilter{ActorID: "robot-3"}},
+		{"actor kind", store.AuditFilter{ActorKind: "admin_client"}},
+		{"target", store.AuditFilter{TargetID: "acct-77"}},
+		{"account", store.AuditFilter{AccountID: "acct-77"}},
+		{"action", store.AuditFilter{Action: "grant.revoke"}},
+		{"since", store.AuditFilter{Since: now.Add(-time.Hour)}},
+		{"actor, action, since", store.AuditFilter{ActorID: "robot-3", Action: "grant.revoke", Since: now.Add(-time.Hour)}},
+	} {
+		c.f.Limit = 20
+		q, args := auditQuery(c.f)
+		for i, a := range args {
+			if tm, ok := a.(timeArg); ok {
+				args[i] = time.Time(tm) // the simple protocol writes a time, not a Valuer
+			}
+		}
+		cases = append(cases, explained{"AuditEntries by " + c.name, q, args})
+	}
+	cases = append(cases, explained{"SweepAuditLog", auditSweep[postgresDialect], []any{now.Add(-90 * 24 * time.Hour), 32}})
 	for i, st := range sweepSteps {
 		cases = append(cases, explained{"Sweep " + st.what, sweepQueries[postgresDialect][i], []any{now.Add(-st.keep), 200}})
 	}

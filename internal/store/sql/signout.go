@@ -11,10 +11,6 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-// finishedKeep is how long receipts and finished deliveries stay for admins
-// to read (design O9).
-const finishedKeep = 30 * 24 * time.Hour
-
 const logoutRequestCols = `xsrf_hash, session_id, client_id, post_logout_redirect_uri, state, ui_locales, created_at, expires_at`
 
 const receiptCols = `id, scope, cause, session_id, account_id, client_id, outcomes, created_at`

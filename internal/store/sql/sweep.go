@@ -21,6 +21,9 @@ type sweepStep struct {
 	what, table, key, where string
 	// keep is how long before now the cutoff lies.
 	keep time.Duration
+	// retained steps keep their rows for the operator's retention
+	// (audit_retention) instead of keep.
+	retained bool
 }
 
 // sweepSteps in order. A step is only reached once the steps before it
@@ -39,9 +42,10 @@ var sweepSteps = []sweepStep{
 	{what: "revoked grants", table: "grants", key: "id", where: "revoked_at < $1", keep: revokedGrantKeep},
 	{what: "throttles", table: "throttles", key: "key", where: "expires_at < $1"},
 	{what: "logout requests", table: "logout_requests", key: "xsrf_hash", where: "expires_at < $1"},
-	{what: "receipts", table: "receipts", key: "id", where: "created_at < $1", keep: finishedKeep},
-	{what: "finished deliveries", table: "deliveries", key: "id", where: "state <> 'pending' AND updated_at < $1", keep: finishedKeep},
-	{what: "events", table: "events", key: "seq", where: "at < $1", keep: eventKeep},
+	{what: "receipts", table: "receipts", key: "id", where: "created_at < $1", retained: true},
+	// A receipt shows its deliveries' outcome: they go together.
+	{what: "finished deliveries", table: "deliveries", key: "id", where: "state <> 'pending' AND updated_at < $1", retained: true},
+	{what: "events", table: "events", key: "seq", where: "at < $1", retained: true},
 }
 
 // query is the step's DELETE.
@@ -85,16 +89,23 @@ var sweepQueries = func() map[dialect][]string {
 //
 // The limit is what keeps the writer free: a batch holds it for its own
 // rows only, and requests go on between batches.
-func (t *tx) Sweep(ctx context.Context, now time.Time, limit int) (int64, error) {
+func (t *tx) Sweep(ctx context.Context, now time.Time, retention time.Duration, limit int) (int64, error) {
 	if now.IsZero() {
 		return 0, errors.New("sweep: zero time")
+	}
+	if retention <= 0 {
+		return 0, fmt.Errorf("sweep: retention %v", retention)
 	}
 	if limit <= 0 {
 		return 0, fmt.Errorf("sweep: limit %d", limit)
 	}
 	var total int64
 	for i, st := range sweepSteps {
-		n, err := exec(ctx, t.q, sweepQueries[t.d][i], timeArg(now.Add(-st.keep)), int64(limit)-total)
+		keep := st.keep
+		if st.retained {
+			keep = retention
+		}
+		n, err := exec(ctx, t.q, sweepQueries[t.d][i], timeArg(now.Add(-keep)), int64(limit)-total)
 		if err != nil {
 			return total, fmt.Errorf("sweep %s: %w", st.what, err)
 		}

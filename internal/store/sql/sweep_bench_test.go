@@ -126,7 +126,7 @@ func sweepBatch(ctx context.Context, s *Store, now time.Time) (int64, time.Durat
 		if !ok {
 			return errors.New("another sweeper holds the lock")
 		}
-		n, err = tx.Sweep(ctx, now, store.SweepBatch)
+		n, err = tx.Sweep(ctx, now, store.DefaultAuditRetention, store.SweepBatch)
 		return err
 	})
 	return n, time.Since(start), err

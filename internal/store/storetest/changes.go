@@ -14,6 +14,42 @@ import (
 var changeTests = []test{
 	{"CommittedChangesReachWatchers", testCommittedChangesReachWatchers},
 	{"LocksExcludeOtherTransactions", testLocksExcludeOtherTransactions},
+	{"OnCommitHearsBeforeTheCommitReturns", testOnCommitHearsBeforeTheCommitReturns},
+}
+
+// testOnCommitHearsBeforeTheCommitReturns: a change this process commits
+// reaches an OnCommit hook before InTx returns, and a rolled-back one never
+// does, so a cache that forgets there never serves its old copy to the
+// request after the change (an account just disabled still signing in).
+func testOnCommitHearsBeforeTheCommitReturns(t *testing.T, s store.Store) {
+	var mu sync.Mutex
+	var got []store.Change
+	s.OnCommit(func(c store.Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, c)
+	})
+	heard := func() []store.Change {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertClient(ctx, fullClient("c1")) })
+	if h := heard(); !slices.Contains(h, store.Change{Kind: store.ChangeClient, ID: "c1"}) {
+		t.Fatalf("after the commit returned, the hook had heard %v, want the client c1", h)
+	}
+	err := inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.UpsertClient(ctx, fullClient("rolled-back")); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("the transaction did not fail")
+	}
+	if h := heard(); slices.Contains(h, store.Change{Kind: store.ChangeClient, ID: "rolled-back"}) {
+		t.Errorf("the hook heard a rolled-back change: %v", h)
+	}
 }
 
 // testCommittedChangesReachWatchers: a client created, updated or deleted,

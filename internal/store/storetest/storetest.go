@@ -19,7 +19,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, group := range [][]test{
 		roundTripTests, errorTests, accountTests, sessionTests, grantTests, authRequestTests,
 		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, queueTests, adminTests, changeTests,
-		clientGrantTests, throttleTests,
+		clientGrantTests, throttleTests, searchTests, auditTests,
 	} {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
@@ -65,13 +65,20 @@ func inTx(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx)
 }
 
 // sweep runs one Sweep of at most limit rows, in a transaction of its
-// own, and returns how many rows went.
+// own, with the default retention, and returns how many rows went.
 func sweep(t *testing.T, s store.Store, now time.Time, limit int) int64 {
+	t.Helper()
+	return sweepKeeping(t, s, now, store.DefaultAuditRetention, limit)
+}
+
+// sweepKeeping is sweep keeping receipts, finished deliveries and events
+// for retention.
+func sweepKeeping(t *testing.T, s store.Store, now time.Time, retention time.Duration, limit int) int64 {
 	t.Helper()
 	var n int64
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		n, err = tx.Sweep(ctx, now, limit)
+		n, err = tx.Sweep(ctx, now, retention, limit)
 		return err
 	})
 	return n

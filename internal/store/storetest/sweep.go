@@ -317,18 +317,21 @@ func testSweepTakesTokensAtTheirExpiry(t *testing.T, s store.Store) {
 	}
 }
 
-// cannot make progress: both are errors, not a silent no-op.
+// testSweepRefusesAZeroTimeOrLimit: a zero time, a limit below one or a
+// zero retention cannot sweep as asked: each is an error, not a silent
+// no-op.
 func testSweepRefusesAZeroTimeOrLimit(t *testing.T, s store.Store) {
 	for _, c := range []struct {
-		now   time.Time
-		limit int
-	}{{time.Time{}, 10}, {t0, 0}, {t0, -1}} {
+		now       time.Time
+		retention time.Duration
+		limit     int
+	}{{time.Time{}, time.Hour, 10}, {t0, time.Hour, 0}, {t0, time.Hour, -1}, {t0, 0, 10}} {
 		err := inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.Sweep(ctx, c.now, c.limit)
+			_, err := tx.Sweep(ctx, c.now, c.retention, c.limit)
 			return err
 		})
 		if err == nil {
-			t.Errorf("Sweep(now %v, limit %d) succeeded, want an error", c.now, c.limit)
+			t.Errorf("Sweep(now %v, retention %v, limit %d) succeeded, want an error", c.now, c.retention, c.limit)
 		}
 	}
 }

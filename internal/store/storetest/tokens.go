@@ -27,7 +27,7 @@ func testUseAuthCodeWorksOnce(t *testing.T, s store.Store) {
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UseAuthCode(ctx, hash("other code"), exp) })
 
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.Sweep(ctx, exp.Add(time.Second), 100)
+		_, err := tx.Sweep(ctx, exp.Add(time.Second), store.DefaultAuditRetention, 100)
 		return err
 	})
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UseAuthCode(ctx, hash("code"), exp) })
