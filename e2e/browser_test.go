@@ -38,11 +38,33 @@ func TestBrowser(t *testing.T) {
 // on another site refused; see node/browser-forms.test.mjs.
 func TestBrowserForms(t *testing.T) {
 	chromium := chromiumPath(t)
-	bin := buildSesame(t)
+	sesame, appPort, password := serveWithShop(t, buildSesame(t))
+	runNodeFile(t, "playwright-core", "browser-forms.test.mjs",
+		"SESAME_URL=http://"+sesame, "APP_PORT="+appPort, "CLIENT_ID=shop", "SESAME_PASSWORD="+password, "CHROMIUM="+chromium)
+}
+
+// A real browser at 360 px wide against `sesame serve` with a third-party
+// app: every page a person sees (landing, sign-in, a wrong password,
+// consent, the confirm page and its Cancel, the account page, error pages,
+// signed out) passes axe-core's checks of labels, headings and contrast,
+// and none scrolls sideways; see node/a11y.test.mjs.
+func TestBrowserA11y(t *testing.T) {
+	chromium := chromiumPath(t)
+	sesame, appPort, password := serveWithShop(t, buildSesame(t))
+	runNodeFile(t, "axe-core", "a11y.test.mjs",
+		"SESAME_URL=http://"+sesame, "APP_PORT="+appPort, "CLIENT_ID=shop", "SESAME_PASSWORD="+password, "CHROMIUM="+chromium)
+}
+
+// serveWithShop starts bin as `sesame serve` (signout_confirm: ask) with
+// the user alice and the third-party web app "Shop" (client id shop),
+// whose redirect and post-logout URIs are on appPort, where the node test
+// serves it. It returns Sesame's address, the app's port and alice's
+// password.
+func serveWithShop(t *testing.T, bin string) (sesame, appPort, password string) {
 	sesame, app := freeAddr(t), freeAddr(t)
-	_, appPort, _ := net.SplitHostPort(app)
+	_, appPort, _ = net.SplitHostPort(app)
 	dir := t.TempDir()
-	password := "a browser test password"
+	password = "a browser test password"
 	cfg := fmt.Sprintf(`issuer: http://%[1]s/oidc
 listen: %[1]s
 database: sqlite://%[2]s/sesame.db
@@ -66,8 +88,7 @@ clients:
 		t.Fatal(err)
 	}
 	waitLine(t, start(t, exec.Command(bin, "serve", "--config", config)), regexp.MustCompile(`^sesame listening on`))
-	runNodeFile(t, "playwright-core", "browser-forms.test.mjs",
-		"SESAME_URL=http://"+sesame, "APP_PORT="+appPort, "CLIENT_ID=shop", "SESAME_PASSWORD="+password, "CHROMIUM="+chromium)
+	return sesame, appPort, password
 }
 
 // chromiumPath is Debian's Chromium, or $CHROMIUM; without it the test

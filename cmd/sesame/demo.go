@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/demo"
+	"github.com/sesame-id/sesame/internal/logs"
 	"github.com/sesame-id/sesame/rp"
 )
 
@@ -87,7 +88,8 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The apps log as Sesame does: one format (log_format) on one stream.
+	logger := logs.New(stderr, logs.Options{Format: cfg.LogFormat, Level: slog.LevelWarn})
 	var servers []*http.Server
 	for _, app := range apps {
 		base := "http://" + app.addr
@@ -113,7 +115,8 @@ Sesame demo: one identity provider, two apps.
   App Two: http://%s
 Sign in as user alice, password %s
 Try: sign in to App One; open App Two and you are signed in without a password (SSO);
-sign out of App One; App Two is signed out too (back-channel logout). Ctrl-C stops the demo.
+sign out of App One (of every app), or on your account page: App Two then says that Sesame
+told it your session ended (back-channel logout). Ctrl-C stops the demo.
 `, a.sesame, a.sesame, a.sesame, a.app1, a.app2, password)
 
 	select {

@@ -33,8 +33,9 @@ func (s *syncBuffer) String() string {
 }
 
 // contract: `sesame demo` serves Sesame and two SDK apps; a person signs in
-// to one, is signed in to the other by SSO, signs out of the first and the
-// second says Not signed in (back-channel logout).
+// to one, is signed in to the other by SSO, signs out of the first, which
+// says so, and the second says Not signed in and that Sesame told it
+// (back-channel logout), never that the person signed out of it.
 func TestDemoShowsSSOAndSignOut(t *testing.T) {
 	addrs := demoAddrs{sesame: freeAddr(t), app1: freeAddr(t), app2: freeAddr(t)}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -89,8 +90,13 @@ func TestDemoShowsSSOAndSignOut(t *testing.T) {
 	}
 	app1, app2 := "http://"+addrs.app1, "http://"+addrs.app2
 
-	if page, _ := get(app1 + "/"); !strings.Contains(page, "Not signed in") {
-		t.Fatalf("app 1 before sign-in: %s", page)
+	// Both apps' pages carry the viewport tag, so a phone shows them at its
+	// own width.
+	const viewport = `<meta name="viewport" content="width=device-width, initial-scale=1">`
+	for _, app := range []string{app1, app2} {
+		if page, _ := get(app + "/"); !strings.Contains(page, "Not signed in") || !strings.Contains(page, viewport) {
+			t.Fatalf("%s before sign-in: %s", app, page)
+		}
 	}
 	page, at := get(app1 + "/sign-in")
 	page, _ = submit(page, at, url.Values{"username": {"alice"}, "password": {password}})
@@ -103,10 +109,11 @@ func TestDemoShowsSSOAndSignOut(t *testing.T) {
 	}
 	page, at = get(app1 + "/sign-out") // the confirm page; its script would submit it
 	page, _ = submit(page, at, url.Values{"logout": {"true"}})
-	if !strings.Contains(page, "Not signed in") {
-		t.Fatalf("app 1 after sign-out: %s", page)
+	if !strings.Contains(page, "Not signed in") || !strings.Contains(page, "You signed out of App One.") || strings.Contains(page, "Sesame told this app") {
+		t.Fatalf("app 1 after its own sign-out: %s", page)
 	}
-	if page, _ := get(app2 + "/"); !strings.Contains(page, "Not signed in") || !strings.Contains(page, "back-channel") {
+	const told = "Sesame told this app, by back-channel logout, that your session ended"
+	if page, _ := get(app2 + "/"); !strings.Contains(page, "Not signed in") || !strings.Contains(page, told) || strings.Contains(page, "You signed out") {
 		t.Errorf("app 2 after signing out of app 1: %s", page)
 	}
 }

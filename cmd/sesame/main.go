@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,13 +20,22 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sesame:", err)
-		os.Exit(1)
+		os.Exit(report(os.Stderr, err))
 	}
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// report writes err for a person and returns the exit status: one line,
+// and after a usage error (an unknown command or flag, a wrong number of
+// arguments) the command's usage.
+func report(stderr io.Writer, err error) int {
+	fmt.Fprintln(stderr, "sesame:", err)
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(stderr, "\n%s", u.usage)
+		return 2
+	}
+	return 1
+}
 
 // run is the whole program, with its inputs passed in so tests can drive it;
 // it reads passwords and secrets from the process's stdin.
@@ -45,28 +55,25 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	var configPath string
-	root.PersistentFlags().StringVar(&configPath, "config", "", "YAML configuration file (SESAME_* environment variables win)")
+	g := &globals{}
+	root.PersistentFlags().StringVar(&g.configPath, "config", "", "YAML configuration file (SESAME_* environment variables win)")
+	root.PersistentFlags().StringVar(&g.database, "database", "",
+		"database: sqlite://PATH, a file path, or postgres://...; wins over the configuration's database and SESAME_DATABASE")
 
 	root.AddCommand(
-		serveCmd(&configPath, getenv, stdout, stderr),
-		migrateCmd(&configPath, getenv, stdout),
-		usersCmd(&configPath, getenv, stdout, stderr),
-		clientsCmd(&configPath, getenv, stdout, stderr),
-		sessionsCmd(&configPath, getenv, stdout, stderr),
-		adminCmd(&configPath, getenv, stdout, stderr),
-		keysCmd(&configPath, getenv, stdout, stderr),
+		serveCmd(g, getenv, stdout, stderr),
+		migrateCmd(g, getenv, stdout),
+		usersCmd(g, getenv, stdout, stderr),
+		clientsCmd(g, getenv, stdout, stderr),
+		sessionsCmd(g, getenv, stdout, stderr),
+		adminCmd(g, getenv, stdout, stderr),
+		keysCmd(g, getenv, stdout, stderr),
 		demoCmd(stdout, stderr),
 		loadtestCmd(getenv, stdout, stderr),
-		&cobra.Command{
-			Use:   "version",
-			Short: "Print the version",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				_, err := fmt.Fprintln(stdout, "sesame", version)
-				return err
-			},
-		},
+		versionCmd(stdout),
 	)
-	return root.ExecuteContext(ctx)
+	markUsageErrors(root)
+	// Whatever a command's error quotes (a driver's message, say), the
+	// database's password is not printed.
+	return maskedError(root.ExecuteContext(ctx), g.loaded)
 }

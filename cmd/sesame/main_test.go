@@ -13,16 +13,6 @@ import (
 	"time"
 )
 
-func TestVersionPrintsTheBuild(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"version"}, noEnv, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(out.String(), "sesame ") {
-		t.Errorf("version printed %q", out.String())
-	}
-}
-
 // Bad configuration is one readable error naming every problem, not a panic.
 func TestBadConfigurationIsOneReadableError(t *testing.T) {
 	dir := t.TempDir()

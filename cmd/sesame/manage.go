@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"os"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/secret"
@@ -22,14 +24,14 @@ import (
 )
 
 // withServer builds a Sesame on the configured database for one command,
-// logging only warnings, and closes it afterwards.
-func withServer(cmd *cobra.Command, configPath string, getenv func(string) string, stderr io.Writer, fn func(ctx context.Context, srv *server.Server) error) error {
-	cfg, err := loadConfig(configPath, getenv)
+// logging as serve does, and closes it afterwards. The database must
+// exist already (existingDatabase).
+func withServer(cmd *cobra.Command, g *globals, getenv func(string) string, stderr io.Writer, fn func(ctx context.Context, srv *server.Server) error) error {
+	cfg, err := g.existingDatabase(getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := build(cmd.Context(), cfg, logger)
+	srv, err := build(cmd.Context(), cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
@@ -37,9 +39,42 @@ func withServer(cmd *cobra.Command, configPath string, getenv func(string) strin
 	return fn(cmd.Context(), srv)
 }
 
+// cliActor is who the audit log says made a change from the command
+// line: the operator's login on this machine.
+func cliActor() audit.Actor {
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	if host, err := os.Hostname(); err == nil {
+		who += "@" + host
+	}
+	return audit.ByCLI(who)
+}
+
+// audited writes the audit entry of a change a command has committed.
+// The change stands whatever happens here: a failure is one line on
+// stderr, and the command still reports the change.
+func audited(ctx context.Context, srv *server.Server, stderr io.Writer, e audit.Entry) {
+	e.Actor = cliActor()
+	if err := (audit.Recorder{Store: srv.Store, Now: time.Now}).After(ctx, e); err != nil {
+		fmt.Fprintf(stderr, "sesame: the change is made, but its audit entry was not written: %v\n", err)
+	}
+}
+
+// auditedSignOut is the signout.Record of a sign-out a command asks for:
+// e, its Detail said by detail, in the sign-out's own transaction.
+func auditedSignOut(ctx context.Context, srv *server.Server, e audit.Entry, detail func([]signout.Done) string) signout.Record {
+	return func(tx store.Tx, done []signout.Done) error {
+		e.Actor = cliActor()
+		e.Detail = detail(done)
+		return (audit.Recorder{Store: srv.Store, Now: time.Now}).InTx(ctx, tx, e)
+	}
+}
+
 // usersCmd manages accounts on the configured database. Passwords come
 // from stdin or --password-file, never from an argument.
-func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+func usersCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	users := &cobra.Command{Use: "users", Short: "Add accounts, set passwords, disable accounts"}
 	var email, name string
 	addPassword := secretSource{What: "password", FileFlag: "password-file"}
@@ -48,11 +83,14 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 		Short: "Create an account; the password is read from stdin or --password-file",
 		Args:  usernameOnly(&addPassword),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := g.existingDatabase(getenv); err != nil {
+				return err // before the password is asked for
+			}
 			password, err := addPassword.read(cmd.InOrStdin(), stderr)
 			if err != nil {
 				return err
 			}
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				a, err := srv.Accounts.Create(ctx, account.Spec{Username: args[0], Password: password, Email: email, Name: name})
 				if errors.Is(err, account.ErrUsernameTaken) {
 					// The password read would otherwise be dropped
@@ -62,6 +100,8 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if err != nil {
 					return err
 				}
+				audited(ctx, srv, stderr, audit.Entry{Action: audit.AccountCreate, Target: audit.OnAccount(a.ID), Account: a.ID,
+					Detail: audit.Fields("username", "email", "name")})
 				_, err = fmt.Fprintf(stdout, "account %s (%s) saved\n", a.Username, a.ID)
 				return err
 			})
@@ -82,11 +122,14 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 			"or from stdin: one line from a pipe, or typed twice without echo on a terminal.",
 		Args: usernameOnly(&newPassword),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := g.existingDatabase(getenv); err != nil {
+				return err // before the password is asked for
+			}
 			password, err := newPassword.read(cmd.InOrStdin(), stderr)
 			if err != nil {
 				return err
 			}
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				a, err := existing(ctx, srv, args[0])
 				if err != nil {
 					return err
@@ -104,6 +147,8 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if err != nil {
 					return fmt.Errorf("password of %s not changed: %w", a.Username, err)
 				}
+				audited(ctx, srv, stderr, audit.Entry{Action: audit.AccountPasswordChange, Target: audit.OnAccount(a.ID), Account: a.ID,
+					Detail: audit.SessionsEnded(len(reset.Sessions))})
 				_, err = fmt.Fprintf(stdout, "password of %s changed; %d sessions ended\n", a.Username, len(reset.Sessions))
 				return err
 			})
@@ -114,7 +159,7 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 	disable := &cobra.Command{
 		Use: "disable USERNAME", Short: "Disable an account and sign it out of every device", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				a, err := existing(ctx, srv, args[0])
 				if err != nil {
 					return err
@@ -122,7 +167,11 @@ func usersCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if _, _, err := srv.Accounts.Update(ctx, a.ID, func(a *store.Account) { a.Disabled = true }); err != nil {
 					return err
 				}
-				done, err := srv.Signout.AllDevices(ctx, a.ID, signout.CauseAdmin)
+				// The disable is recorded with the sign-out that follows it,
+				// which says how many sessions it ended.
+				done, err := srv.Signout.AllDevices(ctx, a.ID, signout.CauseAdmin, auditedSignOut(ctx, srv,
+					audit.Entry{Action: audit.AccountDisable, Target: audit.OnAccount(a.ID), Account: a.ID},
+					func(done []signout.Done) string { return audit.SessionsEnded(len(done)) }))
 				if err != nil {
 					return err
 				}
@@ -147,7 +196,7 @@ func existing(ctx context.Context, srv *server.Server, username string) (store.A
 // clientsCmd manages clients on the configured database. A confidential
 // client's secret comes from stdin or --secret-file, or Sesame generates
 // one and prints it once; never from an argument.
-func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	clients := &cobra.Command{Use: "clients", Short: "Add and list clients"}
 	var spec client.Spec
 	var offline, generate bool
@@ -173,16 +222,24 @@ func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr i
 				shown = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
 				spec.Secret = shown
 			default:
+				if _, err := g.existingDatabase(getenv); err != nil {
+					return err // before the secret is asked for
+				}
 				var err error
 				if spec.Secret, err = secretIn.read(cmd.InOrStdin(), stderr); err != nil {
 					return err
 				}
 			}
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+				action := audit.ClientUpdate
+				if _, err := srv.Store.Client(ctx, spec.ID); errors.Is(err, store.ErrNotFound) {
+					action = audit.ClientCreate
+				}
 				c, err := srv.Clients.Upsert(ctx, spec)
 				if err != nil {
 					return fmt.Errorf("client %s: %s", spec.ID, strings.ReplaceAll(err.Error(), "\n", "; "))
 				}
+				audited(ctx, srv, stderr, audit.Entry{Action: action, Target: audit.OnClient(c.ID), Detail: "type " + c.Type})
 				if _, err := fmt.Fprintf(stdout, "client %s (%s) saved\n", c.ID, c.Type); err != nil || shown == "" {
 					return err
 				}
@@ -205,7 +262,7 @@ func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr i
 	list := &cobra.Command{
 		Use: "list", Short: "List clients", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				cs, err := srv.Store.Clients(ctx)
 				if err != nil {
 					return err
@@ -222,12 +279,15 @@ func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr i
 	remove := &cobra.Command{
 		Use: "remove ID", Short: "Delete a client; its grants are revoked and its tokens stop working", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				var existed bool
 				err := srv.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 					var err error
-					existed, err = tx.DeleteClient(ctx, args[0], time.Now())
-					return err
+					if existed, err = tx.DeleteClient(ctx, args[0], time.Now()); err != nil || !existed {
+						return err
+					}
+					return (audit.Recorder{Store: srv.Store, Now: time.Now}).InTx(ctx, tx,
+						audit.Entry{Actor: cliActor(), Action: audit.ClientDelete, Target: audit.OnClient(args[0])})
 				})
 				if err != nil {
 					return err
@@ -245,14 +305,14 @@ func clientsCmd(configPath *string, getenv func(string) string, stdout, stderr i
 }
 
 // adminCmd bootstraps access to the admin API.
-func adminCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+func adminCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	adm := &cobra.Command{Use: "admin", Short: "Bootstrap the admin API"}
 	create := &cobra.Command{
 		Use:   "create-client ID",
 		Short: "Create an m2m client allowed the sesame:admin scope; its secret is printed once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				if _, err := srv.Store.Client(ctx, args[0]); err == nil {
 					return fmt.Errorf("a client %q exists already", args[0])
 				}
@@ -261,6 +321,7 @@ func adminCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 				if err != nil {
 					return fmt.Errorf("client %s: %s", args[0], strings.ReplaceAll(err.Error(), "\n", "; "))
 				}
+				audited(ctx, srv, stderr, audit.Entry{Action: audit.ClientCreate, Target: audit.OnClient(c.ID), Detail: "type m2m, admin"})
 				_, err = fmt.Fprintf(stdout, "admin client %s created\nclient_secret: %s\n(shown once: it is stored hashed)\n"+
 					"get a token: POST {issuer}/token grant_type=client_credentials scope=sesame:admin\n", c.ID, plain)
 				return err
@@ -272,12 +333,12 @@ func adminCmd(configPath *string, getenv func(string) string, stdout, stderr io.
 }
 
 // sessionsCmd lists and ends an account's sessions.
-func sessionsCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+func sessionsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	sessions := &cobra.Command{Use: "sessions", Short: "List and end an account's sessions"}
 	list := &cobra.Command{
 		Use: "list USERNAME", Short: "List an account's sessions (devices)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				a, err := existing(ctx, srv, args[0])
 				if err != nil {
 					return err
@@ -303,10 +364,12 @@ func sessionsCmd(configPath *string, getenv func(string) string, stdout, stderr 
 	revoke := &cobra.Command{
 		Use: "revoke SESSION_ID", Short: "End a session: its apps are signed out and told (O7)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				// First attempts are made here; a running server's workers
 				// retry what fails, from the same database.
-				d, err := srv.Signout.RevokeSession(ctx, args[0], signout.CauseAdmin)
+				d, err := srv.Signout.RevokeSession(ctx, args[0], signout.CauseAdmin, auditedSignOut(ctx, srv,
+					audit.Entry{Action: audit.SessionRevoke, Target: audit.OnSession(args[0])},
+					func(done []signout.Done) string { return "receipt " + done[0].Receipt.ID }))
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no session %q", args[0])
 				}
@@ -323,12 +386,12 @@ func sessionsCmd(configPath *string, getenv func(string) string, stdout, stderr 
 }
 
 // keysCmd lists and rotates the signing keys.
-func keysCmd(configPath *string, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+func keysCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	ks := &cobra.Command{Use: "keys", Short: "List and rotate the signing keys"}
 	list := &cobra.Command{
 		Use: "list", Short: "List the signing keys and what each does now", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
 				fmt.Fprintln(tw, "KID\tALG\tSTATE\tSIGNS FROM\tPUBLISHED UNTIL")
 				for _, k := range srv.Keys.List() {
@@ -364,11 +427,13 @@ func keysCmd(configPath *string, getenv func(string) string, stdout, stderr io.W
 			if ahead < 0 {
 				return fmt.Errorf("--publish-ahead %v: must not be negative", ahead)
 			}
-			return withServer(cmd, *configPath, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
+			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				for _, a := range algs {
 					if err := srv.Keys.Rotate(ctx, a, ahead); err != nil {
 						return fmt.Errorf("rotate %s: %w", a, err)
 					}
+					audited(ctx, srv, stderr, audit.Entry{Action: audit.KeyRotate,
+						Detail: a + ", signs from " + time.Now().Add(ahead).UTC().Format(time.RFC3339)})
 				}
 				_, err := fmt.Fprintf(stdout, "new %s key published; it signs from %s\n", strings.Join(algs, " and "),
 					time.Now().Add(ahead).UTC().Format(time.RFC3339))

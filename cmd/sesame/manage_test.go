@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
@@ -35,6 +36,9 @@ func (c cli) run(stdin string, args ...string) (string, error) {
 func TestManagementCommands(t *testing.T) {
 	dir := t.TempDir()
 	sesame := cli{t, map[string]string{"SESAME_DATABASE": "sqlite://" + filepath.Join(dir, "s.db")}}
+	if _, err := sesame.run("", "migrate"); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		stdin string
 		args  []string
@@ -72,6 +76,35 @@ func TestManagementCommands(t *testing.T) {
 			t.Errorf("sesame %s: %v, want one readable error", strings.Join(bad, " "), err)
 		}
 	}
+
+	// Each change above is in the audit log, made by the command line
+	// (the operator's login), in the order made; the refused ones are not.
+	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(dir, "s.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	entries, err := audit.List(t.Context(), st, audit.Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if e.Actor.Kind != audit.ActorCLI || e.Actor.ID == "" {
+			t.Errorf("entry %s by %+v, want the command line", e.Action, e.Actor)
+		}
+		got = append([]string{string(e.Action) + " " + e.Target.ID}, got...)
+	}
+	want := []string{"account.create ", "account.password_change ", "account.disable ", "client.create app-x", "client.create app-y",
+		"client.create spa-z", "client.create ops", "client.delete app-x", "key.rotate "}
+	if len(got) != len(want) {
+		t.Fatalf("audit log, oldest first:\n got %q\nwant %q", got, want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("audit entry %d: %q, want %q...", i, got[i], want[i])
+		}
+	}
 }
 
 // Issue 11 point 9: passwords and client secrets are read from stdin or a
@@ -82,6 +115,9 @@ func TestSecretsComeFromStdinOrAFile(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite://" + filepath.Join(dir, "s.db")
 	sesame := cli{t, map[string]string{"SESAME_DATABASE": db}}
+	if _, err := sesame.run("", "migrate"); err != nil {
+		t.Fatal(err)
+	}
 	file := func(name, content string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

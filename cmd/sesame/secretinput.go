@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/sesame-id/sesame/internal/config"
 )
 
 // Passwords and client secrets never come from a command's arguments or
@@ -156,13 +162,103 @@ func maskURL(raw string) string {
 	return u.Redacted()
 }
 
-// maskedError hides the database URL in err's message: configuration and
-// connection errors may quote it.
+// maskedError hides the database URL in err's message, and its password
+// wherever it shows alone: configuration and connection errors may quote
+// either.
 func maskedError(err error, dbURL string) error {
-	if err == nil || dbURL == "" || !strings.Contains(err.Error(), dbURL) {
+	if err == nil || dbURL == "" {
 		return err
 	}
-	return &maskedErr{msg: strings.ReplaceAll(err.Error(), dbURL, maskURL(dbURL)), err: err}
+	msg := strings.ReplaceAll(err.Error(), dbURL, maskURL(dbURL))
+	for _, pw := range urlPasswords(dbURL) {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &maskedErr{msg: msg, err: err}
+}
+
+// urlPasswords are the forms a database URL's password may be quoted in:
+// as written (escaped or not: one that should have been escaped makes the
+// URL unparsable, so it is cut out by hand), unescaped, and a password=
+// parameter.
+func urlPasswords(dbURL string) []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if _, rest, ok := strings.Cut(dbURL, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				add(pw)
+				if dec, err := url.PathUnescape(pw); err == nil {
+					add(dec)
+				}
+			}
+		}
+	}
+	if u, err := url.Parse(dbURL); err == nil {
+		if pw := u.Query().Get("password"); pw != "" {
+			add(pw)
+			add(url.QueryEscape(pw))
+		}
+	}
+	return out
+}
+
+// scrubbing wraps a log's writer so that no record written holds the
+// database's password or secret_key, as written or as the text and JSON
+// handlers quote it, whatever a record quotes (a driver's error, say).
+// A password under 4 characters is left: replacing it would garble every
+// line, and no record Sesame writes quotes the database URL.
+func scrubbing(w io.Writer, cfg config.Config) io.Writer {
+	var secrets [][]byte
+	add := func(v string) {
+		for _, form := range []string{v, strings.Trim(strconv.Quote(v), `"`), jsonString(v)} {
+			secrets = append(secrets, []byte(form))
+		}
+	}
+	for _, pw := range urlPasswords(cfg.Database) {
+		if len(pw) >= 4 {
+			add(pw)
+		}
+	}
+	if cfg.SecretKey != "" {
+		add(cfg.SecretKey)
+	}
+	if len(secrets) == 0 {
+		return w
+	}
+	return scrubWriter{w: w, secrets: secrets}
+}
+
+func jsonString(v string) string {
+	b, _ := json.Marshal(v)
+	return strings.Trim(string(b), `"`)
+}
+
+// scrubWriter writes what it is given with every secret replaced. Each
+// Write of a slog handler is one whole record, so a secret is never split
+// across two.
+type scrubWriter struct {
+	w       io.Writer
+	secrets [][]byte
+}
+
+func (s scrubWriter) Write(p []byte) (int, error) {
+	out := p
+	for _, sec := range s.secrets {
+		if bytes.Contains(out, sec) {
+			out = bytes.ReplaceAll(out, sec, []byte("xxxxx"))
+		}
+	}
+	if _, err := s.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // maskedErr is an error whose message hides a database URL and which

@@ -75,7 +75,7 @@ func (s *Service) Authenticate(ctx context.Context, name, password, ip string) (
 	if err != nil {
 		var throttled *ThrottledError
 		if errors.As(err, &throttled) {
-			s.Logger.DebugContext(ctx, "sign-in throttled", "event", "sign_in_throttled", "username", canonical, "source", src)
+			s.Logger.DebugContext(ctx, "sign-in throttled", "event", "sign_in_throttled", "source", src)
 		}
 		return store.Account{}, err
 	}
@@ -123,7 +123,14 @@ func (s *Service) giveBack(ctx context.Context, counts []counted) {
 // so a failure writes nothing more, except the account and source's
 // failure event, at most one a minute (A3), which says how many failures
 // it stands for.
+//
+// The name typed is written only when it is an account's: people type
+// their password into the username field often enough that an unknown
+// name must be taken for a secret.
 func (s *Service) failed(ctx context.Context, counts []counted, accountID, canonical, src string, now time.Time) {
+	if accountID == "" {
+		canonical = "an unknown username"
+	}
 	for _, c := range counts {
 		if !c.eventDue {
 			continue

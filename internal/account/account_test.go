@@ -1,10 +1,12 @@
 package account_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -344,6 +346,36 @@ func TestConcurrentUpsertsMakeOneAccount(t *testing.T) {
 	for i, id := range ids {
 		if errs[i] == nil && id != a.ID {
 			t.Errorf("upsert %d answered account %s, but the stored one is %s", i, id, a.ID)
+		}
+	}
+}
+
+// A name typed that is no account's is never written, to the log or the
+// events: people type their password into the username field.
+func TestUnknownUsernameIsNotLogged(t *testing.T) {
+	s, _ := newService(t)
+	var log bytes.Buffer
+	s.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	const typed = "hunter2-typed-as-a-name"
+	if _, err := s.Authenticate(t.Context(), typed, "wrong", "1.2.3.4"); !errors.Is(err, account.ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(t.Context(), "alice", "wrong", "1.2.3.4"); !errors.Is(err, account.ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), typed) {
+		t.Errorf("the log holds the unknown name typed:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), "alice") {
+		t.Errorf("the log does not name the account that failed:\n%s", log.String())
+	}
+	events, err := s.Store.Events(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if strings.Contains(e.Detail, typed) {
+			t.Errorf("event %q holds the unknown name typed", e.Detail)
 		}
 	}
 }

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/oidc"
 	"github.com/sesame-id/sesame/internal/session"
@@ -18,8 +19,11 @@ import (
 	"github.com/sesame-id/sesame/internal/web"
 )
 
-// AccountPage serves /account: the signed-in person's devices and apps.
+// AccountPage serves /account: the signed-in person's devices and apps;
+// and the landing page, which says who is signed in.
 type AccountPage struct {
+	// Issuer is the OpenID Connect issuer the landing page names.
+	Issuer   string
 	Store    store.Store
 	Accounts *account.Service
 	Sessions *session.Service
@@ -73,6 +77,7 @@ func (p *AccountPage) Show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.Now()
+	names := &appNames{store: p.Store, seen: map[string]string{}}
 	d := ui.AccountData{Username: cur.Account.Username, CSRF: p.Forms.Token(w, r), Notice: r.URL.Query().Get("done")}
 	for _, s := range sessions {
 		if !now.Before(s.ExpiresAt) || !now.Before(s.MaxExpiresAt) {
@@ -80,34 +85,72 @@ func (p *AccountPage) Show(w http.ResponseWriter, r *http.Request) {
 		}
 		var apps []string
 		for _, a := range s.Authorizations {
-			apps = append(apps, a.ClientID)
+			apps = append(apps, names.of(r, a.ClientID))
 		}
 		d.Devices = append(d.Devices, ui.Device{
-			ID: s.ID, Browser: s.UserAgent, IP: s.IP, SignedInAt: s.AuthTime, LastActive: s.LastSeenAt,
-			ThisDevice: s.ID == cur.Session.ID, Apps: strings.Join(apps, ", "),
+			ID: s.ID, Name: session.DeviceName(s.UserAgent), IP: s.IP, SignedInAt: s.AuthTime, LastActive: s.LastSeenAt,
+			ThisDevice: s.ID == cur.Session.ID, Apps: apps,
 		})
 	}
+	// This device first: it is the one a person looks for.
+	slices.SortStableFunc(d.Devices, func(a, b ui.Device) int {
+		switch {
+		case a.ThisDevice == b.ThisDevice:
+			return 0
+		case a.ThisDevice:
+			return -1
+		}
+		return 1
+	})
 	for _, g := range grants {
 		if grant.Check(g, now) != nil {
 			continue
 		}
-		name := g.ClientID
-		if c, err := p.Store.Client(r.Context(), g.ClientID); err == nil && c.Name != "" {
-			name = c.Name
-		}
 		d.Apps = append(d.Apps, ui.ConnectedApp{
-			GrantID: g.ID, App: name, Scopes: strings.Join(g.Scopes, " "), Offline: grant.HasOffline(g),
+			GrantID: g.ID, App: names.of(r, g.ClientID), Access: ui.AccessWords(g.Scopes), Offline: grant.HasOffline(g),
 			GrantedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt,
 		})
 	}
 	p.Pages.Account(w, d)
 }
 
+// appNames names apps as the account page shows them: the client's name,
+// or its id when it has none or cannot be read. Each client is read once
+// per page.
+type appNames struct {
+	store store.Store
+	seen  map[string]string
+}
+
+func (n *appNames) of(r *http.Request, clientID string) string {
+	if name, ok := n.seen[clientID]; ok {
+		return name
+	}
+	name := clientID
+	if c, err := n.store.Client(r.Context(), clientID); err == nil && c.Name != "" {
+		name = c.Name
+	}
+	n.seen[clientID] = name
+	return name
+}
+
+// Landing serves the landing page at / and at the issuer: what this
+// server is, its issuer and discovery document, and who is signed in in
+// this browser, with the way to the account page. A session that cannot
+// be read counts as none: the page is only a signpost.
+func (p *AccountPage) Landing(w http.ResponseWriter, r *http.Request) {
+	d := ui.LandingData{Issuer: p.Issuer, Discovery: p.Issuer + "/.well-known/openid-configuration"}
+	if cur, ok := p.current(r); ok {
+		d.Username = cur.Account.Username
+	}
+	p.Pages.Landing(w, d)
+}
+
 // SignIn handles the account page's own sign-in form: the same sign-in
 // as the OIDC flow's (package signin), with no app involved.
 func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		p.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{Message: "The form could not be read."})
+		p.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{Message: "Sesame could not read the form you sent. Go back, reload the page and try again."})
 		return
 	}
 	username := r.PostForm.Get("username")
@@ -162,7 +205,8 @@ func (p *AccountPage) EndSession(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if _, err := p.Signout.RevokeSession(r.Context(), target.ID, signout.CauseAccount); err != nil {
+	if _, err := p.Signout.RevokeSession(r.Context(), target.ID, signout.CauseAccount,
+		p.auditing(r, cur, audit.SessionRevoke, audit.OnSession(target.ID), receiptDetail)); err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -189,7 +233,8 @@ func (p *AccountPage) RevokeGrant(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if _, err := p.Signout.RevokeGrant(r.Context(), g.ID, signout.CauseAccount); err != nil {
+	if _, err := p.Signout.RevokeGrant(r.Context(), g.ID, signout.CauseAccount,
+		p.auditing(r, cur, audit.GrantRevoke, audit.OnGrant(g.ID), grantDetail)); err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -202,7 +247,8 @@ func (p *AccountPage) SignOutEverywhere(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	if _, err := p.Signout.AllDevices(r.Context(), cur.Account.ID, signout.CauseAccount); err != nil {
+	if _, err := p.Signout.AllDevices(r.Context(), cur.Account.ID, signout.CauseAccount,
+		p.auditing(r, cur, audit.AccountSignOutEverywhere, audit.OnAccount(cur.Account.ID), func(done []signout.Done) string { return audit.SessionsEnded(len(done)) })); err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -210,13 +256,21 @@ func (p *AccountPage) SignOutEverywhere(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
+// auditing is the signout.Record of a change the signed-in person makes
+// to their own account: the audit log says who (the account), from where
+// and what, in the change's own transaction.
+func (p *AccountPage) auditing(r *http.Request, cur session.Current, action audit.Action, target audit.Target, detail func([]signout.Done) string) signout.Record {
+	e := audit.Entry{Actor: audit.ByAccount(cur.Account.ID), Action: action, Target: target, Account: cur.Account.ID, Address: web.ClientIP(r)}
+	return auditing(r.Context(), audit.Recorder{Store: p.Store, Now: p.Now}, e, detail)
+}
+
 // notFound answers for another person's session or grant as for one that
 // does not exist: a page never tells whether someone else's id is real.
 func (p *AccountPage) notFound(w http.ResponseWriter) {
-	p.Pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is no such device or app on your account."})
+	p.Pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is no such device or app on your account: it may already be signed out or disconnected. Go back to your account page to see what is there now."})
 }
 
 func (p *AccountPage) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.Logger.ErrorContext(r.Context(), "account page", "err", err)
-	p.Pages.Error(w, http.StatusServiceUnavailable, ui.ErrorData{Message: "Sesame cannot do this right now. Nothing was changed; please try again."})
+	p.Pages.Error(w, http.StatusServiceUnavailable, ui.ErrorData{Message: "Sesame cannot do this right now. Nothing was changed; please try again in a moment."})
 }

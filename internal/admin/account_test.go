@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/audit"
+	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/signout"
@@ -25,6 +28,9 @@ func accountPage(t *testing.T, s *sesametest.Sesame, b *sesametest.Browser, user
 	}
 	return p
 }
+
+// thisDevice is how the page marks the device it is looked at from.
+const thisDevice = `<span class="badge">This device</span>`
 
 // forms returns the action of each form on the page.
 func forms(p sesametest.Page) []string {
@@ -49,7 +55,7 @@ func TestAccountPageSignsADeviceOut(t *testing.T) {
 	tok := phone.SignedIn(sesametest.AppA, "alice", nil)
 	laptop := s.NewBrowser(t)
 	p := accountPage(t, s, laptop, "alice")
-	if !strings.Contains(p.Body, "(this device)") || strings.Count(p.Body, "Sign out this device") != 2 {
+	if !strings.Contains(p.Body, thisDevice) || strings.Count(p.Body, `action="/account/sessions/`) != 2 {
 		t.Fatalf("devices not listed: %s", p.Body)
 	}
 	phoneAction := "/account/sessions/" + sessionID(t, s, phone) + "/end"
@@ -71,7 +77,7 @@ func TestAccountPageSignsADeviceOut(t *testing.T) {
 	if len(recs) != 1 || recs[0].Cause != signout.CauseAccount {
 		t.Errorf("receipts %+v", recs)
 	}
-	if p := laptop.Get(s.URL + "/account"); !strings.Contains(p.Body, "(this device)") {
+	if p := laptop.Get(s.URL + "/account"); !strings.Contains(p.Body, thisDevice) {
 		t.Error("the laptop was signed out too")
 	}
 }
@@ -159,4 +165,201 @@ func sessionID(t *testing.T, s *sesametest.Sesame, b *sesametest.Browser) string
 	}
 	t.Fatal("no session cookie")
 	return ""
+}
+
+// userAgent makes a test browser send a real browser's User-Agent.
+type userAgent struct {
+	ua   string
+	next http.RoundTripper
+}
+
+func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", u.ua)
+	return u.next.RoundTrip(r)
+}
+
+const (
+	chromeOnMac  = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+	safariOnIOS  = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1"
+	appAName     = "Travel Planner"
+	thirdPartyID = sesametest.ThirdParty
+)
+
+// browserAs is a test browser that says it is ua.
+func browserAs(t *testing.T, s *sesametest.Sesame, ua string) *sesametest.Browser {
+	b := s.NewBrowser(t)
+	b.HTTP.Transport = userAgent{ua: ua, next: http.DefaultTransport}
+	return b
+}
+
+// S2: the page names devices by browser and system, not by raw
+// User-Agent, marks the one it is seen from and lists it first; apps by
+// their name (their id when they have none) with what they may do in
+// words.
+func TestAccountPageNamesDevicesAndAppsInWords(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		for i := range c.Clients {
+			switch c.Clients[i].ID {
+			case sesametest.AppA:
+				c.Clients[i].Name = appAName
+			case thirdPartyID:
+				c.Clients[i].Name = "" // falls back to the id
+			}
+		}
+	}})
+	phone := browserAs(t, s, safariOnIOS)
+	phone.SignedIn(sesametest.AppA, "alice", sesametest.Offline())
+	laptop := browserAs(t, s, chromeOnMac)
+	laptop.SignedIn(thirdPartyID, "alice", nil)
+	p := accountPage(t, s, laptop, "alice")
+
+	for _, want := range []string{
+		"<strong>Chrome on macOS</strong> " + thisDevice,
+		"<strong>Safari on iOS</strong>",
+		"<strong>" + appAName + "</strong>",
+		"<strong>" + thirdPartyID + "</strong>",
+		"Apps: " + appAName,
+		"Can: sign you in; your name and profile; your email address; stay connected when you are away",
+		"Can: sign you in; your name and profile; your email address</p>",
+	} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, raw := range []string{"Mozilla/5.0", "AppleWebKit", "offline_access", "openid"} {
+		if strings.Contains(p.Body, raw) {
+			t.Errorf("the page shows the raw %q", raw)
+		}
+	}
+	if strings.Index(p.Body, "Chrome on macOS") > strings.Index(p.Body, "Safari on iOS") {
+		t.Error("this device is not listed first")
+	}
+}
+
+// The destructive actions are secondary: each form that signs out or
+// disconnects sits inside a closed <details> whose summary names the
+// action, so nothing is one click away and no action is the page's
+// primary button; the form itself, opened without JavaScript, posts as
+// before.
+func TestAccountPageActionsAskForConfirmation(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	p := accountPage(t, s, b, "alice")
+	confirmed := regexp.MustCompile(`(?s)<details>\s*<summary>([^<]+)</summary>\s*<div class="confirm">\s*<p>[^<]+</p>\s*` +
+		`<form method="post" action="([^"]+)">.*?<button type="submit" class="danger">Yes, [^<]+</button>.*?</form>\s*</div>\s*</details>`)
+	var behind []string
+	summaries := map[string]string{}
+	for _, m := range confirmed.FindAllStringSubmatch(p.Body, -1) {
+		behind = append(behind, m[2])
+		summaries[m[2]] = m[1]
+	}
+	all := forms(p)
+	if len(all) != 3 || !slices.Equal(behind, all) {
+		t.Fatalf("forms %v, of which behind a confirmation: %v", all, behind)
+	}
+	if got := summaries["/account/sign-out-everywhere"]; got != "Sign out everywhere" {
+		t.Errorf("sign out everywhere's summary is %q", got)
+	}
+	if strings.Contains(p.Body, `<details open`) {
+		t.Error("a confirmation is open before the person asks for it")
+	}
+	if regexp.MustCompile(`<button type="submit">`).MatchString(p.Body) {
+		t.Error("the page has a primary button")
+	}
+}
+
+// The landing page answers at / and at the issuer (with or without the
+// slash): what Sesame is, its issuer and discovery document, and the way
+// to the account page, naming who is signed in when someone is.
+func TestLandingPage(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	discovery := s.Issuer + "/.well-known/openid-configuration"
+	for _, u := range []string{s.URL + "/", s.Issuer, s.Issuer + "/"} {
+		p := b.Get(u)
+		if p.Status != http.StatusOK {
+			t.Fatalf("GET %s: %d", u, p.Status)
+		}
+		for _, want := range []string{"OpenID Connect provider", "<code>" + s.Issuer + "</code>", `<a href="` + discovery + `">`,
+			`<a href="/account">Sign in to your account</a>`} {
+			if !strings.Contains(p.Body, want) {
+				t.Errorf("GET %s lacks %q", u, want)
+			}
+		}
+		if strings.Contains(p.Body, "signed in as") {
+			t.Errorf("GET %s names someone signed in before anyone is", u)
+		}
+	}
+	if d := b.Get(discovery); d.Status != http.StatusOK || !strings.Contains(d.Body, `"issuer":"`+s.Issuer+`"`) {
+		t.Errorf("the discovery link answers %d", d.Status)
+	}
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	p := b.Get(s.URL + "/")
+	if !strings.Contains(p.Body, "You are signed in as <strong>alice</strong>") || !strings.Contains(p.Body, `<a href="/account">Your account</a>`) {
+		t.Errorf("signed in, the landing page says: %s", p.Body)
+	}
+}
+
+// Other unknown paths keep their 404 page, in words: no bare status text.
+func TestUnknownPathsAreStillNotFound(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	for _, u := range []string{s.URL + "/nothing", s.Issuer + "/nothing", s.URL + "/oidcx"} {
+		p := b.Get(u)
+		if p.Status != http.StatusNotFound || !strings.Contains(p.Body, "<h1>Page not found</h1>") ||
+			!strings.Contains(p.Body, "Check the address") || strings.Contains(p.Body, "Not Found") {
+			t.Errorf("GET %s: %d %s", u, p.Status, p.Body)
+		}
+	}
+}
+
+// Every change a person makes on the account page is in the audit log:
+// by their account, from their address, on what, in the change's own
+// transaction.
+func TestAccountPageChangesAreAudited(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	phone := s.NewBrowser(t)
+	phone.SignedIn(sesametest.AppA, "alice", nil)
+	laptop := s.NewBrowser(t)
+	laptop.SignedIn(sesametest.AppB, "alice", nil)
+	p := accountPage(t, s, laptop, "alice")
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	phoneSession := sessionID(t, s, phone)
+	post(laptop, s, p, "/account/sessions/"+phoneSession+"/end")
+	p = accountPage(t, s, laptop, "alice")
+	var grantAction string
+	for _, a := range forms(p) {
+		if strings.HasPrefix(a, "/account/grants/") {
+			grantAction = a
+		}
+	}
+	if grantAction == "" {
+		t.Fatalf("no app to disconnect: %s", p.Body)
+	}
+	post(laptop, s, p, grantAction)
+	p = accountPage(t, s, laptop, "alice")
+	post(laptop, s, p, "/account/sign-out-everywhere")
+
+	entries, err := audit.List(t.Context(), s.Store, audit.Filter{Account: acct.ID, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if e.Actor != audit.ByAccount(acct.ID) || e.Address == "" {
+			t.Errorf("entry %s: actor %+v, address %q; want alice's account and an address", e.Action, e.Actor, e.Address)
+		}
+		got = append(got, string(e.Action)+" "+e.Target.ID)
+	}
+	grantID := strings.TrimSuffix(strings.TrimPrefix(grantAction, "/account/grants/"), "/revoke")
+	want := []string{
+		string(audit.AccountSignOutEverywhere) + " " + acct.ID,
+		string(audit.GrantRevoke) + " " + grantID,
+		string(audit.SessionRevoke) + " " + phoneSession,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit log, newest first:\n got %q\nwant %q", got, want)
+	}
 }

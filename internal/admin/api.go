@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,10 +13,12 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // ScopeAdmin is the scope an admin token must carry.
@@ -25,7 +28,9 @@ const ScopeAdmin = "sesame:admin"
 // token that an admin client got with client_credentials and the
 // sesame:admin scope: none or an invalid one is 401, another token 403.
 // The client must still be an admin when it calls (C5): a token whose
-// client lost the role is 401 at once.
+// client lost the role is 401 at once. Every change it makes is written to
+// the audit log (package audit) with that client as its actor and the
+// request's address.
 type API struct {
 	Store    store.Store
 	Tokens   *token.Service
@@ -56,6 +61,7 @@ func (a *API) Routes() []Route {
 		{"GET", "/api/clients/{id}", a.auth(a.getClient)},
 		{"PUT", "/api/clients/{id}", a.auth(a.updateClient)},
 		{"GET", "/api/clients/{id}/deliveries", a.auth(a.clientDeliveries)},
+		{"GET", "/api/accounts", a.auth(a.listAccounts)},
 		{"POST", "/api/accounts", a.auth(a.createAccount)},
 		{"GET", "/api/accounts/{id}", a.auth(a.getAccount)},
 		{"GET", "/api/accounts/{id}/sessions", a.auth(a.accountSessions)},
@@ -68,6 +74,7 @@ func (a *API) Routes() []Route {
 		{"PATCH", "/api/accounts/{id}", a.auth(a.updateAccount)},
 		{"POST", "/api/deliveries/{id}/retry", a.auth(a.retryDelivery)},
 		{"GET", "/api/events", a.auth(a.listEvents)},
+		{"GET", "/api/audit", a.auth(a.listAudit)},
 		{"GET", "/api/openapi.json", serveOpenAPI},
 	}
 }
@@ -133,7 +140,40 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 			a.internal(w, r, err)
 			return
 		}
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c.ID)))
+	}
+}
+
+// callerKey is the context key of the admin client a request's token
+// belongs to, set by auth once the token is checked.
+type callerKey struct{}
+
+// recorder is the audit log's recorder, on the API's store and clock.
+func (a *API) recorder() audit.Recorder { return audit.Recorder{Store: a.Store, Now: a.Now} }
+
+// entry is an audit entry of r's change: the admin client that made it,
+// from the request's address.
+func (a *API) entry(r *http.Request, action audit.Action, target audit.Target, accountID, detail string) audit.Entry {
+	caller, _ := r.Context().Value(callerKey{}).(string)
+	return audit.Entry{Actor: audit.ByAdminClient(caller), Action: action, Target: target, Account: accountID,
+		Address: web.ClientIP(r), Detail: detail}
+}
+
+// auditing is the signout.Record of a sign-out r asked for: the entry
+// that entry makes, in the sign-out's transaction.
+func (a *API) auditing(r *http.Request, action audit.Action, target audit.Target, accountID string, detail func([]signout.Done) string) signout.Record {
+	return auditing(r.Context(), a.recorder(), a.entry(r, action, target, accountID, ""), detail)
+}
+
+// recordAfter writes the entries of a change another package has
+// committed. The change stands: a failure is logged, and the answer
+// still reports it done, so that the admin does not make it again.
+func (a *API) recordAfter(r *http.Request, entries ...audit.Entry) {
+	for _, e := range entries {
+		if err := a.recorder().After(r.Context(), e); err != nil {
+			a.Logger.ErrorContext(r.Context(), "admin api: change made, its audit entry not written", "err", err,
+				"action", e.Action, "target", e.Target.ID)
+		}
 	}
 }
 

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
@@ -129,7 +131,15 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 	if in.Type == client.TypeWeb || in.Type == client.TypeM2M {
 		plain = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
 	}
-	a.saveClient(w, r, in.spec(plain), plain, http.StatusCreated)
+	c, ok := a.saveClient(w, r, in.spec(plain))
+	if !ok {
+		return
+	}
+	// After: the registry stores the client in its own transaction.
+	a.recordAfter(r, a.entry(r, audit.ClientCreate, audit.OnClient(c.ID), "", "type "+c.Type))
+	v := viewClient(c)
+	v.Secret = plain
+	writeJSON(w, http.StatusCreated, v)
 }
 
 // updateClient replaces a client's registration, keeping its secret unless
@@ -159,13 +169,62 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 			spec.Secret = keepSecret
 		}
 	}
-	a.saveClient(w, r, spec, shown, http.StatusOK)
+	c, ok := a.saveClient(w, r, spec)
+	if !ok {
+		return
+	}
+	// After: the registry stores the client in its own transaction. A
+	// replacement that changes nothing records nothing.
+	var entries []audit.Entry
+	if fields := changedClientFields(existing, c); len(fields) > 0 {
+		entries = append(entries, a.entry(r, audit.ClientUpdate, audit.OnClient(c.ID), "", audit.Fields(fields...)))
+	}
+	if shown != "" {
+		entries = append(entries, a.entry(r, audit.ClientRotateSecret, audit.OnClient(c.ID), "", ""))
+	}
+	a.recordAfter(r, entries...)
+	v := viewClient(c)
+	v.Secret = shown
+	writeJSON(w, http.StatusOK, v)
+}
+
+// changedClientFields names the registration fields of a client that
+// differ from before to after, as the API spells them; the secret is not
+// one of them (its rotation is an entry of its own).
+func changedClientFields(before, after store.Client) []string {
+	var out []string
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"name", before.Name != after.Name},
+		{"type", before.Type != after.Type},
+		{"redirect_uris", !slices.Equal(before.RedirectURIs, after.RedirectURIs)},
+		{"post_logout_redirect_uris", !slices.Equal(before.PostLogoutRedirectURIs, after.PostLogoutRedirectURIs)},
+		{"backchannel_logout_uri", before.BackchannelLogoutURI != after.BackchannelLogoutURI},
+		{"backchannel_logout_session_required", before.BackchannelLogoutSessionRequired != after.BackchannelLogoutSessionRequired},
+		{"first_party", before.FirstParty != after.FirstParty},
+		{"offline_survives_signout", before.OfflineSurvivesSignout != after.OfflineSurvivesSignout},
+		{"grant_types", !slices.Equal(before.GrantTypes, after.GrantTypes)},
+		{"id_token_signed_response_alg", before.IDTokenSignedResponseAlg != after.IDTokenSignedResponseAlg},
+		{"max_grants", before.MaxGrants != after.MaxGrants},
+		{"admin", before.Admin != after.Admin},
+		{"require_pkce", (before.RequirePKCE == nil) != (after.RequirePKCE == nil) ||
+			before.RequirePKCE != nil && after.RequirePKCE != nil && *before.RequirePKCE != *after.RequirePKCE},
+	} {
+		if f.changed {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // keepSecret tells saveClient to keep the stored secret hash.
 const keepSecret = "\x00keep"
 
-func (a *API) saveClient(w http.ResponseWriter, r *http.Request, spec client.Spec, shown string, status int) {
+// saveClient stores spec through the registry; on failure it answers
+// the error and reports false.
+func (a *API) saveClient(w http.ResponseWriter, r *http.Request, spec client.Spec) (store.Client, bool) {
 	var c store.Client
 	var err error
 	if spec.Secret == keepSecret {
@@ -177,14 +236,12 @@ func (a *API) saveClient(w http.ResponseWriter, r *http.Request, spec client.Spe
 	switch {
 	case errors.As(err, &invalid):
 		fail(w, http.StatusBadRequest, "invalid", strings.ReplaceAll(err.Error(), "\n", "; "), fieldOf(err.Error()))
-		return
+		return c, false
 	case err != nil:
 		a.internal(w, r, err)
-		return
+		return c, false
 	}
-	v := viewClient(c)
-	v.Secret = shown
-	writeJSON(w, status, v)
+	return c, true
 }
 
 // fieldOf names the field a validation message starts with, if any.
@@ -271,7 +328,10 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
 		var err error
 		existed, err = tx.DeleteClient(r.Context(), r.PathValue("id"), a.Now())
-		return err
+		if err != nil || !existed {
+			return err
+		}
+		return a.recorder().InTx(r.Context(), tx, a.entry(r, audit.ClientDelete, audit.OnClient(r.PathValue("id")), "", ""))
 	})
 	if err == nil && !existed {
 		err = store.ErrNotFound
@@ -286,7 +346,16 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
-		return tx.RetryDelivery(r.Context(), id, a.Now(), time.Now())
+		d, err := tx.Delivery(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if err := tx.RetryDelivery(r.Context(), id, a.Now(), time.Now()); err != nil {
+			return err
+		}
+		// The delivery's sub is the account it tells its app about.
+		return a.recorder().InTx(r.Context(), tx, a.entry(r, audit.DeliveryRetry, audit.OnDelivery(id), d.Subject,
+			"client "+d.ClientID+", was "+string(d.State)))
 	})
 	if !a.found(w, r, "delivery", err) {
 		return

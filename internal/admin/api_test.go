@@ -3,15 +3,18 @@ package admin_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/admin"
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
@@ -35,6 +38,12 @@ func adminToken(t *testing.T, s *sesametest.Sesame, clientID, scope string) stri
 
 func (c apiClient) do(method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
+	return c.doWith(nil, method, path, body)
+}
+
+// doWith is do with extra request headers.
+func (c apiClient) doWith(h http.Header, method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -49,6 +58,9 @@ func (c apiClient) do(method, path string, body any) (int, map[string]any) {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -387,5 +399,378 @@ func TestAPIClientRequirePKCE(t *testing.T) {
 	body = map[string]any{"id": "spa-x", "type": "spa", "redirect_uris": []string{"https://spa-x.example/cb"}, "require_pkce": false}
 	if st, m := api.do("POST", "/api/clients", body); st != http.StatusBadRequest {
 		t.Errorf("a public client opting out of PKCE: %d %v", st, m)
+	}
+}
+
+// page is one page of a listing: its items and its next cursor.
+type page struct {
+	items []map[string]any
+	next  string
+}
+
+// list GETs path and returns the items under key and the next cursor.
+func (c apiClient) list(path, key string) page {
+	c.t.Helper()
+	st, m := c.do("GET", path, nil)
+	if st != 200 {
+		c.t.Fatalf("GET %s: %d %v", path, st, m)
+	}
+	items, ok := m[key].([]any)
+	if !ok {
+		c.t.Fatalf("GET %s: no %s list in %v", path, key, m)
+	}
+	p := page{}
+	for _, it := range items {
+		p.items = append(p.items, it.(map[string]any))
+	}
+	p.next, _ = m["next_cursor"].(string)
+	return p
+}
+
+// listAll follows next_cursor from path (which has a query) and returns
+// field of every item, in order.
+func (c apiClient) listAll(path, key, field string) []string {
+	c.t.Helper()
+	var out []string
+	cursor := ""
+	for pages := 0; pages < 50; pages++ {
+		p := c.list(path+"&cursor="+url.QueryEscape(cursor), key)
+		for _, it := range p.items {
+			out = append(out, fmt.Sprint(it[field]))
+		}
+		if p.next == "" {
+			return out
+		}
+		cursor = p.next
+	}
+	c.t.Fatalf("GET %s: more than 50 pages", path)
+	return nil
+}
+
+// The admin API lists every account in username order, a page at a time,
+// and finds accounts by the start of their username, compared in its
+// canonical form (A1: case and width do not matter), or of their email,
+// A to Z in either case.
+func TestAPIListsAndSearchesAccounts(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, admin.ScopeAdmin)}
+	for _, a := range []map[string]any{
+		{"username": "Carol", "email": "Carol.Smith@Example.com"},
+		{"username": "carl"},
+		{"username": "dave", "email": "Cartographer@example.org"},
+		{"username": "erin", "email": "erin@example.net"},
+	} {
+		a["password"] = sesametest.Password
+		if st, m := api.do("POST", "/api/accounts", a); st != 201 {
+			t.Fatalf("create %v: %d %v", a["username"], st, m)
+		}
+	}
+	everyone := []string{"alice", "bob", "carl", "carol", "dave", "erin"}
+	for _, limit := range []string{"1", "4", "500"} {
+		if got := api.listAll("/api/accounts?limit="+limit, "accounts", "username"); !slices.Equal(got, everyone) {
+			t.Errorf("every account, limit %s: %v, want %v", limit, got, everyone)
+		}
+	}
+	if p := api.list("/api/accounts?limit=6", "accounts"); len(p.items) != 6 || p.next != "" {
+		t.Errorf("a page holding the last account offers another: %d items, next %q", len(p.items), p.next)
+	}
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{"car", []string{"carl", "carol", "dave"}}, // two usernames and an email
+		{"CAR", []string{"carl", "carol", "dave"}}, // A1: the username's case does not matter
+		{"ＣＡＲＯ", []string{"carol"}},                // nor its width
+		{"carol.smith@EXAMPLE", []string{"carol"}}, // the email, A to Z in either case
+		{"  erin@example.net ", []string{"erin"}},  // spaces around are dropped
+		{"example", nil},     // a prefix, not a substring
+		{"carol smith", nil}, // no username holds a space
+		{"zz", nil},
+	} {
+		got := api.listAll("/api/accounts?limit=1&q="+url.QueryEscape(c.q), "accounts", "username")
+		if !slices.Equal(got, c.want) {
+			t.Errorf("q=%q: %v, want %v", c.q, got, c.want)
+		}
+	}
+	p := api.list("/api/accounts?q=carol", "accounts")
+	if len(p.items) != 1 || p.items[0]["email"] != "Carol.Smith@Example.com" || p.items[0]["id"] == "" || p.items[0]["password_hash"] != nil {
+		t.Errorf("an account as listed: %v", p.items)
+	}
+	for _, bad := range []struct{ query, field string }{
+		{"cursor=_w", "cursor"}, // base64url of a byte that is no UTF-8
+		{"cursor=" + url.QueryEscape("not base64!"), "cursor"},
+		{"q=%FF", "q"},
+		{"q=" + strings.Repeat("a", 321), "q"},
+	} {
+		if st, m := api.do("GET", "/api/accounts?"+bad.query, nil); st != 400 || m["field"] != bad.field {
+			t.Errorf("GET /api/accounts?%.40s: %d %v, want 400 on %s", bad.query, st, m, bad.field)
+		}
+	}
+}
+
+// auditOf lists the audit log with the query, newest first.
+func (c apiClient) auditOf(query string) []map[string]any {
+	c.t.Helper()
+	return c.list("/api/audit?limit=500&"+query, "entries").items
+}
+
+// Every change made through the admin API is in the audit log: the admin
+// client that made it (from its token), the request's address, what was
+// done and to what, and never a password or secret. A refused change
+// records nothing.
+func TestAPIRecordsEveryChangeInTheAuditLog(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, admin.ScopeAdmin)}
+	type want struct{ action, targetKind, targetID, account string }
+	var wants []want
+	expect := func(action, targetKind, targetID, account string) {
+		wants = append(wants, want{action, targetKind, targetID, account})
+	}
+	mustDo := func(status int, method, path string, body any) map[string]any {
+		t.Helper()
+		st, m := api.do(method, path, body)
+		if st != status {
+			t.Fatalf("%s %s: %d %v, want %d", method, path, st, m, status)
+		}
+		return m
+	}
+
+	carol := mustDo(201, "POST", "/api/accounts", map[string]any{"username": "carol", "password": sesametest.Password})
+	id := carol["id"].(string)
+	expect("account.create", "account", id, id)
+	mustDo(200, "PATCH", "/api/accounts/"+id, map[string]any{"name": "Carol C", "email": "carol@example.com", "email_verified": false})
+	expect("account.update", "account", id, id) // email_verified was false already: not named
+	mustDo(200, "PATCH", "/api/accounts/"+id, map[string]any{"name": "Carol C"})
+	// ...and a patch that changes nothing records nothing.
+	alice, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	mustDo(409, "PATCH", "/api/accounts/"+alice.ID, map[string]any{"name": "Mallory"}) // C4: refused, not recorded
+	mustDo(400, "POST", "/api/accounts", map[string]any{"username": "x", "password": "short"})
+
+	s.NewBrowser(t).SignedIn(sesametest.AppA, "carol", nil)
+	s.NewBrowser(t).SignedIn(sesametest.AppB, "carol", nil)
+	sessions := mustDo(200, "GET", "/api/accounts/"+id+"/sessions", nil)["sessions"].([]any)
+	var first, second string // the app-a session, the app-b one
+	for _, v := range sessions {
+		sess := v.(map[string]any)
+		if apps := sess["apps"].([]any); len(apps) == 1 && apps[0] == sesametest.AppA {
+			first = sess["id"].(string)
+		} else {
+			second = sess["id"].(string)
+		}
+	}
+	receipt := mustDo(200, "DELETE", "/api/sessions/"+first, nil)["receipt"].(string)
+	expect("session.revoke", "session", first, id)
+	var grantB string
+	for _, v := range mustDo(200, "GET", "/api/accounts/"+id+"/grants", nil)["grants"].([]any) {
+		if g := v.(map[string]any); g["client_id"] == sesametest.AppB {
+			grantB = g["id"].(string)
+		}
+	}
+	mustDo(200, "DELETE", "/api/grants/"+grantB, nil)
+	expect("grant.revoke", "grant", grantB, id)
+	mustDo(404, "DELETE", "/api/grants/"+grantB+"-gone", nil)
+	mustDo(200, "POST", "/api/accounts/"+id+"/sign-out", nil) // ends the second session
+	expect("account.sign_out_everywhere", "account", id, id)
+	if _, err := s.Store.Session(t.Context(), second); err == nil {
+		t.Errorf("session %s outlived the sign-out everywhere", second)
+	}
+	mustDo(200, "PATCH", "/api/accounts/"+id, map[string]any{"password": "a new password", "name": "Carol D"})
+	expect("account.update", "account", id, id)
+	expect("account.password_change", "account", id, id)
+	mustDo(200, "PATCH", "/api/accounts/"+id, map[string]any{"disabled": true})
+	expect("account.disable", "account", id, id)
+	mustDo(200, "PATCH", "/api/accounts/"+id, map[string]any{"disabled": false})
+	expect("account.enable", "account", id, id)
+
+	svc := mustDo(201, "POST", "/api/clients", map[string]any{"id": "svc", "type": "m2m"})
+	expect("client.create", "client", "svc", "")
+	rotated := mustDo(200, "PUT", "/api/clients/svc", map[string]any{"type": "m2m", "name": "Service", "rotate_secret": true})
+	expect("client.update", "client", "svc", "")
+	expect("client.rotate_secret", "client", "svc", "")
+	mustDo(409, "PUT", "/api/clients/app-a", map[string]any{"type": "web"}) // C4: refused, not recorded
+	mustDo(200, "DELETE", "/api/clients/svc", nil)
+	expect("client.delete", "client", "svc", "")
+	mustDo(404, "DELETE", "/api/clients/svc", nil)
+
+	s.Apps[sesametest.AppC].Answer(http.StatusBadRequest)
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppC, "bob", nil)
+	b.Submit(b.Get(s.Issuer+"/session/end?client_id=app-c"), map[string]string{"logout": "true"})
+	failed := mustDo(200, "GET", "/api/clients/app-c/deliveries?state=failed", nil)["deliveries"].([]any)
+	if len(failed) != 1 {
+		t.Fatalf("failed deliveries: %v", failed)
+	}
+	delivery := failed[0].(map[string]any)
+	mustDo(200, "POST", "/api/deliveries/"+delivery["id"].(string)+"/retry", nil)
+	expect("delivery.retry", "delivery", delivery["id"].(string), delivery["sub"].(string))
+
+	entries := api.auditOf("")
+	if len(entries) != len(wants) {
+		t.Errorf("%d entries, want %d", len(entries), len(wants))
+	}
+	for i := range min(len(entries), len(wants)) {
+		e, w := entries[len(entries)-1-i], wants[i] // the log is newest first
+		actor, _ := e["actor"].(map[string]any)
+		target, _ := e["target"].(map[string]any)
+		acct, _ := e["account_id"].(string)
+		if e["action"] != w.action || target["kind"] != w.targetKind || target["id"] != w.targetID || acct != w.account ||
+			actor["kind"] != "admin_client" || actor["id"] != sesametest.Robot || e["address"] != "127.0.0.1" || e["at"] == nil {
+			t.Errorf("entry %d: %v\n want %+v by the admin client robot from 127.0.0.1", i, e, w)
+		}
+	}
+	if e := api.auditOf("action=session.revoke"); len(e) != 1 || !strings.Contains(e[0]["detail"].(string), receipt) {
+		t.Errorf("the session's revocation names its receipt: %v", e)
+	}
+	if e := api.auditOf("action=account.update"); len(e) != 2 || e[1]["detail"] != "fields: email, name" || e[0]["detail"] != "fields: name" {
+		t.Errorf("account updates name their fields: %v", e)
+	}
+	raw, _ := json.Marshal(entries)
+	for _, secret := range []string{sesametest.Password, "a new password", svc["secret"].(string), rotated["secret"].(string), api.token} {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("the audit log holds a secret: %q", secret)
+		}
+	}
+}
+
+// The address of a change is the client's, as the rest of Sesame reads it:
+// behind a trusted proxy, the one it names.
+func TestAPIAuditRecordsTheAddressBehindATrustedProxy(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1"} }})
+	api := apiClient{t, s, adminToken(t, s, sesametest.Robot, admin.ScopeAdmin)}
+	st, m := api.doWith(http.Header{"X-Forwarded-For": {"203.0.113.9"}}, "POST", "/api/accounts",
+		map[string]any{"username": "carol", "password": sesametest.Password})
+	if st != 201 {
+		t.Fatalf("create: %d %v", st, m)
+	}
+	if e := api.auditOf("action=account.create"); len(e) != 1 || e[0]["address"] != "203.0.113.9" {
+		t.Errorf("entry %v, want the address 203.0.113.9", e)
+	}
+}
+
+// The audit log is read newest first, a page at a time, and filtered by
+// actor, target, account, action and time, each alone or together; an
+// unknown kind or action, or a bad time or cursor, is a 400 naming the
+// parameter.
+func TestAPIAuditFilters(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	robot := apiClient{t, s, adminToken(t, s, sesametest.Robot, admin.ScopeAdmin)}
+	if _, err := s.Clients.Upsert(t.Context(), client.Spec{ID: "other-admin", Secret: sesametest.Secret, Type: client.TypeM2M, Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	other := apiClient{t, s, adminToken(t, s, "other-admin", admin.ScopeAdmin)}
+	ids := map[string]string{}
+	for _, name := range []string{"carol", "dave"} {
+		st, m := robot.do("POST", "/api/accounts", map[string]any{"username": name, "password": sesametest.Password})
+		if st != 201 {
+			t.Fatalf("create %s: %d %v", name, st, m)
+		}
+		ids[name] = m["id"].(string)
+	}
+	s.Clock.Advance(10 * time.Minute) // within the tokens' hour
+	since := s.Clock.Now().UTC().Format(time.RFC3339)
+	other.do("PATCH", "/api/accounts/"+ids["carol"], map[string]any{"disabled": true})
+	other.do("POST", "/api/clients", map[string]any{"id": "svc", "type": "m2m"})
+	robot.do("PATCH", "/api/accounts/"+ids["dave"], map[string]any{"name": "Dave"})
+
+	actions := func(query string) []string {
+		t.Helper()
+		var out []string
+		for _, e := range robot.auditOf(query) {
+			out = append(out, e["action"].(string))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"account.update", "client.create", "account.disable", "account.create", "account.create"}},
+		{"actor=robot", []string{"account.update", "account.create", "account.create"}},
+		{"actor=other-admin&actor_kind=admin_client", []string{"client.create", "account.disable"}},
+		{"actor_kind=account", nil},
+		{"target=svc", []string{"client.create"}},
+		{"target_kind=client", []string{"client.create"}},
+		{"account=" + ids["carol"], []string{"account.disable", "account.create"}},
+		{"action=account.create", []string{"account.create", "account.create"}},
+		{"since=" + url.QueryEscape(since), []string{"account.update", "client.create", "account.disable"}},
+		{"actor=robot&since=" + url.QueryEscape(since), []string{"account.update"}},
+		{"account=" + ids["dave"] + "&action=account.update", []string{"account.update"}},
+	} {
+		if got := actions(c.query); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.query, got, c.want)
+		}
+	}
+	if got := robot.listAll("/api/audit?limit=2", "entries", "action"); len(got) != 5 || got[0] != "account.update" || got[4] != "account.create" {
+		t.Errorf("pages of 2: %v", got)
+	}
+	if p := robot.list("/api/audit?limit=5", "entries"); len(p.items) != 5 || p.next != "" {
+		t.Errorf("a page holding the last entry offers another: %d entries, next %q", len(p.items), p.next)
+	}
+	for _, bad := range []struct{ query, field string }{
+		{"actor_kind=robot", "actor_kind"},
+		{"target_kind=token", "target_kind"},
+		{"action=account.delete", "action"},
+		{"since=yesterday", "since"},
+		{"cursor=abc", "cursor"},
+		{"cursor=-1", "cursor"},
+	} {
+		if st, m := robot.do("GET", "/api/audit?"+bad.query, nil); st != 400 || m["field"] != bad.field {
+			t.Errorf("GET /api/audit?%s: %d %v, want 400 on %s", bad.query, st, m, bad.field)
+		}
+	}
+}
+
+// The OpenAPI document lists the audit log's actions and kinds as package
+// audit does, so a client generated from it accepts every entry.
+func TestOpenAPIDocumentNamesEveryAuditAction(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	_, doc := apiClient{t, s, ""}.do("GET", "/api/openapi.json", nil)
+	enum := func(path ...string) []string {
+		var v any = doc
+		for _, p := range path {
+			v = v.(map[string]any)[p]
+		}
+		var out []string
+		for _, e := range v.(map[string]any)["enum"].([]any) {
+			out = append(out, e.(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	sorted := func(values []string) []string { slices.Sort(values); return values }
+	var actions, actors, targets []string
+	for _, a := range audit.Actions {
+		actions = append(actions, string(a))
+	}
+	for _, k := range audit.ActorKinds {
+		actors = append(actors, string(k))
+	}
+	for _, k := range audit.TargetKinds {
+		targets = append(targets, string(k))
+	}
+	entry := []string{"components", "schemas", "AuditEntry", "properties"}
+	for name, c := range map[string]struct{ got, want []string }{
+		"actions":      {enum(append(entry, "action")...), sorted(actions)},
+		"actor kinds":  {enum(append(entry, "actor", "properties", "kind")...), sorted(actors)},
+		"target kinds": {enum(append(entry, "target", "properties", "kind")...), sorted(targets)},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: the document says %v, package audit %v", name, c.got, c.want)
+		}
+	}
+	params := map[string][]string{}
+	op := doc["paths"].(map[string]any)["/api/audit"].(map[string]any)["get"].(map[string]any)
+	for _, p := range op["parameters"].([]any) {
+		p := p.(map[string]any)
+		if e, ok := p["schema"].(map[string]any)["enum"].([]any); ok {
+			for _, v := range e {
+				params[p["name"].(string)] = append(params[p["name"].(string)], v.(string))
+			}
+		}
+	}
+	for name, want := range map[string][]string{"action": actions, "actor_kind": actors, "target_kind": targets} {
+		if got := sorted(params[name]); !slices.Equal(got, sorted(want)) {
+			t.Errorf("parameter %s: the document says %v, package audit %v", name, got, want)
+		}
 	}
 }

@@ -59,6 +59,13 @@ type Config struct {
 	RequirePKCE bool `yaml:"require_pkce"`
 
 	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json; empty writes text when the log goes to
+	// a terminal and JSON otherwise (to a file, a pipe, a collector).
+	LogFormat string `yaml:"log_format"`
+
+	// AuditRetention is how long events, sign-out receipts and the audit
+	// log are kept before the sweeper deletes them.
+	AuditRetention time.Duration `yaml:"audit_retention"`
 
 	// Durability is normal (the default: commits that remove access are
 	// synced to disk, routine ones such as issuing a code or rotating a
@@ -108,9 +115,16 @@ func Default() Config {
 		AllowPrivateNetworkDelivery: true,
 		RequirePKCE:                 true,
 		LogLevel:                    "info",
+		AuditRetention:              2160 * time.Hour,
 		Durability:                  DurabilityNormal,
 	}
 }
+
+// Values of the log_format key; empty chooses by where the log goes.
+const (
+	LogFormatText = "text"
+	LogFormatJSON = "json"
+)
 
 // Values of the durability key.
 const (
@@ -120,19 +134,29 @@ const (
 
 // Load reads the YAML file at path ("" for none) over the defaults, then
 // applies SESAME_<KEY> environment variables (upper case, "." becomes "_").
-// Unknown YAML keys are an error. It does not validate.
+// Unknown keys and values of the wrong kind are errors, one line each,
+// naming the file, the line and the key. It does not validate.
 func Load(path string, getenv func(string) string) (Config, error) {
 	cfg := Default()
 	privateSet := false
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return cfg, fmt.Errorf("config: %w", err)
+			return cfg, fmt.Errorf("config file: %w", err)
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return cfg, syntaxError(path, err)
+		}
+		if errs := checkFile(path, &doc); len(errs) > 0 {
+			return cfg, errors.Join(errs...)
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
+			// checkFile has found every mistake the decoder knows of
+			// so far; this is the fallback for one it does not.
+			return cfg, fmt.Errorf("%s: %w", path, err)
 		}
 		var raw map[string]any
 		_ = yaml.Unmarshal(b, &raw)
@@ -245,6 +269,7 @@ func (c Config) Validate() error {
 		{"refresh_token_ttl", c.RefreshTokenTTL}, {"access_token_ttl", c.AccessTokenTTL}, {"id_token_ttl", c.IDTokenTTL},
 		{"auth_code_ttl", c.AuthCodeTTL}, {"auth_request_ttl", c.AuthRequestTTL}, {"backchannel_wait", c.BackchannelWait},
 		{"sweep_interval", c.SweepInterval}, {"request_timeout", c.RequestTimeout},
+		{"audit_retention", c.AuditRetention},
 	} {
 		if d.v <= 0 {
 			add("%s: must be a positive duration", d.key)
@@ -272,6 +297,11 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		add("log_level: %q must be debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "", LogFormatText, LogFormatJSON:
+	default:
+		add("log_format: %q must be text or json (or empty: text on a terminal, json otherwise)", c.LogFormat)
 	}
 	ids := map[string]bool{}
 	for i, cl := range c.Clients {

@@ -208,3 +208,42 @@ func TestPrivateBackchannelURIRefused(t *testing.T) {
 		}
 	}
 }
+
+// log_format is text or json, empty by default (text on a terminal, JSON
+// otherwise); audit_retention is a positive duration, 90 days by default.
+// Both come from the file or the environment, and a wrong value is refused
+// naming the key.
+func TestLogFormatAndAuditRetention(t *testing.T) {
+	cfg, err := Load("", func(string) string { return "" })
+	if err != nil || cfg.LogFormat != "" || cfg.AuditRetention != 2160*time.Hour {
+		t.Fatalf("defaults: log_format=%q audit_retention=%v err=%v", cfg.LogFormat, cfg.AuditRetention, err)
+	}
+	env := map[string]string{"SESAME_LOG_FORMAT": "json", "SESAME_AUDIT_RETENTION": "720h"}
+	cfg, err = Load("", func(k string) string { return env[k] })
+	if err != nil || cfg.LogFormat != LogFormatJSON || cfg.AuditRetention != 720*time.Hour || cfg.Validate() != nil {
+		t.Errorf("from the environment: %q %v %v %v", cfg.LogFormat, cfg.AuditRetention, err, cfg.Validate())
+	}
+	cfg, err = Load(write(t, "log_format: text\naudit_retention: 48h\n"), func(string) string { return "" })
+	if err != nil || cfg.LogFormat != LogFormatText || cfg.AuditRetention != 48*time.Hour || cfg.Validate() != nil {
+		t.Errorf("from the file: %q %v %v", cfg.LogFormat, cfg.AuditRetention, err)
+	}
+	for _, c := range []struct {
+		set  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.LogFormat = "xml" }, `log_format: "xml" must be text or json`},
+		{func(c *Config) { c.AuditRetention = 0 }, "audit_retention: must be a positive duration"},
+		{func(c *Config) { c.AuditRetention = -time.Hour }, "audit_retention: must be a positive duration"},
+	} {
+		cfg := Default()
+		c.set(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("want %q, got %v", c.want, err)
+		}
+	}
+	if _, err := Load("", func(k string) string {
+		return map[string]string{"SESAME_AUDIT_RETENTION": "90 days"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "SESAME_AUDIT_RETENTION") {
+		t.Errorf("SESAME_AUDIT_RETENTION=90 days: %v", err)
+	}
+}

@@ -1,13 +1,10 @@
 package demo
 
 import (
-	"context"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sesame-id/sesame/rp"
@@ -29,60 +26,8 @@ type App struct {
 	mux      *http.ServeMux
 }
 
-// Sessions is an rp.MemoryStore that remembers which sessions a
-// back-channel logout ended, so the page can say so.
-type Sessions struct {
-	*rp.MemoryStore
-	mu    sync.Mutex
-	who   map[string]rp.Session // id → its sid and sub
-	ended map[string]bool
-}
-
-// NewSessions returns an empty store.
-func NewSessions() *Sessions {
-	return &Sessions{MemoryStore: rp.NewMemoryStore(), who: map[string]rp.Session{}, ended: map[string]bool{}}
-}
-
-// Put stores s and notes whose it is.
-func (s *Sessions) Put(ctx context.Context, x *rp.Session) error {
-	s.mu.Lock()
-	s.who[x.ID] = rp.Session{SID: x.SID, Subject: x.Subject}
-	s.mu.Unlock()
-	return s.MemoryStore.Put(ctx, x)
-}
-
-// EndBySID ends the sessions of a sid and remembers them.
-func (s *Sessions) EndBySID(ctx context.Context, sid string) (int, error) {
-	s.remember(func(x rp.Session) bool { return sid != "" && x.SID == sid })
-	return s.MemoryStore.EndBySID(ctx, sid)
-}
-
-// EndBySubject ends the sessions of a sub and remembers them.
-func (s *Sessions) EndBySubject(ctx context.Context, sub string) (int, error) {
-	s.remember(func(x rp.Session) bool { return sub != "" && x.Subject == sub })
-	return s.MemoryStore.EndBySubject(ctx, sub)
-}
-
-func (s *Sessions) remember(match func(rp.Session) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, x := range s.who {
-		if match(x) {
-			s.ended[id] = true
-			delete(s.who, id)
-		}
-	}
-}
-
-// endedByBackchannel reports whether a back-channel logout ended id.
-func (s *Sessions) endedByBackchannel(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ended[id]
-}
-
 // NewApp builds the app's routes: GET /, /sign-in, /callback, /sign-out,
-// /sign-out-here and POST /backchannel-logout (contract.md).
+// /sign-out-here and POST /backchannel-logout.
 func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *slog.Logger) *App {
 	a := &App{Name: name, CookieName: cookieName, Client: c, Sessions: sessions, Logger: logger,
 		bc: &backchannel.Handler{Verifier: c.Verifier(), Sessions: sessions, Logger: logger}}
@@ -106,83 +51,128 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 	// was typed for this sign-in (single sign-on).
 	http.SetCookie(w, &http.Cookie{Name: a.CookieName + "_started", Value: strconv.FormatInt(time.Now().Unix(), 10),
 		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	a.clearNote(w) // a note about an earlier session must not outlive this sign-in
 	if err := a.Client.SignIn(w, r); err != nil {
-		a.page(w, http.StatusInternalServerError, pageData{App: a.Name, Note: "Could not start the sign-in: " + err.Error()})
+		a.logError(r, "start sign-in", err)
+		a.page(w, http.StatusInternalServerError, pageData{Problem: "This app could not start the sign-in. Try again."})
 	}
 }
 
 func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	s, err := a.Client.HandleCallback(w, r)
 	if err != nil {
-		a.page(w, http.StatusBadRequest, pageData{App: a.Name, Note: "The sign-in did not complete: " + err.Error()})
+		a.logError(r, "sign-in callback", err)
+		a.page(w, http.StatusBadRequest, pageData{Problem: callbackProblem(err)})
 		return
 	}
-	how := "password"
+	how := notePasswordKey
 	if c, err := r.Cookie(a.CookieName + "_started"); err == nil {
 		started, _ := strconv.ParseInt(c.Value, 10, 64)
 		if at, ok := s.Claims["auth_time"].(float64); ok && int64(at) < started {
-			how = "sso"
+			how = noteSSOKey
 		}
 	}
-	http.Redirect(w, r, "/?how="+how, http.StatusSeeOther)
+	a.setNote(w, how)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
-	if err := a.Client.SignOutWeb(w, r); err != nil {
-		a.page(w, http.StatusInternalServerError, pageData{App: a.Name, Note: err.Error()})
+// callbackProblem says in words why a sign-in did not complete.
+func callbackProblem(err error) string {
+	var oe *rp.Error
+	switch {
+	case errors.Is(err, rp.ErrNoSession):
+		return "The sign-in did not complete: this browser has no sign-in in progress with this app (it may have expired). Sign in again."
+	case errors.As(err, &oe) && oe.Code == "access_denied":
+		return "The sign-in did not complete: access was not granted. Sign in again if you want to use this app."
+	case errors.As(err, &oe) && oe.Description != "":
+		return "The sign-in did not complete: " + oe.Description + ". Sign in again."
+	default:
+		return "The sign-in did not complete: this app could not check Sesame's answer. Sign in again."
 	}
 }
 
+// signOut ends the app session and sends the browser to Sesame. What
+// Sesame then does (every app, this app only, or Cancel) the app is not
+// told, so the note it leaves says only what the app itself did.
+func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
+	a.noteSignOut(w, r, noteSignedOutKey)
+	if err := a.Client.SignOutWeb(w, r); err != nil {
+		a.logError(r, "sign out", err)
+		a.page(w, http.StatusInternalServerError, pageData{Problem: "This app could not end your session. Try again."})
+	}
+}
+
+// signOutHere ends the app session only; Sesame is not asked.
 func (a *App) signOutHere(w http.ResponseWriter, r *http.Request) {
-	_ = a.Client.SignOutLocal(w, r)
-	http.Redirect(w, r, "/?how=local", http.StatusSeeOther)
+	a.noteSignOut(w, r, noteSignedOutHereKey)
+	if err := a.Client.SignOutLocal(w, r); err != nil {
+		a.logError(r, "sign out of this app", err)
+		a.page(w, http.StatusInternalServerError, pageData{Problem: "This app could not end your session. Try again."})
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// noteSignOut leaves the note for the page after a sign-out: own when the
+// person was signed in here, or, when a back-channel logout had already
+// ended the session (a page left open), that notice, which clearing the
+// session cookie would otherwise lose. With neither, the app ended nothing
+// and says nothing.
+func (a *App) noteSignOut(w http.ResponseWriter, r *http.Request, own string) {
+	switch {
+	case a.signedIn(r):
+		a.setNote(w, own)
+	case a.notified(r):
+		a.setNote(w, noteNotifiedKey)
+	default:
+		a.clearNote(w)
+	}
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
-	d := pageData{App: a.Name}
+	var d pageData
+	note := a.takeNote(w, r)
 	s, err := a.Client.Session(r)
-	switch {
-	case err == nil:
+	if err == nil {
 		d.User, _ = s.Claims["preferred_username"].(string)
 		if d.User == "" {
 			d.User = s.Subject
 		}
-		switch r.URL.Query().Get("how") {
-		case "sso":
-			d.Note = "You were signed in without typing a password: single sign-on through your Sesame session."
-		case "password":
-			d.Note = "You signed in with your password at Sesame."
+		switch note {
+		case noteSSOKey:
+			d.Notes = []string{noteSSO}
+		case notePasswordKey:
+			d.Notes = []string{notePassword}
 		}
-	case errors.Is(err, rp.ErrNoSession):
-		if c, cerr := r.Cookie(a.CookieName); cerr == nil && a.Sessions.endedByBackchannel(c.Value) {
-			d.Note = "You were signed out because you signed out of another app: Sesame told this app by back-channel logout."
-		} else if r.URL.Query().Get("how") == "local" {
-			d.Note = "You signed out of this app only. Sesame still knows you: signing in again needs no password."
-		}
+		a.page(w, http.StatusOK, d)
+		return
+	}
+	switch {
+	case a.notified(r) || note == noteNotifiedKey:
+		d.Notes = []string{noteNotified}
+	case note == noteSignedOutKey:
+		d.Notes = []string{signedOutOf(a.Name)}
+	case note == noteSignedOutHereKey:
+		d.Notes = []string{signedOutOf(a.Name), noteHereOnly}
 	}
 	a.page(w, http.StatusOK, d)
 }
 
-type pageData struct {
-	App, User, Note string
+// signedIn reports whether the request carries a signed-in app session.
+func (a *App) signedIn(r *http.Request) bool {
+	_, err := a.Client.Session(r)
+	return err == nil
 }
 
-var tmpl = template.Must(template.New("app").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.App}}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;line-height:1.5}
-.note{background:#eef3ff;border:1px solid #b9c8f5;padding:.6rem .8rem;border-radius:6px}a{margin-right:1rem}</style></head>
-<body><h1>{{.App}}</h1>
-{{if .User}}<p><strong>Signed in as {{.User}}</strong></p>{{else}}<p><strong>Not signed in</strong></p>{{end}}
-{{if .Note}}<p class="note">{{.Note}}</p>{{end}}
-{{if .User}}<p><a href="/sign-out">Sign out (of every app in this browser)</a><a href="/sign-out-here">Sign out of this app only</a></p>
-{{else}}<p><a href="/sign-in">Sign in with Sesame</a></p>{{end}}
-</body></html>`))
+// notified reports whether the request carries the cookie of a session a
+// back-channel logout ended.
+func (a *App) notified(r *http.Request) bool {
+	c, err := r.Cookie(a.CookieName)
+	return err == nil && a.Sessions.Notified(c.Value)
+}
 
-func (a *App) page(w http.ResponseWriter, status int, d pageData) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := tmpl.Execute(w, d); err != nil && a.Logger != nil {
-		a.Logger.Error("render demo page", "err", err)
+func (a *App) logError(r *http.Request, msg string, err error) {
+	if a.Logger != nil {
+		a.Logger.WarnContext(r.Context(), msg, "app", a.Name, "err", err)
 	}
 }

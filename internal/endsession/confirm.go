@@ -20,7 +20,7 @@ import (
 // alone. With no session left the flow still completes (spec L11).
 func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		h.fail(w, "The sign-out form could not be read.")
+		h.fail(w, "Sesame could not read the sign-out form. Go back to the app and sign out again.")
 		return
 	}
 	xsrf := r.PostForm.Get("xsrf")

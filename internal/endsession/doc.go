@@ -2,7 +2,10 @@
 // of RP-Initiated Logout 1.0 (GET and POST {issuer}/session/end, spec
 // L1-L13) and the confirm page it renders, whose answer
 // ({issuer}/session/end/confirm) signs the browser out of every app (O4)
-// or of the requesting app alone (O5) and returns to the app (O8).
+// or of the requesting app alone (O5) and returns to the app (O8). The
+// page names the app that asked and what each choice keeps, and its
+// Cancel link signs nobody out: it returns to the registered
+// post_logout_redirect_uri with state, or to the landing page (O3).
 //
 // It decides whom to trust (O2): an id_token_hint counts only when it is
 // an ID token Sesame signed (expired is fine), and a

@@ -69,19 +69,19 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
-			h.fail(w, "The sign-out request could not be read.")
+			h.fail(w, "Sesame could not read the sign-out request the app sent.")
 			return
 		}
 		v = r.PostForm
 	}
 	for _, p := range endSessionParams {
 		if len(v[p.Name]) > 1 {
-			h.fail(w, "The sign-out request repeats the parameter "+p.Name+".")
+			h.fail(w, "The app's sign-out request names "+p.Name+" more than once, so Sesame cannot tell which one to use.")
 			return
 		}
 	}
 	if l, ok := web.Oversized(v, endSessionParams); ok {
-		h.fail(w, "The sign-out request's "+l.Name+" is too long.")
+		h.fail(w, "The app's sign-out request has a "+l.Name+" that is too long for Sesame to accept.")
 		return
 	}
 	c, hint, ok := h.requestingClient(w, r, v)
@@ -122,7 +122,7 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 		Action: h.Issuer + "/session/end/confirm", XSRF: xsrf, App: appName(c),
 		Auto:         h.ConfirmMode == ConfirmAuto && proven(r, from, cur.Session),
 		CanChooseApp: h.ConfirmMode == ConfirmAsk && c.ID != "" && err == nil,
-		CSRF:         h.Forms.Token(w, r), RedirectURI: redirect,
+		CSRF:         h.Forms.Token(w, r), RedirectURI: redirect, Cancel: cancelTarget(redirect, v.Get("state")),
 	}
 	if err == nil {
 		page.Username = cur.Account.Username
@@ -199,8 +199,28 @@ func (h *Handler) appNames(r *http.Request, sess store.Session) []string {
 }
 
 // fail shows a 400 error page and redirects nowhere (spec L3, L5, L13).
+// It says what went wrong and that nobody was signed out, and how to sign
+// out anyway.
 func (h *Handler) fail(w http.ResponseWriter, msg string) {
-	h.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{Title: "Sign-out request refused", Message: msg, Code: "invalid_request", NoRedirect: true})
+	h.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{
+		Title:   "You were not signed out",
+		Message: msg + " Nothing was signed out. To sign out of Sesame anyway, use your account page.",
+		Code:    "invalid_request", NoRedirect: true,
+	})
+}
+
+// cancelTarget is where the confirm page's Cancel link goes (O3): the
+// post_logout_redirect_uri with state appended, as a completed sign-out
+// would return (O8), when the request sent one registered for its client
+// (redirect is empty otherwise); the landing page when it did not.
+func cancelTarget(redirect, state string) string {
+	switch {
+	case redirect == "":
+		return "/"
+	case state != "":
+		return appendState(redirect, state)
+	}
+	return redirect
 }
 
 func appName(c store.Client) string {

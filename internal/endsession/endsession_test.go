@@ -1,8 +1,10 @@
 package endsession_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -326,7 +328,7 @@ func TestConcurrentSignOutsOfOneSession(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(func() { b.Submit(page, map[string]string{"logout": "true"}) })
-			wg.Go(func() { _, _ = s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin) })
+			wg.Go(func() { _, _ = s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin, nil) })
 		}
 		wg.Wait()
 		recs, _ := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 20)
@@ -357,5 +359,109 @@ func TestOfflineGrantDiesWhenTheClientSaysSo(t *testing.T) {
 	b.Submit(b.Get(s.Issuer+"/session/end?client_id="+sesametest.AppA), map[string]string{"logout": "true"})
 	if r := s.Refresh(t, sesametest.AppB, bt.RefreshToken); r.Error != "invalid_grant" {
 		t.Errorf("the offline grant of a client that does not keep them survived: %+v", r.Raw)
+	}
+}
+
+// cancelLink is the href of the confirm page's Cancel link, unescaped as a
+// browser reads it.
+func cancelLink(t *testing.T, p sesametest.Page) string {
+	t.Helper()
+	m := regexp.MustCompile(`<a href="([^"]*)" class="button secondary">Cancel</a>`).FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no Cancel link on the confirm page: %s", p.Body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// O3: Cancel is a link (not a form) back to the registered
+// post_logout_redirect_uri with state, or to the landing page when the
+// request sent no return address; following it signs nobody out.
+func TestConfirmPageCancelSignsNobodyOut(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) { c.SignoutConfirm = "ask" }})
+	b, a, _ := signedInToBoth(t, s)
+	cases := []struct {
+		name string
+		q    url.Values
+		want string
+	}{
+		{"registered URI and state", url.Values{"client_id": {sesametest.AppA}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"a b&c"}},
+			"https://app-a.example/?state=a+b%26c"},
+		{"registered URI", url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}}, "https://app-a.example/"},
+		{"state without a URI", url.Values{"client_id": {sesametest.AppA}, "state": {"s"}}, "/"},
+		{"URI without a client", url.Values{"post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"s"}}, "/"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := endSession(b, s, c.q)
+			if got := cancelLink(t, p); got != c.want {
+				t.Errorf("Cancel goes to %q, want %q", got, c.want)
+			}
+			if c.want == "/" {
+				if land := b.Get(s.URL + cancelLink(t, p)); land.Status != 200 || !strings.Contains(land.Body, "You are signed in as <strong>alice</strong>") {
+					t.Errorf("the landing page after Cancel: %d", land.Status)
+				}
+			}
+		})
+	}
+	if st, _ := s.UserInfo(t, a.AccessToken); st != 200 {
+		t.Errorf("a cancelled sign-out signed app-a out: %d", st)
+	}
+	for _, id := range []string{sesametest.AppA, sesametest.AppB} {
+		if cb := b.SignIn(id, "alice", url.Values{"prompt": {"none"}}); cb.Code == "" {
+			t.Errorf("%s cannot sign in silently after Cancel: %+v", id, cb)
+		}
+		if got := s.Apps[id].Received(); len(got) != 0 {
+			t.Errorf("%s was told of a sign-out that was cancelled", id)
+		}
+	}
+}
+
+// O3: the page names the app that asked (its name, or its id without one)
+// and says what each choice does: "this app only" keeps the Sesame
+// session and the other apps.
+func TestConfirmPageNamesTheAppAndTheChoice(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		c.SignoutConfirm = "ask"
+		for i := range c.Clients {
+			if c.Clients[i].ID == sesametest.AppA {
+				c.Clients[i].Name = "Travel Planner"
+			}
+			if c.Clients[i].ID == sesametest.AppB {
+				c.Clients[i].Name = ""
+			}
+		}
+	}})
+	b, _, _ := signedInToBoth(t, s)
+	p := endSession(b, s, url.Values{"client_id": {sesametest.AppA}})
+	for _, want := range []string{
+		"<strong>Travel Planner</strong> asked Sesame to sign you out.",
+		"<strong>Travel Planner only</strong>: signs you out of Travel Planner alone. You stay signed in to Sesame in this browser, and to your other apps.",
+		"<strong>Every app</strong>: ends your Sesame session in this browser, and signs you out of every app you used with it.",
+		`<button type="submit" name="logout" value="true">Sign out of every app</button>`,
+		`<button type="submit" name="app_only" value="true" class="secondary">Sign out of Travel Planner only</button>`,
+		"<li>" + sesametest.AppB + "</li>",
+	} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if p := endSession(b, s, url.Values{"client_id": {sesametest.AppB}}); !strings.Contains(p.Body, "<strong>"+sesametest.AppB+"</strong> asked Sesame to sign you out.") {
+		t.Errorf("an app without a name is not named by its id: %s", p.Body)
+	}
+}
+
+// Error pages say what went wrong and what to do in words: no bare status
+// text, and nobody was signed out.
+func TestRefusedSignOutSaysWhatToDo(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	b := s.NewBrowser(t)
+	p := endSession(b, s, url.Values{"client_id": {"nobody"}})
+	for _, want := range []string{"<h1>You were not signed out</h1>", "not known to Sesame", "Nothing was signed out", "Go back to the app"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the page lacks %q: %s", want, p.Body)
+		}
+	}
+	if strings.Contains(p.Body, "Bad Request") {
+		t.Error("the page says Bad Request")
 	}
 }

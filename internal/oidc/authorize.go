@@ -24,13 +24,13 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
-			p.errorPage(w, http.StatusBadRequest, "The request could not be read.", CodeInvalidRequest)
+			p.errorPage(w, http.StatusBadRequest, "Sesame could not read the sign-in request the app sent.", CodeInvalidRequest)
 			return
 		}
 		v = r.PostForm
 	}
 	if l, ok := web.Oversized(v, unechoable); ok { // W2: nothing to redirect to, or to echo
-		p.errorPage(w, http.StatusBadRequest, "The app sent a request Sesame cannot accept ("+l.Name+" is too long).", CodeInvalidRequest)
+		p.errorPage(w, http.StatusBadRequest, "The app's sign-in request has a "+l.Name+" that is too long for Sesame to accept.", CodeInvalidRequest)
 		return
 	}
 	c, redirectURI, omitted, ok := p.trustedTarget(w, r, v)
@@ -104,7 +104,7 @@ func (p *Provider) trustedTarget(w http.ResponseWriter, r *http.Request, v url.V
 	}
 	c, err := p.Clients.Get(r.Context(), clientID)
 	if errors.Is(err, store.ErrNotFound) {
-		p.errorPage(w, http.StatusBadRequest, "The app that sent you here is not known to Sesame.", CodeInvalidRequest)
+		p.errorPage(w, http.StatusBadRequest, "The app that sent you here is not known to Sesame: it may have been removed, or the link you followed may be wrong.", CodeInvalidRequest)
 		return c, "", false, false
 	}
 	if err != nil {
@@ -115,7 +115,7 @@ func (p *Provider) trustedTarget(w http.ResponseWriter, r *http.Request, v url.V
 	redirectURI, perr = single(v, "redirect_uri")
 	switch {
 	case perr != nil:
-		p.errorPage(w, http.StatusBadRequest, "The request names its return address more than once.", CodeInvalidRequest)
+		p.errorPage(w, http.StatusBadRequest, "The app's sign-in request names its return address (redirect_uri) more than once.", CodeInvalidRequest)
 		return c, "", false, false
 	case redirectURI == "" && len(c.RedirectURIs) == 1:
 		return c, c.RedirectURIs[0], true, true

@@ -155,8 +155,11 @@ func (p *Provider) sessionGrant(r *http.Request, sess store.Session, c store.Cli
 	return g, err == nil
 }
 
+// uiError is the error page of the sign-in flow: what went wrong in words,
+// the protocol's code for the app's developer, and why the person was not
+// sent back.
 func uiError(msg, code string) ui.ErrorData {
-	return ui.ErrorData{Message: msg, Code: code, NoRedirect: true}
+	return ui.ErrorData{Title: "Sesame could not sign you in", Message: msg, Code: code, NoRedirect: true}
 }
 
 // issueDurability is how durably an authorization commits: issuing a code

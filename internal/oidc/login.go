@@ -31,7 +31,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, http.StatusBadRequest, "The form could not be read.", CodeInvalidRequest)
+		p.errorPage(w, http.StatusBadRequest, "Sesame could not read the form you sent. Go back to the app and sign in again.", CodeInvalidRequest)
 		return
 	}
 	username := r.PostForm.Get("username")
@@ -88,7 +88,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 }
 
 // RefuseSignIn re-renders a sign-in page after Authenticate failed: 401 for
-// wrong credentials (contract.md), 429 with Retry-After when throttled (A3),
+// wrong credentials (docs/endpoints.md), 429 with Retry-After when throttled (A3),
 // 503 with Retry-After when the password pool is full (A4), 503 when the
 // database failed.
 func RefuseSignIn(w http.ResponseWriter, pages *ui.Pages, page ui.SignInData, err error) {
@@ -129,7 +129,7 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, http.StatusBadRequest, "The form could not be read.", CodeInvalidRequest)
+		p.errorPage(w, http.StatusBadRequest, "Sesame could not read the form you sent. Go back to the app and sign in again.", CodeInvalidRequest)
 		return
 	}
 	var out issued
@@ -150,7 +150,7 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 			return tx.DeleteAuthRequest(r.Context(), ar.ID)
 		})
 	default:
-		p.errorPage(w, http.StatusBadRequest, "Choose Allow or Deny.", CodeInvalidRequest)
+		p.errorPage(w, http.StatusBadRequest, "The consent form came back without an answer. Go back to the previous page and choose Allow or Deny.", CodeInvalidRequest)
 		return
 	}
 	if err != nil {

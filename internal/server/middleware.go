@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sesame-id/sesame/internal/logs"
 	"github.com/sesame-id/sesame/internal/ui"
 )
 
@@ -26,18 +27,16 @@ const maxBody = 64 << 10
 // it.
 const maxQuery = 8 << 10
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-// RequestID returns the id middleware gave the request, for logs.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+// RequestID returns the id middleware gave the request (its X-Request-Id),
+// which a logger made by package logs adds to every record logged with
+// the request's context.
+func RequestID(ctx context.Context) string { return logs.RequestID(ctx) }
 
 // middleware wraps every route: a request id, a body limit, panic recovery
-// (never a bare 500 without a log line), an access log and metrics.
+// (never a bare 500 without a log line), an access log and metrics. The
+// access log is one line per request at info: its id, method, path,
+// status and duration. The path is logged without its query string, which
+// can carry codes and tokens; no header is logged.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sesame_http_requests_total", Help: "HTTP requests by route pattern and status.",
@@ -53,7 +52,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := logs.WithRequestID(r.Context(), id)
 		if s.Config.RequestTimeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.Config.RequestTimeout)
@@ -81,9 +80,17 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			requests.WithLabelValues(r.Method, route, strconv.Itoa(rec.status)).Inc()
 			latency.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
-			s.Logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
+			// request_id is named here, not left to the handler that
+			// adds it, so the line has it with any logger. Probes of a
+			// load balancer and a metrics scraper, every few seconds,
+			// would drown the rest: they log at debug unless they fail.
+			level := slog.LevelInfo
+			if (route == "GET /healthz" || route == "GET /metrics") && rec.status < 400 {
+				level = slog.LevelDebug
+			}
+			s.Logger.LogAttrs(r.Context(), level, "request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -16,7 +16,7 @@ func (s *Server) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 }
 
-// routes lists every path Sesame serves (contract.md "OIDC endpoints").
+// routes lists every path Sesame serves (docs/endpoints.md).
 func (s *Server) routes(pages *ui.Pages) http.Handler {
 	p := s.Provider
 	iss := oidc.IssuerPath(s.Config.Issuer)
@@ -57,6 +57,13 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.Handle("POST "+iss+"/session/end/confirm", form(e.Confirm))
 
 	a := s.AccountPage
+	// The landing page: the addresses a newcomer opens first (the base
+	// URL serve prints, and the issuer) say what they are, not 404.
+	mux.HandleFunc("GET /{$}", a.Landing)
+	if iss != "" {
+		mux.HandleFunc("GET "+iss, a.Landing)
+		mux.HandleFunc("GET "+iss+"/{$}", a.Landing)
+	}
 	mux.HandleFunc("GET /account", a.Show)
 	mux.Handle("POST /account/sign-in", form(a.SignIn))
 	mux.Handle("POST /account/sessions/{id}/end", form(a.EndSession))
@@ -69,7 +76,7 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	mux.HandleFunc("/api/", admin.NotFound)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Not found", Message: "There is nothing at this address."})
+		pages.Error(w, http.StatusNotFound, ui.ErrorData{Title: "Page not found", Message: "There is nothing at this address. Check the address for typing mistakes, or start from Sesame's home page."})
 	})
 	return s.middleware(limitQuery(pages, behindProxies(s.trustedProxies, mux)))
 }

@@ -170,7 +170,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 			Now: d.Now, Logger: d.Logger,
 		},
 		AccountPage: &admin.AccountPage{
-			Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,
+			Issuer: cfg.Issuer, Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,
 			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger,
 		},
 	}
@@ -178,6 +178,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.routes(pages)
+	d.Store.OnCommit(s.forget)
 	return s, nil
 }
 
@@ -214,7 +215,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Seed upserts the declarative clients and users of the configuration
-// (contract.md: upserted at start). Instances starting at once on one
+// (docs/endpoints.md: upserted at start). Instances starting at once on one
 // database seed the same records; both upserts tolerate that race.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
@@ -270,6 +271,21 @@ func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) erro
 // keyReloadEvery is how often an instance reads the signing keys again
 // whatever it heard.
 const keyReloadEvery = time.Minute
+
+// forget drops what a change of this process makes stale, before its
+// commit returns, so the next request never reads the old copy; apply
+// does the slower rest (keys) on the watch's goroutine.
+func (s *Server) forget(c store.Change) {
+	switch c.Kind {
+	case store.ChangeClient:
+		s.Clients.Forget(c.ID)
+	case store.ChangeAccount:
+		s.Tokens.ForgetAccount(c.ID)
+	case store.ChangeAll:
+		s.Clients.ForgetAll()
+		s.Tokens.ForgetAccounts()
+	}
+}
 
 // apply brings the caches up to date with one change.
 func (s *Server) apply(c store.Change) {

@@ -20,7 +20,7 @@ func TestSignOutOfEveryDevice(t *testing.T) {
 	b := phone.SignedIn(sesametest.AppB, "alice", nil)
 	bob := bobs.SignedIn(sesametest.AppA, "bob", nil)
 	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
-	done, err := s.Signout.AllDevices(t.Context(), acct.ID, signout.CauseAccount)
+	done, err := s.Signout.AllDevices(t.Context(), acct.ID, signout.CauseAccount, nil)
 	if err != nil || len(done) != 2 {
 		t.Fatalf("%d receipts, %v", len(done), err)
 	}
@@ -61,7 +61,7 @@ func TestAdminRevokesAGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.Signout.RevokeGrant(t.Context(), at.GrantID, signout.CauseAdmin)
+	d, err := s.Signout.RevokeGrant(t.Context(), at.GrantID, signout.CauseAdmin, nil)
 	if err != nil || len(d.Deliveries) != 1 {
 		t.Fatalf("%+v %v", d, err)
 	}
@@ -87,7 +87,7 @@ func TestAdminRevokesASession(t *testing.T) {
 	a := br.SignedIn(sesametest.AppA, "alice", nil)
 	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
 	sessions, _ := s.Store.SessionsByAccount(t.Context(), acct.ID)
-	if _, err := s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin); err != nil {
+	if _, err := s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin, nil); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := s.UserInfo(t, a.AccessToken); st != 401 {

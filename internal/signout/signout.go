@@ -149,14 +149,25 @@ func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, er
 	return sess, deleted, nil
 }
 
+// Record is what a caller adds to a sign-out's own transaction, knowing
+// what the sign-out did: the audit entry of who asked for it, so the
+// sign-out and its record commit together or not at all. Nil adds
+// nothing.
+type Record func(tx store.Tx, done []Done) error
+
 // AllDevices signs an account out of every session it has (O6), each as
-// Global, in one transaction, and delivers afterwards.
-func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.SignOutCause) ([]Done, error) {
+// Global, in one transaction with record's, and delivers afterwards.
+func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.SignOutCause, record Record) ([]Done, error) {
 	var all []Done
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
-		all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause})
-		return err
+		if all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause}); err != nil {
+			return err
+		}
+		if record != nil {
+			return record(tx, all)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -318,16 +329,21 @@ func ReadReceipt(ctx context.Context, r store.Reader, id string) (ReceiptWithDel
 // RevokeGrant is an admin revoking one grant (O7): the grant and its tokens
 // die, and its client gets a back-channel logout for every session
 // authorization that names the grant, which leaves those sessions. A
-// receipt records it.
-func (s *Service) RevokeGrant(ctx context.Context, grantID string, cause store.SignOutCause) (Done, error) {
+// receipt records it, and record's additions commit with it.
+func (s *Service) RevokeGrant(ctx context.Context, grantID string, cause store.SignOutCause, record Record) (Done, error) {
 	var d Done
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		g, err := tx.Grant(ctx, grantID)
 		if err != nil {
 			return fmt.Errorf("grant %s: %w", grantID, err)
 		}
-		d, err = s.RevokeGrantTx(ctx, tx, g, cause)
-		return err
+		if d, err = s.RevokeGrantTx(ctx, tx, g, cause); err != nil {
+			return err
+		}
+		if record != nil {
+			return record(tx, []Done{d})
+		}
+		return nil
 	})
 	if err != nil {
 		return Done{}, err
@@ -381,8 +397,10 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 }
 
 // RevokeSession is an admin ending one session (O7): a global sign-out of
-// it (O4).
-func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause store.SignOutCause) (Done, error) {
+// it (O4), with record's additions in its transaction. A session another
+// sign-out ended meanwhile is no change: record is not called, and the
+// Done has no receipt.
+func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause store.SignOutCause, record Record) (Done, error) {
 	sess, err := s.Store.Session(ctx, sessionID)
 	if err != nil {
 		return Done{}, fmt.Errorf("session %s: %w", sessionID, err)
@@ -390,8 +408,13 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause sto
 	var d Done
 	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
-		d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause})
-		return err
+		if d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause}); err != nil || d.Receipt.ID == "" {
+			return err
+		}
+		if record != nil {
+			return record(tx, []Done{d})
+		}
+		return nil
 	})
 	if err != nil {
 		return Done{}, err

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/web"
@@ -112,7 +114,7 @@ func Describe(scopes []string) []ScopeText {
 		"openid":         "Know who you are (your account id)",
 		"profile":        "See your name and username",
 		"email":          "See your email address",
-		"offline_access": "Stay signed in to you after you sign out here (until you disconnect the app)",
+		"offline_access": "Stay connected to your account after you sign out here (until you disconnect it)",
 	}
 	var out []ScopeText
 	for _, s := range scopes {
@@ -141,12 +143,35 @@ type ErrorData struct {
 	NoRedirect bool
 }
 
-// Error renders an error page a person can read; it never redirects.
+// Error renders an error page a person can read; it never redirects. A
+// page without a title gets one in words for its status, never the bare
+// status text ("Bad Request").
 func (p *Pages) Error(w http.ResponseWriter, status int, d ErrorData) {
 	if d.Title == "" {
-		d.Title = http.StatusText(status)
+		d.Title = ErrorTitle(status)
 	}
 	p.render(w, status, "error.html", d)
+}
+
+// ErrorTitle is the heading of an error page of the given status, in
+// words a person understands.
+func ErrorTitle(status int) string {
+	switch {
+	case status == http.StatusNotFound:
+		return "Page not found"
+	case status == http.StatusForbidden:
+		return "Request refused"
+	case status == http.StatusRequestURITooLong, status == http.StatusRequestEntityTooLarge:
+		return "Request too long"
+	case status == http.StatusTooManyRequests:
+		return "Too many attempts"
+	case status == http.StatusServiceUnavailable:
+		return "Sesame is busy or unavailable"
+	case status >= 500:
+		return "Something went wrong at Sesame"
+	default:
+		return "This request cannot be completed"
+	}
 }
 
 // SignOutData fills the sign-out confirm page.
@@ -174,6 +199,26 @@ type SignOutData struct {
 	// RedirectURI is the registered post_logout_redirect_uri the post
 	// ends at, if any (W2).
 	RedirectURI string
+	// Cancel is where the Cancel link goes (O3): the registered
+	// post_logout_redirect_uri with state appended, or the landing page.
+	// Following it signs nobody out.
+	Cancel string
+}
+
+// CancelURL is Cancel as the link's href. Cancel is a return address
+// registered for the client (a native app's may have its own scheme, which
+// html/template would otherwise blank out), so it is passed as it is,
+// except a scheme that runs code, which becomes the landing page.
+func (d SignOutData) CancelURL() template.URL {
+	u, err := url.Parse(d.Cancel)
+	if d.Cancel == "" || err != nil {
+		return "/"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "javascript", "vbscript", "data":
+		return "/"
+	}
+	return template.URL(d.Cancel)
 }
 
 // policy allows the page's auto-submit script and its redirect target.
@@ -218,21 +263,65 @@ type AccountData struct {
 
 // Device is one session of the account.
 type Device struct {
-	ID, Browser, IP        string
+	ID string
+	// Name says which browser on which system, in words ("Chrome on
+	// macOS", package session's DeviceName).
+	Name                   string
+	IP                     string
 	SignedInAt, LastActive time.Time
 	ThisDevice             bool
 	// Apps names the apps signed in through it.
-	Apps string
+	Apps []string
 }
 
 // ConnectedApp is one grant of the account.
 type ConnectedApp struct {
-	GrantID, App, Scopes string
+	GrantID string
+	// App is the client's name, or its id when it has none.
+	App string
+	// Access says what the app may do, in words (AccessWords).
+	Access               []string
 	Offline              bool
 	GrantedAt, ExpiresAt time.Time
+}
+
+// AccessWords says what granted scopes let an app do, one phrase each, in
+// the words of the account page's "can ..." list; a scope Sesame has no
+// words for is shown as it is.
+func AccessWords(scopes []string) []string {
+	words := map[string]string{
+		"openid":         "sign you in",
+		"profile":        "your name and profile",
+		"email":          "your email address",
+		"offline_access": "stay connected when you are away",
+	}
+	out := make([]string, 0, len(scopes))
+	for _, s := range scopes {
+		if w, ok := words[s]; ok {
+			out = append(out, w)
+		} else {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Account renders the account page.
 func (p *Pages) Account(w http.ResponseWriter, d AccountData) {
 	p.render(w, http.StatusOK, "account.html", d)
+}
+
+// LandingData fills the landing page, answered at / and at the issuer.
+type LandingData struct {
+	// Issuer is the OpenID Connect issuer; Discovery its discovery
+	// document.
+	Issuer, Discovery string
+	// Username is who is signed in in this browser, or "".
+	Username string
+}
+
+// Landing renders the landing page: what this server is, where apps find
+// it, and who is signed in.
+func (p *Pages) Landing(w http.ResponseWriter, d LandingData) {
+	p.render(w, http.StatusOK, "landing.html", d)
 }
