@@ -15,12 +15,13 @@ export function launch() {
   });
 }
 
-// openPage opens a page in a fresh context of browser. errors collects its
-// console errors and uncaught exceptions; shot(name) saves a screenshot as
+// openPage opens a page in a fresh context of browser, made with
+// contextOptions (a viewport, say). errors collects its console errors and
+// uncaught exceptions; shot(name) saves a screenshot as
 // e2e/out/<prefix>-<name>.png; text() is the page's text.
-export async function openPage(browser, prefix) {
+export async function openPage(browser, prefix, contextOptions = {}) {
   mkdirSync(out, { recursive: true });
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await browser.newContext(contextOptions)).newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));

@@ -15,12 +15,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { launch, openPage } from './browser-chromium.mjs';
+import { env } from './env.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-};
 const sesame = env('SESAME_URL'); // http://127.0.0.1:PORT
 const issuer = `${sesame}/oidc`;
 const appPort = Number(env('APP_PORT'));

@@ -1,6 +1,6 @@
 // A person's browser for the interop tests: it keeps Sesame's cookies,
 // follows Sesame's own redirects, stops at a redirect that leaves Sesame,
-// and fills Sesame's forms as contract.md describes them.
+// and fills Sesame's forms as docs/endpoints.md describes them.
 import assert from 'node:assert/strict';
 
 // browser keeps Sesame's cookies and follows Sesame's own redirects, as a

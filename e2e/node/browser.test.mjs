@@ -9,12 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage } from './browser-chromium.mjs';
+import { env } from './env.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-};
 const app1 = env('DEMO_APP1');
 const app2 = env('DEMO_APP2');
 const password = env('DEMO_PASSWORD');

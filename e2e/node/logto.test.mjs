@@ -3,17 +3,13 @@
 // getIdTokenClaims, getAccessToken, fetchUserInfo, and signOut (which
 // revokes its refresh token and sends only client_id and the
 // post-logout URI), then the end-session confirm as Logto's page posts it
-// (logout=yes). Run by e2e/logto_test.go.
+// (logout=yes). Run by TestLogtoNodeSDK in e2e/node_test.go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import LogtoClient from '@logto/node';
 import { browser } from './browser.mjs';
+import { env } from './env.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-};
 const issuer = new URL(env('SESAME_ISSUER'));
 const endpoint = issuer.href.replace(/\/oidc\/?$/, '');
 

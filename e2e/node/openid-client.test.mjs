@@ -7,12 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { browser } from './browser.mjs';
+import { env } from './env.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run this through go test ./e2e/`);
-  return v;
-};
 const issuer = new URL(env('SESAME_ISSUER'));
 const clientId = env('SESAME_CLIENT_ID');
 const secret = env('SESAME_CLIENT_SECRET');
