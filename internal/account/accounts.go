@@ -34,6 +34,12 @@ type Spec struct {
 	EmailVerified bool   `yaml:"email_verified"`
 	Name          string `yaml:"name"`
 	Disabled      bool   `yaml:"disabled"`
+	// Roles are the roles the account holds (R1): they permit the scopes
+	// of API resources, and the built-in admin role opens the admin API
+	// (C5). Nil leaves the roles the account holds as they are; an empty
+	// list takes them all away. Package resource applies them
+	// (resource.Registry.Seed), not Upsert.
+	Roles []string `yaml:"roles"`
 }
 
 // ByUsername finds the account a person would mean by name, comparing

@@ -78,6 +78,13 @@ type Spec struct {
 	// RequirePKCE overrides the top-level require_pkce for this client
 	// (C2); nil follows it. Only a confidential client may set false.
 	RequirePKCE *bool `yaml:"require_pkce"`
+	// Roles are the roles an m2m client holds (R1): the scopes they
+	// permit on an API resource are what client_credentials with
+	// resource grants, and the built-in admin role gives admin tokens
+	// (C5). Nil leaves the roles the client holds as they are; an empty
+	// list takes them all away. Package resource applies them
+	// (resource.Registry.Seed), not Registry.Upsert.
+	Roles []string `yaml:"roles"`
 }
 
 // Validate reports every problem of a registration at once, one line each.
@@ -341,10 +348,40 @@ func (r *Registry) Forget(id string) { r.cache.Forget(id) }
 // ForgetAll empties the cache, after changes may have been missed.
 func (r *Registry) ForgetAll() { r.cache.ForgetAll() }
 
-// HoldsAdminRole reports whether c holds the admin role (C5): its admin
-// flag, or its place in the admin_clients key.
+// HoldsAdminRole reports whether c holds the admin role by the two
+// deprecated ways of giving it (C5): its admin flag, or its place in the
+// admin_clients key. HoldsAdmin reads the built-in role too.
 func HoldsAdminRole(c store.Client, adminClients []string) bool {
 	return c.Admin || slices.Contains(adminClients, c.ID)
+}
+
+// RoleHolders tells whether a client holds a role: package resource's
+// Registry, seen through this interface so that this package does not
+// depend on it.
+type RoleHolders interface {
+	ClientHasRole(ctx context.Context, clientID, role string) (bool, error)
+}
+
+// roleAdmin is the built-in admin role (resource.RoleAdmin).
+const roleAdmin = "admin"
+
+// HoldsAdmin reports whether c holds the built-in admin role (C5), which
+// gives it admin tokens (scope sesame:admin) by client_credentials: as
+// one of its roles (roles: [admin]), read through roles, or by the
+// deprecated admin flag or admin_clients (HoldsAdminRole). Only an m2m
+// client holds roles; a nil roles reads the deprecated ways alone.
+func HoldsAdmin(ctx context.Context, c store.Client, adminClients []string, roles RoleHolders) (bool, error) {
+	if HoldsAdminRole(c, adminClients) {
+		return true, nil
+	}
+	if roles == nil || c.Type != TypeM2M {
+		return false, nil
+	}
+	ok, err := roles.ClientHasRole(ctx, c.ID, roleAdmin)
+	if err != nil {
+		return false, fmt.Errorf("roles of client %s: %w", c.ID, err)
+	}
+	return ok, nil
 }
 
 // InvalidError is a registration that does not validate; Err lists every

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/resource"
 )
 
 // Config is the whole configuration.
@@ -79,7 +80,8 @@ type Config struct {
 	MetricsListen string `yaml:"metrics_listen"`
 
 	// AdminClients are the m2m clients that may get the sesame:admin
-	// scope with client_credentials.
+	// scope with client_credentials. Deprecated: give the client
+	// roles: [admin] (C5); still read, with a warning at start.
 	AdminClients []string `yaml:"admin_clients"`
 
 	// TrustedProxies are the load balancers and reverse proxies in front
@@ -89,6 +91,13 @@ type Config struct {
 	// balancer. Empty: the TCP peer is the client, and X-Forwarded-For
 	// is ignored (anyone could send it).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+
+	// APIResources are the APIs apps get JWT access tokens for (R1),
+	// declared in the file and applied at every start (C4).
+	APIResources []resource.APISpec `yaml:"api_resources"`
+	// Roles map API resources to the scopes they permit (R1); users and
+	// m2m clients hold them. The role admin is built in.
+	Roles []resource.RoleSpec `yaml:"roles"`
 
 	Clients []client.Spec  `yaml:"clients"`
 	Users   []account.Spec `yaml:"users"`
@@ -213,7 +222,7 @@ func applyEnv(cfg *Config, getenv func(string) string) (map[string]bool, error) 
 			}
 			f.Set(reflect.ValueOf(list))
 		default:
-			continue // clients and users are set in the file only
+			continue // lists of entries (clients, users, api_resources, roles) are set in the file only
 		}
 		set[key] = true
 	}
@@ -349,7 +358,44 @@ func (c Config) Validate() error {
 		}
 		names[canonical] = true
 	}
+	errs = append(errs, c.validateRoles()...)
 	return errors.Join(errs...)
+}
+
+// validateRoles checks api_resources and roles (R1, C5), and the roles
+// users and clients hold: each a role the file declares, or admin; and
+// only m2m clients among clients (a person's roles come with their user
+// entry).
+func (c Config) validateRoles() []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if err := (resource.Declaration{APIs: c.APIResources, Roles: c.Roles}).Validate(); err != nil {
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			add("%s", line)
+		}
+	}
+	declared := map[string]bool{resource.RoleAdmin: true}
+	for _, r := range c.Roles {
+		declared[r.Name] = true
+	}
+	held := func(prefix string, roles []string) {
+		for _, r := range roles {
+			if !declared[r] {
+				add("%sroles: %s: no such role (declare it under roles, or give the built-in %s)", prefix, r, resource.RoleAdmin)
+			}
+		}
+	}
+	for i, us := range c.Users {
+		held(fmt.Sprintf("users[%d] (%s): ", i, us.Username), us.Roles)
+	}
+	for i, cl := range c.Clients {
+		if len(cl.Roles) > 0 && cl.Type != client.TypeM2M {
+			add("clients[%d] (%s): roles: only m2m clients hold roles; a person's roles are given in their users entry", i, cl.ID)
+			continue
+		}
+		held(fmt.Sprintf("clients[%d] (%s): ", i, cl.ID), cl.Roles)
+	}
+	return errs
 }
 
 // TrustedProxyRanges parses trusted_proxies: each entry an IP address or a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/resource"
 )
 
 func write(t *testing.T, body string) string {
@@ -245,5 +246,103 @@ func TestLogFormatAndAuditRetention(t *testing.T) {
 		return map[string]string{"SESAME_AUDIT_RETENTION": "90 days"}[k]
 	}); err == nil || !strings.Contains(err.Error(), "SESAME_AUDIT_RETENTION") {
 		t.Errorf("SESAME_AUDIT_RETENTION=90 days: %v", err)
+	}
+}
+
+// R1, C4, C5: API resources, roles and who holds them load from the file
+// as the contract writes them, and validate; an empty roles list is kept
+// apart from none (it takes every role away, where none leaves them).
+func TestAPIResourcesAndRolesLoad(t *testing.T) {
+	p := write(t, `api_resources:
+  - indicator: https://api.example.com/orders
+    name: Orders API
+    scopes: [read:orders, write:orders]
+    access_token_ttl: 30m
+  - indicator: urn:example:billing
+roles:
+  - name: orders-reader
+    permissions:
+      https://api.example.com/orders: [read:orders]
+      urn:example:billing: []
+  - name: admin
+clients:
+  - id: reports-job
+    secret: reports-job-secret
+    type: m2m
+    roles: [orders-reader, admin]
+  - id: other-job
+    secret: other-job-secret
+    type: m2m
+    roles: []
+users:
+  - username: alice
+    password: pw
+    roles: [orders-reader]
+  - username: bob
+    password: pw
+`)
+	cfg, err := Load(p, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+	if len(cfg.APIResources) != 2 || cfg.APIResources[0].Name != "Orders API" || cfg.APIResources[0].AccessTokenTTL != 30*time.Minute ||
+		strings.Join(cfg.APIResources[0].Scopes, " ") != "read:orders write:orders" || cfg.APIResources[1].AccessTokenTTL != 0 {
+		t.Errorf("api_resources %+v", cfg.APIResources)
+	}
+	if len(cfg.Roles) != 2 || strings.Join(cfg.Roles[0].Permissions["https://api.example.com/orders"], " ") != "read:orders" {
+		t.Errorf("roles %+v", cfg.Roles)
+	}
+	if billing, ok := cfg.Roles[0].Permissions["urn:example:billing"]; !ok || len(billing) != 0 {
+		t.Errorf("a permission with no scope: %v, %v", billing, ok)
+	}
+	if strings.Join(cfg.Clients[0].Roles, " ") != "orders-reader admin" || cfg.Clients[1].Roles == nil || len(cfg.Clients[1].Roles) != 0 {
+		t.Errorf("client roles %q and %#v", cfg.Clients[0].Roles, cfg.Clients[1].Roles)
+	}
+	if strings.Join(cfg.Users[0].Roles, " ") != "orders-reader" || cfg.Users[1].Roles != nil {
+		t.Errorf("user roles %q and %#v", cfg.Users[0].Roles, cfg.Users[1].Roles)
+	}
+}
+
+// R1, C5: every problem of resources, roles and who holds them is one
+// line naming the key: a permission on an undeclared resource or a scope
+// it lacks, admin with permissions, a role nobody declared, roles on a
+// client that is not a machine.
+func TestRolesValidateOneLinePerProblem(t *testing.T) {
+	cfg := Default()
+	cfg.APIResources = []resource.APISpec{
+		{Indicator: "https://api.example.com/orders", Scopes: []string{"read:orders"}},
+		{Indicator: "https://api.example.com/orders#x", AccessTokenTTL: -time.Minute},
+	}
+	cfg.Roles = []resource.RoleSpec{
+		{Name: "orders-reader", Permissions: map[string][]string{
+			"https://x/orders":               {"read"},
+			"https://api.example.com/orders": {"write:orders"},
+		}},
+		{Name: "admin", Permissions: map[string][]string{"https://api.example.com/orders": {"read:orders"}}},
+	}
+	cfg.Clients = []client.Spec{
+		{ID: "job", Secret: "s", Type: client.TypeM2M, Roles: []string{"admin", "ghost"}},
+		{ID: "web", Secret: "s", Type: client.TypeWeb, RedirectURIs: []string{"https://a.example/cb"}, Roles: []string{"orders-reader"}},
+	}
+	cfg.Users = []account.Spec{{Username: "alice", Password: "pw", Roles: []string{"orders-reader", "phantom"}}}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		"api_resources[1] (https://api.example.com/orders#x): indicator: the resource indicator \"https://api.example.com/orders#x\" must not have a fragment (RFC 8707 §2)",
+		"api_resources[1] (https://api.example.com/orders#x): access_token_ttl: must not be negative (0 or none: the top-level access_token_ttl)",
+		"roles[0] (orders-reader): permissions: https://api.example.com/orders: \"write:orders\" is not a scope of that api_resource",
+		"roles[0] (orders-reader): permissions: https://x/orders: no such api_resource",
+		"roles[1] (admin): permissions: admin is a built-in role and holds no permissions; give it to users and m2m clients with roles: [admin]",
+		"users[0] (alice): roles: phantom: no such role (declare it under roles, or give the built-in admin)",
+		"clients[0] (job): roles: ghost: no such role (declare it under roles, or give the built-in admin)",
+		"clients[1] (web): roles: only m2m clients hold roles; a person's roles are given in their users entry",
+	}
+	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

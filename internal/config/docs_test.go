@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/resource"
 )
 
 // docPath is the configuration reference users read.
@@ -68,8 +69,8 @@ var firstCode = regexp.MustCompile("`([^`]*)`")
 
 // Every key of Config is in the reference with its type, default and
 // environment variable, and the default it states is Default()'s; every
-// field of a client and a user entry is there too; and nothing is listed
-// that Sesame does not read.
+// field of a client, user, API resource and role entry is there too; and
+// nothing is listed that Sesame does not read.
 func TestConfigurationDocListsEveryKey(t *testing.T) {
 	tables := docTables(t)
 	keys := tables["Keys"]
@@ -110,6 +111,8 @@ func TestConfigurationDocListsEveryKey(t *testing.T) {
 	}{
 		{"Client entries", reflect.TypeFor[client.Spec]()},
 		{"User entries", reflect.TypeFor[account.Spec]()},
+		{"API resource entries", reflect.TypeFor[resource.APISpec]()},
+		{"Role entries", reflect.TypeFor[resource.RoleSpec]()},
 	} {
 		rows := tables[entry.section]
 		if len(rows) == 0 {

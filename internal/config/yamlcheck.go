@@ -63,6 +63,12 @@ func (c *checker) value(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		c.mapping(n, t, path)
+	case t.Kind() == reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.at(n, "`%s` must hold `key: value` lines, indented under it, not %s", path, describe(n))
+			return
+		}
+		c.entries(n, t, path)
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			c.at(n, "`%s` must be a list (`- item` lines, or [a, b]), not %s", path, describe(n))
@@ -117,6 +123,26 @@ func (c *checker) mapping(n *yaml.Node, t reflect.Type, path string) {
 			continue
 		}
 		c.value(v, ft, full)
+	}
+}
+
+// entries checks the keys and values of n against map type t, whose keys
+// are the operator's own (a role's permissions, by resource indicator).
+func (c *checker) entries(n *yaml.Node, t reflect.Type, path string) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.Decode(reflect.New(t.Key()).Interface()) != nil {
+			c.at(k, "a key of `%s` must be %s, not %s", path, expected(t.Key()), describe(k))
+			continue
+		}
+		full := path + "." + k.Value
+		if line, ok := seen[k.Value]; ok {
+			c.at(k, "`%s` is set twice (first on line %d); keep one", full, line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		c.value(v, t.Elem(), full)
 	}
 }
 

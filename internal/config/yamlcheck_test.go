@@ -57,6 +57,27 @@ func TestFileMistakesSayTheFix(t *testing.T) {
 			"3: `clients[0].first_party` must be true or false, not `sometimes`",
 			"4: `clients[0].max_grants` must be a whole number, not `many`",
 		}},
+		{"a role's permissions as a list", `roles:
+  - name: orders-reader
+    permissions: [read:orders]
+`, []string{"3: `roles[0].permissions` must hold `key: value` lines, indented under it, not a list"}},
+		{"a permission's scopes mistyped", `api_resources:
+  - indicator: https://api.example.com/orders
+    scopes: read:orders
+    access_token_ttl: 1 hour
+roles:
+  - name: orders-reader
+    permissions:
+      https://api.example.com/orders: {read: orders}
+      https://api.example.com/orders: [read:orders]
+`, []string{
+			"3: `api_resources[0].scopes` must be a list (`- item` lines, or [a, b]), not `read:orders`",
+			"4: `api_resources[0].access_token_ttl` must be a duration with its unit, such as 336h, 30m or 90s, not `1 hour`",
+			"8: `roles[0].permissions.https://api.example.com/orders` must be a list (`- item` lines, or [a, b]), not a set of keys",
+			"9: `roles[0].permissions.https://api.example.com/orders` is set twice (first on line 8); keep one",
+		}},
+		{"a resource key at the top level", "indicator: https://api.example.com/orders\n",
+			[]string{"1: unknown key `indicator` (it is a key of each entry of `api_resources`: indent it under one)"}},
 		{"a key set twice", "session_ttl: 1h\ngrant_ttl: 2h\nsession_ttl: 3h\n",
 			[]string{"3: `session_ttl` is set twice (first on line 1); keep one"}},
 		{"not a mapping", "- a\n- b\n",

@@ -23,6 +23,7 @@ import (
 	"github.com/sesame-id/sesame/internal/endsession"
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/oidc"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/signin"
@@ -66,6 +67,9 @@ type Server struct {
 	Sessions *session.Service
 	Tokens   *token.Service
 	Signout  *signout.Service
+	// Resources are the API resources and roles (R1, R2), kept in memory
+	// and forgotten on every store.ChangeResources.
+	Resources *resource.Registry
 	// Backchannel delivers logout tokens; StartJobs runs the worker of
 	// its queue.
 	Backchannel *backchannel.Deliverer
@@ -125,12 +129,14 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		TTL: token.TTLs{Code: cfg.AuthCodeTTL, Access: cfg.AccessTokenTTL, ID: cfg.IDTokenTTL, Refresh: cfg.RefreshTokenTTL},
 	}
 	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL, Accounts: tokens.Account}
+	resources := &resource.Registry{Store: d.Store, DefaultAccessTokenTTL: cfg.AccessTokenTTL, Now: d.Now}
 	if d.Store.WatchesOtherProcesses() {
 		// Every instance hears of every change (StartJobs watches), so a
-		// cached client or account can live long; the minute only bounds
-		// the damage of a notification that never came.
+		// cached client, account, resource or role can live long; the
+		// minute only bounds the damage of a notification that never came.
 		clients.CacheFor = time.Minute
 		tokens.AccountCacheFor = time.Minute
+		resources.CacheFor = time.Minute
 	}
 	if d.HTTP == nil {
 		d.HTTP = backchannel.NewHTTPClient(cfg.AllowPrivateNetworkDelivery)
@@ -149,7 +155,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens,
+		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens, Resources: resources,
 		Signout: signouts, Backchannel: deliverer, deliveries: backchannel.NewWorker(deliverer, 50), Registry: d.Registry, Logger: d.Logger, Keys: d.Keys,
 		SignIns: signins, Forms: forms,
 		Provider: &oidc.Provider{
@@ -215,8 +221,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Seed upserts the declarative clients and users of the configuration
-// (docs/endpoints.md: upserted at start). Instances starting at once on one
-// database seed the same records; both upserts tolerate that race.
+// (docs/endpoints.md: upserted at start), then its API resources and
+// roles and the roles its users and clients hold (C4). Instances starting
+// at once on one database seed the same records; every upsert tolerates
+// that race. admin_clients and a client's admin flag are still read
+// (C5), with a warning: the admin role is given as a role now.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
 		if _, err := s.Clients.Upsert(ctx, c); err != nil {
@@ -228,13 +237,31 @@ func (s *Server) Seed(ctx context.Context) error {
 			return fmt.Errorf("user %s: %w", u.Username, err)
 		}
 	}
-	return nil
+	d := resource.Declaration{APIs: s.Config.APIResources, Roles: s.Config.Roles}
+	for _, u := range s.Config.Users {
+		if u.Roles != nil { // none listed: the account's roles are left alone
+			d.Users = append(d.Users, resource.Assignment{Holder: u.Username, Roles: u.Roles})
+		}
+	}
+	for _, c := range s.Config.Clients {
+		if c.Roles != nil {
+			d.Clients = append(d.Clients, resource.Assignment{Holder: c.ID, Roles: c.Roles})
+		}
+		if c.Admin {
+			s.Logger.WarnContext(ctx, "a client's admin flag is deprecated: give the client roles: [admin]", "client_id", c.ID)
+		}
+	}
+	if len(s.Config.AdminClients) > 0 {
+		s.Logger.WarnContext(ctx, "admin_clients is deprecated: give the client roles: [admin]", "admin_clients", s.Config.AdminClients)
+	}
+	return s.Resources.Seed(ctx, d)
 }
 
 // StartJobs runs the background work of an instance until the returned
 // stop function is called: the worker of the back-channel queue (B3), and
-// the watch that keeps this instance's cached clients, accounts and keys in
-// step with changes any instance or process commits.
+// the watch that keeps this instance's cached clients, accounts, keys,
+// resources and roles in step with changes any instance or process
+// commits.
 func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) error) {
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	var watched sync.WaitGroup
@@ -281,9 +308,12 @@ func (s *Server) forget(c store.Change) {
 		s.Clients.Forget(c.ID)
 	case store.ChangeAccount:
 		s.Tokens.ForgetAccount(c.ID)
+	case store.ChangeResources:
+		s.Resources.Forget(c.ID)
 	case store.ChangeAll:
 		s.Clients.ForgetAll()
 		s.Tokens.ForgetAccounts()
+		s.Resources.ForgetAll()
 	}
 }
 
@@ -296,11 +326,14 @@ func (s *Server) apply(c store.Change) {
 		s.reloadKeys()
 	case store.ChangeAccount:
 		s.Tokens.ForgetAccount(c.ID)
+	case store.ChangeResources:
+		s.Resources.Forget(c.ID)
 	case store.ChangeDeliveries:
 		s.deliveries.Wake()
 	case store.ChangeAll:
 		s.Clients.ForgetAll()
 		s.Tokens.ForgetAccounts()
+		s.Resources.ForgetAll()
 		s.reloadKeys()
 	}
 }

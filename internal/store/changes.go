@@ -13,12 +13,23 @@ const (
 	ChangeAccount = "account"
 	// ChangeKeys: a signing key was created.
 	ChangeKeys = "keys"
+	// ChangeResources: API resources, roles or who holds a role changed.
+	// Change.ID is empty when resources or roles themselves changed
+	// (forget them all), or names the holder whose roles changed:
+	// ResourceHolderAccount or ResourceHolderClient followed by its id.
+	ChangeResources = "resources"
 	// ChangeDeliveries: deliveries became due (a sign-out, a retry): the
 	// delivery workers look at once rather than at their next poll.
 	ChangeDeliveries = "deliveries"
 	// ChangeAll: changes may have been missed (the watch lost its
 	// connection): forget every cached record.
 	ChangeAll = "all"
+)
+
+// The prefixes of a ChangeResources ID that names a holder of roles.
+const (
+	ResourceHolderAccount = "account:"
+	ResourceHolderClient  = "client:"
 )
 
 // Change is one committed change that instances caching records must

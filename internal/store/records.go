@@ -107,6 +107,10 @@ type Grant struct {
 	ClientID  string
 	SessionID string
 	Scopes    []string
+	// Resources are the API resources the grant covers, each with the
+	// scopes granted for it (G1, R2): an indicator with no scopes is a
+	// resource granted without any. Nil for a grant of none.
+	Resources map[string][]string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	// RevokedAt is zero while the grant stands.
@@ -205,4 +209,28 @@ type SigningKey struct {
 	// RetiredAt is zero while the key signs; a retired key is published
 	// until the tokens it signed expire.
 	RetiredAt time.Time
+}
+
+// JWTAccessToken records an RFC 9068 access token Sesame issued for an
+// API resource (R3). The token itself is never stored: the record is
+// found by the token's jti, so that introspection can tell whether the
+// grant it hangs off still stands (G2).
+type JWTAccessToken struct {
+	// JTI is the token's jti: unpadded base64url (RFC 4648 §5), as
+	// package token writes it; it is stored decoded, so 128 random bits
+	// cost 16 bytes of key.
+	JTI string
+	// GrantID is the grant the token was issued on; empty for
+	// client_credentials, where no person granted anything.
+	GrantID string
+	// ClientID is the client the token was issued to (its client_id
+	// claim).
+	ClientID string
+	// Subject is the token's sub: the account, or the client for
+	// client_credentials.
+	Subject string
+	// Resource is the indicator of the API the token is for (its aud).
+	Resource  string
+	ExpiresAt time.Time
+	CreatedAt time.Time
 }

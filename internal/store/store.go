@@ -83,6 +83,7 @@ type Reader interface {
 	eventReader
 	auditReader
 	throttleReader
+	resourceReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
@@ -130,6 +131,7 @@ type Writer interface {
 	eventWriter
 	auditWriter
 	throttleWriter
+	resourceWriter
 	locker
 
 	// UpsertAccount creates the account or replaces every field but ID and
@@ -190,9 +192,10 @@ type Writer interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 
 	// Sweep deletes at most limit rows that expired before now: sessions,
-	// auth requests, used codes, tokens, grants, throttle keys past their
-	// ExpiresAt and logout requests; and receipts, finished deliveries and
-	// events older than retention (audit_retention). It returns how many
-	// rows went; fewer than limit means nothing more is due.
+	// auth requests, used codes, tokens, JWT access token records, grants,
+	// throttle keys and logout requests past their ExpiresAt; and
+	// receipts, finished deliveries and events older than retention
+	// (audit_retention). It returns how many rows went; fewer than limit
+	// means nothing more is due.
 	Sweep(ctx context.Context, now time.Time, retention time.Duration, limit int) (int64, error)
 }

@@ -77,8 +77,8 @@ func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
 	return t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: c.ID})
 }
 
-// DeleteClient removes a client, revokes its grants, and reports whether
-// it existed.
+// DeleteClient removes a client with the roles it held, revokes its
+// grants, and reports whether it existed.
 func (t *tx) DeleteClient(ctx context.Context, id string, at time.Time) (bool, error) {
 	n, err := exec(ctx, t.q, qDeleteClient, id)
 	if err != nil {
@@ -86,6 +86,16 @@ func (t *tx) DeleteClient(ctx context.Context, id string, at time.Time) (bool, e
 	}
 	if _, err := exec(ctx, t.q, qRevokeClientGrants, id, timeArg(at)); err != nil {
 		return false, fmt.Errorf("revoke grants of client %s: %w", id, err)
+	}
+	// A client made again under the same id starts with no role.
+	roles, err := exec(ctx, t.q, qDeleteClientRoles, id)
+	if err != nil {
+		return false, fmt.Errorf("delete roles of client %s: %w", id, err)
+	}
+	if roles > 0 {
+		if err := t.changed(ctx, store.Change{Kind: store.ChangeResources, ID: store.ResourceHolderClient + id}); err != nil {
+			return false, err
+		}
 	}
 	return n > 0, t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: id})
 }

@@ -8,6 +8,7 @@ package sql
 //	times   SQLite: INTEGER unix nanoseconds   PostgreSQL: timestamptz (microseconds)
 //	lists   SQLite: a JSON array in TEXT       PostgreSQL: text[]
 //	words   (scopes, amr) space-separated TEXT on both
+//	resources (a grant's) one line of words per resource, TEXT on both
 //	bytes   BLOB / bytea
 //
 // The zero value of each is stored so that it comes back as itself: NULL
@@ -15,9 +16,12 @@ package sql
 
 import (
 	"database/sql/driver"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -135,6 +139,77 @@ func (d wordsDest) Scan(src any) error {
 		*d.l = nilIfEmpty(strings.Fields(string(raw)))
 	}
 	return nil
+}
+
+// resourcesArg is the API resources a grant covers, indicator to scopes,
+// stored as one line per resource, `indicator scope scope...`, in
+// indicator order: an indicator holds no white space (an absolute URI,
+// RFC 8707 §2) and a scope none (RFC 6749 §3.3), so the words of a line
+// are unambiguous. Most grants cover no API, and an empty text costs one
+// byte where a JSON object would cost its braces on every grant (design
+// §5). An indicator that is empty or holds white space is refused, as is
+// a scope wordsArg would refuse.
+type resourcesArg map[string][]string
+
+// Value implements driver.Valuer.
+func (r resourcesArg) Value() (driver.Value, error) {
+	var b strings.Builder
+	for i, ind := range slices.Sorted(maps.Keys(r)) {
+		if ind == "" || strings.ContainsFunc(ind, unicode.IsSpace) {
+			return nil, fmt.Errorf("resource indicator %q: empty or holds white space", ind)
+		}
+		scopes, err := wordsArg(r[ind]).Value()
+		if err != nil {
+			return nil, fmt.Errorf("scopes of resource %s: %w", ind, err)
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(ind)
+		if s := scopes.(string); s != "" {
+			b.WriteByte(' ')
+			b.WriteString(s)
+		}
+	}
+	return b.String(), nil
+}
+
+// resourcesDest scans a resourcesArg column back; an empty one is a nil
+// map, and a resource granted with no scope has a nil list.
+type resourcesDest struct{ m *map[string][]string }
+
+// Scan implements sql.Scanner.
+func (d resourcesDest) Scan(src any) error {
+	raw, err := textOf(src, "resources")
+	if err != nil {
+		return err
+	}
+	*d.m = nil
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		words := strings.Fields(line)
+		if len(words) == 0 {
+			continue
+		}
+		if *d.m == nil {
+			*d.m = map[string][]string{}
+		}
+		(*d.m)[words[0]] = nilIfEmpty(words[1:])
+	}
+	return nil
+}
+
+// jtiKey is the key a JWT access token's jti is stored under: the bytes
+// its unpadded base64url text encodes, so 128 random bits take 16 bytes
+// rather than 22. Strict decoding makes the text the only one of its
+// bytes (no stray padding bits), so two jtis never share a key; the
+// decoder skips line breaks, so a jti holding one is refused here. A jti
+// that is empty or not base64url has no key.
+func jtiKey(jti string) ([]byte, bool) {
+	if jti == "" || strings.ContainsAny(jti, "\r\n") {
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(jti)
+	return b, err == nil
 }
 
 // textOf is a text column as SQLite's driver hands it over (a string, or

@@ -49,8 +49,10 @@ func TestStatementsUseIndexes(t *testing.T) {
 
 	// What may read a table whole, and why.
 	mayScan := map[string]string{
-		qClients:     "lists every client, a table of a few rows",
-		qSigningKeys: "lists every signing key, a table of a few rows",
+		qClients:      "lists every client, a table of a few rows",
+		qSigningKeys:  "lists every signing key, a table of a few rows",
+		qAPIResources: "lists every API resource, a table of a few rows read whole into memory",
+		qRoles:        "lists every role and permission, tables of a few rows read whole into memory",
 	}
 	s := openTest(t, sqliteDialect, Options{})
 	db := s.e.(*liteEngine).write
@@ -170,6 +172,11 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 			SELECT now() - scatter(i), 'admin_client', 'robot-' || (i % 10),
 				(ARRAY['account.update', 'session.revoke', 'grant.revoke', 'client.update'])[i % 4 + 1],
 				'account', 'acct-' || (i % 5000), 'acct-' || (i % 5000) FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO jwt_access_tokens (jti, grant_id, client_id, subject, resource, created_at, expires_at)
+			SELECT substring(sha256(('jwt ' || i)::bytea) for 16), 'g' || i, 'app', 'acct-' || (i % 5000),
+				'https://api.example.com/orders', now(), now() + interval '1 hour' + scatter(i) FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO account_roles (account_id, role) SELECT 'acct-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO client_roles (client_id, role) SELECT 'app-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
 		`DROP FUNCTION scatter`,
 		`ANALYZE`,
 	} {
@@ -180,7 +187,8 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 }
 
 // TestHotPathsUseIndexes EXPLAINs, on PostgreSQL, the lookups made on
-// every request, the writes that find rows by a key, the queue's claim,
+// every request (a JWT access token's record and a holder's roles among
+// them), the writes that find rows by a key, the queue's claim,
 // the sweeper's deletes and the admin lists (accounts, the audit log), on
 // tables of many rows: none may read a table whole. Each is planned twice, as pgx's prepared statements may
 // be: with its arguments (a custom plan) and without (the generic plan
@@ -234,6 +242,12 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
 		{"ClaimDeliveries", qClaimDeliveries, []any{now, now.Add(time.Minute), 16}},
 		{"ClaimUndatedDeliveries", qClaimUndatedDeliveries, []any{now, now.Add(time.Minute), 16}},
+		{"UpdateGrantResources", qUpdateGrantResources, []any{"", "g77"}},
+		{"JWTAccessToken", qJWTAccessToken, []any{h("jwt 77")[:16]}},
+		{"AccountRoles", qAccountRoles, []any{"acct-77"}},
+		{"DeleteAccountRoles", qDeleteAccountRoles, []any{"acct-77"}},
+		{"ClientRoles", qClientRoles, []any{"app-77"}},
+		{"DeleteClientRoles", qDeleteClientRoles, []any{"app-77"}},
 		{"Throttle", qThrottle, []any{"acct:192.0.2.1|user77"}},
 		{"Events", qEvents, []any{int64(math.MaxInt64), 20}},
 		{"ListAccounts", searchAccountsQueries[0], []any{"", 20}},

@@ -9,16 +9,17 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-const grantCols = `id, account_id, client_id, session_id, scopes, created_at, expires_at, revoked_at, revoke_reason`
+const grantCols = `id, account_id, client_id, session_id, scopes, created_at, expires_at, revoked_at, revoke_reason, resources`
 
 const (
 	qGrant           = `SELECT ` + grantCols + ` FROM grants WHERE id = $1`
 	qGrantsByAccount = `SELECT ` + grantCols + ` FROM grants WHERE account_id = $1 ORDER BY created_at DESC, id DESC`
 	qLiveGrants      = `SELECT ` + grantCols + ` FROM grants WHERE account_id = $1 AND client_id = $2
 		AND revoked_at IS NULL AND expires_at > $3 ORDER BY created_at, id`
-	qCreateGrant = `INSERT INTO grants (` + grantCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	qCreateGrant = `INSERT INTO grants (` + grantCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT DO NOTHING`
-	qUpdateGrantScopes = `UPDATE grants SET scopes = $1 WHERE id = $2`
+	qUpdateGrantScopes    = `UPDATE grants SET scopes = $1 WHERE id = $2`
+	qUpdateGrantResources = `UPDATE grants SET resources = $1 WHERE id = $2`
 	// As for codes, the condition makes the revocation happen once: a
 	// second revoker waits for the first one's row lock, then finds
 	// revoked_at set.
@@ -35,7 +36,7 @@ func scanGrant(row scanner) (store.Grant, error) {
 // grantDests are the scan destinations of grantCols.
 func grantDests(g *store.Grant) []any {
 	return []any{&g.ID, &g.AccountID, &g.ClientID, &g.SessionID, wordsDest{&g.Scopes},
-		timeDest{&g.CreatedAt}, timeDest{&g.ExpiresAt}, timeDest{&g.RevokedAt}, &g.RevokeReason}
+		timeDest{&g.CreatedAt}, timeDest{&g.ExpiresAt}, timeDest{&g.RevokedAt}, &g.RevokeReason, resourcesDest{&g.Resources}}
 }
 
 // Grant reads one grant, revoked or not.
@@ -71,7 +72,7 @@ func (r reader) LiveGrants(ctx context.Context, accountID, clientID string, now 
 func (t *tx) CreateGrant(ctx context.Context, g store.Grant) error {
 	err := insertNew(ctx, t.q, qCreateGrant,
 		g.ID, g.AccountID, g.ClientID, g.SessionID, wordsArg(g.Scopes),
-		timeArg(g.CreatedAt), timeArg(g.ExpiresAt), timeArg(g.RevokedAt), g.RevokeReason)
+		timeArg(g.CreatedAt), timeArg(g.ExpiresAt), timeArg(g.RevokedAt), g.RevokeReason, resourcesArg(g.Resources))
 	if err != nil {
 		return fmt.Errorf("create grant %s: %w", g.ID, err)
 	}
@@ -82,6 +83,14 @@ func (t *tx) CreateGrant(ctx context.Context, g store.Grant) error {
 func (t *tx) UpdateGrantScopes(ctx context.Context, id string, scopes []string) error {
 	if err := execOne(ctx, t.q, qUpdateGrantScopes, wordsArg(scopes), id); err != nil {
 		return fmt.Errorf("update scopes of grant %s: %w", id, err)
+	}
+	return nil
+}
+
+// UpdateGrantResources replaces the API resources the grant covers.
+func (t *tx) UpdateGrantResources(ctx context.Context, id string, resources map[string][]string) error {
+	if err := execOne(ctx, t.q, qUpdateGrantResources, resourcesArg(resources), id); err != nil {
+		return fmt.Errorf("update resources of grant %s: %w", id, err)
 	}
 	return nil
 }

@@ -58,8 +58,9 @@ func dbErr(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %w", store.ErrConflict, err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			// The only foreign key is authorizations → sessions: the
-			// session the row would hang off is gone.
+			// A foreign key names the row this one hangs off
+			// (authorizations → sessions, role_permissions → roles):
+			// it is gone.
 			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 		}
 	}

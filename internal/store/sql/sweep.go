@@ -38,6 +38,7 @@ var sweepSteps = []sweepStep{
 	{what: "used codes", table: "used_codes", key: "expires_at", where: "expires_at < $1"},
 	{what: "access tokens", table: "access_tokens", key: "hash", where: "expires_at < $1"},
 	{what: "refresh tokens", table: "refresh_tokens", key: "hash", where: "expires_at < $1"},
+	{what: "JWT access tokens", table: "jwt_access_tokens", key: "jti", where: "expires_at < $1"},
 	{what: "expired grants", table: "grants", key: "id", where: "expires_at < $1"},
 	{what: "revoked grants", table: "grants", key: "id", where: "revoked_at < $1", keep: revokedGrantKeep},
 	{what: "throttles", table: "throttles", key: "key", where: "expires_at < $1"},
@@ -80,12 +81,11 @@ var sweepQueries = func() map[dialect][]string {
 // returns how many went; the caller calls it again, in a new transaction,
 // until it returns less than limit. What goes: sessions past ExpiresAt
 // (never past MaxExpiresAt; their authorizations cascade, uncounted), auth
-// requests, used codes and tokens past ExpiresAt (a dead grant's tokens
-// too, at their own expiry), grants expired or revoked more than a day
-// ago, throttle keys
-// past ExpiresAt, logout requests past ExpiresAt, receipts and finished
-// deliveries older than 30 days and events older than 90. Rows with no
-// expiry (a zero ExpiresAt) are kept.
+// requests, used codes, tokens and JWT access token records past
+// ExpiresAt (a dead grant's tokens too, at their own expiry), grants
+// expired or revoked more than a day ago, throttle keys and logout
+// requests past ExpiresAt, and receipts, finished deliveries and events
+// older than retention. Rows with no expiry (a zero ExpiresAt) are kept.
 //
 // The limit is what keeps the writer free: a batch holds it for its own
 // rows only, and requests go on between batches.

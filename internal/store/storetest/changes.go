@@ -53,7 +53,8 @@ func testOnCommitHearsBeforeTheCommitReturns(t *testing.T, s store.Store) {
 }
 
 // testCommittedChangesReachWatchers: a client created, updated or deleted,
-// a signing key created, or a delivery enqueued, reaches every watcher
+// a signing key created, a delivery enqueued, or a role or the roles of a
+// holder changed, reaches every watcher
 // once committed, in order; a rolled-back change never does. Instances
 // invalidate their caches, and delivery workers wake, by this.
 func testCommittedChangesReachWatchers(t *testing.T, s store.Store) {
@@ -111,9 +112,13 @@ func testCommittedChangesReachWatchers(t *testing.T, s store.Store) {
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateSigningKey(ctx, fullSigningKey("kid-1")) })
 	// A delivery enqueued wakes the delivery workers of every instance.
 	enqueue(t, s, delivery("d1", "app", t0))
+	// Roles and who holds them: the holder's id, itself holding a colon,
+	// comes through whole (PostgreSQL's payload is kind:id).
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertRole(ctx, fullRole("reader")) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.SetAccountRoles(ctx, "alice", []string{"reader"}) })
 
 	want := []store.Change{{Kind: store.ChangeClient, ID: "c1"}, {Kind: store.ChangeClient, ID: "c1"}, {Kind: store.ChangeKeys, ID: "kid-1"},
-		{Kind: store.ChangeDeliveries}}
+		{Kind: store.ChangeDeliveries}, {Kind: store.ChangeResources}, {Kind: store.ChangeResources, ID: store.ResourceHolderAccount + "alice"}}
 	// What the watch heard, the probes left out.
 	heardSince := func() []store.Change {
 		mu.Lock()

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/base64"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -74,11 +75,16 @@ func fullAuthorization(sessionID, clientID string) store.Authorization {
 
 func fullGrant(id, accountID, clientID string) store.Grant {
 	return store.Grant{
-		ID:           id,
-		AccountID:    accountID,
-		ClientID:     clientID,
-		SessionID:    "session-of-" + id,
-		Scopes:       []string{"openid", "profile", "offline_access"},
+		ID:        id,
+		AccountID: accountID,
+		ClientID:  clientID,
+		SessionID: "session-of-" + id,
+		Scopes:    []string{"openid", "profile", "offline_access"},
+		// One resource with scopes, one granted with none.
+		Resources: map[string][]string{
+			"https://api.example.com/orders": {"read:orders", "write:orders"},
+			"urn:example:billing":            nil,
+		},
 		CreatedAt:    at(-time.Hour),
 		ExpiresAt:    at(180 * 24 * time.Hour),
 		RevokedAt:    at(-time.Minute),
@@ -153,6 +159,47 @@ func fullSigningKey(kid string) store.SigningKey {
 		CreatedAt:     at(-24 * time.Hour),
 		NotBefore:     at(-23 * time.Hour),
 		RetiredAt:     at(-time.Hour),
+	}
+}
+
+// jti is a JWT access token's jti made from s, as package token makes
+// one: 128 bits in unpadded base64url.
+func jti(s string) string { return base64.RawURLEncoding.EncodeToString(hash(s)[:16]) }
+
+func fullJWTAccessToken(value string) store.JWTAccessToken {
+	return store.JWTAccessToken{
+		JTI:       jti(value),
+		GrantID:   "grant-of-" + value,
+		ClientID:  "client-of-" + value,
+		Subject:   "account-of-" + value,
+		Resource:  "https://api.example.com/orders",
+		ExpiresAt: at(time.Hour),
+		CreatedAt: at(-time.Second),
+	}
+}
+
+func fullAPIResource(indicator string) store.APIResource {
+	return store.APIResource{
+		Indicator:      indicator,
+		Name:           "API " + indicator,
+		Scopes:         []string{"read:orders", "write:orders"},
+		AccessTokenTTL: 90 * time.Minute,
+		Declared:       true,
+		CreatedAt:      at(-24 * time.Hour),
+		UpdatedAt:      at(-time.Hour),
+	}
+}
+
+func fullRole(name string) store.Role {
+	return store.Role{
+		Name: name,
+		Permissions: map[string][]string{
+			"https://api.example.com/orders": {"read:orders", "write:orders"},
+			"urn:example:billing":            nil, // a token for the API, with no scope
+		},
+		Declared:  true,
+		CreatedAt: at(-24 * time.Hour),
+		UpdatedAt: at(-time.Hour),
 	}
 }
 

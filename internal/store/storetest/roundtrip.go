@@ -92,7 +92,11 @@ func roundTrips() []roundTrip {
 	}
 
 	minGrant := store.Grant{ID: "grant-min", AccountID: "acct", ClientID: "client"}
-	emptyGrant := store.Grant{ID: "grant-empty", AccountID: "acct", ClientID: "client", Scopes: []string{}}
+	emptyGrant := store.Grant{ID: "grant-empty", AccountID: "acct", ClientID: "client", Scopes: []string{},
+		Resources: map[string][]string{}}
+	// A resource granted with an empty list of scopes comes back with nil.
+	emptyScopesGrant := store.Grant{ID: "grant-empty-scopes", AccountID: "acct", ClientID: "client",
+		Resources: map[string][]string{"https://api.example.com/orders": {}}}
 	for _, c := range []struct {
 		name     string
 		in, want store.Grant
@@ -100,6 +104,8 @@ func roundTrips() []roundTrip {
 		{"full", fullGrant("grant-full", "acct", "client"), fullGrant("grant-full", "acct", "client")},
 		{"keys only", minGrant, minGrant},
 		{"empty lists", emptyGrant, store.Grant{ID: "grant-empty", AccountID: "acct", ClientID: "client"}},
+		{"resource with empty scopes", emptyScopesGrant, store.Grant{ID: "grant-empty-scopes", AccountID: "acct", ClientID: "client",
+			Resources: map[string][]string{"https://api.example.com/orders": nil}}},
 	} {
 		cases = append(cases, roundTrip{
 			name:  "Grant/" + c.name,
@@ -167,6 +173,74 @@ func roundTrips() []roundTrip {
 			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, c.in) },
 			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.RefreshToken(ctx, c.in.Hash) },
 			want:  c.want,
+		})
+	}
+
+	for _, c := range []struct {
+		name     string
+		in, want store.JWTAccessToken
+	}{
+		{"full", fullJWTAccessToken("jwt full"), fullJWTAccessToken("jwt full")},
+		{"keys only", store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x"},
+			store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "JWTAccessToken/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, c.in) },
+			read:  func(ctx context.Context, r store.Reader) (any, error) { return r.JWTAccessToken(ctx, c.in.JTI) },
+			want:  c.want,
+		})
+	}
+
+	// API resources and roles are read as lists; each case's record is
+	// the only one with its key.
+	for _, c := range []struct {
+		name     string
+		in, want store.APIResource
+	}{
+		{"full", fullAPIResource("https://full.example/api"), fullAPIResource("https://full.example/api")},
+		{"keys only", store.APIResource{Indicator: "urn:min"}, store.APIResource{Indicator: "urn:min"}},
+		{"empty lists", store.APIResource{Indicator: "urn:empty", Scopes: []string{}}, store.APIResource{Indicator: "urn:empty"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "APIResource/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.UpsertAPIResource(ctx, c.in) },
+			read: func(ctx context.Context, r store.Reader) (any, error) {
+				list, err := r.APIResources(ctx)
+				for _, a := range list {
+					if a.Indicator == c.in.Indicator {
+						return a, err
+					}
+				}
+				return nil, err
+			},
+			want: c.want,
+		})
+	}
+	for _, c := range []struct {
+		name     string
+		in, want store.Role
+	}{
+		{"full", fullRole("role-full"), fullRole("role-full")},
+		{"keys only", store.Role{Name: "role-min"}, store.Role{Name: "role-min"}},
+		{"empty lists", store.Role{Name: "role-empty", Permissions: map[string][]string{"urn:x": {}}},
+			store.Role{Name: "role-empty", Permissions: map[string][]string{"urn:x": nil}}},
+		{"empty map", store.Role{Name: "role-no-permissions", Permissions: map[string][]string{}},
+			store.Role{Name: "role-no-permissions"}},
+	} {
+		cases = append(cases, roundTrip{
+			name:  "Role/" + c.name,
+			write: func(ctx context.Context, tx store.Tx) error { return tx.UpsertRole(ctx, c.in) },
+			read: func(ctx context.Context, r store.Reader) (any, error) {
+				list, err := r.Roles(ctx)
+				for _, role := range list {
+					if role.Name == c.in.Name {
+						return role, err
+					}
+				}
+				return nil, err
+			},
+			want: c.want,
 		})
 	}
 

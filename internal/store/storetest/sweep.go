@@ -103,6 +103,9 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 				r.UsedAt = at(-time.Minute)
 			}
 			must(t, value, tx.CreateRefreshToken(ctx, r))
+			j := fullJWTAccessToken("jwt-" + value)
+			j.GrantID, j.ExpiresAt = c.grant, at(c.expires)
+			must(t, value, tx.CreateJWTAccessToken(ctx, j))
 		}
 		for d := range failures {
 			must(t, "throttle", tx.PutThrottle(ctx, store.Throttle{Key: "acct:192.0.2.1|" + d.String(), Failures: 1, ExpiresAt: at(d)}))
@@ -124,7 +127,7 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		wantGone += b2i(c.gone)
 	}
 	for _, c := range tokens {
-		wantGone += 2 * b2i(c.gone) // one access and one refresh token
+		wantGone += 3 * b2i(c.gone) // one access and one refresh token, one JWT access token record
 	}
 	for _, gone := range failures {
 		wantGone += b2i(gone)
@@ -182,6 +185,8 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		gone("access token "+value, err, c.gone)
 		_, err = s.RefreshToken(ctx, hash("rt-"+value))
 		gone("refresh token "+value, err, c.gone)
+		_, err = s.JWTAccessToken(ctx, jti("jwt-"+value))
+		gone("JWT access token "+value, err, c.gone)
 	}
 	for d, wantGone := range failures {
 		th, err := s.Throttle(ctx, "acct:192.0.2.1|"+d.String())

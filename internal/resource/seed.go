@@ -1,0 +1,215 @@
+package resource
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account/username"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// ReasonRoleRemoved is recorded on the client_credentials grants revoked
+// when an m2m client loses the admin role (C5): its admin tokens end at
+// once, as when its admin flag is cleared.
+const ReasonRoleRemoved store.RevokeReason = "admin_role_removed"
+
+// Seed applies what the configuration file declares (C4), in one durable
+// transaction: every declared API resource and role is created or
+// updated and marked declared; the built-in admin role exists, declared;
+// a resource or role the file declared before and no longer does keeps
+// its row, unmarked, so the admin API may manage it from now on; and each
+// declared user (by username) and m2m client (by id) holds exactly the
+// roles its entry lists. What the file does not declare is left alone:
+// other resources and roles, and the roles of holders whose entry lists
+// none. A record that already holds what the file says is not written,
+// so a start that changes nothing tells no instance to forget anything.
+//
+// The users and clients must exist already (server.Seed upserts them
+// first); d is validated as the configuration is, and nothing is written
+// unless it is valid.
+func (r *Registry) Seed(ctx context.Context, d Declaration) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	now := r.now()
+	err := r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		if err := seedAPIs(ctx, tx, d.APIs, now); err != nil {
+			return err
+		}
+		if err := seedRoles(ctx, tx, d.Roles, now); err != nil {
+			return err
+		}
+		for _, a := range d.Users {
+			canonical, err := username.Canonical(a.Holder)
+			if err != nil {
+				return fmt.Errorf("users (%s): %w", a.Holder, err)
+			}
+			acct, err := tx.AccountByUsername(ctx, canonical)
+			if err != nil {
+				return fmt.Errorf("users (%s): %w", a.Holder, err)
+			}
+			if err := setRoles(ctx, tx, Account(acct.ID), a.Roles, now); err != nil {
+				return fmt.Errorf("users (%s): %w", a.Holder, err)
+			}
+		}
+		for _, a := range d.Clients {
+			if err := setRoles(ctx, tx, Client(a.Holder), a.Roles, now); err != nil {
+				return fmt.Errorf("clients (%s): %w", a.Holder, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("seed API resources and roles: %w", err)
+	}
+	r.ForgetAll()
+	return nil
+}
+
+// seedAPIs writes the declared resources that differ from what is stored,
+// and unmarks those the file no longer declares.
+func seedAPIs(ctx context.Context, tx store.Tx, specs []APISpec, now time.Time) error {
+	stored, err := tx.APIResources(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]store.APIResource{}
+	for _, s := range specs {
+		want[s.Indicator] = store.APIResource{Indicator: s.Indicator, Name: s.Name, Scopes: s.Scopes,
+			AccessTokenTTL: s.AccessTokenTTL, Declared: true, CreatedAt: now, UpdatedAt: now}
+	}
+	for _, old := range stored {
+		w, declared := want[old.Indicator]
+		switch {
+		case declared && sameAPI(old, w):
+			delete(want, old.Indicator)
+		case !declared && old.Declared:
+			old.Declared, old.UpdatedAt = false, now
+			want[old.Indicator] = old
+		}
+	}
+	for _, ind := range slices.Sorted(maps.Keys(want)) {
+		if err := tx.UpsertAPIResource(ctx, want[ind]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameAPI(a, b store.APIResource) bool {
+	return a.Name == b.Name && slices.Equal(a.Scopes, b.Scopes) && a.AccessTokenTTL == b.AccessTokenTTL && a.Declared == b.Declared
+}
+
+// seedRoles writes the declared roles (and the built-in admin role) that
+// differ from what is stored, and unmarks those the file no longer
+// declares.
+func seedRoles(ctx context.Context, tx store.Tx, specs []RoleSpec, now time.Time) error {
+	stored, err := tx.Roles(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]store.Role{RoleAdmin: {Name: RoleAdmin, Declared: true, CreatedAt: now, UpdatedAt: now}}
+	for _, s := range specs {
+		want[s.Name] = store.Role{Name: s.Name, Permissions: s.Permissions, Declared: true, CreatedAt: now, UpdatedAt: now}
+	}
+	for _, old := range stored {
+		w, declared := want[old.Name]
+		switch {
+		case declared && sameRole(old, w):
+			delete(want, old.Name)
+		case !declared && old.Declared:
+			old.Declared, old.UpdatedAt = false, now
+			want[old.Name] = old
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if err := tx.UpsertRole(ctx, want[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameRole(a, b store.Role) bool {
+	if a.Declared != b.Declared || len(a.Permissions) != len(b.Permissions) {
+		return false
+	}
+	for ind, scopes := range a.Permissions {
+		other, ok := b.Permissions[ind]
+		if !ok || !slices.Equal(scopes, other) {
+			return false
+		}
+	}
+	return true
+}
+
+// SetRoles makes roles the roles h holds, replacing those it held, in a
+// durable transaction (it may remove access). Every role must exist
+// (ErrUnknownRole; RoleAdmin always does) and a client must be an m2m one
+// (ErrNotM2M). An m2m client that loses the admin role loses its admin
+// tokens at once: its client_credentials grants are revoked in the same
+// transaction (C5, G2); a client still admin by its deprecated flag or
+// admin_clients simply gets new ones.
+func (r *Registry) SetRoles(ctx context.Context, h Holder, roles []string) error {
+	err := r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		return setRoles(ctx, tx, h, roles, r.now())
+	})
+	if err != nil {
+		return fmt.Errorf("set roles of %s: %w", h, err)
+	}
+	r.Forget(h.key)
+	return nil
+}
+
+// setRoles is SetRoles inside tx; a holder that already holds exactly
+// roles is not written.
+func setRoles(ctx context.Context, tx store.Tx, h Holder, roles []string, now time.Time) error {
+	want := slices.Compact(slices.Sorted(slices.Values(roles)))
+	if len(want) > 0 {
+		stored, err := tx.Roles(ctx)
+		if err != nil {
+			return err
+		}
+		for _, name := range want {
+			known := name == RoleAdmin || slices.ContainsFunc(stored, func(r store.Role) bool { return r.Name == name })
+			if !known {
+				return fmt.Errorf("%w: %s", ErrUnknownRole, name)
+			}
+		}
+	}
+	id, account := h.id()
+	if account {
+		held, err := tx.AccountRoles(ctx, id)
+		if err != nil || slices.Equal(held, want) {
+			return err
+		}
+		return tx.SetAccountRoles(ctx, id, want)
+	}
+	c, err := tx.Client(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Type != client.TypeM2M && len(want) > 0 {
+		return fmt.Errorf("client %s is %s: %w", id, c.Type, ErrNotM2M)
+	}
+	held, err := tx.ClientRoles(ctx, id)
+	if err != nil || slices.Equal(held, want) {
+		return err
+	}
+	if err := tx.SetClientRoles(ctx, id, want); err != nil {
+		return err
+	}
+	if !slices.Contains(held, RoleAdmin) || slices.Contains(want, RoleAdmin) {
+		return nil
+	}
+	n, err := tx.RevokeClientCredentialGrants(ctx, id, now, ReasonRoleRemoved)
+	if err != nil || n == 0 {
+		return err
+	}
+	return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventGrantRevoked, ClientID: id,
+		Detail: fmt.Sprintf("%d client_credentials grants: %s", n, ReasonRoleRemoved)})
+}
