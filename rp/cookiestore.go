@@ -19,9 +19,14 @@ import (
 // memory only what a cookie cannot carry: which sessions a back-channel
 // logout or a sign-out ended (by id, sid and sub), and each session's
 // latest tokens, so that two requests carrying one old cookie never present
-// a rotated refresh token twice (Sesame would revoke the grant, design
-// G4). Both are forgotten after MaxAge, when the cookies they concern no
+// a rotated refresh token twice (Sesame would revoke the grant: G4).
+// Both are forgotten after MaxAge, when the cookies they concern no
 // longer open anyway.
+//
+// The JWT access tokens AccessTokenFor caches (Session.ResourceTokens)
+// are kept in that memory only, never in the cookie, which could not hold
+// many of them within a browser's 4 KB: after a restart the first call for
+// an API refreshes again.
 //
 // That memory is per process: behind several app instances, use a
 // server-side SessionStore instead (MemoryStore, or one on your database).
@@ -63,7 +68,9 @@ func (c *CookieStore) Encode(s *Session) (string, error) {
 	if s.Created.IsZero() {
 		s.Created = time.Now()
 	}
-	b, err := json.Marshal(s)
+	sealed := *s
+	sealed.ResourceTokens = nil
+	b, err := json.Marshal(&sealed)
 	if err != nil {
 		return "", err
 	}
@@ -97,7 +104,7 @@ func (c *CookieStore) Get(_ context.Context, value string) (*Session, error) {
 		return nil, ErrNoSession
 	}
 	if l, ok := c.latest[s.ID]; ok {
-		return &l, nil // tokens rotated since this cookie was sealed
+		return l.clone(), nil // tokens rotated since this cookie was sealed
 	}
 	return &s, nil
 }
@@ -109,7 +116,7 @@ func (c *CookieStore) Put(_ context.Context, s *Session) error {
 	defer c.mu.Unlock()
 	c.sweepLocked(time.Now())
 	if s.SignedIn() {
-		c.latest[s.ID] = *s
+		c.latest[s.ID] = *s.clone()
 	}
 	return nil
 }
@@ -122,7 +129,7 @@ func (c *CookieStore) Update(_ context.Context, s *Session) error {
 	if c.endedLocked(s) {
 		return ErrSignedOut
 	}
-	c.latest[s.ID] = *s
+	c.latest[s.ID] = *s.clone()
 	return nil
 }
 

@@ -2,16 +2,19 @@ package rp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/rp"
 	"github.com/sesame-id/sesame/rp/backchannel"
+	"github.com/sesame-id/sesame/rp/resource"
 )
 
 // exampleTB lets the runnable examples start a test Sesame without a
@@ -99,7 +102,7 @@ func ExampleClient_HandleCallback() {
 	defer stop()
 	app, cookie := signedInApp(s, b)
 	session, _ := app.Session(request(cookie))
-	fmt.Println(session.Claims["preferred_username"], session.SID != "")
+	fmt.Println(session.Claims.PreferredUsername, session.SID != "")
 	// Output: alice true
 }
 
@@ -108,7 +111,7 @@ func ExampleClient_Claims() {
 	defer stop()
 	app, cookie := signedInApp(s, b)
 	claims, _ := app.Claims(request(cookie))
-	fmt.Println(claims["email"])
+	fmt.Println(claims.Email)
 	// Output: alice@example.com
 }
 
@@ -121,12 +124,87 @@ func ExampleClient_AccessToken() {
 	// Output: 43 <nil>
 }
 
+func ExampleClient_AccessTokenFor() {
+	// A Sesame whose token endpoint answers a refresh with resource by a
+	// JWT access token for that API, and alice signed in to the app with
+	// offline_access.
+	tb := &exampleTB{}
+	defer tb.stop()
+	sesame := newFakeSesame(tb, time.Now)
+	ctx := context.Background()
+	sessions := rp.NewMemoryStore()
+	app, err := rp.New(ctx, rp.Config{Issuer: sesame.issuer, ClientID: "app-a", ClientSecret: "secret",
+		RedirectURL: "https://app-a.example/callback",
+		Scopes:      []string{"openid", "profile", "read:orders"},
+		Resources:   []string{"https://api.example.com/orders"}, // asked for at sign-in
+		Sessions:    sessions})
+	if err != nil {
+		panic(err)
+	}
+	cookie := sesame.signedIn(tb, sessions, time.Now())
+
+	// The Orders API, written with rp/resource.
+	orders, err := resource.New(ctx, resource.Config{Issuer: sesame.issuer, Audience: "https://api.example.com/orders"})
+	if err != nil {
+		panic(err)
+	}
+	api := orders.Require("read:orders")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := resource.ClaimsFrom(r.Context())
+		fmt.Fprintf(w, "orders of %s", claims.Subject)
+	}))
+
+	// In the app's handler: a token for the API, then the call.
+	w, r := httptest.NewRecorder(), request(cookie)
+	token, expiresAt, err := app.AccessTokenFor(r.Context(), w, r, "https://api.example.com/orders")
+	switch {
+	case rp.NeedsSignIn(err):
+		fmt.Println("send the person to sign in, with rp.WithOfflineAccess()")
+		return
+	case errors.Is(err, rp.ErrInvalidTarget):
+		fmt.Println("the API is not registered at Sesame, or not in this sign-in's grant")
+		return
+	case err != nil:
+		fmt.Println("Sesame is unreachable; try again later:", err)
+		return
+	}
+	call := httptest.NewRequest("GET", "/orders", nil)
+	call.Header.Set("Authorization", "Bearer "+token)
+	answer := httptest.NewRecorder()
+	api.ServeHTTP(answer, call)
+	fmt.Println(answer.Code, answer.Body, time.Until(expiresAt) > 59*time.Minute)
+
+	// The next call within the token's life is served from the session.
+	again, _, _ := app.AccessTokenFor(ctx, w, request(cookie), "https://api.example.com/orders")
+	fmt.Println(again == token)
+	// Output:
+	// 200 orders of alice-sub true
+	// true
+}
+
+func ExampleNeedsSignIn() {
+	for _, err := range []error{
+		rp.ErrNoSession,
+		rp.ErrNoRefreshToken,
+		&rp.Error{Code: "invalid_grant", Description: "the grant was revoked"},
+		&rp.Error{Code: "invalid_target", Description: "unknown API"},
+		&rp.TransportError{Op: "token request", Err: errors.New("connection refused")},
+	} {
+		fmt.Println(rp.NeedsSignIn(err), err)
+	}
+	// Output:
+	// true rp: no signed-in session
+	// true rp: the session has no refresh token (sign in with offline access)
+	// true rp: invalid_grant: the grant was revoked
+	// false rp: invalid_target: unknown API
+	// false rp: token request: connection refused
+}
+
 func ExampleClient_UserInfo() {
 	s, b, stop := sesameForExample()
 	defer stop()
 	app, cookie := signedInApp(s, b)
 	info, _ := app.UserInfo(context.Background(), nil, request(cookie))
-	fmt.Println(info["name"])
+	fmt.Println(info.Name)
 	// Output: Alice Example
 }
 
@@ -171,7 +249,7 @@ func ExampleSignInNative() {
 			}
 			return err
 		})
-	fmt.Println(tok.Claims["preferred_username"], tok.RefreshToken != "", err)
+	fmt.Println(tok.Claims.PreferredUsername, tok.RefreshToken != "", err)
 	// Output: alice true <nil>
 }
 
@@ -214,8 +292,14 @@ func ExampleClient_Verifier() {
 	defer stop()
 	app, _ := rp.New(context.Background(), rp.Config{Issuer: s.Issuer, ClientID: "app-a", ClientSecret: sesametest.Secret,
 		RedirectURL: "https://app-a.example/callback"})
-	// Mount at the back-channel logout URI registered for the app.
-	http.Handle("POST /backchannel-logout", &backchannel.Handler{Verifier: app.Verifier(), Sessions: rp.NewMemoryStore()})
+	// Mount at the back-channel logout URI registered for the app, with
+	// the store the app's Client keeps its sessions in.
+	h, err := backchannel.New(backchannel.Config{Verifier: app.Verifier(), Sessions: rp.NewMemoryStore()})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /backchannel-logout", h)
 	fmt.Println("mounted")
 	// Output: mounted
 }

@@ -16,7 +16,11 @@ func TestMemoryIsBounded(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
-			unlock := c.lockRefresh([]string{"s1", "s2", "s3"}[i%3])
+			unlock, err := c.lockRefresh(context.Background(), []string{"s1", "s2", "s3"}[i%3])
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			time.Sleep(time.Millisecond)
 			unlock()
 		})
@@ -24,6 +28,17 @@ func TestMemoryIsBounded(t *testing.T) {
 	wg.Wait()
 	if n := len(c.refreshes); n != 0 {
 		t.Errorf("%d refresh locks left after every refresh ended", n)
+	}
+	// A waiter whose context ends gives up, and leaves nothing behind.
+	unlock, _ := c.lockRefresh(context.Background(), "s1")
+	waiting, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	if _, err := c.lockRefresh(waiting, "s1"); err != context.DeadlineExceeded {
+		t.Errorf("a waiter past its deadline: %v", err)
+	}
+	cancel()
+	unlock()
+	if n := len(c.refreshes); n != 0 {
+		t.Errorf("%d refresh locks left after a waiter gave up", n)
 	}
 
 	ctx := context.Background()

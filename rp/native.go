@@ -2,6 +2,7 @@ package rp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-id/sesame/rp/internal/jwks"
 )
 
 // NativeConfig configures the sign-in of a native app (command line or
@@ -19,7 +22,7 @@ type NativeConfig struct {
 	Issuer   string
 	ClientID string
 	// Scopes default to openid profile email offline_access; offline_access
-	// is asked with prompt=consent, as Sesame requires (design G3).
+	// is asked with prompt=consent, as Sesame requires (G3).
 	Scopes []string
 	// HTTPClient makes every call to Sesame; nil is http.DefaultClient.
 	HTTPClient *http.Client
@@ -33,7 +36,7 @@ type Tokens struct {
 	RefreshToken string
 	IDToken      string
 	Expiry       time.Time
-	Claims       map[string]any
+	Claims       Claims
 }
 
 // SignInNative signs a person in from a native app (RFC 8252): it listens
@@ -57,10 +60,13 @@ func SignInNative(ctx context.Context, cfg NativeConfig, open func(authURL strin
 	if err != nil {
 		return nil, fmt.Errorf("rp: discovery of %s: %w", cfg.Issuer, err)
 	}
-	var algs struct {
+	var meta struct {
+		JWKS string   `json:"jwks_uri"`
 		Algs []string `json:"id_token_signing_alg_values_supported"`
 	}
-	_ = p.Claims(&algs)
+	if err := p.Claims(&meta); err != nil || meta.JWKS == "" {
+		return nil, fmt.Errorf("rp: discovery of %s: no jwks_uri", cfg.Issuer)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("rp: loopback listener: %w", err)
@@ -126,7 +132,8 @@ func SignInNative(ctx context.Context, cfg NativeConfig, open func(authURL strin
 		return nil, oauthError(err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := p.Verifier(&gooidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs.Algs}).Verify(hctx, raw)
+	keys := jwks.New(meta.JWKS, cfg.HTTPClient, nil)
+	idt, err := gooidc.NewVerifier(cfg.Issuer, keys, &gooidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: meta.Algs}).Verify(ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("rp: ID token: %w", err)
 	}
@@ -138,4 +145,29 @@ func SignInNative(ctx context.Context, cfg NativeConfig, open func(authURL strin
 		return nil, err
 	}
 	return out, nil
+}
+
+// oauthError turns an x/oauth2 error into an *Error with the OAuth code,
+// or a *TransportError when Sesame did not answer in OAuth terms.
+func oauthError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		e := &Error{Code: re.ErrorCode, Description: re.ErrorDescription}
+		if e.Code == "" {
+			var body struct {
+				Error string `json:"error"`
+			}
+			_ = json.Unmarshal(re.Body, &body)
+			e.Code = body.Error
+		}
+		if e.Code == "" {
+			status := 0
+			if re.Response != nil {
+				status = re.Response.StatusCode
+			}
+			return &TransportError{Op: "token request", StatusCode: status, Err: err}
+		}
+		return e
+	}
+	return &TransportError{Op: "token request", Err: err}
 }

@@ -60,7 +60,9 @@ func worldWith(t *testing.T, newStore func() rp.SessionStore) (*sesametest.Sesam
 			t.Fatal(err)
 		}
 		a.client = c
-		a.handler = &backchannel.Handler{Verifier: c.Verifier(), Sessions: a.sessions}
+		if a.handler, err = backchannel.New(backchannel.Config{Verifier: c.Verifier(), Sessions: a.sessions}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return s, apps
 }
@@ -110,7 +112,7 @@ func TestWebSignOutEndsEveryApp(t *testing.T) {
 	if !first || second {
 		t.Fatalf("sign-in page shown: A %v, B %v; want A only (SSO for B)", first, second)
 	}
-	if sa.Claims["email"] != "alice@example.com" || sb.SID == "" || sa.SID == sb.SID {
+	if sa.Claims.Email != "alice@example.com" || sb.SID == "" || sa.SID == sb.SID {
 		t.Errorf("sessions %+v %+v", sa, sb)
 	}
 	rec := httptest.NewRecorder()
@@ -239,7 +241,7 @@ func TestNativeSignInThroughLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.RefreshToken == "" || tok.Claims["preferred_username"] != "alice" {
+	if tok.RefreshToken == "" || tok.Claims.PreferredUsername != "alice" {
 		t.Errorf("tokens %+v", tok)
 	}
 	if st, _ := s.UserInfo(t, tok.AccessToken); st != 200 {

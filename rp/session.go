@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"maps"
 	"sync"
 	"time"
 )
@@ -31,11 +32,36 @@ type Session struct {
 	State, Nonce, Verifier string
 	// Set once signed in.
 	Subject, SID string
-	Claims       map[string]any
+	Claims       Claims
 	IDToken      string
+	// AccessToken is Sesame's own access token, for userinfo, valid until
+	// Expiry; RefreshToken is set by a sign-in with offline_access, and
+	// replaced at each refresh (Sesame rotates it).
 	AccessToken  string
 	RefreshToken string
 	Expiry       time.Time
+	// ResourceTokens caches the JWT access tokens AccessTokenFor got for
+	// APIs, by resource indicator.
+	ResourceTokens map[string]ResourceToken
+}
+
+// ResourceToken is a JWT access token for one API (RFC 9068), as the
+// token endpoint answered it for a resource (RFC 8707).
+type ResourceToken struct {
+	AccessToken string
+	Expiry      time.Time
+	// Scope is the space-separated scopes granted for the API.
+	Scope string
+}
+
+// clone returns a copy of s that shares no map or slice with it, so a
+// store can hand out a session the caller may change without changing the
+// stored one.
+func (s *Session) clone() *Session {
+	c := *s
+	c.Claims = s.Claims.clone()
+	c.ResourceTokens = maps.Clone(s.ResourceTokens)
+	return &c
 }
 
 // expired reports whether s is past its time at now: a sign-in left
@@ -49,14 +75,16 @@ func (s *Session) expired(maxAge time.Duration, now time.Time) bool {
 func (s *Session) SignedIn() bool { return s != nil && s.Subject != "" }
 
 // SessionStore keeps app sessions, findable by sid and sub so that a
-// back-channel logout can end them.
+// back-channel logout can end them. Package rp/rptest tests that a store
+// keeps this contract.
 //
 // The Client reads a session, works (a refresh takes a round trip to
 // Sesame), then writes it back with Update, which must be atomic: a
 // session deleted or ended in between stays ended. That is what stops a
 // refresh in flight from bringing a signed-out session back.
 type SessionStore interface {
-	// Get returns the session, or ErrNoSession.
+	// Get returns the session, or ErrNoSession. The caller may change
+	// what it gets: that changes nothing stored until Update.
 	Get(ctx context.Context, id string) (*Session, error)
 	// Put stores a new session (the Client makes a new ID at each
 	// sign-in).
@@ -75,7 +103,7 @@ type SessionStore interface {
 // RefreshLocker is a SessionStore shared by several app instances that
 // can serialise refreshes across them. Sesame rotates refresh tokens and
 // treats a rotated one presented again as theft, revoking the grant
-// (design G4), so two instances refreshing one session at once would sign
+// (G4), so two instances refreshing one session at once would sign
 // the person out. The Client always serialises refreshes within its own
 // process; with a store that implements RefreshLocker it also holds this
 // lock (a row lock or an advisory lock in the app's database, say) while
@@ -122,7 +150,7 @@ func (m *MemoryStore) Get(_ context.Context, id string) (*Session, error) {
 	if !ok || m.stale(s, time.Now()) {
 		return nil, ErrNoSession
 	}
-	return &s, nil
+	return s.clone(), nil
 }
 
 // Put stores a copy of s.
@@ -184,7 +212,7 @@ func (m *MemoryStore) endAll(index map[string]map[string]struct{}, key string) i
 
 func (m *MemoryStore) storeLocked(s *Session) {
 	m.removeLocked(s.ID) // its sid or sub may have changed
-	m.sessions[s.ID] = *s
+	m.sessions[s.ID] = *s.clone()
 	link(m.bySID, s.SID, s.ID)
 	link(m.bySub, s.Subject, s.ID)
 }

@@ -104,7 +104,11 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: listen on %s: %w", app.name, app.addr, err)
 		}
-		hs := &http.Server{Handler: demo.NewApp(app.name, app.id+"_session", c, sessions, logger), ReadHeaderTimeout: 10 * time.Second}
+		h, err := demo.NewApp(app.name, app.id+"_session", c, sessions, logger)
+		if err != nil {
+			return err
+		}
+		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, hs)
 		go func() { _ = hs.Serve(ln) }()
 	}

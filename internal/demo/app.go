@@ -2,6 +2,7 @@ package demo
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -28,9 +29,12 @@ type App struct {
 
 // NewApp builds the app's routes: GET /, /sign-in, /callback, /sign-out,
 // /sign-out-here and POST /backchannel-logout.
-func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *slog.Logger) *App {
-	a := &App{Name: name, CookieName: cookieName, Client: c, Sessions: sessions, Logger: logger,
-		bc: &backchannel.Handler{Verifier: c.Verifier(), Sessions: sessions, Logger: logger}}
+func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *slog.Logger) (*App, error) {
+	bc, err := backchannel.New(backchannel.Config{Verifier: c.Verifier(), Sessions: sessions, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("%s: back-channel logout: %w", name, err)
+	}
+	a := &App{Name: name, CookieName: cookieName, Client: c, Sessions: sessions, Logger: logger, bc: bc}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /sign-in", a.signIn)
@@ -40,7 +44,7 @@ func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *s
 	mux.Handle("POST /backchannel-logout", a.bc)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	a.mux = mux
-	return a
+	return a, nil
 }
 
 // ServeHTTP serves the app.
@@ -68,7 +72,7 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	how := notePasswordKey
 	if c, err := r.Cookie(a.CookieName + "_started"); err == nil {
 		started, _ := strconv.ParseInt(c.Value, 10, 64)
-		if at, ok := s.Claims["auth_time"].(float64); ok && int64(at) < started {
+		if at := s.Claims.AuthTime; !at.IsZero() && at.Unix() < started {
 			how = noteSSOKey
 		}
 	}
@@ -134,7 +138,7 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 	note := a.takeNote(w, r)
 	s, err := a.Client.Session(r)
 	if err == nil {
-		d.User, _ = s.Claims["preferred_username"].(string)
+		d.User = s.Claims.PreferredUsername
 		if d.User == "" {
 			d.User = s.Subject
 		}

@@ -60,7 +60,11 @@ func newWorld(t *testing.T) *world {
 		if err != nil {
 			t.Fatal(err)
 		}
-		servers[id].Config.Handler = NewApp(name, id+"_session", c, sessions, nil)
+		h, err := NewApp(name, id+"_session", c, sessions, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers[id].Config.Handler = h
 		servers[id].Start()
 	}
 	jar, _ := cookiejar.New(nil)

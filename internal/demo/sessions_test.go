@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/rp"
+	"github.com/sesame-id/sesame/rp/rptest"
 )
 
 // A back-channel logout marks the sessions it ends as notified; a session
@@ -53,4 +54,9 @@ func TestDemoSessionsRememberOnlyWhatTheyWereTold(t *testing.T) {
 	if s.Notified("told") || s.Notified("other") {
 		t.Error("notices outlived MaxAge")
 	}
+}
+
+// The demo's session store keeps the contract every rp.SessionStore must.
+func TestDemoSessionsKeepTheSessionStoreContract(t *testing.T) {
+	rptest.TestSessionStore(t, func() rp.SessionStore { return NewSessions() })
 }

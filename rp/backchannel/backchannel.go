@@ -2,18 +2,22 @@
 // from Sesame and ends the matching app sessions (Back-Channel Logout 1.0
 // §2.6-§2.8).
 //
-// Handler validates each token with go-oidc's VerifyLogout (signature with
-// Sesame's keys, never alg none; iss, aud, exp; the events member; sub or
-// sid; no nonce), adds the checks go-oidc leaves to the caller (iat present
-// and not in the future; jti not seen before), ends the sessions through
-// the app's rp.SessionStore, and answers 200 with Cache-Control: no-store,
-// or 400 for a token it refuses. A valid token for a session the app no
-// longer has is still 200 (§2.8).
+// New builds a Handler from the app's rp.Client verifier and session
+// store, and refuses to build one without them. The Handler validates
+// each token with go-oidc's VerifyLogout (signature with Sesame's keys,
+// never alg none; iss, aud, exp; the events member; sub or sid; no nonce),
+// adds the checks go-oidc leaves to the caller (iat present and not in the
+// future; jti not seen before), ends the sessions through the app's
+// rp.SessionStore, and answers 200 with Cache-Control: no-store, or 400
+// for a token it refuses. A valid token for a session the app no longer
+// has is still 200 (§2.8). Each request is served with its own context,
+// the key fetch included.
 package backchannel
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -25,19 +29,48 @@ import (
 	"github.com/sesame-id/sesame/rp"
 )
 
-// Handler is an http.Handler for the app's back-channel logout URI.
-type Handler struct {
-	// Verifier checks tokens; rp.Client.Verifier gives Sesame's.
+// Config is what a Handler needs.
+type Config struct {
+	// Verifier checks tokens; rp.Client.Verifier gives Sesame's. Required.
 	Verifier *gooidc.IDTokenVerifier
-	// Sessions are the app sessions to end.
+	// Sessions are the app sessions to end. Required.
 	Sessions rp.SessionStore
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Logger, when set, logs each logout.
 	Logger *slog.Logger
+}
+
+// Handler is an http.Handler for the app's back-channel logout URI. Make
+// one with New: a Handler is complete once made, so a missing part is an
+// error at start-up, never a failure at the first logout.
+type Handler struct {
+	verifier *gooidc.IDTokenVerifier
+	sessions rp.SessionStore
+	now      func() time.Time
+	logger   *slog.Logger
 
 	mu   sync.Mutex
 	seen map[string]time.Time // jti → when it may be forgotten
+}
+
+// New returns the Handler for cfg, or an error naming what cfg lacks.
+func New(cfg Config) (*Handler, error) {
+	var missing []string
+	if cfg.Verifier == nil {
+		missing = append(missing, "Verifier")
+	}
+	if cfg.Sessions == nil {
+		missing = append(missing, "Sessions")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("backchannel: Config needs %s", strings.Join(missing, " and "))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{verifier: cfg.Verifier, sessions: cfg.Sessions, now: cfg.Now, logger: cfg.Logger,
+		seen: map[string]time.Time{}}, nil
 }
 
 // maxBody bounds the request body read.
@@ -71,9 +104,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	n := 0
 	if tok.SessionID != "" {
-		n, err = h.Sessions.EndBySID(r.Context(), tok.SessionID)
+		n, err = h.sessions.EndBySID(r.Context(), tok.SessionID)
 	} else {
-		n, err = h.Sessions.EndBySubject(r.Context(), tok.Subject)
+		n, err = h.sessions.EndBySubject(r.Context(), tok.Subject)
 	}
 	if err != nil {
 		// A 5xx makes Sesame retry (Back-Channel Logout §2.8), with the
@@ -95,22 +128,16 @@ func (h *Handler) verify(ctx context.Context, raw string) (*gooidc.LogoutToken, 
 	if raw == "" {
 		return nil, errors.New("backchannel: no logout_token")
 	}
-	tok, err := h.Verifier.VerifyLogout(ctx, raw)
+	tok, err := h.verifier.VerifyLogout(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	if h.Now != nil {
-		now = h.Now()
-	}
+	now := h.now()
 	if tok.IssuedAt.IsZero() || tok.IssuedAt.After(now.Add(maxSkew)) {
 		return nil, errors.New("backchannel: iat missing or in the future")
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.seen == nil {
-		h.seen = map[string]time.Time{}
-	}
 	for jti, until := range h.seen {
 		if now.After(until) {
 			delete(h.seen, jti)
@@ -131,7 +158,7 @@ func (h *Handler) forget(jti string) {
 }
 
 func (h *Handler) log(ctx context.Context, level slog.Level, msg string, args ...any) {
-	if h.Logger != nil {
-		h.Logger.Log(ctx, level, msg, args...)
+	if h.logger != nil {
+		h.logger.Log(ctx, level, msg, args...)
 	}
 }

@@ -30,7 +30,10 @@ func TestHandlerValidatesLogoutTokens(t *testing.T) {
 	}
 	sessions := rp.NewMemoryStore()
 	_ = sessions.Put(t.Context(), &rp.Session{ID: "app-session", Subject: "alice-sub", SID: "sid-1"})
-	h := &backchannel.Handler{Verifier: c.Verifier(), Sessions: sessions}
+	h, err := backchannel.New(backchannel.Config{Verifier: c.Verifier(), Sessions: sessions})
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 	claims := func(edit func(map[string]any)) map[string]any {
 		m := map[string]any{"iss": s.Issuer, "aud": sesametest.AppA, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
@@ -100,7 +103,9 @@ func TestHandlerValidatesLogoutTokens(t *testing.T) {
 	// the same jti and must not be refused as a replay.
 	flaky := &failingStore{SessionStore: rp.NewMemoryStore(), fail: true}
 	_ = flaky.Put(t.Context(), &rp.Session{ID: "app-session", Subject: "alice-sub", SID: "sid-1"})
-	target = &backchannel.Handler{Verifier: c.Verifier(), Sessions: flaky}
+	if target, err = backchannel.New(backchannel.Config{Verifier: c.Verifier(), Sessions: flaky}); err != nil {
+		t.Fatal(err)
+	}
 	retried := sign(claims(nil))
 	if code := post(retried); code != http.StatusServiceUnavailable {
 		t.Errorf("store failing: %d, want 503", code)
@@ -128,4 +133,27 @@ func (f *failingStore) EndBySID(ctx context.Context, sid string) (int, error) {
 		return 0, errors.New("store down")
 	}
 	return f.SessionStore.EndBySID(ctx, sid)
+}
+
+// A Handler without a verifier or a store is refused when it is made,
+// not discovered at the first logout Sesame sends.
+func TestNewRefusesAnIncompleteConfig(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	c, err := rp.New(t.Context(), rp.Config{Issuer: s.Issuer, ClientID: sesametest.AppA, ClientSecret: sesametest.Secret,
+		RedirectURL: sesametest.RedirectURI(sesametest.AppA)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]backchannel.Config{
+		"no verifier": {Sessions: rp.NewMemoryStore()},
+		"no sessions": {Verifier: c.Verifier()},
+		"nothing":     {},
+	} {
+		if h, err := backchannel.New(cfg); err == nil || h != nil {
+			t.Errorf("%s: %v, %v; want an error and no Handler", name, h, err)
+		}
+	}
+	if _, err := backchannel.New(backchannel.Config{Verifier: c.Verifier(), Sessions: rp.NewMemoryStore()}); err != nil {
+		t.Error(err)
+	}
 }

@@ -157,13 +157,16 @@ func FuzzLogoutToken(f *testing.F) {
 		raw := request(contentType, body).PostFormValue("logout_token")
 		sessions := rp.NewMemoryStore()
 		_ = sessions.Put(context.Background(), &rp.Session{ID: "app-session", Subject: "alice-sub", SID: "sid-1"})
-		h := &backchannel.Handler{Verifier: verifier, Sessions: sessions}
+		h, err := backchannel.New(backchannel.Config{Verifier: verifier, Sessions: sessions})
+		if err != nil {
+			t.Fatal(err)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, request(contentType, body))
 		if rec.Header().Get("Cache-Control") != "no-store" {
 			t.Fatalf("answered %d without Cache-Control: no-store", rec.Code)
 		}
-		_, err := sessions.Get(context.Background(), "app-session")
+		_, err = sessions.Get(context.Background(), "app-session")
 		ended := err != nil
 		switch {
 		case rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest:
