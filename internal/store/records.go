@@ -160,6 +160,9 @@ type AuthParams struct {
 	ResponseMode string `json:"response_mode,omitempty"`
 	LoginHint    string `json:"login_hint,omitempty"`
 	UILocales    string `json:"ui_locales,omitempty"`
+	// Resources are the API resources the request names (RFC 8707
+	// `resource`, which may repeat; R2).
+	Resources []string `json:"resources,omitempty"`
 }
 
 // AccessToken is an opaque access token, stored by hash.
