@@ -17,19 +17,21 @@ import (
 
 // clientView is a client as the API shows it: never its secret hash.
 type clientView struct {
-	ID                               string   `json:"id"`
-	Name                             string   `json:"name,omitempty"`
-	Type                             string   `json:"type"`
-	RedirectURIs                     []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs           []string `json:"post_logout_redirect_uris"`
-	BackchannelLogoutURI             string   `json:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required"`
-	FirstParty                       bool     `json:"first_party"`
-	OfflineSurvivesSignout           bool     `json:"offline_survives_signout"`
-	GrantTypes                       []string `json:"grant_types"`
-	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
-	MaxGrants                        int      `json:"max_grants"`
-	Admin                            bool     `json:"admin"`
+	ID                                string   `json:"id"`
+	Name                              string   `json:"name,omitempty"`
+	Type                              string   `json:"type"`
+	RedirectURIs                      []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs            []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI              string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired  bool     `json:"backchannel_logout_session_required"`
+	FrontchannelLogoutURI             string   `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired bool     `json:"frontchannel_logout_session_required"`
+	FirstParty                        bool     `json:"first_party"`
+	OfflineSurvivesSignout            bool     `json:"offline_survives_signout"`
+	GrantTypes                        []string `json:"grant_types"`
+	IDTokenSignedResponseAlg          string   `json:"id_token_signed_response_alg"`
+	MaxGrants                         int      `json:"max_grants"`
+	Admin                             bool     `json:"admin"`
 	// RequirePKCE is the client's own require_pkce; absent: the
 	// top-level setting applies (C2).
 	RequirePKCE *bool `json:"require_pkce,omitempty"`
@@ -41,6 +43,7 @@ func viewClient(c store.Client) clientView {
 	return clientView{ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: nonNil(c.RedirectURIs),
 		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, FirstParty: c.FirstParty,
+		FrontchannelLogoutURI: c.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: c.FrontchannelLogoutSessionRequired,
 		OfflineSurvivesSignout: c.OfflineSurvivesSignout, GrantTypes: nonNil(c.GrantTypes),
 		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants, Admin: c.Admin,
 		RequirePKCE: c.RequirePKCE}
@@ -55,19 +58,21 @@ func nonNil(l []string) []string {
 
 // clientInput is a client registration in a request body.
 type clientInput struct {
-	ID                               string   `json:"id"`
-	Name                             string   `json:"name"`
-	Type                             string   `json:"type"`
-	RedirectURIs                     []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs           []string `json:"post_logout_redirect_uris"`
-	BackchannelLogoutURI             string   `json:"backchannel_logout_uri"`
-	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required"`
-	FirstParty                       bool     `json:"first_party"`
-	OfflineSurvivesSignout           *bool    `json:"offline_survives_signout"`
-	GrantTypes                       []string `json:"grant_types"`
-	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg"`
-	MaxGrants                        int      `json:"max_grants"`
-	Admin                            bool     `json:"admin"`
+	ID                                string   `json:"id"`
+	Name                              string   `json:"name"`
+	Type                              string   `json:"type"`
+	RedirectURIs                      []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs            []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI              string   `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired  bool     `json:"backchannel_logout_session_required"`
+	FrontchannelLogoutURI             string   `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSessionRequired bool     `json:"frontchannel_logout_session_required"`
+	FirstParty                        bool     `json:"first_party"`
+	OfflineSurvivesSignout            *bool    `json:"offline_survives_signout"`
+	GrantTypes                        []string `json:"grant_types"`
+	IDTokenSignedResponseAlg          string   `json:"id_token_signed_response_alg"`
+	MaxGrants                         int      `json:"max_grants"`
+	Admin                             bool     `json:"admin"`
 	// RequirePKCE false lets a confidential client use the code flow
 	// without PKCE; absent, the top-level require_pkce applies (C2).
 	RequirePKCE *bool `json:"require_pkce"`
@@ -79,6 +84,7 @@ func (in clientInput) spec(secret string) client.Spec {
 	return client.Spec{ID: in.ID, Secret: secret, Name: in.Name, Type: in.Type, RedirectURIs: in.RedirectURIs,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, BackchannelLogoutURI: in.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: in.BackchannelLogoutSessionRequired, FirstParty: in.FirstParty,
+		FrontchannelLogoutURI: in.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: in.FrontchannelLogoutSessionRequired,
 		OfflineSurvivesSignout: in.OfflineSurvivesSignout, GrantTypes: in.GrantTypes,
 		IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg, MaxGrants: in.MaxGrants, Admin: in.Admin,
 		RequirePKCE: in.RequirePKCE}
@@ -203,6 +209,8 @@ func changedClientFields(before, after store.Client) []string {
 		{"post_logout_redirect_uris", !slices.Equal(before.PostLogoutRedirectURIs, after.PostLogoutRedirectURIs)},
 		{"backchannel_logout_uri", before.BackchannelLogoutURI != after.BackchannelLogoutURI},
 		{"backchannel_logout_session_required", before.BackchannelLogoutSessionRequired != after.BackchannelLogoutSessionRequired},
+		{"frontchannel_logout_uri", before.FrontchannelLogoutURI != after.FrontchannelLogoutURI},
+		{"frontchannel_logout_session_required", before.FrontchannelLogoutSessionRequired != after.FrontchannelLogoutSessionRequired},
 		{"first_party", before.FirstParty != after.FirstParty},
 		{"offline_survives_signout", before.OfflineSurvivesSignout != after.OfflineSurvivesSignout},
 		{"grant_types", !slices.Equal(before.GrantTypes, after.GrantTypes)},

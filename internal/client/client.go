@@ -66,7 +66,16 @@ type Spec struct {
 	PostLogoutRedirectURIs           []string `yaml:"post_logout_redirect_uris"`
 	BackchannelLogoutURI             string   `yaml:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired bool     `yaml:"backchannel_logout_session_required"`
-	FirstParty                       bool     `yaml:"first_party"`
+	// FrontchannelLogoutURI is the app's page a sign-out loads in a
+	// hidden iframe (F1, OpenID Connect Front-Channel Logout 1.0): an
+	// absolute http(s) URI without a fragment, on the scheme, host and
+	// port of one of RedirectURIs (ValidateFrontchannelURI).
+	FrontchannelLogoutURI string `yaml:"frontchannel_logout_uri"`
+	// FrontchannelLogoutSessionRequired asks for iss and sid on that
+	// page's URL. Sesame sends both to every front-channel page anyway
+	// (F2), so it is stored and shown, never a condition.
+	FrontchannelLogoutSessionRequired bool `yaml:"frontchannel_logout_session_required"`
+	FirstParty                        bool `yaml:"first_party"`
 	// OfflineSurvivesSignout defaults to true (C1).
 	OfflineSurvivesSignout   *bool    `yaml:"offline_survives_signout"`
 	GrantTypes               []string `yaml:"grant_types"`
@@ -131,6 +140,11 @@ func (s Spec) Validate() error {
 			add("backchannel_logout_uri: %q must not carry credentials, spaces or control characters", s.BackchannelLogoutURI)
 		}
 	}
+	if s.FrontchannelLogoutURI != "" {
+		if err := ValidateFrontchannelURI(s.FrontchannelLogoutURI, s.RedirectURIs); err != nil {
+			add("frontchannel_logout_uri: %v", err)
+		}
+	}
 	for _, gt := range s.GrantTypes {
 		switch gt {
 		case "authorization_code", "refresh_token":
@@ -191,6 +205,54 @@ func ValidateRedirectURI(typ, raw string) error {
 		return fmt.Errorf("%q must be https (http only on 127.0.0.1, [::1] or localhost)", raw)
 	}
 	return nil
+}
+
+// ValidateFrontchannelURI checks a frontchannel_logout_uri (F1, FCL
+// §2): at most MaxURILen bytes, absolute, http or https (a browser loads
+// it in an iframe), without a fragment, credentials or characters parsers
+// disagree about, and on the scheme, host and port of one of the client's
+// redirect URIs, so that registering one never lets an app's page be
+// framed on an origin the app has not already proven is its own. A query
+// is allowed; Sesame keeps it and appends iss and sid.
+func ValidateFrontchannelURI(raw string, redirectURIs []string) error {
+	if len(raw) > MaxURILen {
+		return fmt.Errorf("%.64q... is longer than %d bytes", raw, MaxURILen)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URI", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%q must not have a fragment", raw)
+	}
+	if u.User != nil || hasUnsafeChars(raw) {
+		return fmt.Errorf("%q must not carry credentials, spaces or control characters", raw)
+	}
+	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
+		return fmt.Errorf("%q must be an http or https page", raw)
+	}
+	want := origin(u)
+	for _, r := range redirectURIs {
+		if ru, err := url.Parse(r); err == nil && ru.Host != "" && origin(ru) == want {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q must have the scheme, host and port of one of the client's redirect_uris", raw)
+}
+
+// origin is a URL's scheme, host and port, compared as browsers compare
+// origins: scheme and host without regard to case, a default port the
+// same as none.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	switch {
+	case port == "" && scheme == "https":
+		port = "443"
+	case port == "" && scheme == "http":
+		port = "80"
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // hasUnsafeChars reports spaces, control characters and backslashes, which
@@ -448,6 +510,7 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 		ID: s.ID, SecretHash: hash, Type: s.Type, Name: s.Name,
 		RedirectURIs: s.RedirectURIs, PostLogoutRedirectURIs: s.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: s.BackchannelLogoutURI, BackchannelLogoutSessionRequired: s.BackchannelLogoutSessionRequired,
+		FrontchannelLogoutURI: s.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: s.FrontchannelLogoutSessionRequired,
 		FirstParty: s.FirstParty, OfflineSurvivesSignout: s.OfflineSurvivesSignout == nil || *s.OfflineSurvivesSignout,
 		GrantTypes: s.GrantTypes, IDTokenSignedResponseAlg: s.IDTokenSignedResponseAlg, MaxGrants: s.MaxGrants, Admin: s.Admin,
 		RequirePKCE: s.RequirePKCE, CreatedAt: now, UpdatedAt: now,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/signout"
@@ -58,7 +59,7 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 		if err != nil || !answered || !hasSession {
 			return err // a page answered twice (a double click) signs out once
 		}
-		req := signout.Request{Session: cur.Session, ClientID: lr.ClientID, Cause: signout.CauseEndSession}
+		req := signout.Request{Session: cur.Session, ClientID: lr.ClientID, Cause: signout.CauseEndSession, Frontchannel: true}
 		switch {
 		case global:
 			done, err = h.Service.Global(r.Context(), tx, req)
@@ -77,14 +78,21 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 	case hasSession && appOnly:
 		h.Cookies.Set(w, r, web.SessionCookie, cookie, rekeyed.MaxExpiresAt)
 	}
+	// The wall clock, not h.Now: what is measured is how long this
+	// request really waited, which the front-channel page then shortens.
+	started := time.Now()
 	if done.Receipt.ID != "" {
 		h.Service.Deliver(r.Context(), done)
 	}
-	if lr.PostLogoutRedirectURI != "" { // O8, spec L7
-		target := lr.PostLogoutRedirectURI
-		if lr.State != "" {
-			target = appendState(target, lr.State)
-		}
+	target := lr.PostLogoutRedirectURI
+	if target != "" && lr.State != "" { // O8, spec L7
+		target = appendState(target, lr.State)
+	}
+	if len(done.Frontchannel) > 0 {
+		h.frontchannel(w, r, done.Frontchannel, frontchannelPage{target: target, appOnly: appOnly, waited: time.Since(started)})
+		return
+	}
+	if target != "" {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return

@@ -2,10 +2,15 @@
 // of RP-Initiated Logout 1.0 (GET and POST {issuer}/session/end, spec
 // L1-L13) and the confirm page it renders, whose answer
 // ({issuer}/session/end/confirm) signs the browser out of every app (O4)
-// or of the requesting app alone (O5) and returns to the app (O8). The
-// page names the app that asked and what each choice keeps, and its
-// Cancel link signs nobody out: it returns to the registered
-// post_logout_redirect_uri with state, or to the landing page (O3).
+// or of the requesting app alone (O5) and returns to the app (O8): by a
+// 303, or, when the sign-out ended the sessions of apps with a
+// front-channel logout page, by a 200 page that loads those pages in
+// hidden iframes (with iss and sid) and then follows a meta refresh, one
+// backchannel_wait shared by both channels (F2, Front-Channel Logout
+// 1.0 §3). The confirm page names the app that asked and what each
+// choice keeps, and its Cancel link signs nobody out: it returns to the
+// registered post_logout_redirect_uri with state, or to the landing page
+// (O3).
 //
 // It decides whom to trust (O2): an id_token_hint counts only when it is
 // an ID token Sesame signed (expired is fine), and a

@@ -261,7 +261,8 @@ func TestEndSessionByPostAndDiscovery(t *testing.T) {
 		t.Errorf("redirect %q", done.Location)
 	}
 	disc := b.Get(s.Issuer + "/.well-known/openid-configuration")
-	for _, want := range []string{`"end_session_endpoint":"` + s.Issuer + `/session/end"`, `"backchannel_logout_supported":true`, `"backchannel_logout_session_supported":true`} {
+	for _, want := range []string{`"end_session_endpoint":"` + s.Issuer + `/session/end"`, `"backchannel_logout_supported":true`, `"backchannel_logout_session_supported":true`,
+		`"frontchannel_logout_supported":true`, `"frontchannel_logout_session_supported":true`} {
 		if !strings.Contains(disc.Body, want) {
 			t.Errorf("discovery lacks %s", want)
 		}

@@ -20,6 +20,8 @@ func (p *Provider) Discovery(w http.ResponseWriter, r *http.Request) {
 		"end_session_endpoint":                          p.URL("/session/end"),
 		"backchannel_logout_supported":                  true,
 		"backchannel_logout_session_supported":          true,
+		"frontchannel_logout_supported":                 true,
+		"frontchannel_logout_session_supported":         true,
 		"scopes_supported":                              grant.Supported,
 		"response_types_supported":                      []string{"code"},
 		"response_modes_supported":                      []string{"query"},

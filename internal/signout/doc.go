@@ -8,7 +8,11 @@
 // why), the session ends or loses one app, back-channel deliveries are
 // queued, and a Receipt records all of it (O9). The first delivery attempts
 // start right after the commit (Service.Deliver); the person is redirected
-// once they land or backchannel_wait passes.
+// once they land or backchannel_wait passes. A sign-out the person's
+// browser ends (Request.Frontchannel: end-session) also returns, and
+// records, the front-channel logout page of each ended app that has one,
+// with the sid to send (F2); the page that loads them is package
+// endsession's.
 // An admin revoking a grant or a session (O7) and a password reset (A5)
 // end sessions through the same rules.
 //

@@ -52,10 +52,15 @@ type Service struct {
 	Metrics *Metrics
 }
 
-// Done is a committed sign-out: its receipt and the deliveries it queued.
+// Done is a committed sign-out: its receipt, the deliveries it queued and
+// the front-channel logout pages its last page loads.
 type Done struct {
 	Receipt    store.Receipt
 	Deliveries []string
+	// Frontchannel are the pages to load in hidden iframes, one per ended
+	// authorization whose client has a frontchannel_logout_uri (F2); nil
+	// unless the Request asked for them (Request.Frontchannel).
+	Frontchannel []Frontchannel
 }
 
 // Request says who is signed out and why.
@@ -64,6 +69,12 @@ type Request struct {
 	// ClientID is the app that asked (empty for account switch, admin).
 	ClientID string
 	Cause    store.SignOutCause
+	// Frontchannel says the caller ends the sign-out with a page in the
+	// person's browser that loads the apps' front-channel logout pages
+	// (F2: end-session's last step). Only then are they collected into
+	// Done and recorded on the receipt: a sign-out no browser sees (an
+	// admin, another device, a password reset) renders none.
+	Frontchannel bool
 	// revokeOffline revokes the grants that would survive the sign-out
 	// too (A5: a password change ends every grant but the kept session's).
 	revokeOffline bool
@@ -231,6 +242,13 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 			}
 			o.DeliveryID = del.ID
 			d.Deliveries = append(d.Deliveries, del.ID)
+		}
+		// The app's session in the browser ends even when its grant is
+		// kept (offline_access), so its page is loaded either way, as its
+		// back-channel logout is sent.
+		if r.Frontchannel && c.FrontchannelLogoutURI != "" {
+			o.FrontchannelURI = c.FrontchannelLogoutURI
+			d.Frontchannel = append(d.Frontchannel, Frontchannel{ClientID: c.ID, URI: c.FrontchannelLogoutURI, SID: a.SID})
 		}
 		rec.Outcomes = append(rec.Outcomes, o)
 	}

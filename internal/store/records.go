@@ -48,9 +48,15 @@ type Client struct {
 	PostLogoutRedirectURIs           []string
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
-	FirstParty                       bool
-	OfflineSurvivesSignout           bool
-	GrantTypes                       []string
+	// FrontchannelLogoutURI is the page a sign-out loads in a hidden
+	// iframe (F1, OpenID Connect Front-Channel Logout 1.0); empty for none.
+	FrontchannelLogoutURI string
+	// FrontchannelLogoutSessionRequired is the client's wish for iss and
+	// sid on that page's URL; Sesame sends both either way (F2).
+	FrontchannelLogoutSessionRequired bool
+	FirstParty                        bool
+	OfflineSurvivesSignout            bool
+	GrantTypes                        []string
 	// IDTokenSignedResponseAlg is ES256 (default) or RS256.
 	IDTokenSignedResponseAlg string
 	// MaxGrants limits how many live grants one account may hold for this

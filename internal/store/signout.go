@@ -51,6 +51,12 @@ type ReceiptOutcome struct {
 	Kept    string `json:"kept,omitempty"`
 	// DeliveryID names the back-channel delivery queued, if any.
 	DeliveryID string `json:"delivery_id,omitempty"`
+	// FrontchannelURI is the client's frontchannel_logout_uri when the
+	// sign-out's last page loads it in an iframe, with iss and this
+	// outcome's SID (F2); empty when no page of this sign-out loads one
+	// (no such URI, or a sign-out without the person's browser: an admin,
+	// a password reset, another device).
+	FrontchannelURI string `json:"frontchannel_uri,omitempty"`
 }
 
 // DeliveryState is where a delivery stands.

@@ -46,6 +46,10 @@ func everyPage(p *ui.Pages) map[string]func(http.ResponseWriter) {
 				Devices: []ui.Device{{ID: "d", Name: "Chrome on macOS", IP: "192.0.2.1", SignedInAt: at, LastActive: at, ThisDevice: true, Apps: []string{"Shop"}}},
 				Apps:    []ui.ConnectedApp{{GrantID: "g", App: "Shop", Access: ui.AccessWords([]string{"openid"}), GrantedAt: at, ExpiresAt: at}}})
 		},
+		"front-channel": func(w http.ResponseWriter) {
+			p.Frontchannel(w, ui.FrontchannelData{Frames: []ui.Frame{{App: "Shop", URL: "https://shop.example/fc?iss=x&sid=y"}},
+				Target: "https://shop.example/?state=s", Delay: 2, Nonce: "n"})
+		},
 		"landing": func(w http.ResponseWriter) {
 			p.Landing(w, ui.LandingData{Issuer: "https://id.example/oidc", Discovery: "https://id.example/oidc/.well-known/openid-configuration", Username: "alice"})
 		},

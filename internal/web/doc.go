@@ -16,7 +16,9 @@
 //   - Headers: no framing, no referrer, no caching, nosniff, and a CSP
 //     whose form-action is 'self' plus the origin of the page's own
 //     redirect target, because Chromium applies form-action to the
-//     redirect that follows a form post.
+//     redirect that follows a form post, and, on the one page that loads
+//     apps' front-channel logout pages (F2), a frame-src of exactly their
+//     origins.
 //
 // It knows nothing of grants or sign-in, and of sessions only that a
 // session cookie read under its former name is marked as such

@@ -16,6 +16,11 @@ type Policy struct {
 	// redirected to: the client's validated redirect_uri on the sign-in
 	// and consent pages, the post_logout_redirect_uri on the confirm page.
 	FormTargets []string
+	// FrameSources are the pages the page loads in iframes: the apps'
+	// front-channel logout pages on a sign-out's last page (F2). The
+	// CSP's frame-src allows exactly their origins; with none, frames
+	// stay refused by default-src 'none'.
+	FrameSources []string
 }
 
 // SetPageHeaders sends the headers every page carries: no framing (spec
@@ -34,7 +39,8 @@ func SetPageHeaders(h http.Header, p Policy) {
 // CSP is a page's Content-Security-Policy. Its form-action is 'self' plus
 // the origin of each of p.FormTargets: Chromium applies form-action to
 // the redirect that follows a form post, so a sign-in that ends at the
-// app's redirect_uri needs that origin, and nothing else is allowed.
+// app's redirect_uri needs that origin, and nothing else is allowed. A
+// page with p.FrameSources gets a frame-src of exactly their origins.
 func CSP(p Policy) string {
 	var b strings.Builder
 	b.WriteString("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -47,6 +53,22 @@ func CSP(p Policy) string {
 	}
 	if p.ScriptNonce != "" {
 		b.WriteString("; script-src 'nonce-" + p.ScriptNonce + "'")
+	}
+	frames := false
+	clear(seen)
+	for _, f := range p.FrameSources {
+		// Only a web page can be a frame: a private-use scheme's source
+		// (scheme:) would allow every page of that scheme.
+		src, ok := SourceOf(f)
+		if !ok || seen[src] || !(strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://")) {
+			continue
+		}
+		seen[src] = true
+		if !frames {
+			b.WriteString("; frame-src")
+			frames = true
+		}
+		b.WriteString(" " + src)
 	}
 	return b.String()
 }

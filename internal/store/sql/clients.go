@@ -10,14 +10,15 @@ import (
 
 const clientCols = `id, secret_hash, type, name, redirect_uris, post_logout_redirect_uris,
 	backchannel_logout_uri, backchannel_logout_session_required, first_party, offline_survives_signout,
-	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants, admin, require_pkce`
+	grant_types, id_token_signed_response_alg, created_at, updated_at, max_grants, admin, require_pkce,
+	frontchannel_logout_uri, frontchannel_logout_session_required`
 
 const (
 	qClient       = `SELECT ` + clientCols + ` FROM clients WHERE id = $1`
 	qClients      = `SELECT ` + clientCols + ` FROM clients ORDER BY id`
 	qUpsertClient = `
 		INSERT INTO clients (` + clientCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT (id) DO UPDATE SET
 			secret_hash = excluded.secret_hash,
 			type = excluded.type,
@@ -33,7 +34,9 @@ const (
 			updated_at = excluded.updated_at,
 			max_grants = excluded.max_grants,
 			admin = excluded.admin,
-			require_pkce = excluded.require_pkce`
+			require_pkce = excluded.require_pkce,
+			frontchannel_logout_uri = excluded.frontchannel_logout_uri,
+			frontchannel_logout_session_required = excluded.frontchannel_logout_session_required`
 	qDeleteClient       = `DELETE FROM clients WHERE id = $1`
 	qRevokeClientGrants = `UPDATE grants SET revoked_at = $2, revoke_reason = 'client_deleted'
 		WHERE client_id = $1 AND revoked_at IS NULL`
@@ -43,7 +46,8 @@ func scanClient(row scanner) (store.Client, error) {
 	var c store.Client
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Type, &c.Name, listDest{&c.RedirectURIs}, listDest{&c.PostLogoutRedirectURIs},
 		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.FirstParty, &c.OfflineSurvivesSignout,
-		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants, &c.Admin, &c.RequirePKCE)
+		listDest{&c.GrantTypes}, &c.IDTokenSignedResponseAlg, timeDest{&c.CreatedAt}, timeDest{&c.UpdatedAt}, &c.MaxGrants, &c.Admin, &c.RequirePKCE,
+		&c.FrontchannelLogoutURI, &c.FrontchannelLogoutSessionRequired)
 	return c, err
 }
 
@@ -70,7 +74,8 @@ func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
 	_, err := t.q.exec(ctx, qUpsertClient,
 		c.ID, c.SecretHash, c.Type, c.Name, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
 		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.FirstParty, c.OfflineSurvivesSignout,
-		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin, c.RequirePKCE)
+		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin, c.RequirePKCE,
+		c.FrontchannelLogoutURI, c.FrontchannelLogoutSessionRequired)
 	if err != nil {
 		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
 	}

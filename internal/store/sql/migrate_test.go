@@ -388,3 +388,31 @@ func TestMigrationMakesListsWords(t *testing.T) {
 		}
 	})
 }
+
+// F1: a client stored before front-channel logout existed reads back
+// without a frontchannel_logout_uri, everything else as it was, and can
+// be given one afterwards.
+func TestMigrationAddsFrontchannelToClients(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect) {
+		ctx := t.Context()
+		dbURL, db := databaseAt(t, d, migrationVersion(t, d, "clients_frontchannel")-1)
+		rawExec(t, d, db, `INSERT INTO clients (id, type, backchannel_logout_uri) VALUES ('app', 'web', 'https://app.example/bc')`)
+
+		s, err := Open(ctx, dbURL, Options{})
+		if err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		defer s.Close()
+		c, err := s.Client(ctx, "app")
+		if err != nil || c.FrontchannelLogoutURI != "" || c.FrontchannelLogoutSessionRequired || c.BackchannelLogoutURI != "https://app.example/bc" {
+			t.Fatalf("client after migration: %+v, %v", c, err)
+		}
+		c.FrontchannelLogoutURI, c.FrontchannelLogoutSessionRequired = "https://app.example/fc", true
+		if err := s.InTx(ctx, store.Routine, func(tx store.Tx) error { return tx.UpsertClient(ctx, c) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Client(ctx, "app"); err != nil || got.FrontchannelLogoutURI != "https://app.example/fc" || !got.FrontchannelLogoutSessionRequired {
+			t.Errorf("client given a front-channel URI: %+v, %v", got, err)
+		}
+	})
+}

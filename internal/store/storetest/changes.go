@@ -115,7 +115,9 @@ func testCommittedChangesReachWatchers(t *testing.T, s store.Store) {
 	// Roles and who holds them: the holder's id, itself holding a colon,
 	// comes through whole (PostgreSQL's payload is kind:id).
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertRole(ctx, fullRole("reader")) })
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.SetAccountRoles(ctx, "alice", []string{"reader"}) })
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.SetAccountRoles(ctx, "alice", []string{"reader"})
+	})
 
 	want := []store.Change{{Kind: store.ChangeClient, ID: "c1"}, {Kind: store.ChangeClient, ID: "c1"}, {Kind: store.ChangeKeys, ID: "kid-1"},
 		{Kind: store.ChangeDeliveries}, {Kind: store.ChangeResources}, {Kind: store.ChangeResources, ID: store.ResourceHolderAccount + "alice"}}

@@ -61,7 +61,7 @@ func testReceipts(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	full := store.Receipt{ID: "r1", Scope: "browser", Cause: "end_session", SessionID: "s1", AccountID: "acct", ClientID: "app",
 		CreatedAt: t0, Outcomes: []store.ReceiptOutcome{
-			{ClientID: "app", SID: "sid1", GrantID: "g1", Revoked: true, DeliveryID: "d1"},
+			{ClientID: "app", SID: "sid1", GrantID: "g1", Revoked: true, DeliveryID: "d1", FrontchannelURI: "https://app.example/fc?x=1"},
 			{ClientID: "b", SID: "sid2", GrantID: "g2", Kept: "offline_access"},
 		}}
 	bare := store.Receipt{ID: "r2", AccountID: "acct", CreatedAt: at(time.Minute)}

@@ -1,0 +1,265 @@
+package endsession_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/sesametest"
+	"github.com/sesame-id/sesame/internal/signout"
+)
+
+// frontchannelURI is the front-channel logout page registered for a test
+// app: on its redirect URI's origin, with a query of its own that Sesame
+// must keep (FCL §2).
+func frontchannelURI(id string) string {
+	return "https://" + id + ".example/frontchannel-logout?tenant=7"
+}
+
+// withFrontchannel registers a front-channel logout page for each of ids.
+func withFrontchannel(ids ...string) sesametest.Options {
+	return sesametest.Options{Configure: func(c *config.Config) {
+		for i := range c.Clients {
+			if slices.Contains(ids, c.Clients[i].ID) {
+				c.Clients[i].FrontchannelLogoutURI = frontchannelURI(c.Clients[i].ID)
+				c.Clients[i].FrontchannelLogoutSessionRequired = true
+			}
+		}
+	}}
+}
+
+var (
+	iframeRe   = regexp.MustCompile(`<iframe src="([^"]*)"[^>]*\bhidden\b[^>]*></iframe>`)
+	refreshRe  = regexp.MustCompile(`<meta http-equiv="refresh" content="([^"]*)">`)
+	continueRe = regexp.MustCompile(`<a id="continue" href="([^"]*)">`)
+)
+
+// frames returns the URLs the page loads in iframes, by origin.
+func frames(t *testing.T, p sesametest.Page) map[string]*url.URL {
+	t.Helper()
+	got := map[string]*url.URL{}
+	for _, m := range iframeRe.FindAllStringSubmatch(p.Body, -1) {
+		u, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Fatalf("iframe src %q: %v", m[1], err)
+		}
+		if _, dup := got[u.Host]; dup {
+			t.Errorf("two frames for %s", u.Host)
+		}
+		got[u.Host] = u
+	}
+	return got
+}
+
+// refresh returns the meta refresh's delay and target, or ok false.
+func refresh(t *testing.T, p sesametest.Page) (delay int, target string, ok bool) {
+	t.Helper()
+	m := refreshRe.FindStringSubmatch(p.Body)
+	if m == nil {
+		return 0, "", false
+	}
+	secs, rest, found := strings.Cut(html.UnescapeString(m[1]), ";url=")
+	n, err := strconv.Atoi(secs)
+	if !found || err != nil {
+		t.Fatalf("meta refresh content %q", m[1])
+	}
+	return n, rest, true
+}
+
+// frameSrc is the page's CSP frame-src sources, or nil without one.
+func frameSrc(p sesametest.Page) []string {
+	for _, d := range strings.Split(p.Header.Get("Content-Security-Policy"), "; ") {
+		if rest, ok := strings.CutPrefix(d, "frame-src "); ok {
+			return strings.Fields(rest)
+		}
+	}
+	return nil
+}
+
+// wantFrame fails unless u is id's registered page, its query kept, with
+// iss and the sid of id's ID tokens (F1, FCL §2-§3: both, always).
+func wantFrame(t *testing.T, s *sesametest.Sesame, u *url.URL, id string, sid any) {
+	t.Helper()
+	reg, _ := url.Parse(frontchannelURI(id))
+	q := u.Query()
+	if u.Scheme != reg.Scheme || u.Host != reg.Host || u.Path != reg.Path {
+		t.Errorf("%s: frame %s, want the page %s", id, u, reg)
+	}
+	if q.Get("tenant") != "7" || q.Get("iss") != s.Issuer || q.Get("sid") != sid || len(q) != 3 {
+		t.Errorf("%s: frame query %v, want tenant kept, iss %s and sid %v", id, q, s.Issuer, sid)
+	}
+}
+
+// F2, contract: a global sign-out that ends the sessions of apps with a
+// front-channel logout page answers a 200 that loads one hidden iframe
+// per such app, with iss and that app's sid, allows exactly their origins
+// as frames, and goes on by meta refresh to the post_logout_redirect_uri
+// with state; back-channel logouts still go out first (one wait, B3), and
+// an app without a page gets no frame.
+func TestGlobalSignOutLoadsFrontchannelPages(t *testing.T) {
+	s := sesametest.New(t, withFrontchannel(sesametest.AppA, sesametest.AppB))
+	b, a, bt := signedInToBoth(t, s)
+	b.SignedIn(sesametest.AppC, "alice", nil)
+	page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"bye & co"}})
+	done := b.Submit(page, map[string]string{"logout": "true"})
+	if done.Status != http.StatusOK || done.Location != "" {
+		t.Fatalf("last step: %d %q, want a 200 page", done.Status, done.Location)
+	}
+	got := frames(t, done)
+	if len(got) != 2 || strings.Count(done.Body, "<iframe") != 2 {
+		t.Fatalf("frames %v, want app-a's and app-b's", got)
+	}
+	wantFrame(t, s, got["app-a.example"], sesametest.AppA, s.IDClaims(t, a.IDToken)["sid"])
+	wantFrame(t, s, got["app-b.example"], sesametest.AppB, s.IDClaims(t, bt.IDToken)["sid"])
+
+	delay, target, ok := refresh(t, done)
+	if !ok || target != "https://app-a.example/?state=bye+%26+co" {
+		t.Errorf("meta refresh to %q (%v), want the redirect with state", target, ok)
+	}
+	if delay < 1 || delay > 2 {
+		t.Errorf("meta refresh after %ds, want what is left of backchannel_wait (2s), at least 1", delay)
+	}
+	if m := continueRe.FindStringSubmatch(done.Body); m == nil || html.UnescapeString(m[1]) != target {
+		t.Errorf("no link to go on without waiting: %s", done.Body)
+	}
+	src := frameSrc(done)
+	slices.Sort(src)
+	if !slices.Equal(src, []string{"https://app-a.example", "https://app-b.example"}) {
+		t.Errorf("frame-src %q, want exactly the two apps' origins", src)
+	}
+	csp := done.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'nonce-") || !strings.Contains(done.Body, `<script nonce="`) {
+		t.Errorf("CSP %q: the page's script needs its nonce, and the page stays unframeable", csp)
+	}
+	for _, id := range []string{sesametest.AppA, sesametest.AppB, sesametest.AppC} {
+		if got := s.Apps[id].Received(); len(got) != 1 {
+			t.Errorf("%s: %d logout tokens before the page, want 1", id, len(got))
+		}
+	}
+	if cb := b.SignIn(sesametest.AppA, "alice", url.Values{"prompt": {"none"}}); cb.Error != "login_required" {
+		t.Errorf("still signed in after the page: %+v", cb)
+	}
+}
+
+// F2, O9: the receipt records the front-channel page loaded for each app
+// that has one, the kept offline grant's app included, and none for the
+// others.
+func TestReceiptRecordsFrontchannelPages(t *testing.T) {
+	s := sesametest.New(t, withFrontchannel(sesametest.AppB))
+	b, _, _ := signedInToBoth(t, s)
+	done := b.Submit(endSession(b, s, url.Values{"client_id": {sesametest.AppA}}), map[string]string{"logout": "true"})
+	if done.Status != http.StatusOK || len(frames(t, done)) != 1 {
+		t.Fatalf("last step %d with frames %v", done.Status, frames(t, done))
+	}
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	recs, err := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 10)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("receipts %+v, %v", recs, err)
+	}
+	for _, o := range recs[0].Outcomes {
+		want := ""
+		if o.ClientID == sesametest.AppB {
+			want = frontchannelURI(sesametest.AppB)
+			if o.Kept != signout.KeptOffline {
+				t.Errorf("app-b's offline grant: %+v", o)
+			}
+		}
+		if o.FrontchannelURI != want {
+			t.Errorf("%s: receipt says front-channel %q, want %q", o.ClientID, o.FrontchannelURI, want)
+		}
+	}
+}
+
+// F2: without a post_logout_redirect_uri the page that loads the frames
+// is the sign-out done page itself: no refresh, no script.
+func TestFrontchannelPageWithoutRedirect(t *testing.T) {
+	s := sesametest.New(t, withFrontchannel(sesametest.AppA))
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	done := b.Submit(endSession(b, s, url.Values{"client_id": {sesametest.AppA}}), map[string]string{"logout": "true"})
+	if done.Status != http.StatusOK || len(frames(t, done)) != 1 || !strings.Contains(done.Body, "You are signed out") {
+		t.Fatalf("done page %d: %s", done.Status, done.Body)
+	}
+	if _, _, ok := refresh(t, done); ok || strings.Contains(done.Body, "<script") {
+		t.Errorf("the done page goes somewhere: %s", done.Body)
+	}
+	if csp := done.Header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q allows a script the page does not have", csp)
+	}
+	if src := frameSrc(done); !slices.Equal(src, []string{"https://app-a.example"}) {
+		t.Errorf("frame-src %q", src)
+	}
+}
+
+// O5, F2: signing out of this app only loads that app's page alone, even
+// when the apps that stay signed in have one too.
+func TestAppOnlySignOutLoadsOnlyThatAppsPage(t *testing.T) {
+	opts := withFrontchannel(sesametest.AppA, sesametest.AppB)
+	configure := opts.Configure
+	opts.Configure = func(c *config.Config) { configure(c); c.SignoutConfirm = "ask" }
+	s := sesametest.New(t, opts)
+	b, a, _ := signedInToBoth(t, s)
+	page := endSession(b, s, url.Values{"client_id": {sesametest.AppA}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"s1"}})
+	done := b.Submit(page, map[string]string{"app_only": "true"})
+	if done.Status != http.StatusOK {
+		t.Fatalf("last step: %d %q", done.Status, done.Location)
+	}
+	got := frames(t, done)
+	if len(got) != 1 || got["app-a.example"] == nil {
+		t.Fatalf("frames %v, want app-a's alone", got)
+	}
+	wantFrame(t, s, got["app-a.example"], sesametest.AppA, s.IDClaims(t, a.IDToken)["sid"])
+	if src := frameSrc(done); !slices.Equal(src, []string{"https://app-a.example"}) {
+		t.Errorf("frame-src %q, want app-a's origin alone", src)
+	}
+	if _, target, ok := refresh(t, done); !ok || target != "https://app-a.example/?state=s1" {
+		t.Errorf("meta refresh to %q", target)
+	}
+	if cb := b.SignIn(sesametest.AppB, "alice", url.Values{"prompt": {"none"}}); cb.Code == "" {
+		t.Errorf("app-b lost its sign-in: %+v", cb)
+	}
+}
+
+// Contract: a sign-out that ends no session of an app with a front-channel
+// page stays a 303, even when another app registered one.
+func TestSignOutWithoutFrontchannelAppsStaysARedirect(t *testing.T) {
+	s := sesametest.New(t, withFrontchannel(sesametest.AppB))
+	b := s.NewBrowser(t)
+	a := b.SignedIn(sesametest.AppA, "alice", nil)
+	page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"bye"}})
+	done := b.Submit(page, map[string]string{"logout": "true"})
+	if done.Status != http.StatusSeeOther || done.Location != "https://app-a.example/?state=bye" {
+		t.Fatalf("after confirm: %d %q", done.Status, done.Location)
+	}
+}
+
+// F2: a sign-out that no browser sees (an admin ending a session, every
+// device) loads no page and records none.
+func TestSignOutsWithoutABrowserRecordNoFrontchannel(t *testing.T) {
+	s := sesametest.New(t, withFrontchannel(sesametest.AppA))
+	b := s.NewBrowser(t)
+	b.SignedIn(sesametest.AppA, "alice", nil)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	sessions, _ := s.Store.SessionsByAccount(t.Context(), acct.ID)
+	d, err := s.Signout.RevokeSession(t.Context(), sessions[0].ID, signout.CauseAdmin, nil)
+	if err != nil || d.Receipt.ID == "" {
+		t.Fatalf("%+v %v", d, err)
+	}
+	if len(d.Frontchannel) != 0 {
+		t.Errorf("an admin's sign-out has front-channel pages: %+v", d.Frontchannel)
+	}
+	rec, err := s.Store.Receipt(t.Context(), d.Receipt.ID)
+	if err != nil || len(rec.Outcomes) != 1 || rec.Outcomes[0].FrontchannelURI != "" {
+		t.Errorf("receipt %+v, %v", rec, err)
+	}
+	if got := s.Apps[sesametest.AppA].WaitReceived(1, 5*time.Second); len(got) != 1 {
+		t.Errorf("app-a got %d logout tokens", len(got))
+	}
+}
