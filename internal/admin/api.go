@@ -38,8 +38,12 @@ type API struct {
 	Accounts *account.Service
 	Signout  *signout.Service
 	// AdminClients are the configuration's admin_clients: with their own
-	// admin flag, the clients that hold the admin role (C5).
+	// admin flag, the clients that hold the admin role by its deprecated
+	// ways (C5).
 	AdminClients []string
+	// Resources tells who holds the admin role as a role (C5); nil reads
+	// the deprecated ways alone.
+	Resources client.RoleHolders
 	// Declared are the objects the configuration file manages (C4).
 	Declared Declared
 	Now      func() time.Time
@@ -131,8 +135,12 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 		// client's tokens at once. The registry forgets a client as soon
 		// as a change to it is heard.
 		c, err := a.Clients.Get(r.Context(), act.Token.ClientID)
+		admin := false
+		if err == nil {
+			admin, err = a.isAdmin(r.Context(), c)
+		}
 		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && !a.isAdmin(c)):
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !admin):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sesame-admin", error="invalid_token"`)
 			fail(w, http.StatusUnauthorized, "unauthorized", "the token's client no longer holds the admin role", "")
 			return
@@ -178,8 +186,11 @@ func (a *API) recordAfter(r *http.Request, entries ...audit.Entry) {
 }
 
 // isAdmin reports whether c holds the admin role (C5), as the token
-// endpoint reads it when it grants sesame:admin.
-func (a *API) isAdmin(c store.Client) bool { return client.HoldsAdminRole(c, a.AdminClients) }
+// endpoint reads it when it grants sesame:admin: as a role, or by the
+// deprecated admin flag or admin_clients.
+func (a *API) isAdmin(ctx context.Context, c store.Client) (bool, error) {
+	return client.HoldsAdmin(ctx, c, a.AdminClients, a.Resources)
+}
 
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
 	a.Logger.ErrorContext(r.Context(), "admin api", "err", err, "path", r.URL.Path)

@@ -55,3 +55,43 @@ func TestCoversAndUnion(t *testing.T) {
 		t.Errorf("Union = %v", got)
 	}
 }
+
+// G1, R2: a grant covers the API resources it holds with their scopes;
+// widening it adds the new ones and keeps what it held, an API granted
+// without scopes included.
+func TestResourcesCoverAndWiden(t *testing.T) {
+	const orders, billing = "https://api.example.com/orders", "https://api.example.com/billing"
+	held := map[string][]string{orders: {"read:orders"}, billing: nil}
+	for _, c := range []struct {
+		res  map[string][]string
+		want bool
+	}{
+		{nil, true},
+		{map[string][]string{orders: {"read:orders"}}, true},
+		{map[string][]string{billing: nil}, true},
+		{map[string][]string{orders: {"write:orders"}}, false},
+		{map[string][]string{billing: {"read:invoices"}}, false},
+		{map[string][]string{"https://api.example.com/other": nil}, false},
+	} {
+		if got := CoversResources(held, c.res); got != c.want {
+			t.Errorf("CoversResources(%v, %v) = %v", held, c.res, got)
+		}
+	}
+	if !CoversResources(nil, nil) || CoversResources(nil, map[string][]string{orders: nil}) {
+		t.Error("a grant of no resource covers nothing but nothing")
+	}
+	wide := UnionResources(held, map[string][]string{orders: {"write:orders", "read:orders"}, "https://api.example.com/other": nil})
+	want := map[string][]string{orders: {"read:orders", "write:orders"}, billing: nil, "https://api.example.com/other": nil}
+	if len(wide) != len(want) || !slices.Equal(wide[orders], want[orders]) || wide[billing] != nil {
+		t.Errorf("UnionResources: %v, want %v", wide, want)
+	}
+	if _, ok := wide["https://api.example.com/other"]; !ok {
+		t.Errorf("UnionResources lost an API granted without scopes: %v", wide)
+	}
+	if len(held[orders]) != 1 || len(held) != 2 {
+		t.Errorf("UnionResources changed its argument: %v", held)
+	}
+	if got := UnionResources(nil, map[string][]string{orders: nil}); len(got) != 1 {
+		t.Errorf("UnionResources(nil, ...) = %v", got)
+	}
+}

@@ -43,6 +43,13 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, redirectURI, params.State, perr)
 		return
 	}
+	if perr, err := p.checkResources(r.Context(), params.Resources); perr != nil {
+		if err != nil {
+			p.logError(r, "read API resources", err)
+		}
+		p.redirectError(w, r, redirectURI, params.State, perr)
+		return
+	}
 
 	cur, err := p.Sessions.FromCookie(r.Context(), p.Cookies.Get(r, web.SessionCookie))
 	hasSession := err == nil
@@ -59,9 +66,15 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptLogin})
 		return
 	}
+	res, err := p.grantableResources(r.Context(), cur.Account.ID, params)
+	if err != nil {
+		p.logError(r, "API resources of the request", err)
+		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))
+		return
+	}
 	// Consent and SSO both ask for the grant: it is read once.
 	g, hasGrant := p.sessionGrant(r, cur.Session, c)
-	if p.needsConsent(c, params, g, hasGrant) {
+	if p.needsConsent(c, params, res, g, hasGrant) {
 		if hasPrompt(params, "none") {
 			p.redirectError(w, r, redirectURI, params.State, &Error{Code: CodeConsentRequired, Description: "the person must consent", Status: 400})
 			return
@@ -69,7 +82,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.startInteraction(w, r, c, params, store.AuthRequest{Prompt: promptConsent, AccountID: cur.Account.ID, SessionID: cur.Session.ID})
 		return
 	}
-	ip := issueParams{client: c, session: cur.Session, params: params}
+	ip := issueParams{client: c, session: cur.Session, params: params, resources: res}
 	value, ok, err := p.codeWithoutWrite(ip, g, hasGrant)
 	if err == nil && ok {
 		p.redirectCode(w, r, params, value)
@@ -131,16 +144,17 @@ func (p *Provider) trustedTarget(w http.ResponseWriter, r *http.Request, v url.V
 
 // needsConsent reports whether the consent page must be shown: never for a
 // first-party client; for a third-party one when the session has no valid
-// grant for it (g, from sessionGrant) covering the scopes asked, or
+// grant for it (g, from sessionGrant) covering the scopes asked and the
+// API resources res that may be granted (grantableResources), or
 // prompt=consent (C1a).
-func (p *Provider) needsConsent(c store.Client, params store.AuthParams, g store.Grant, hasGrant bool) bool {
+func (p *Provider) needsConsent(c store.Client, params store.AuthParams, res map[string][]string, g store.Grant, hasGrant bool) bool {
 	if c.FirstParty {
 		return false
 	}
 	if hasPrompt(params, "consent") {
 		return true
 	}
-	return !hasGrant || !grant.Covers(g, p.grantableScopes(c, params))
+	return !hasGrant || !grant.Covers(g, p.grantableScopes(c, params)) || !grant.CoversResources(g.Resources, res)
 }
 
 // redirectCode sends the person back to the client with the code (Core

@@ -144,6 +144,24 @@ func BenchmarkRefresh(b *testing.B) {
 	})
 }
 
+// BenchmarkRefreshWithResource: refresh with rotation answering an RFC
+// 9068 JWT access token for an API resource of the grant (R3): the
+// refresh's work plus the resource's checks, an ES256 signature and the
+// token's record, in the refresh's one transaction.
+func BenchmarkRefreshWithResource(b *testing.B) {
+	s := sesametest.New(b, sesametest.BenchOptions(b).WithOrders())
+	rt := s.NewBrowser(b).SignedIn(sesametest.AppA, "alice", url.Values{
+		"scope": {"openid profile email read:orders offline_access"}, "prompt": {"consent"}, "resource": {sesametest.OrdersAPI},
+	}).RefreshToken
+	measure(b, func() {
+		rec := serve(s, tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "resource": {sesametest.OrdersAPI}}, sesametest.AppA))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"scope":"read:orders"`) {
+			b.Fatalf("refresh: %d %s", rec.Code, rec.Body)
+		}
+		rt = between(rec.Body.String(), `"refresh_token":"`, `"`)
+	})
+}
+
 // BenchmarkUserInfo: one userinfo call with a bearer token.
 func BenchmarkUserInfo(b *testing.B) {
 	s := sesametest.New(b, sesametest.BenchOptions(b))

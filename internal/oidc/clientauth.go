@@ -110,7 +110,7 @@ func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request) (url.Va
 }
 
 // readForm parses a POSTed form body, refusing repeated parameters (RFC 6749
-// §3.2) and parameters in the query.
+// §3.2; resource excepted, RFC 8707) and parameters in the query.
 func readForm(r *http.Request) (url.Values, *Error) {
 	if r.Method != http.MethodPost {
 		return nil, invalidRequest("use POST")

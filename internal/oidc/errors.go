@@ -35,6 +35,7 @@ const (
 	CodeInvalidClient           = "invalid_client"
 	CodeInvalidGrant            = "invalid_grant"
 	CodeInvalidScope            = "invalid_scope"
+	CodeInvalidTarget           = "invalid_target"
 	CodeUnauthorizedClient      = "unauthorized_client"
 	CodeUnsupportedGrantType    = "unsupported_grant_type"
 	CodeUnsupportedResponseType = "unsupported_response_type"
@@ -89,6 +90,8 @@ func fromDomain(err error) *Error {
 			return &Error{Code: CodeInvalidGrant, Description: d.Detail, Status: http.StatusBadRequest}
 		case errors.Is(d.Kind, token.ErrInvalidScope):
 			return &Error{Code: CodeInvalidScope, Description: d.Detail, Status: http.StatusBadRequest}
+		case errors.Is(d.Kind, token.ErrInvalidTarget):
+			return &Error{Code: CodeInvalidTarget, Description: d.Detail, Status: http.StatusBadRequest}
 		case errors.Is(d.Kind, token.ErrInvalidToken):
 			return &Error{Code: CodeInvalidToken, Description: d.Detail, Status: http.StatusUnauthorized}
 		case errors.Is(d.Kind, token.ErrNotOwner):

@@ -93,10 +93,16 @@ func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar store.
 		return
 	}
 	scopes := p.grantableScopes(c, ar.Params)
+	res, err := p.grantableResources(r.Context(), acct.ID, ar.Params)
+	if err != nil {
+		p.logError(r, "API resources of the request", err)
+		p.errorPage(w, http.StatusServiceUnavailable, "Sesame cannot sign you in right now. Please try again in a moment.", CodeTemporarilyUnavailable)
+		return
+	}
 	_, hadGrant := session.AuthorizationFor(p.sessionOf(r, ar), c.ID)
 	p.Pages.Consent(w, ui.ConsentData{
 		Action: p.Path("/interaction/" + ar.ID + "/consent"), App: appName(c),
-		Username: acct.Username, Scopes: ui.Describe(scopes), New: hadGrant,
+		Username: acct.Username, Scopes: ui.Describe(scopes), APIs: p.consentAPIs(r.Context(), ar.Params, res), New: hadGrant,
 		CSRF: p.Forms.Token(w, r), RedirectURI: ar.Params.RedirectURI,
 	})
 }

@@ -20,6 +20,9 @@ type issueParams struct {
 	client  store.Client
 	session store.Session
 	params  store.AuthParams
+	// resources are the API resources the request may be granted, with
+	// their scopes (grantableResources, R2).
+	resources map[string][]string
 }
 
 // issued is what issueCode did: the code's value, and the sign-outs the
@@ -30,9 +33,10 @@ type issued struct {
 }
 
 // issueCode records the outcome of an authorization inside tx: the grant
-// (reused while valid, widened by newly consented scopes, or made anew,
-// within the client's device limit), the session's authorization for the
-// client with its sid (S2, S3), the code, and the session's use (S2).
+// (reused while valid, widened by newly consented scopes and API
+// resources, or made anew, within the client's device limit), the
+// session's authorization for the client with its sid (S2, S3), the code,
+// and the session's use (S2).
 func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (issued, error) {
 	var out issued
 	now := p.Now()
@@ -59,10 +63,16 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 				return out, fmt.Errorf("widen grant %s: %w", g.ID, err)
 			}
 		}
+		if !grant.CoversResources(g.Resources, ip.resources) {
+			g.Resources = grant.UnionResources(g.Resources, ip.resources)
+			if err := tx.UpdateGrantResources(ctx, g.ID, g.Resources); err != nil {
+				return out, fmt.Errorf("widen the API resources of grant %s: %w", g.ID, err)
+			}
+		}
 	} else {
 		g = store.Grant{
 			ID: token.NewID(), AccountID: sess.AccountID, ClientID: c.ID, SessionID: sess.ID,
-			Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(p.GrantTTL),
+			Scopes: scopes, Resources: ip.resources, CreatedAt: now, ExpiresAt: now.Add(p.GrantTTL),
 		}
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return out, fmt.Errorf("create grant for client %s: %w", c.ID, err)
@@ -116,8 +126,9 @@ func (p *Provider) newCode(ip issueParams, g store.Grant, sid string, scopes []s
 
 // codeWithoutWrite issues the code of an SSO sign-in that changes nothing
 // stored, the common case: the session already holds a valid grant g for
-// the client (sessionGrant) covering what is asked, and was used too
-// recently to need touching (S2). The code is sealed, so nothing is
+// the client (sessionGrant) covering what is asked, API resources
+// included (so the code's token requests find them on the grant), and was
+// used too recently to need touching (S2). The code is sealed, so nothing is
 // written and no transaction is opened. ok is false when something must
 // be written (a new or widened grant, a new authorization, a touch): then
 // issueCode runs in a transaction.
@@ -127,7 +138,7 @@ func (p *Provider) codeWithoutWrite(ip issueParams, g store.Grant, hasGrant bool
 	}
 	auth, _ := session.AuthorizationFor(ip.session, ip.client.ID)
 	scopes := p.grantableScopes(ip.client, ip.params)
-	if !grant.Covers(g, scopes) {
+	if !grant.Covers(g, scopes) || !grant.CoversResources(g.Resources, ip.resources) {
 		return "", false, nil
 	}
 	value, err = p.newCode(ip, g, auth.SID, scopes)

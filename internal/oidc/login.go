@@ -49,6 +49,12 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	res, err := p.grantableResources(r.Context(), acct.ID, ar.Params)
+	if err != nil {
+		p.logError(r, "API resources of the request", err)
+		RefuseSignIn(w, p.Pages, page, err)
+		return
+	}
 	si, err := p.SignIns.Begin(r.Context(), signin.Request{
 		Account: acct, ClientID: c.ID, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
 		Device:       session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
@@ -58,14 +64,14 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	var consent bool
 	if err == nil {
 		g, hasGrant := p.sessionGrant(r, si.Session, c)
-		consent = p.needsConsent(c, ar.Params, g, hasGrant)
+		consent = p.needsConsent(c, ar.Params, res, g, hasGrant)
 		err = si.Commit(r.Context(), func(tx store.Tx) error {
 			if consent {
 				ar.Prompt, ar.AccountID, ar.SessionID = promptConsent, acct.ID, si.Session.ID
 				return tx.UpdateAuthRequest(r.Context(), ar)
 			}
 			var err error
-			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: si.Session, params: ar.Params}); err != nil {
+			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: si.Session, params: ar.Params, resources: res}); err != nil {
 				return err
 			}
 			return tx.DeleteAuthRequest(r.Context(), ar.ID)
@@ -142,9 +148,13 @@ func (p *Provider) Consent(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, ar.Params.RedirectURI, ar.Params.State, &Error{Code: CodeAccessDenied, Description: "the person denied access", Status: 400})
 		return
 	case "allow":
+		var res map[string][]string
+		if res, err = p.grantableResources(r.Context(), cur.Session.AccountID, ar.Params); err != nil {
+			break
+		}
 		err = p.Store.InTx(r.Context(), issueDurability(c), func(tx store.Tx) error {
 			var err error
-			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: ar.Params}); err != nil {
+			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: cur.Session, params: ar.Params, resources: res}); err != nil {
 				return err
 			}
 			return tx.DeleteAuthRequest(r.Context(), ar.ID)

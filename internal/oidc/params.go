@@ -32,13 +32,40 @@ func single(v url.Values, name string) (string, *Error) {
 }
 
 // repeated names the first parameter sent more than once, or "".
+// resource may repeat: it is the one exception to spec A6 (RFC 8707 §2,
+// R2).
 func repeated(v url.Values) string {
 	for name, vals := range v {
-		if len(vals) > 1 {
+		if len(vals) > 1 && name != "resource" {
 			return name
 		}
 	}
 	return ""
+}
+
+// maxResources is how many resource values a request may carry (W2).
+const maxResources = 16
+
+// resources returns the request's resource values: each once, in the
+// order sent, an empty one absent (spec A6). More than maxResources is
+// invalid_request (W2); their length is bounded with the other
+// parameters' (authLimits, clientLimits), and whether each names an API
+// is the registry's to say.
+func resources(v url.Values) ([]string, *Error) {
+	var out []string
+	n := 0
+	for _, s := range v["resource"] {
+		if s == "" {
+			continue
+		}
+		if n++; n > maxResources {
+			return nil, invalidRequest("resource has more than " + strconv.Itoa(maxResources) + " values")
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // unechoable are the parameters checked before anything else at the
@@ -143,6 +170,11 @@ func parseAuthParams(v url.Values, c store.Client, requirePKCE bool) (store.Auth
 	// login_hint fills the sign-in page's username. ui_locales is not
 	// stored: no page reads it yet.
 	p.LoginHint = v.Get("login_hint")
+	// Whether each resource names a registered API is checked by
+	// Authorize, which asks the registry (R2).
+	if p.Resources, perr = resources(v); perr != nil {
+		return p, perr
+	}
 	return p, nil
 }
 

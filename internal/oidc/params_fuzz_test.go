@@ -30,6 +30,8 @@ func FuzzParseAuthParams(f *testing.F) {
 		"response_type=code&scope=openid&state=" + strings.Repeat("s", 2049),
 		"response_type=code&scope=openid&login_hint=" + strings.Repeat("h", 513),
 		"response_type=code&scope=openid" + strings.Repeat("+s", 64),
+		"response_type=code&scope=openid&resource=https://api.example.com/a&resource=https://api.example.com/a&resource=",
+		"response_type=code&scope=openid" + strings.Repeat("&resource=https://api.example.com/x", 17),
 		"",
 		"%zz",
 	}
@@ -78,8 +80,16 @@ func FuzzParseAuthParams(f *testing.F) {
 			t.Fatalf("accepted challenge %q method %q", p.CodeChallenge, p.CodeChallengeMethod)
 		}
 		for name, vals := range v {
-			if len(vals) > 1 {
+			if len(vals) > 1 && name != "resource" { // resource may repeat (spec A6, RFC 8707)
 				t.Fatalf("accepted repeated %s", name)
+			}
+		}
+		if len(p.Resources) > 16 {
+			t.Fatalf("accepted %d resources", len(p.Resources))
+		}
+		for i, r := range p.Resources {
+			if r == "" || len(r) > web.MaxValueLen || slices.Index(p.Resources, r) != i {
+				t.Fatalf("accepted resources %q", p.Resources)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/signin"
 	"github.com/sesame-id/sesame/internal/signout"
@@ -46,8 +47,13 @@ type Provider struct {
 	// and consent forms to the browser (W1).
 	Cookies web.Cookies
 	Forms   *web.Forms
-	// AdminClients may be given the sesame:admin scope.
+	// AdminClients may be given the sesame:admin scope (deprecated: the
+	// admin role, read through Resources, is the way, C5).
 	AdminClients []string
+	// Resources are the API resources and roles: which APIs a resource
+	// parameter may name, and which of their scopes an account may be
+	// granted (R2); and who holds the admin role (C5).
+	Resources *resource.Registry
 	// GrantTTL is how long a new grant lives (G1).
 	GrantTTL time.Duration
 	// AuthRequestTTL is how long a person has for the sign-in and consent

@@ -38,11 +38,19 @@ func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
 		p.failJSON(w, r, "introspect token", err)
 		return
 	}
-	if res.Active && res.Subject == "" && slices.Contains(grant.Parse(res.Scope), ScopeAdmin) &&
-		!client.HoldsAdminRole(c, p.AdminClients) {
-		// C5: a client that lost the admin role (its flag, or its place in
-		// admin_clients, which no write records) holds no live admin token.
-		res = token.Introspection{}
+	if res.Active && res.Subject == "" && slices.Contains(grant.Parse(res.Scope), ScopeAdmin) {
+		// C5: a client that lost the admin role (as a role, by its flag,
+		// or by its place in admin_clients, which no write records) holds
+		// no live admin token.
+		admin, err := client.HoldsAdmin(r.Context(), c, p.AdminClients, p.roleHolders())
+		if err != nil {
+			p.logError(r, "read the client's roles", err)
+			writeJSONError(w, errUnavailable)
+			return
+		}
+		if !admin {
+			res = token.Introspection{}
+		}
 	}
 	writeJSON(w, http.StatusOK, res)
 }

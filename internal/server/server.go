@@ -124,12 +124,12 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	resources := &resource.Registry{Store: d.Store, DefaultAccessTokenTTL: cfg.AccessTokenTTL, Now: d.Now}
 	tokens := &token.Service{
-		Store: d.Store, Signer: d.Keys, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger, Codes: codes,
+		Store: d.Store, Signer: d.Keys, Verifier: d.Keys, Resources: resources, Issuer: cfg.Issuer, Now: d.Now, Logger: d.Logger, Codes: codes,
 		TTL: token.TTLs{Code: cfg.AuthCodeTTL, Access: cfg.AccessTokenTTL, ID: cfg.IDTokenTTL, Refresh: cfg.RefreshTokenTTL},
 	}
 	sessions := &session.Service{Store: d.Store, Now: d.Now, TTL: cfg.SessionTTL, MaxTTL: cfg.SessionMaxTTL, Accounts: tokens.Account}
-	resources := &resource.Registry{Store: d.Store, DefaultAccessTokenTTL: cfg.AccessTokenTTL, Now: d.Now}
 	if d.Store.WatchesOtherProcesses() {
 		// Every instance hears of every change (StartJobs watches), so a
 		// cached client, account, resource or role can live long; the
@@ -161,7 +161,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
 			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL, AdminClients: cfg.AdminClients,
-			SignIns: signins, Cookies: forms.Cookies, Forms: forms,
+			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Resources: resources,
 			ClientThrottle: &account.ClientThrottle{Store: d.Store, Now: d.Now, Logger: d.Logger},
 			AuthRequestTTL: cfg.AuthRequestTTL, RequirePKCE: cfg.RequirePKCE, Now: d.Now, Logger: d.Logger,
 		},
@@ -172,7 +172,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		},
 		API: &admin.API{
 			Store: d.Store, Tokens: tokens, Clients: clients, Accounts: accounts, Signout: signouts,
-			AdminClients: cfg.AdminClients, Declared: admin.Declared{Clients: cfg.Clients, Users: cfg.Users},
+			AdminClients: cfg.AdminClients, Resources: resources, Declared: admin.Declared{Clients: cfg.Clients, Users: cfg.Users},
 			Now: d.Now, Logger: d.Logger,
 		},
 		AccountPage: &admin.AccountPage{

@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/store"
@@ -73,6 +76,73 @@ type Options struct {
 	// while the configuration, which registers the apps on loopback,
 	// allows them.
 	DeliveryHTTP *http.Client
+
+	// APIResources are declared as the configuration file's
+	// api_resources (R1).
+	APIResources []resource.APISpec
+	// Roles are declared as the configuration file's roles (R1).
+	Roles []resource.RoleSpec
+	// UserRoles gives test users, by username, the roles listed, as a
+	// user's roles key does.
+	UserRoles map[string][]string
+	// ClientRoles gives clients, by id, the roles listed, as an m2m
+	// client's roles key does. An id that is not one of DefaultClients is
+	// added as an m2m client with the secret Secret.
+	ClientRoles map[string][]string
+}
+
+// The API resource and role of WithOrders, the example.
+const (
+	// OrdersAPI is the Orders API's indicator, the aud of its tokens.
+	OrdersAPI = "https://api.example.com/orders"
+	// OrdersReader is the role that permits read:orders on it.
+	OrdersReader = "orders-reader"
+)
+
+// WithOrders returns o declaring the Orders API (name "Orders API",
+// scopes read:orders and write:orders), the role orders-reader that
+// permits read:orders on it, and that role held by alice and by the m2m
+// client Worker; bob and Robot hold none. Roles o already gives are kept.
+func (o Options) WithOrders() Options {
+	o.APIResources = append(o.APIResources, resource.APISpec{Indicator: OrdersAPI, Name: "Orders API", Scopes: []string{"read:orders", "write:orders"}})
+	o.Roles = append(o.Roles, resource.RoleSpec{Name: OrdersReader, Permissions: map[string][]string{OrdersAPI: {"read:orders"}}})
+	o.UserRoles = withRole(o.UserRoles, "alice", OrdersReader)
+	o.ClientRoles = withRole(o.ClientRoles, Worker, OrdersReader)
+	return o
+}
+
+// withRole returns m with role added to holder's roles, m copied so the
+// caller's map is not changed.
+func withRole(m map[string][]string, holder, role string) map[string][]string {
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[string][]string{}
+	}
+	out[holder] = append(slices.Clone(out[holder]), role)
+	return out
+}
+
+// declareResources writes o's API resources, roles and role holders into
+// cfg, adding the m2m clients ClientRoles names that cfg lacks.
+func (o Options) declareResources(t TB, cfg *config.Config) {
+	t.Helper()
+	cfg.APIResources = append(cfg.APIResources, o.APIResources...)
+	cfg.Roles = append(cfg.Roles, o.Roles...)
+	for name, roles := range o.UserRoles {
+		i := slices.IndexFunc(cfg.Users, func(u account.Spec) bool { return u.Username == name })
+		if i < 0 {
+			t.Fatalf("UserRoles: no test user %q", name)
+		}
+		cfg.Users[i].Roles = append(cfg.Users[i].Roles, roles...)
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.ClientRoles)) {
+		i := slices.IndexFunc(cfg.Clients, func(c client.Spec) bool { return c.ID == id })
+		if i < 0 {
+			cfg.Clients = append(cfg.Clients, client.Spec{ID: id, Type: client.TypeM2M, Secret: Secret})
+			i = len(cfg.Clients) - 1
+		}
+		cfg.Clients[i].Roles = append(cfg.Clients[i].Roles, o.ClientRoles[id]...)
+	}
 }
 
 // Sesame is a running test Sesame.
@@ -144,6 +214,7 @@ func New(t TB, opts Options) *Sesame {
 	}
 	cfg.Users = DefaultUsers()
 	cfg.AdminClients = []string{Robot}
+	opts.declareResources(t, &cfg)
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}

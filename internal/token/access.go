@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/store"
@@ -74,9 +75,14 @@ type Introspection struct {
 }
 
 // Introspect describes a token to the client it was issued to. Tokens of
-// other clients are reported inactive, as are dead ones (spec I3, I5).
+// other clients are reported inactive, as are dead ones (spec I3, I5). A
+// JWT access token is described to any client that presents it
+// (introspectJWT).
 func (s *Service) Introspect(ctx context.Context, c store.Client, value string, hint Hint) (Introspection, error) {
 	inactive := Introspection{}
+	if strings.Count(value, ".") == 2 { // a compact JWS; opaque values are base64url, without dots
+		return s.introspectJWT(ctx, value)
+	}
 	tryRefresh := func() (Introspection, bool, error) {
 		rt, err := s.checkRefresh(ctx, value)
 		if err != nil {

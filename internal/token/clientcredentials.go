@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
@@ -13,8 +14,12 @@ import (
 // grant_type=client_credentials (RFC 6749 §4.4).
 type ClientCredentialsRequest struct {
 	Scopes []string
-	// Allowed are the scopes this client may be given.
+	// Allowed are the scopes this client may be given, without Resource.
 	Allowed []string
+	// Resource, when set, asks for a JWT access token for that API
+	// resource (R3): its scopes are those the client's roles permit,
+	// narrowed to Scopes when it names some.
+	Resource string
 }
 
 // ClientCredentials issues an access token to a machine client for
@@ -22,6 +27,9 @@ type ClientCredentialsRequest struct {
 // lifetime, so revocation, introspection and the sweeper treat it like any
 // other (G2). No refresh or ID token is issued.
 func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req ClientCredentialsRequest) (Response, error) {
+	if req.Resource != "" {
+		return s.clientAPIToken(ctx, c, req)
+	}
 	for _, sc := range req.Scopes {
 		if !slices.Contains(req.Allowed, sc) {
 			return Response{}, deny(ErrInvalidScope, "scope "+sc+" is not allowed for this client")
@@ -41,4 +49,41 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 		return Response{}, fmt.Errorf("issue client token to %s: %w", c.ID, err)
 	}
 	return Response{AccessToken: value, TokenType: "Bearer", ExpiresIn: expiresIn(at.ExpiresAt, now), Scope: grant.Format(req.Scopes)}, nil
+}
+
+// clientAPIToken issues a machine client's JWT access token for an API
+// resource (R3): sub is the client itself, and the scopes are what its
+// roles permit on that API (R2), the requested ones among them when it
+// names some; a requested scope they do not permit is dropped, as at the
+// authorization endpoint. A client whose roles permit nothing it asked
+// for gets invalid_scope rather than a token that opens nothing: an API
+// that checks only aud would otherwise let in every m2m client. No grant
+// is made (no person granted anything): the token's record names the
+// client alone, and introspection holds it active while the client
+// exists.
+func (s *Service) clientAPIToken(ctx context.Context, c store.Client, req ClientCredentialsRequest) (Response, error) {
+	api, err := s.api(ctx, req.Resource)
+	if err != nil {
+		return Response{}, err
+	}
+	permitted, err := s.Resources.PermittedForClient(ctx, c.ID, api.Indicator)
+	if err != nil {
+		return Response{}, fmt.Errorf("permitted scopes of %s for client %s: %w", api.Indicator, c.ID, err)
+	}
+	scopes := permitted
+	if len(req.Scopes) > 0 {
+		scopes = resource.Filter(req.Scopes, api, permitted)
+	}
+	if len(scopes) == 0 {
+		return Response{}, deny(ErrInvalidScope, "the client's roles permit no requested scope of this resource")
+	}
+	t, err := s.signAccessJWT(accessJWT{client: c, subject: c.ID, token: apiToken{api: api, scopes: scopes}}, s.Now())
+	if err != nil {
+		return Response{}, err
+	}
+	err = s.Store.InTx(ctx, store.Routine, func(tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, t.record) })
+	if err != nil {
+		return Response{}, fmt.Errorf("issue client token for %s to %s: %w", api.Indicator, c.ID, err)
+	}
+	return Response{AccessToken: t.value, TokenType: "Bearer", ExpiresIn: t.expiresIn, Scope: grant.Format(scopes)}, nil
 }

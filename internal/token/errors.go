@@ -9,6 +9,10 @@ var (
 	ErrInvalidGrant = errors.New("invalid_grant")
 	// ErrInvalidScope: a refresh asked for more than was granted (spec R2).
 	ErrInvalidScope = errors.New("invalid_scope")
+	// ErrInvalidTarget: the resource asked for is malformed, names no
+	// registered API, or is not one the grant covers (RFC 8707 §2, R2,
+	// spec RI1, RI2).
+	ErrInvalidTarget = errors.New("invalid_target")
 	// ErrInvalidToken: an access token presented to a resource is not
 	// active (RFC 6750 §3.1).
 	ErrInvalidToken = errors.New("invalid_token")

@@ -15,6 +15,11 @@ type ExchangeRequest struct {
 	Code         string
 	RedirectURI  string
 	CodeVerifier string
+	// Resource, when set, asks for a JWT access token for that API
+	// resource of the grant instead of the opaque one (RFC 8707 §2.2,
+	// R3); Scopes then narrows the scopes it carries.
+	Resource string
+	Scopes   []string
 }
 
 // Exchange redeems an authorization code for tokens (RFC 6749 §4.1.3, Core
@@ -49,6 +54,7 @@ func (s *Service) Exchange(ctx context.Context, c store.Client, req ExchangeRequ
 			client: c, scopes: code.scopes(),
 			sid: code.SID, nonce: code.Nonce, authTime: code.authTime(), amr: code.AMR, acr: code.ACR,
 		},
+		resource: req.Resource, resourceScopes: req.Scopes,
 		consume: func(tx store.Tx) error { return tx.UseAuthCode(ctx, used, code.expiresAt()) },
 		reused:  func() error { return s.codeReplayed(ctx, code) },
 	})
@@ -62,6 +68,10 @@ type redemption struct {
 	// and redeem reads it.
 	grant *store.Grant
 	mint  mintParams
+	// resource, when set, is the API resource the access token is for,
+	// and resourceScopes what the request narrows its scopes to (R3).
+	resource       string
+	resourceScopes []string
 	// consume marks the credential used inside the transaction; it returns
 	// store.ErrAlreadyUsed when another request used it first.
 	consume func(tx store.Tx) error
@@ -69,9 +79,11 @@ type redemption struct {
 	reused func() error
 }
 
-// redeem checks the grant and account, mints the tokens outside any
-// transaction (signing is slow), then consumes the credential and stores
-// the tokens in one write transaction.
+// redeem checks the grant and account (and, with a resource, that the
+// grant covers it), mints the tokens outside any transaction (signing is
+// slow), then consumes the credential and stores the tokens, a JWT access
+// token's record included, in one write transaction. A refused resource
+// consumes nothing.
 func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
 	var g store.Grant
 	var err error
@@ -88,6 +100,13 @@ func (s *Service) redeem(ctx context.Context, r redemption) (Response, error) {
 		return Response{}, err
 	}
 	r.mint.grant, r.mint.account = g, acct
+	if r.resource != "" {
+		t, err := s.grantedAPIToken(ctx, g, acct.ID, r.resource, r.resourceScopes)
+		if err != nil {
+			return Response{}, err
+		}
+		r.mint.api = &t
+	}
 	issued, err := s.mint(r.mint)
 	if err != nil {
 		return Response{}, err

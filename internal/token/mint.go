@@ -16,8 +16,9 @@ type mintParams struct {
 	client  store.Client
 	grant   store.Grant
 	account store.Account
-	// scopes are the access token's; refreshScopes the refresh token's
-	// when they differ (a narrowed refresh), else scopes.
+	// scopes are the access token's and the ID token's; refreshScopes
+	// the refresh token's when they differ (a narrowed refresh), else
+	// scopes.
 	scopes        []string
 	refreshScopes []string
 	sid           string
@@ -25,11 +26,17 @@ type mintParams struct {
 	authTime      time.Time
 	amr           []string
 	acr           string
+	// api, when set, makes the access token an RFC 9068 JWT for that API
+	// resource instead of the opaque one for userinfo (R3); scopes then
+	// remain the OpenID scopes of the ID and refresh tokens.
+	api *apiToken
 }
 
-// minted is a set of tokens made but not yet stored.
+// minted is a set of tokens made but not yet stored: an opaque access
+// token, or the record of a JWT one.
 type minted struct {
-	access   store.AccessToken
+	access   *store.AccessToken
+	jwt      *store.JWTAccessToken
 	refresh  *store.RefreshToken
 	response Response
 }
@@ -38,23 +45,34 @@ type minted struct {
 // granted (G3) and the ID token, outside any transaction.
 func (s *Service) mint(p mintParams) (minted, error) {
 	now := s.Now()
-	atValue, atHash := NewValue()
-	m := minted{
-		access: store.AccessToken{
+	var m minted
+	if p.api != nil {
+		t, err := s.signAccessJWT(accessJWT{
+			client: p.client, grantID: p.grant.ID, subject: p.account.ID, authTime: p.authTime, sid: p.sid,
+			token: *p.api, notAfter: p.grant.ExpiresAt,
+		}, now)
+		if err != nil {
+			return minted{}, err
+		}
+		m.jwt = &t.record
+		m.response = Response{AccessToken: t.value, TokenType: "Bearer", ExpiresIn: t.expiresIn, Scope: grant.Format(p.api.scopes)}
+	} else {
+		atValue, atHash := NewValue()
+		m.access = &store.AccessToken{
 			Hash: atHash, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
 			Scopes: p.scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access),
-		},
-		response: Response{
+		}
+		m.response = Response{
 			AccessToken: atValue,
 			TokenType:   "Bearer",
 			ExpiresIn:   expiresIn(now.Add(s.TTL.Access), now),
 			Scope:       grant.Format(p.scopes),
-		},
+		}
 	}
 	if slices.Contains(p.scopes, "openid") {
 		id, err := s.signIDToken(idTokenParams{
 			client: p.client, account: p.account, sid: p.sid, nonce: p.nonce,
-			authTime: p.authTime, amr: p.amr, acr: p.acr, scopes: p.scopes, accessToken: atValue,
+			authTime: p.authTime, amr: p.amr, acr: p.acr, scopes: p.scopes, accessToken: m.response.AccessToken,
 		})
 		if err != nil {
 			return minted{}, err
@@ -83,8 +101,15 @@ func (s *Service) mint(p mintParams) (minted, error) {
 
 // save records the minted tokens in tx.
 func (m minted) save(ctx context.Context, tx store.Tx) error {
-	if err := tx.CreateAccessToken(ctx, m.access); err != nil {
-		return fmt.Errorf("store access token: %w", err)
+	if m.access != nil {
+		if err := tx.CreateAccessToken(ctx, *m.access); err != nil {
+			return fmt.Errorf("store access token: %w", err)
+		}
+	}
+	if m.jwt != nil {
+		if err := tx.CreateJWTAccessToken(ctx, *m.jwt); err != nil {
+			return fmt.Errorf("record JWT access token: %w", err)
+		}
 	}
 	if m.refresh != nil {
 		if err := tx.CreateRefreshToken(ctx, *m.refresh); err != nil {

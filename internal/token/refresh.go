@@ -14,10 +14,18 @@ import (
 type RefreshRequest struct {
 	RefreshToken string
 	// Scopes narrows the new tokens; empty means all the token carries.
+	// With Resource, it narrows the JWT access token's scopes instead,
+	// and the refresh and ID tokens keep every scope of the old one.
 	Scopes []string
+	// Resource, when set, asks for a JWT access token for that API
+	// resource of the grant instead of the opaque one (RFC 8707 §2.2,
+	// R3).
+	Resource string
 }
 
-// Refresh rotates a refresh token (RFC 6749 §6, design G4, G5).
+// Refresh rotates a refresh token (RFC 6749 §6, design G4, G5). With a
+// resource, the access token it answers is a JWT for that API resource of
+// the grant (R3); the rotation is the same.
 //
 // Concurrency (spec R6): the token is consumed by a conditional update in
 // the write transaction, so of several requests presenting one token at
@@ -47,7 +55,7 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 		return Response{}, deny(ErrInvalidGrant, "refresh token expired")
 	}
 	scopes := rt.Scopes
-	if len(req.Scopes) > 0 {
+	if len(req.Scopes) > 0 && req.Resource == "" {
 		for _, sc := range req.Scopes { // spec R2
 			if !slices.Contains(rt.Scopes, sc) {
 				return Response{}, deny(ErrInvalidScope, "scope "+sc+" was not granted")
@@ -63,6 +71,7 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 			client: c, scopes: scopes, refreshScopes: rt.Scopes,
 			sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce
 		},
+		resource: req.Resource, resourceScopes: req.Scopes,
 		consume: func(tx store.Tx) error { _, err := tx.ConsumeRefreshToken(ctx, hash, now); return err },
 		reused:  func() error { return s.refreshReused(ctx, rt) },
 	})

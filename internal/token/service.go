@@ -5,12 +5,20 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
 // Signer signs JWT claims with the OP's keys (package keys implements it).
 type Signer interface {
 	Sign(alg, typ string, claims any) (string, error)
+}
+
+// Verifier checks that a JWT is one the OP's keys signed (package keys
+// implements it); introspection reads JWT access tokens through it.
+type Verifier interface {
+	Verify(token string) (keys.Verified, error)
 }
 
 // TTLs are the lifetimes of the credentials (design §1 Lifetimes).
@@ -25,6 +33,13 @@ type TTLs struct {
 type Service struct {
 	Store  store.Store
 	Signer Signer
+	// Verifier checks the JWT access tokens presented to introspection
+	// (R3).
+	Verifier Verifier
+	// Resources are the API resources and roles: a token request with
+	// resource asks them which API it names and which of its scopes the
+	// holder may have (R2, R3).
+	Resources *resource.Registry
 	// Issuer is the `iss` of every ID token.
 	Issuer string
 	TTL    TTLs

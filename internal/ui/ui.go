@@ -92,6 +92,9 @@ type ConsentData struct {
 	Username string
 	// Scopes are described in words, one line each.
 	Scopes []ScopeText
+	// APIs are the API resources the app asks to call as the person,
+	// each under its name with the permissions it would get (R2).
+	APIs []ConsentAPI
 	// New is true when the app asks for more than it had.
 	New bool
 	// CSRF is the browser's form token (W1).
@@ -102,6 +105,22 @@ type ConsentData struct {
 }
 
 func (d ConsentData) policy() web.Policy { return web.Policy{FormTargets: []string{d.RedirectURI}} }
+
+// ConsentAPI is one API resource on the consent page: its name and the
+// scopes (its permissions) the app would be granted on it.
+type ConsentAPI struct {
+	Name   string
+	Scopes []string
+}
+
+// Permissions lists the scopes as the page shows them, "read:orders,
+// write:orders"; an API asked for with none says so.
+func (a ConsentAPI) Permissions() string {
+	if len(a.Scopes) == 0 {
+		return "no permissions, only who you are"
+	}
+	return strings.Join(a.Scopes, ", ")
+}
 
 // ScopeText is one scope and what it means to a person.
 type ScopeText struct {

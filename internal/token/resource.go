@@ -1,0 +1,219 @@
+package token
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/resource"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// TypeAccessJWT is the typ header of a JWT access token (RFC 9068 §2.1,
+// spec RI3).
+const TypeAccessJWT = "at+jwt"
+
+// AccessJWT holds the claims of an RFC 9068 JWT access token (§2.2, R3,
+// spec RI4). aud is one string, the API's indicator: a token is for one
+// API.
+type AccessJWT struct {
+	Issuer   string `json:"iss"`
+	Expiry   int64  `json:"exp"`
+	Audience string `json:"aud"`
+	// Subject is the account, or the client itself for
+	// client_credentials (RFC 9068 §2.2).
+	Subject  string `json:"sub"`
+	ClientID string `json:"client_id"`
+	IssuedAt int64  `json:"iat"`
+	JTI      string `json:"jti"`
+	// Scope is space-separated, and absent when no scope was granted
+	// (RFC 9068 §2.2.3).
+	Scope string `json:"scope,omitempty"`
+	// AuthTime and SID are a person's: when they authenticated, and the
+	// sid of the client's authorization in the session, as in its ID
+	// tokens (S3). A client's own token has neither.
+	AuthTime int64  `json:"auth_time,omitempty"`
+	SID      string `json:"sid,omitempty"`
+}
+
+// apiToken is the JWT access token a token request asks for with
+// resource: its API and the scopes it will carry.
+type apiToken struct {
+	api    resource.API
+	scopes []string
+}
+
+// api returns the API resource indicator names; a malformed or unknown
+// one is invalid_target (R2, spec RI1).
+func (s *Service) api(ctx context.Context, indicator string) (resource.API, error) {
+	if s.Resources == nil { // a Service built without resources knows of no API
+		return resource.API{}, deny(ErrInvalidTarget, "resource names no registered API")
+	}
+	api, err := s.Resources.API(ctx, indicator)
+	if errors.Is(err, resource.ErrUnknown) {
+		return resource.API{}, deny(ErrInvalidTarget, "resource is malformed or names no registered API")
+	}
+	if err != nil {
+		return resource.API{}, fmt.Errorf("API resource: %w", err)
+	}
+	return api, nil
+}
+
+// grantedAPIToken decides the JWT access token a code or refresh request
+// with resource gets (R3, spec RI2): the API must be one the grant covers
+// (invalid_target otherwise), and the token carries the scopes the grant
+// holds for it that the account's roles still permit, a role lost since
+// the consent taking its scopes with it (R2). requested narrows them; one
+// it names that the token could not carry is invalid_scope (spec R2).
+func (s *Service) grantedAPIToken(ctx context.Context, g store.Grant, accountID, indicator string, requested []string) (apiToken, error) {
+	api, err := s.api(ctx, indicator)
+	if err != nil {
+		return apiToken{}, err
+	}
+	granted, ok := g.Resources[indicator]
+	if !ok {
+		return apiToken{}, deny(ErrInvalidTarget, "the grant does not cover this resource")
+	}
+	permitted, err := s.Resources.PermittedForAccount(ctx, accountID, indicator)
+	if err != nil {
+		return apiToken{}, fmt.Errorf("permitted scopes of %s: %w", indicator, err)
+	}
+	scopes := resource.Filter(granted, api, permitted)
+	if len(requested) > 0 {
+		for _, sc := range requested {
+			if !slices.Contains(scopes, sc) {
+				return apiToken{}, deny(ErrInvalidScope, "scope "+sc+" is not granted for this resource")
+			}
+		}
+		scopes = grant.Union(nil, requested)
+	}
+	return apiToken{api: api, scopes: scopes}, nil
+}
+
+// accessJWT is what signing a JWT access token needs.
+type accessJWT struct {
+	client   store.Client
+	grantID  string
+	subject  string
+	authTime time.Time // zero for a client's own token
+	sid      string
+	token    apiToken
+	// notAfter caps the token's expiry: its grant's, for a person's.
+	notAfter time.Time
+}
+
+// signedJWT is a JWT access token signed: its value, the record
+// introspection will find it by (its jti), which the caller stores in the
+// transaction that issues it, and its expires_in.
+type signedJWT struct {
+	value     string
+	record    store.JWTAccessToken
+	expiresIn int64
+}
+
+// signAccessJWT signs a JWT access token (RFC 9068, R3) as ID tokens are
+// signed, with the client's chosen algorithm.
+func (s *Service) signAccessJWT(p accessJWT, now time.Time) (signedJWT, error) {
+	// Claims count whole seconds: from a whole iat, exp - iat and
+	// expires_in are the API's access_token_ttl exactly, and the record
+	// expires when the exp claim says.
+	iat := now.Truncate(time.Second)
+	exp := iat.Add(p.token.api.AccessTokenTTL)
+	if !p.notAfter.IsZero() && p.notAfter.Before(exp) {
+		exp = p.notAfter.Truncate(time.Second)
+	}
+	claims := AccessJWT{
+		Issuer: s.Issuer, Expiry: exp.Unix(), Audience: p.token.api.Indicator, Subject: p.subject,
+		ClientID: p.client.ID, IssuedAt: iat.Unix(), JTI: NewID(), Scope: grant.Format(p.token.scopes), SID: p.sid,
+	}
+	if !p.authTime.IsZero() {
+		claims.AuthTime = p.authTime.Unix()
+	}
+	alg := p.client.IDTokenSignedResponseAlg
+	if alg == "" {
+		alg = "ES256"
+	}
+	tok, err := s.Signer.Sign(alg, TypeAccessJWT, claims)
+	if err != nil {
+		return signedJWT{}, fmt.Errorf("sign access token for %s: %w", p.token.api.Indicator, err)
+	}
+	rec := store.JWTAccessToken{
+		JTI: claims.JTI, GrantID: p.grantID, ClientID: p.client.ID, Subject: p.subject,
+		Resource: p.token.api.Indicator, CreatedAt: now, ExpiresAt: exp,
+	}
+	return signedJWT{value: tok, record: rec, expiresIn: expiresIn(exp, iat)}, nil
+}
+
+// introspectJWT describes a JWT access token (R3, spec I4, I5): active
+// while it is one Sesame signed (its signature, typ at+jwt, iss), its
+// record is found by its jti and agrees with it, it is unexpired, and
+// what it hangs off still stands: a person's grant (not revoked, not
+// expired, G2; so a global sign-out ends the tokens of the grants it
+// revokes at once, O4) and enabled account, or a client's own token's
+// client. Anything else is exactly {"active":false} (spec I3).
+//
+// Unlike an opaque token, it is described to any authenticated client,
+// the API it was issued for above all: whoever holds it can read its
+// claims already, and learns only whether it still stands.
+func (s *Service) introspectJWT(ctx context.Context, value string) (Introspection, error) {
+	inactive := Introspection{}
+	if s.Verifier == nil {
+		return inactive, nil
+	}
+	v, err := s.Verifier.Verify(value)
+	if err != nil || v.Type != TypeAccessJWT {
+		return inactive, nil
+	}
+	var c AccessJWT
+	if json.Unmarshal(v.Payload, &c) != nil || c.Issuer != s.Issuer || c.JTI == "" {
+		return inactive, nil
+	}
+	now := s.Now()
+	if !now.Before(time.Unix(c.Expiry, 0)) {
+		return inactive, nil
+	}
+	rec, err := s.Store.JWTAccessToken(ctx, c.JTI)
+	if errors.Is(err, store.ErrNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return inactive, fmt.Errorf("read JWT access token record: %w", err)
+	}
+	if rec.ClientID != c.ClientID || rec.Subject != c.Subject || rec.Resource != c.Audience || !now.Before(rec.ExpiresAt) {
+		return inactive, nil
+	}
+	if rec.GrantID != "" {
+		g, err := grant.Load(ctx, s.Store, rec.GrantID, now)
+		switch {
+		case errors.Is(err, grant.ErrRevoked), errors.Is(err, grant.ErrExpired), errors.Is(err, store.ErrNotFound):
+			return inactive, nil
+		case err != nil:
+			return inactive, err
+		}
+		acct, err := s.account(ctx, g.AccountID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return inactive, nil
+		case err != nil:
+			return inactive, fmt.Errorf("read account %s: %w", g.AccountID, err)
+		case acct.Disabled:
+			return inactive, nil
+		}
+	} else {
+		_, err := s.Store.Client(ctx, rec.ClientID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return inactive, nil
+		case err != nil:
+			return inactive, fmt.Errorf("read client %s: %w", rec.ClientID, err)
+		}
+	}
+	return Introspection{
+		Active: true, Scope: c.Scope, ClientID: c.ClientID, Subject: c.Subject, Audience: c.Audience,
+		Issuer: c.Issuer, Expiry: c.Expiry, IssuedAt: c.IssuedAt, TokenType: "Bearer", SID: c.SID,
+	}, nil
+}
