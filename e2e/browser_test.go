@@ -22,8 +22,8 @@ func TestBrowser(t *testing.T) {
 	bin := buildSesame(t)
 	for _, mode := range []string{"auto", "ask"} {
 		t.Run(mode, func(t *testing.T) {
-			sesame, app1, app2 := freeAddr(t), freeAddr(t), freeAddr(t)
-			demo := exec.Command(bin, "demo", "--addr", sesame, "--app1", app1, "--app2", app2, "--signout-confirm", mode)
+			sesame, app1, app2, api := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+			demo := exec.Command(bin, "demo", "--addr", sesame, "--app1", app1, "--app2", app2, "--api", api, "--signout-confirm", mode)
 			password := waitLine(t, start(t, demo), regexp.MustCompile(`password (\S+)`))[1]
 			runNodeFile(t, "playwright-core", "browser.test.mjs",
 				"DEMO_APP1=http://"+app1, "DEMO_APP2=http://"+app2, "DEMO_PASSWORD="+password,

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/sesametest"
 )
 
@@ -29,6 +32,34 @@ func runNode(t *testing.T, pkg, file string) {
 // Logto's own SDK, @logto/node, drives a running Sesame; see
 // node/logto.test.mjs for the flows.
 func TestLogtoNodeSDK(t *testing.T) { runNode(t, "@logto/node", "logto.test.mjs") }
+
+// Logto's SDK asking for an API's token: getAccessToken(resource) answers a
+// JWT access token that jose verifies as the API would, scopes cut to the
+// user's roles; an unregistered API is refused; an m2m client gets one with
+// client_credentials. See node/logto-resource.test.mjs.
+func TestLogtoResource(t *testing.T) {
+	const api, m2m, m2mSecret = "https://api.example.com/orders", "reports-job", "reports-job-secret-0123456789"
+	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+		c.APIResources = []resource.APISpec{{Indicator: api, Name: "Orders API", Scopes: []string{"read:orders", "write:orders"}}}
+		c.Roles = []resource.RoleSpec{{Name: "orders-reader", Permissions: map[string][]string{api: {"read:orders"}}}}
+		for i, u := range c.Users {
+			if u.Username == "alice" {
+				c.Users[i].Roles = []string{"orders-reader"}
+			}
+		}
+		c.Clients = append(c.Clients, client.Spec{ID: m2m, Secret: m2mSecret, Type: client.TypeM2M, Roles: []string{"orders-reader"}})
+	}})
+	runNodeFile(t, "@logto/node", "logto-resource.test.mjs",
+		"SESAME_ISSUER="+s.Issuer,
+		"SESAME_CLIENT_ID="+sesametest.AppA,
+		"SESAME_CLIENT_SECRET="+sesametest.Secret,
+		"SESAME_REDIRECT_URI="+sesametest.RedirectURI(sesametest.AppA),
+		"SESAME_PASSWORD="+sesametest.Password,
+		"SESAME_RESOURCE="+api,
+		"SESAME_M2M_ID="+m2m,
+		"SESAME_M2M_SECRET="+m2mSecret,
+	)
+}
 
 // runNodeFile runs one node test file with env added. The npm packages
 // come from `npm ci` in e2e/node (test.sh does it); without them the test

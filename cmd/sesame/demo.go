@@ -20,12 +20,16 @@ import (
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/demo"
 	"github.com/sesame-id/sesame/internal/logs"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/rp"
+	rpresource "github.com/sesame-id/sesame/rp/resource"
 )
 
 // demoAddrs are where the demo serves Sesame and its two apps.
 type demoAddrs struct {
 	sesame, app1, app2 string
+	// api is the Orders API's address.
+	api string
 	// confirm is signout_confirm: auto or ask.
 	confirm string
 }
@@ -43,12 +47,14 @@ func demoCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&a.sesame, "addr", "127.0.0.1:4000", "Sesame's address")
 	cmd.Flags().StringVar(&a.app1, "app1", "127.0.0.1:4001", "the first app's address")
 	cmd.Flags().StringVar(&a.app2, "app2", "127.0.0.1:4002", "the second app's address")
+	cmd.Flags().StringVar(&a.api, "api", "127.0.0.1:4003", "the Orders API's address")
 	cmd.Flags().StringVar(&a.confirm, "signout-confirm", "auto", "auto: sign-out signs out of every app, as Logto; ask: the person chooses")
 	return cmd
 }
 
-// runDemo serves Sesame on a temporary SQLite database, with user alice and
-// two first-party apps written with the SDK, until ctx ends; then it
+// runDemo serves Sesame on a temporary SQLite database, with users alice
+// and bob, two first-party apps written with the SDK and an Orders API
+// that App One calls with a JWT access token, until ctx ends; then it
 // removes the database.
 func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 	dir, err := os.MkdirTemp("", "sesame-demo-")
@@ -75,7 +81,14 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 			BackchannelLogoutURI: base + "/backchannel-logout", BackchannelLogoutSessionRequired: true,
 		})
 	}
-	cfg.Users = []account.Spec{{Username: "alice", Password: password, Email: "alice@example.com", Name: "Alice Example", EmailVerified: true}}
+	// The Orders API: alice's role lets her read orders, bob has none.
+	ordersAPI := "http://" + a.api
+	cfg.APIResources = []resource.APISpec{{Indicator: ordersAPI, Name: "Orders API", Scopes: []string{demo.ScopeReadOrders}}}
+	cfg.Roles = []resource.RoleSpec{{Name: "orders-reader", Permissions: map[string][]string{ordersAPI: {demo.ScopeReadOrders}}}}
+	cfg.Users = []account.Spec{
+		{Username: "alice", Password: password, Email: "alice@example.com", Name: "Alice Example", EmailVerified: true, Roles: []string{"orders-reader"}},
+		{Username: "bob", Password: password, Email: "bob@example.com", Name: "Bob Example", EmailVerified: true},
+	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo configuration: %v", err)
 	}
@@ -91,12 +104,30 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 	// The apps log as Sesame does: one format (log_format) on one stream.
 	logger := logs.New(stderr, logs.Options{Format: cfg.LogFormat, Level: slog.LevelWarn})
 	var servers []*http.Server
+	verifier, err := rpresource.New(ctx, rpresource.Config{Issuer: cfg.Issuer, Audience: ordersAPI, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("orders API: %w", err)
+	}
+	apiLn, err := net.Listen("tcp", a.api)
+	if err != nil {
+		return fmt.Errorf("orders API: listen on %s: %w", a.api, err)
+	}
+	apiServer := &http.Server{Handler: demo.NewOrdersAPI(verifier), ReadHeaderTimeout: 10 * time.Second}
+	servers = append(servers, apiServer)
+	go func() { _ = apiServer.Serve(apiLn) }()
 	for _, app := range apps {
 		base := "http://" + app.addr
 		sessions := demo.NewSessions()
-		c, err := rp.New(ctx, rp.Config{Issuer: cfg.Issuer, ClientID: app.id, ClientSecret: app.id + "-secret",
+		rc := rp.Config{Issuer: cfg.Issuer, ClientID: app.id, ClientSecret: app.id + "-secret",
 			RedirectURL: base + "/callback", PostLogoutRedirectURL: base + "/", Sessions: sessions,
-			CookieName: app.id + "_session", Logger: logger})
+			CookieName: app.id + "_session", Logger: logger}
+		var orders *demo.Orders
+		if app.id == "app-1" { // App One reads the person's orders
+			rc.Resources = []string{ordersAPI}
+			rc.Scopes = []string{"openid", "profile", "email", demo.ScopeReadOrders}
+			orders = &demo.Orders{URL: ordersAPI, Resource: ordersAPI}
+		}
+		c, err := rp.New(ctx, rc)
 		if err != nil {
 			return err
 		}
@@ -108,20 +139,24 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		h.Orders = orders
 		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, hs)
 		go func() { _ = hs.Serve(ln) }()
 	}
 	fmt.Fprintf(stdout, `sesame listening on http://%s
-Sesame demo: one identity provider, two apps.
-  Sesame:  http://%s/oidc   (your devices and apps: http://%s/account)
-  App One: http://%s
-  App Two: http://%s
-Sign in as user alice, password %s
+Sesame demo: one identity provider, two apps and an API.
+  Sesame:     http://%s/oidc   (your devices and apps: http://%s/account)
+  App One:    http://%s   (reads your orders from the Orders API)
+  App Two:    http://%s
+  Orders API: http://%s/orders   (needs a token from Sesame with read:orders)
+Sign in as user alice (may read orders) or bob (may not), password %s
 Try: sign in to App One; open App Two and you are signed in without a password (SSO);
 sign out of App One (of every app), or on your account page: App Two then says that Sesame
-told it your session ended (back-channel logout). Ctrl-C stops the demo.
-`, a.sesame, a.sesame, a.sesame, a.app1, a.app2, password)
+told it your session ended (back-channel logout). App One also shows alice's orders, read
+from the Orders API with a token Sesame issued for it; signed in as bob, it shows the API's
+refusal. Ctrl-C stops the demo.
+`, a.sesame, a.sesame, a.sesame, a.app1, a.app2, a.api, password)
 
 	select {
 	case <-ctx.Done():

@@ -37,7 +37,7 @@ func (s *syncBuffer) String() string {
 // says so, and the second says Not signed in and that Sesame told it
 // (back-channel logout), never that the person signed out of it.
 func TestDemoShowsSSOAndSignOut(t *testing.T) {
-	addrs := demoAddrs{sesame: freeAddr(t), app1: freeAddr(t), app2: freeAddr(t)}
+	addrs := demoAddrs{sesame: freeAddr(t), app1: freeAddr(t), app2: freeAddr(t), api: freeAddr(t)}
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
 	done := make(chan error, 1)

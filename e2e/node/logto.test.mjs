@@ -9,17 +9,13 @@ import assert from 'node:assert/strict';
 import LogtoClient from '@logto/node';
 import { browser } from './browser.mjs';
 import { env } from './env.mjs';
+import { memoryStorage } from './logto-storage.mjs';
 
 const issuer = new URL(env('SESAME_ISSUER'));
 const endpoint = issuer.href.replace(/\/oidc\/?$/, '');
 
 test('@logto/node: sign-in, tokens, userinfo, sign-out', async () => {
-  const saved = new Map();
-  const storage = {
-    getItem: async (k) => saved.get(k) ?? null,
-    setItem: async (k, v) => { saved.set(k, v); },
-    removeItem: async (k) => { saved.delete(k); },
-  };
+  const { saved, storage } = memoryStorage();
   let navigated;
   const logto = new LogtoClient(
     { endpoint, appId: env('SESAME_CLIENT_ID'), appSecret: env('SESAME_CLIENT_SECRET') },

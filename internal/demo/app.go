@@ -23,8 +23,12 @@ type App struct {
 	// Sessions is the store the rp.Client was configured with.
 	Sessions *Sessions
 	Logger   *slog.Logger
-	bc       *backchannel.Handler
-	mux      *http.ServeMux
+	// Orders, when set, has the app read the person's orders from the
+	// Orders API with a JWT access token for it (AccessTokenFor); its
+	// sign-in then asks for offline_access, which that needs.
+	Orders *Orders
+	bc     *backchannel.Handler
+	mux    *http.ServeMux
 }
 
 // NewApp builds the app's routes: GET /, /sign-in, /callback, /sign-out,
@@ -56,7 +60,11 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: a.CookieName + "_started", Value: strconv.FormatInt(time.Now().Unix(), 10),
 		Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	a.clearNote(w) // a note about an earlier session must not outlive this sign-in
-	if err := a.Client.SignIn(w, r); err != nil {
+	var opts []rp.SignInOption
+	if a.Orders != nil {
+		opts = append(opts, rp.WithOfflineAccess())
+	}
+	if err := a.Client.SignIn(w, r, opts...); err != nil {
 		a.logError(r, "start sign-in", err)
 		a.page(w, http.StatusInternalServerError, pageData{Problem: "This app could not start the sign-in. Try again."})
 	}
@@ -147,6 +155,10 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 			d.Notes = []string{noteSSO}
 		case notePasswordKey:
 			d.Notes = []string{notePassword}
+		}
+		if a.Orders != nil {
+			v := a.readOrders(w, r)
+			d.Orders = &v
 		}
 		a.page(w, http.StatusOK, d)
 		return

@@ -33,6 +33,8 @@ type pageData struct {
 	Notes []string
 	// Problem says what went wrong and what to do.
 	Problem string
+	// Orders, when the app reads the Orders API, is what it found.
+	Orders *ordersView
 }
 
 // Colours, chosen for WCAG AA contrast (4.5:1 or more) in the pairs
@@ -59,6 +61,7 @@ var contrastPairs = [][2]string{
 const style = `body{margin:0;background:` + colPage + `;color:` + colText + `;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 main{max-width:36rem;margin:0 auto;padding:1.5rem 1rem 3rem;overflow-wrap:anywhere}
 h1{font-size:1.75rem;line-height:1.2;margin:0 0 .25rem}
+h2{font-size:1.25rem;margin:1.5rem 0 .5rem}
 .about{color:` + colMuted + `;margin:0 0 1.25rem}
 .state{font-size:1.15rem;margin:0 0 1rem}
 .note,.problem{padding:.75rem 1rem;border-radius:6px;margin:0 0 1rem}
@@ -87,6 +90,11 @@ var tmpl = template.Must(template.New("app").Parse(`<!doctype html>
 {{if .User}}<p class="state"><strong>Signed in as {{.User}}</strong></p>{{else}}<p class="state"><strong>Not signed in</strong></p>{{end}}
 {{with .Problem}}<div class="problem" role="alert"><p>{{.}}</p></div>{{end}}
 {{with .Notes}}<div class="note" role="status">{{range .}}<p>{{.}}</p>{{end}}</div>{{end}}
+{{with .Orders}}<section aria-labelledby="orders">
+<h2 id="orders">Your orders</h2>
+{{if .Refused}}<div class="problem" role="alert"><p>{{.Refused}}</p></div>{{else}}<p>The Orders API, called with a token Sesame gave this app for it:</p>
+<ul>{{range .Items}}<li>{{.}}</li>{{end}}</ul>{{end}}
+</section>{{end}}
 <nav aria-label="Account">
 <ul class="actions">
 {{if .User}}<li><a class="button primary" href="/sign-out" aria-describedby="sign-out-hint">Sign out</a>
