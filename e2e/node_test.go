@@ -18,7 +18,7 @@ func TestOpenIDClient(t *testing.T) { runNode(t, "openid-client", "openid-client
 
 // runNode runs one node test file against a fresh test Sesame.
 func runNode(t *testing.T, pkg, file string) {
-	s := sesametest.New(t, sesametest.Options{})
+	s := sesametest.New(t, sesametest.Options{}.WithOrders())
 	runNodeFile(t, pkg, file,
 		"SESAME_ISSUER="+s.Issuer,
 		"SESAME_CLIENT_ID="+sesametest.AppA,
@@ -26,6 +26,7 @@ func runNode(t *testing.T, pkg, file string) {
 		"SESAME_REDIRECT_URI="+sesametest.RedirectURI(sesametest.AppA),
 		"SESAME_POST_LOGOUT_URI=https://app-a.example/",
 		"SESAME_PASSWORD="+sesametest.Password,
+		"SESAME_RESOURCE="+sesametest.OrdersAPI,
 	)
 }
 

@@ -1,8 +1,9 @@
 // openid-client v6 (the strictest OIDC client there is) against a running
 // Sesame: discovery, code + PKCE with nonce, ID token validation, userinfo,
 // refresh with rotation, revocation, introspection, and the end-session URL
-// it builds, followed to the end. The Go test e2e/openid_client_test.go
-// starts Sesame and runs this with its address in the environment.
+// it builds, followed to the end; and resource (RFC 8707) on the
+// authorization request. TestOpenIDClient in e2e/node_test.go starts Sesame
+// and runs this with its address in the environment.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
@@ -82,4 +83,39 @@ async function signIn(config, b) {
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
   }));
   return client.authorizationCodeGrant(config, page.url, { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
+}
+
+// RFC 8707 through openid-client: resource on the authorization request
+// and at the token endpoint answers a JWT access token for that API, its
+// scopes cut to the user's roles; a refresh with resource does too.
+test('openid-client: resource on the authorization request', async () => {
+  const api = env('SESAME_RESOURCE');
+  const config = await client.discovery(issuer, clientId, secret, undefined, { execute: [client.allowInsecureRequests] });
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const authUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: 'openid offline_access read:orders write:orders', prompt: 'consent', resource: api,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state,
+  });
+  assert.equal(authUrl.searchParams.get('resource'), api);
+  const b = browser(issuer);
+  let page = await b.go(authUrl);
+  page = await b.submit(page, { username: 'alice', password });
+  assert.ok(page.url.href.startsWith(redirectUri), `landed on ${page.url}`);
+  const tokens = await client.authorizationCodeGrant(config, page.url, { pkceCodeVerifier: verifier, expectedState: state }, { resource: api });
+  const at = decodeJWT(tokens.access_token);
+  assert.equal(at.header.typ, 'at+jwt');
+  assert.equal(at.payload.aud, api);
+  assert.equal(at.payload.scope, 'read:orders'); // alice's role does not permit write:orders
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, { resource: api });
+  assert.equal(decodeJWT(refreshed.access_token).payload.aud, api);
+  console.log('openid-client resource completed: resource on the authorization request; JWT access token at the code exchange and at refresh');
+});
+
+// decodeJWT reads a JWT's header and payload (not verified: the Logto
+// resource test verifies with jose).
+function decodeJWT(token) {
+  const [h, p] = token.split('.');
+  const part = (s) => JSON.parse(Buffer.from(s, 'base64url').toString());
+  return { header: part(h), payload: part(p) };
 }
