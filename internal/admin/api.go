@@ -79,6 +79,13 @@ func (a *API) Routes() []Route {
 		{"POST", "/api/deliveries/{id}/retry", a.auth(a.retryDelivery)},
 		{"GET", "/api/events", a.auth(a.listEvents)},
 		{"GET", "/api/audit", a.auth(a.listAudit)},
+		{"GET", "/api/resources", a.auth(a.listResources)},
+		{"POST", "/api/resources", a.auth(a.createResource)},
+		{"PUT", "/api/resources/{indicator}", a.auth(a.updateResource)},
+		{"GET", "/api/roles", a.auth(a.listRoles)},
+		{"PUT", "/api/roles/{name}", a.auth(a.putRole)},
+		{"PUT", "/api/accounts/{id}/roles", a.auth(a.putAccountRoles)},
+		{"PUT", "/api/clients/{id}/roles", a.auth(a.putClientRoles)},
 		{"GET", "/api/openapi.json", serveOpenAPI},
 	}
 }

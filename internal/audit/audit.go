@@ -83,13 +83,26 @@ const (
 	// KeyRotate makes a new signing key (the CLI's keys rotate); it has
 	// no target, and the detail names the algorithm.
 	KeyRotate Action = "key.rotate"
+	// ResourceCreate and ResourceUpdate register and change an API
+	// resource (R1); the update's detail names the fields.
+	ResourceCreate Action = "resource.create"
+	ResourceUpdate Action = "resource.update"
+	// RoleCreate and RoleUpdate make a role and replace its permissions
+	// (R1); the detail names the resources it gives permissions on.
+	RoleCreate Action = "role.create"
+	RoleUpdate Action = "role.update"
+	// RolesAssign replaces the roles an account or an m2m client holds
+	// (R1, C5); its target is the holder, the detail the roles before and
+	// after.
+	RolesAssign Action = "roles.assign"
 )
 
 // Actions lists every action, for validating an entry and a filter.
 var Actions = []Action{
 	AccountCreate, AccountUpdate, AccountPasswordChange, AccountDisable, AccountEnable, AccountSignIn,
 	AccountSignOutEverywhere, ClientCreate, ClientUpdate, ClientRotateSecret, ClientDelete,
-	SessionRevoke, GrantRevoke, DeliveryRetry, KeyRotate,
+	SessionRevoke, GrantRevoke, DeliveryRetry, KeyRotate, ResourceCreate, ResourceUpdate, RoleCreate, RoleUpdate,
+	RolesAssign,
 }
 
 // TargetKind says what kind of thing a change was made to.
@@ -102,10 +115,14 @@ const (
 	TargetSession  TargetKind = "session"
 	TargetGrant    TargetKind = "grant"
 	TargetDelivery TargetKind = "delivery"
+	// TargetResource is an API resource, by indicator (R1).
+	TargetResource TargetKind = "resource"
+	// TargetRole is a role, by name (R1).
+	TargetRole TargetKind = "role"
 )
 
 // TargetKinds lists every target kind, for validating a filter.
-var TargetKinds = []TargetKind{TargetAccount, TargetClient, TargetSession, TargetGrant, TargetDelivery}
+var TargetKinds = []TargetKind{TargetAccount, TargetClient, TargetSession, TargetGrant, TargetDelivery, TargetResource, TargetRole}
 
 // Target is what a change was made to.
 type Target struct {
