@@ -199,6 +199,21 @@ func (a *API) isAdmin(ctx context.Context, c store.Client) (bool, error) {
 	return client.HoldsAdmin(ctx, c, a.AdminClients, a.Resources)
 }
 
+// listAll answers every record load reads, each as view shows it, under
+// key (an empty list is [], never null).
+func listAll[R, V any](a *API, w http.ResponseWriter, r *http.Request, key string, load func(context.Context) ([]R, error), view func(R) V) {
+	list, err := load(r.Context())
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	out := make([]V, 0, len(list))
+	for _, x := range list {
+		out = append(out, view(x))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: out})
+}
+
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
 	a.Logger.ErrorContext(r.Context(), "admin api", "err", err, "path", r.URL.Path)
 	fail(w, http.StatusServiceUnavailable, "unavailable", "the request could not be completed; nothing was changed", "")

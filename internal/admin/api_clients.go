@@ -100,16 +100,7 @@ func NewSecret() string {
 }
 
 func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
-	cs, err := a.Store.Clients(r.Context())
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	out := []clientView{}
-	for _, c := range cs {
-		out = append(out, viewClient(c))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+	listAll(a, w, r, "clients", a.Store.Clients, viewClient)
 }
 
 func (a *API) getClient(w http.ResponseWriter, r *http.Request) {

@@ -97,16 +97,7 @@ func managed(what, field string) *refusal {
 }
 
 func (a *API) listResources(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Store.APIResources(r.Context())
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	out := []resourceView{}
-	for _, res := range list {
-		out = append(out, viewResource(res))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"resources": out})
+	listAll(a, w, r, "resources", a.Store.APIResources, viewResource)
 }
 
 // createResource registers an API resource; its indicator is in the body,
@@ -203,16 +194,7 @@ func changedResourceFields(before, after store.APIResource) []string {
 }
 
 func (a *API) listRoles(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Store.Roles(r.Context())
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	out := []roleView{}
-	for _, role := range list {
-		out = append(out, viewRole(role))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"roles": out})
+	listAll(a, w, r, "roles", a.Store.Roles, viewRole)
 }
 
 // roleInput is a role's permissions in a request body: for each API

@@ -159,6 +159,12 @@ func (r *Registry) API(ctx context.Context, indicator string) (API, error) {
 	if err != nil {
 		return API{}, err
 	}
+	return s.api(indicator)
+}
+
+// api is the resource indicator names in this snapshot (ErrUnknown when
+// none).
+func (s *snapshot) api(indicator string) (API, error) {
 	a, ok := s.apis[indicator]
 	if !ok {
 		return API{}, fmt.Errorf("%w: %s", ErrUnknown, indicator)
@@ -262,16 +268,21 @@ func (r *Registry) PermittedForClient(ctx context.Context, clientID, indicator s
 	return r.permitted(ctx, Client(clientID), indicator)
 }
 
+// permitted reads the resource and the roles' permissions from one
+// snapshot, loaded once.
 func (r *Registry) permitted(ctx context.Context, h Holder, indicator string) ([]string, error) {
-	api, err := r.API(ctx, indicator)
+	if err := ValidIndicator(indicator); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnknown, err)
+	}
+	s, err := r.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	api, err := s.api(indicator)
 	if err != nil {
 		return nil, err
 	}
 	roles, err := r.RolesOf(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	s, err := r.load(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,10 @@ func (r *Registry) Seed(ctx context.Context, d Declaration) error {
 		if err := seedRoles(ctx, tx, d.Roles, now); err != nil {
 			return err
 		}
+		known, err := knownRoles(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, a := range d.Users {
 			canonical, err := username.Canonical(a.Holder)
 			if err != nil {
@@ -52,12 +56,12 @@ func (r *Registry) Seed(ctx context.Context, d Declaration) error {
 			if err != nil {
 				return fmt.Errorf("users (%s): %w", a.Holder, err)
 			}
-			if err := setRoles(ctx, tx, Account(acct.ID), a.Roles, now); err != nil {
+			if err := setRoles(ctx, tx, Account(acct.ID), a.Roles, known, now); err != nil {
 				return fmt.Errorf("users (%s): %w", a.Holder, err)
 			}
 		}
 		for _, a := range d.Clients {
-			if err := setRoles(ctx, tx, Client(a.Holder), a.Roles, now); err != nil {
+			if err := setRoles(ctx, tx, Client(a.Holder), a.Roles, known, now); err != nil {
 				return fmt.Errorf("clients (%s): %w", a.Holder, err)
 			}
 		}
@@ -82,18 +86,33 @@ func seedAPIs(ctx context.Context, tx store.Tx, specs []APISpec, now time.Time) 
 		want[s.Indicator] = store.APIResource{Indicator: s.Indicator, Name: s.Name, Scopes: s.Scopes,
 			AccessTokenTTL: s.AccessTokenTTL, Declared: true, CreatedAt: now, UpdatedAt: now}
 	}
+	return writeChanged(stored, want, func(a store.APIResource) string { return a.Indicator }, sameAPI,
+		func(a *store.APIResource) { a.Declared, a.UpdatedAt = false, now },
+		func(a store.APIResource) error { return tx.UpsertAPIResource(ctx, a) })
+}
+
+// writeChanged writes, in key order, the declared records of want that
+// differ from their stored copy, and the stored records that were
+// declared and no longer are, unmarked by undeclare: only those, so a
+// start that changes nothing writes nothing.
+func writeChanged[T any](stored []T, want map[string]T, key func(T) string, same func(a, b T) bool,
+	undeclare func(*T), write func(T) error) error {
 	for _, old := range stored {
-		w, declared := want[old.Indicator]
+		k := key(old)
+		w, declared := want[k]
 		switch {
-		case declared && sameAPI(old, w):
-			delete(want, old.Indicator)
-		case !declared && old.Declared:
-			old.Declared, old.UpdatedAt = false, now
-			want[old.Indicator] = old
+		case declared && same(old, w):
+			delete(want, k)
+		case !declared:
+			before := old
+			undeclare(&old)
+			if !same(before, old) {
+				want[k] = old
+			}
 		}
 	}
-	for _, ind := range slices.Sorted(maps.Keys(want)) {
-		if err := tx.UpsertAPIResource(ctx, want[ind]); err != nil {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if err := write(want[k]); err != nil {
 			return err
 		}
 	}
@@ -116,35 +135,13 @@ func seedRoles(ctx context.Context, tx store.Tx, specs []RoleSpec, now time.Time
 	for _, s := range specs {
 		want[s.Name] = store.Role{Name: s.Name, Permissions: s.Permissions, Declared: true, CreatedAt: now, UpdatedAt: now}
 	}
-	for _, old := range stored {
-		w, declared := want[old.Name]
-		switch {
-		case declared && sameRole(old, w):
-			delete(want, old.Name)
-		case !declared && old.Declared:
-			old.Declared, old.UpdatedAt = false, now
-			want[old.Name] = old
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		if err := tx.UpsertRole(ctx, want[name]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeChanged(stored, want, func(r store.Role) string { return r.Name }, sameRole,
+		func(r *store.Role) { r.Declared, r.UpdatedAt = false, now },
+		func(r store.Role) error { return tx.UpsertRole(ctx, r) })
 }
 
 func sameRole(a, b store.Role) bool {
-	if a.Declared != b.Declared || len(a.Permissions) != len(b.Permissions) {
-		return false
-	}
-	for ind, scopes := range a.Permissions {
-		other, ok := b.Permissions[ind]
-		if !ok || !slices.Equal(scopes, other) {
-			return false
-		}
-	}
-	return true
+	return a.Declared == b.Declared && maps.EqualFunc(a.Permissions, b.Permissions, slices.Equal[[]string])
 }
 
 // SetRoles makes roles the roles h holds, replacing those it held, in a
@@ -156,7 +153,11 @@ func sameRole(a, b store.Role) bool {
 // admin_clients simply gets new ones.
 func (r *Registry) SetRoles(ctx context.Context, h Holder, roles []string) error {
 	err := r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		return setRoles(ctx, tx, h, roles, r.now())
+		known, err := knownRoles(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return setRoles(ctx, tx, h, roles, known, r.now())
 	})
 	if err != nil {
 		return fmt.Errorf("set roles of %s: %w", h, err)
@@ -165,20 +166,27 @@ func (r *Registry) SetRoles(ctx context.Context, h Holder, roles []string) error
 	return nil
 }
 
-// setRoles is SetRoles inside tx; a holder that already holds exactly
-// roles is not written.
-func setRoles(ctx context.Context, tx store.Tx, h Holder, roles []string, now time.Time) error {
+// knownRoles are the names of the stored roles and the built-in admin
+// role: read once per transaction, however many holders it assigns.
+func knownRoles(ctx context.Context, tx store.Tx) (map[string]bool, error) {
+	stored, err := tx.Roles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{RoleAdmin: true}
+	for _, r := range stored {
+		known[r.Name] = true
+	}
+	return known, nil
+}
+
+// setRoles is SetRoles inside tx, with the roles known in it; a holder
+// that already holds exactly roles is not written.
+func setRoles(ctx context.Context, tx store.Tx, h Holder, roles []string, known map[string]bool, now time.Time) error {
 	want := slices.Compact(slices.Sorted(slices.Values(roles)))
-	if len(want) > 0 {
-		stored, err := tx.Roles(ctx)
-		if err != nil {
-			return err
-		}
-		for _, name := range want {
-			known := name == RoleAdmin || slices.ContainsFunc(stored, func(r store.Role) bool { return r.Name == name })
-			if !known {
-				return fmt.Errorf("%w: %s", ErrUnknownRole, name)
-			}
+	for _, name := range want {
+		if !known[name] {
+			return fmt.Errorf("%w: %s", ErrUnknownRole, name)
 		}
 	}
 	id, account := h.id()

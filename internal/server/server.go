@@ -317,24 +317,16 @@ func (s *Server) forget(c store.Change) {
 	}
 }
 
-// apply brings the caches up to date with one change.
+// apply brings the caches up to date with one change: what forget drops
+// (again, for this process's changes; first, for other processes'), then
+// the keys and the delivery workers.
 func (s *Server) apply(c store.Change) {
+	s.forget(c)
 	switch c.Kind {
-	case store.ChangeClient:
-		s.Clients.Forget(c.ID)
-	case store.ChangeKeys:
+	case store.ChangeKeys, store.ChangeAll:
 		s.reloadKeys()
-	case store.ChangeAccount:
-		s.Tokens.ForgetAccount(c.ID)
-	case store.ChangeResources:
-		s.Resources.Forget(c.ID)
 	case store.ChangeDeliveries:
 		s.deliveries.Wake()
-	case store.ChangeAll:
-		s.Clients.ForgetAll()
-		s.Tokens.ForgetAccounts()
-		s.Resources.ForgetAll()
-		s.reloadKeys()
 	}
 }
 
