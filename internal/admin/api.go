@@ -15,6 +15,8 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
@@ -22,15 +24,17 @@ import (
 )
 
 // ScopeAdmin is the scope an admin token must carry.
-const ScopeAdmin = "sesame:admin"
+const ScopeAdmin = grant.ScopeAdmin
 
 // API is the admin JSON API under /api. Every call needs a bearer access
-// token that an admin client got with client_credentials and the
-// sesame:admin scope: none or an invalid one is 401, another token 403.
-// The client must still be an admin when it calls (C5): a token whose
-// client lost the role is 401 at once. Every change it makes is written to
-// the audit log (package audit) with that client as its actor and the
-// request's address.
+// token carrying the sesame:admin scope, of one of two holders of the
+// admin role (C5): an admin m2m client (client_credentials), or a person
+// whose account holds the role, signed in through a first-party app such
+// as the console. None or an invalid one is 401, a token without the
+// scope 403. The role is read at every call, not when the token was
+// issued: a client or account that lost it, or a disabled account, is
+// 401 at once. Every change it makes is written to the audit log (package
+// audit) with the caller as its actor and the request's address.
 type API struct {
 	Store    store.Store
 	Tokens   *token.Service
@@ -42,8 +46,8 @@ type API struct {
 	// ways (C5).
 	AdminClients []string
 	// Resources tells who holds the admin role as a role (C5); nil reads
-	// the deprecated ways alone.
-	Resources client.RoleHolders
+	// the deprecated ways alone, and no account is an admin.
+	Resources *resource.Registry
 	// Declared are the objects the configuration file manages (C4).
 	Declared Declared
 	Now      func() time.Time
@@ -132,45 +136,62 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 		case err != nil:
 			a.internal(w, r, err)
 			return
-		case act.Token.AccountID != "" || !slices.Contains(act.Token.Scopes, ScopeAdmin):
+		case !slices.Contains(act.Token.Scopes, ScopeAdmin):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sesame-admin", error="insufficient_scope", scope="`+ScopeAdmin+`"`)
 			fail(w, http.StatusForbidden, "forbidden", "the token lacks the sesame:admin scope", "")
 			return
 		}
-		// C5: the role is read at every call, not only when the token was
-		// issued, so a demotion (the admin flag cleared by API or CLI, or
-		// the client gone from admin_clients at a restart) ends the
-		// client's tokens at once. The registry forgets a client as soon
-		// as a change to it is heard.
-		c, err := a.Clients.Get(r.Context(), act.Token.ClientID)
-		admin := false
-		if err == nil {
-			admin, err = a.isAdmin(r.Context(), c)
-		}
+		caller, admin, err := a.holder(r.Context(), act)
 		switch {
 		case errors.Is(err, store.ErrNotFound) || (err == nil && !admin):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sesame-admin", error="invalid_token"`)
-			fail(w, http.StatusUnauthorized, "unauthorized", "the token's client no longer holds the admin role", "")
+			fail(w, http.StatusUnauthorized, "unauthorized", "the token's holder no longer holds the admin role", "")
 			return
 		case err != nil:
 			a.internal(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c.ID)))
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
 	}
 }
 
-// callerKey is the context key of the admin client a request's token
-// belongs to, set by auth once the token is checked.
+// holder is who an admin token speaks for, and whether they hold the
+// admin role now (C5). The role is read at every call, not only when the
+// token was issued, so a demotion (the role taken away by API or CLI, the
+// admin flag cleared, the client gone from admin_clients at a restart)
+// ends the tokens at once; the registries forget a client or a holder's
+// roles as soon as a change to them is heard. A person's token is live
+// only while the account is (CheckAccess reads it).
+func (a *API) holder(ctx context.Context, act token.Active) (audit.Actor, bool, error) {
+	if act.Token.AccountID != "" {
+		actor := audit.ByAdminAccount(act.Token.AccountID)
+		if a.Resources == nil {
+			return actor, false, nil
+		}
+		ok, err := a.Resources.HasRole(ctx, resource.Account(act.Token.AccountID), resource.RoleAdmin)
+		return actor, ok, err
+	}
+	actor := audit.ByAdminClient(act.Token.ClientID)
+	c, err := a.Clients.Get(ctx, act.Token.ClientID)
+	if err != nil {
+		return actor, false, err
+	}
+	ok, err := a.isAdmin(ctx, c)
+	return actor, ok, err
+}
+
+// callerKey is the context key of the admin a request's token speaks for
+// (an audit.Actor), set by auth once the token is checked.
 type callerKey struct{}
 
 // recorder is the audit log's recorder, on the API's store and clock.
 func (a *API) recorder() audit.Recorder { return audit.Recorder{Store: a.Store, Now: a.Now} }
 
-// entry is an audit entry of r's change: the admin client that made it,
-// from the request's address.
+// entry is an audit entry of r's change: the admin (client or person)
+// that made it, from the request's address.
 func (a *API) entry(r *http.Request, action audit.Action, target audit.Target, accountID, detail string) audit.Entry {
-	caller, _ := r.Context().Value(callerKey{}).(string)
-	return audit.Entry{Actor: audit.ByAdminClient(caller), Action: action, Target: target, Account: accountID,
+	caller, _ := r.Context().Value(callerKey{}).(audit.Actor)
+	return audit.Entry{Actor: caller, Action: action, Target: target, Account: accountID,
 		Address: web.ClientIP(r), Detail: detail}
 }
 
@@ -196,7 +217,11 @@ func (a *API) recordAfter(r *http.Request, entries ...audit.Entry) {
 // endpoint reads it when it grants sesame:admin: as a role, or by the
 // deprecated admin flag or admin_clients.
 func (a *API) isAdmin(ctx context.Context, c store.Client) (bool, error) {
-	return client.HoldsAdmin(ctx, c, a.AdminClients, a.Resources)
+	var roles client.RoleHolders
+	if a.Resources != nil {
+		roles = a.Resources
+	}
+	return client.HoldsAdmin(ctx, c, a.AdminClients, roles)
 }
 
 // listAll answers every record load reads, each as view shows it, under

@@ -20,6 +20,10 @@ const (
 	// ActorAdminClient is an admin client calling the admin API with a
 	// client_credentials token (C5); its ID is the client id.
 	ActorAdminClient ActorKind = "admin_client"
+	// ActorAdminAccount is a person holding the admin role calling the
+	// admin API (or the console) with their own access token (C5); its
+	// ID is the account id.
+	ActorAdminAccount ActorKind = "admin_account"
 	// ActorAccount is a person acting on their own account (the account
 	// page); its ID is the account id (the sub).
 	ActorAccount ActorKind = "account"
@@ -32,7 +36,7 @@ const (
 )
 
 // ActorKinds lists every actor kind, for validating a filter.
-var ActorKinds = []ActorKind{ActorAdminClient, ActorAccount, ActorCLI, ActorSystem}
+var ActorKinds = []ActorKind{ActorAdminClient, ActorAdminAccount, ActorAccount, ActorCLI, ActorSystem}
 
 // Actor is who made a change.
 type Actor struct {
@@ -42,6 +46,9 @@ type Actor struct {
 
 // ByAdminClient is the admin client clientID.
 func ByAdminClient(clientID string) Actor { return Actor{Kind: ActorAdminClient, ID: clientID} }
+
+// ByAdminAccount is the person of account accountID acting as an admin.
+func ByAdminAccount(accountID string) Actor { return Actor{Kind: ActorAdminAccount, ID: accountID} }
 
 // ByAccount is the holder of account accountID.
 func ByAccount(accountID string) Actor { return Actor{Kind: ActorAccount, ID: accountID} }

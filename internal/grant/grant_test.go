@@ -10,7 +10,8 @@ import (
 )
 
 // G3, spec A14: offline_access only with prompt=consent and a client allowed
-// refresh tokens; unknown scopes dropped; each scope once.
+// refresh tokens; unknown scopes dropped; each scope once; C5:
+// sesame:admin only when Admin.
 func TestGrantableScopes(t *testing.T) {
 	cases := []struct {
 		name string
@@ -21,6 +22,8 @@ func TestGrantableScopes(t *testing.T) {
 		{"offline with consent", Request{Scopes: []string{"openid", "offline_access"}, PromptConsent: true, RefreshAllowed: true}, []string{"openid", "offline_access"}},
 		{"offline, client without refresh", Request{Scopes: []string{"openid", "offline_access"}, PromptConsent: true}, []string{"openid"}},
 		{"unknown and repeated", Request{Scopes: []string{"openid", "admin", "email", "openid"}}, []string{"openid", "email"}},
+		{"sesame:admin without the role", Request{Scopes: []string{"openid", ScopeAdmin}}, []string{"openid"}},
+		{"sesame:admin with it, once", Request{Scopes: []string{"openid", ScopeAdmin, ScopeAdmin}, Admin: true}, []string{"openid", ScopeAdmin}},
 	}
 	for _, c := range cases {
 		if got := Grantable(c.req); !slices.Equal(got, c.want) {

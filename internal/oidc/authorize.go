@@ -83,6 +83,12 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := issueParams{client: c, session: cur.Session, params: params, resources: res}
+	ip.admin, err = p.adminGrantable(r.Context(), c, cur.Account.ID, params)
+	if err != nil {
+		p.logError(r, "roles of the account", err)
+		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))
+		return
+	}
 	value, ok, err := p.codeWithoutWrite(ip, g, hasGrant)
 	if err == nil && ok {
 		p.redirectCode(w, r, params, value)
@@ -154,7 +160,8 @@ func (p *Provider) needsConsent(c store.Client, params store.AuthParams, res map
 	if hasPrompt(params, "consent") {
 		return true
 	}
-	return !hasGrant || !grant.Covers(g, p.grantableScopes(c, params)) || !grant.CoversResources(g.Resources, res)
+	// A third-party client is never granted sesame:admin (adminGrantable).
+	return !hasGrant || !grant.Covers(g, p.grantableScopes(c, params, false)) || !grant.CoversResources(g.Resources, res)
 }
 
 // redirectCode sends the person back to the client with the code (Core

@@ -92,7 +92,7 @@ func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar store.
 		p.errorPage(w, http.StatusBadRequest, "Your sign-in ended. Go back to the app and sign in again.", CodeInvalidRequest)
 		return
 	}
-	scopes := p.grantableScopes(c, ar.Params)
+	scopes := p.grantableScopes(c, ar.Params, false) // only third-party clients ask consent
 	res, err := p.grantableResources(r.Context(), acct.ID, ar.Params)
 	if err != nil {
 		p.logError(r, "API resources of the request", err)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
@@ -23,6 +25,8 @@ type issueParams struct {
 	// resources are the API resources the request may be granted, with
 	// their scopes (grantableResources, R2).
 	resources map[string][]string
+	// admin is whether sesame:admin may be granted (adminGrantable, C5).
+	admin bool
 }
 
 // issued is what issueCode did: the code's value, and the sign-outs the
@@ -41,7 +45,7 @@ func (p *Provider) issueCode(ctx context.Context, tx store.Tx, ip issueParams) (
 	var out issued
 	now := p.Now()
 	c, sess := ip.client, ip.session
-	scopes := p.grantableScopes(c, ip.params)
+	scopes := p.grantableScopes(c, ip.params, ip.admin)
 
 	auth, hasAuth := session.AuthorizationFor(sess, c.ID)
 	var g store.Grant
@@ -137,7 +141,7 @@ func (p *Provider) codeWithoutWrite(ip issueParams, g store.Grant, hasGrant bool
 		return "", false, nil
 	}
 	auth, _ := session.AuthorizationFor(ip.session, ip.client.ID)
-	scopes := p.grantableScopes(ip.client, ip.params)
+	scopes := p.grantableScopes(ip.client, ip.params, ip.admin)
 	if !grant.Covers(g, scopes) || !grant.CoversResources(g.Resources, ip.resources) {
 		return "", false, nil
 	}
@@ -145,13 +149,31 @@ func (p *Provider) codeWithoutWrite(ip issueParams, g store.Grant, hasGrant bool
 	return value, err == nil, err
 }
 
-// grantableScopes is what this request may be granted (G3, spec A14).
-func (p *Provider) grantableScopes(c store.Client, params store.AuthParams) []string {
+// grantableScopes is what this request may be granted (G3, spec A14);
+// admin says whether sesame:admin may be (adminGrantable, C5).
+func (p *Provider) grantableScopes(c store.Client, params store.AuthParams, admin bool) []string {
 	return grant.Grantable(grant.Request{
 		Scopes:         params.Scopes,
 		PromptConsent:  hasPrompt(params, "consent"),
 		RefreshAllowed: client.AllowsGrantType(c, "refresh_token"),
+		Admin:          admin,
 	})
+}
+
+// adminGrantable reports whether an authorization request may be granted
+// sesame:admin (C5): it asks for it, its client is first party (the
+// operator's own app, such as the console), and the account holds the
+// admin role. The role is read again at every admin API call, so losing
+// it ends the tokens at once whatever their grant says.
+func (p *Provider) adminGrantable(ctx context.Context, c store.Client, accountID string, params store.AuthParams) (bool, error) {
+	if !c.FirstParty || p.Resources == nil || !slices.Contains(params.Scopes, grant.ScopeAdmin) {
+		return false, nil
+	}
+	ok, err := p.Resources.HasRole(ctx, resource.Account(accountID), resource.RoleAdmin)
+	if err != nil {
+		return false, fmt.Errorf("roles of account %s: %w", accountID, err)
+	}
+	return ok, nil
 }
 
 // sessionGrant returns the valid grant the session holds for c; a grant

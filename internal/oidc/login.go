@@ -55,6 +55,12 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 		RefuseSignIn(w, p.Pages, page, err)
 		return
 	}
+	admin, err := p.adminGrantable(r.Context(), c, acct.ID, ar.Params)
+	if err != nil {
+		p.logError(r, "roles of the account", err)
+		RefuseSignIn(w, p.Pages, page, err)
+		return
+	}
 	si, err := p.SignIns.Begin(r.Context(), signin.Request{
 		Account: acct, ClientID: c.ID, PreviousCookie: p.Cookies.Get(r, web.SessionCookie), AMR: []string{"pwd"},
 		Device:       session.Device{UserAgent: r.UserAgent(), IP: web.ClientIP(r)},
@@ -71,7 +77,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 				return tx.UpdateAuthRequest(r.Context(), ar)
 			}
 			var err error
-			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: si.Session, params: ar.Params, resources: res}); err != nil {
+			if out, err = p.issueCode(r.Context(), tx, issueParams{client: c, session: si.Session, params: ar.Params, resources: res, admin: admin}); err != nil {
 				return err
 			}
 			return tx.DeleteAuthRequest(r.Context(), ar.ID)

@@ -15,6 +15,10 @@ import (
 // invalid_target, redirected to the client like the request's other
 // errors; a registry that cannot be read is temporarily_unavailable.
 func (p *Provider) checkResources(ctx context.Context, indicators []string) (*Error, error) {
+	if len(indicators) > 0 && p.Resources == nil {
+		// A provider made without a registry has no API to name.
+		return &Error{Code: CodeInvalidTarget, Description: "this provider has no API resources", Status: 400}, nil
+	}
 	for _, ind := range indicators {
 		_, err := p.Resources.API(ctx, ind)
 		switch {

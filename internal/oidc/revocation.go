@@ -7,6 +7,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 )
@@ -38,21 +39,39 @@ func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
 		p.failJSON(w, r, "introspect token", err)
 		return
 	}
-	if res.Active && res.Subject == "" && slices.Contains(grant.Parse(res.Scope), ScopeAdmin) {
-		// C5: a client that lost the admin role (as a role, by its flag,
-		// or by its place in admin_clients, which no write records) holds
-		// no live admin token.
-		admin, err := client.HoldsAdmin(r.Context(), c, p.AdminClients, p.roleHolders())
-		if err != nil {
-			p.logError(r, "read the client's roles", err)
+	if res.Active && slices.Contains(grant.Parse(res.Scope), grant.ScopeAdmin) {
+		var err error
+		if res, err = p.adminIntrospection(r, c, res); err != nil {
+			p.logError(r, "read the roles of the token's holder", err)
 			writeJSONError(w, errUnavailable)
 			return
 		}
-		if !admin {
-			res = token.Introspection{}
-		}
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// adminIntrospection is what introspection says of an active token
+// carrying sesame:admin once its holder's admin role is read again (C5):
+// a client's token (m2m) is inactive once the client lost the role (as a
+// role, by its flag, or by its place in admin_clients, which no write
+// records); a person's token stays active for what else it grants, without
+// sesame:admin once the account lost the role.
+func (p *Provider) adminIntrospection(r *http.Request, c store.Client, res token.Introspection) (token.Introspection, error) {
+	if res.Subject == "" {
+		admin, err := client.HoldsAdmin(r.Context(), c, p.AdminClients, p.roleHolders())
+		if err != nil || admin {
+			return res, err
+		}
+		return token.Introspection{}, nil
+	}
+	if p.Resources != nil {
+		admin, err := p.Resources.HasRole(r.Context(), resource.Account(res.Subject), resource.RoleAdmin)
+		if err != nil || admin {
+			return res, err
+		}
+	}
+	res.Scope = grant.Format(slices.DeleteFunc(grant.Parse(res.Scope), func(s string) bool { return s == grant.ScopeAdmin }))
+	return res, nil
 }
 
 // tokenRequest authenticates the client of a revocation or introspection

@@ -5,12 +5,9 @@ import (
 	"strings"
 
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/token"
 )
-
-// ScopeAdmin is the scope of the admin API, granted by client_credentials
-// only to the clients that hold the admin role (C5, client.HoldsAdmin).
-const ScopeAdmin = "sesame:admin"
 
 // Token serves the token endpoint (RFC 6749 §3.2, Core §3.1.3): the
 // authorization_code, refresh_token and client_credentials grant types. Every answer carries
@@ -67,7 +64,7 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if admin {
-				allowed = []string{ScopeAdmin}
+				allowed = []string{grant.ScopeAdmin}
 			}
 		}
 		resp, err = p.Tokens.ClientCredentials(r.Context(), c, token.ClientCredentialsRequest{
