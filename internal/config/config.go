@@ -18,6 +18,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/logs"
 	"github.com/sesame-id/sesame/internal/resource"
 )
 
@@ -129,10 +130,11 @@ func Default() Config {
 	}
 }
 
-// Values of the log_format key; empty chooses by where the log goes.
+// Values of the log_format key, which are package logs' formats; empty
+// chooses by where the log goes.
 const (
-	LogFormatText = "text"
-	LogFormatJSON = "json"
+	LogFormatText = logs.Text
+	LogFormatJSON = logs.JSON
 )
 
 // Values of the durability key.

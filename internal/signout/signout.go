@@ -166,6 +166,14 @@ func claim(ctx context.Context, tx store.Tx, id string) (store.Session, bool, er
 // nothing.
 type Record func(tx store.Tx, done []Done) error
 
+// add runs r, if any, in tx.
+func (r Record) add(tx store.Tx, done []Done) error {
+	if r == nil {
+		return nil
+	}
+	return r(tx, done)
+}
+
 // AllDevices signs an account out of every session it has (O6), each as
 // Global, in one transaction with record's, and delivers afterwards.
 func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.SignOutCause, record Record) ([]Done, error) {
@@ -175,10 +183,7 @@ func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.
 		if all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause}); err != nil {
 			return err
 		}
-		if record != nil {
-			return record(tx, all)
-		}
-		return nil
+		return record.add(tx, all)
 	})
 	if err != nil {
 		return nil, err
@@ -358,10 +363,7 @@ func (s *Service) RevokeGrant(ctx context.Context, grantID string, cause store.S
 		if d, err = s.RevokeGrantTx(ctx, tx, g, cause); err != nil {
 			return err
 		}
-		if record != nil {
-			return record(tx, []Done{d})
-		}
-		return nil
+		return record.add(tx, []Done{d})
 	})
 	if err != nil {
 		return Done{}, err
@@ -429,10 +431,7 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause sto
 		if d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause}); err != nil || d.Receipt.ID == "" {
 			return err
 		}
-		if record != nil {
-			return record(tx, []Done{d})
-		}
-		return nil
+		return record.add(tx, []Done{d})
 	})
 	if err != nil {
 		return Done{}, err
