@@ -38,7 +38,7 @@ func TestBrowser(t *testing.T) {
 // on another site refused; see node/browser-forms.test.mjs.
 func TestBrowserForms(t *testing.T) {
 	chromium := chromiumPath(t)
-	sesame, appPort, password := serveWithShop(t, buildSesame(t))
+	sesame, appPort, password := serveWithShop(t, buildSesame(t), false)
 	runNodeFile(t, "playwright-core", "browser-forms.test.mjs",
 		"SESAME_URL=http://"+sesame, "APP_PORT="+appPort, "CLIENT_ID=shop", "SESAME_PASSWORD="+password, "CHROMIUM="+chromium)
 }
@@ -46,11 +46,12 @@ func TestBrowserForms(t *testing.T) {
 // A real browser at 360 px wide against `sesame serve` with a third-party
 // app: every page a person sees (landing, sign-in, a wrong password,
 // consent, the confirm page and its Cancel, the account page, error pages,
-// signed out) passes axe-core's checks of labels, headings and contrast,
-// and none scrolls sideways; see node/a11y.test.mjs.
+// the front-channel sign-out page, signed out) passes axe-core's checks of
+// labels, headings and contrast, and none scrolls sideways; see
+// node/a11y.test.mjs.
 func TestBrowserA11y(t *testing.T) {
 	chromium := chromiumPath(t)
-	sesame, appPort, password := serveWithShop(t, buildSesame(t))
+	sesame, appPort, password := serveWithShop(t, buildSesame(t), true)
 	runNodeFile(t, "axe-core", "a11y.test.mjs",
 		"SESAME_URL=http://"+sesame, "APP_PORT="+appPort, "CLIENT_ID=shop", "SESAME_PASSWORD="+password, "CHROMIUM="+chromium)
 }
@@ -58,9 +59,10 @@ func TestBrowserA11y(t *testing.T) {
 // serveWithShop starts bin as `sesame serve` (signout_confirm: ask) with
 // the user alice and the third-party web app "Shop" (client id shop),
 // whose redirect and post-logout URIs are on appPort, where the node test
-// serves it. It returns Sesame's address, the app's port and alice's
+// serves it. With frontchannel, Shop also has a front-channel logout page
+// there. It returns Sesame's address, the app's port and alice's
 // password.
-func serveWithShop(t *testing.T, bin string) (sesame, appPort, password string) {
+func serveWithShop(t *testing.T, bin string, frontchannel bool) (sesame, appPort, password string) {
 	sesame, app := freeAddr(t), freeAddr(t)
 	_, appPort, _ = net.SplitHostPort(app)
 	dir := t.TempDir()
@@ -83,6 +85,15 @@ clients:
     redirect_uris: [http://127.0.0.1:%[4]s/callback]
     post_logout_redirect_uris: [http://127.0.0.1:%[4]s/]
 `, sesame, dir, password, appPort)
+	if frontchannel {
+		// The page's refresh comes after what is left of backchannel_wait
+		// (Shop has no back-channel URI, so all of it): 10 s leaves axe
+		// the time to check the page before it goes on.
+		cfg += fmt.Sprintf(`    frontchannel_logout_uri: http://127.0.0.1:%s/frontchannel-logout
+    frontchannel_logout_session_required: true
+backchannel_wait: 10s
+`, appPort)
+	}
 	config := filepath.Join(dir, "sesame.yaml")
 	if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

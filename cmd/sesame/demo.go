@@ -79,6 +79,12 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 			ID: app.id, Name: app.name, Secret: app.id + "-secret", Type: client.TypeWeb, FirstParty: true,
 			RedirectURIs: []string{base + "/callback"}, PostLogoutRedirectURIs: []string{base + "/"},
 			BackchannelLogoutURI: base + "/backchannel-logout", BackchannelLogoutSessionRequired: true,
+			// Both channels, as an app may register them. The back-channel
+			// logout goes first (B3), so the front-channel page, which
+			// Sesame's last sign-out page loads in a frame, usually finds the
+			// session already ended; it ends it when the back channel did
+			// not get through in time.
+			FrontchannelLogoutURI: base + "/frontchannel-logout", FrontchannelLogoutSessionRequired: true,
 		})
 	}
 	// The Orders API: alice's role lets her read orders, bob has none.
@@ -135,7 +141,7 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: listen on %s: %w", app.name, app.addr, err)
 		}
-		h, err := demo.NewApp(app.name, app.id+"_session", c, sessions, logger)
+		h, err := demo.NewApp(app.name, app.id+"_session", cfg.Issuer, c, sessions, logger)
 		if err != nil {
 			return err
 		}

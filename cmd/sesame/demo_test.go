@@ -34,8 +34,9 @@ func (s *syncBuffer) String() string {
 
 // contract: `sesame demo` serves Sesame and two SDK apps; a person signs in
 // to one, is signed in to the other by SSO, signs out of the first, which
-// says so, and the second says Not signed in and that Sesame told it
-// (back-channel logout), never that the person signed out of it.
+// says so after Sesame's front-channel page loaded both apps' pages, and
+// the second says Not signed in and that Sesame told it (back-channel
+// logout, which goes first), never that the person signed out of it.
 func TestDemoShowsSSOAndSignOut(t *testing.T) {
 	addrs := demoAddrs{sesame: freeAddr(t), app1: freeAddr(t), app2: freeAddr(t), api: freeAddr(t)}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -108,7 +109,30 @@ func TestDemoShowsSSOAndSignOut(t *testing.T) {
 		t.Fatalf("app 2 by SSO: %s", page)
 	}
 	page, at = get(app1 + "/sign-out") // the confirm page; its script would submit it
-	page, _ = submit(page, at, url.Values{"logout": {"true"}})
+	page, at = submit(page, at, url.Values{"logout": {"true"}})
+	// Both apps registered a front-channel logout page: the sign-out ends
+	// with Sesame's page that loads them in frames, then refreshes to App
+	// One. Loaded as a browser would, each answers 200.
+	frames := regexp.MustCompile(`<iframe src="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(frames) != 2 {
+		t.Fatalf("at %s, want the front-channel page with both apps' frames: %s", at, page)
+	}
+	for i, want := range []string{app1, app2} {
+		src := html.UnescapeString(frames[i][1])
+		resp, err := browser.Get(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !strings.HasPrefix(src, want+"/frontchannel-logout?") || resp.StatusCode != http.StatusOK {
+			t.Errorf("frame %s: %d, want %s's front-channel page", src, resp.StatusCode, want)
+		}
+	}
+	refresh := regexp.MustCompile(`<meta http-equiv="refresh" content="\d+;url=([^"]*)">`).FindStringSubmatch(page)
+	if refresh == nil {
+		t.Fatalf("the front-channel page goes nowhere: %s", page)
+	}
+	page, _ = get(html.UnescapeString(refresh[1]))
 	if !strings.Contains(page, "Not signed in") || !strings.Contains(page, "You signed out of App One.") || strings.Contains(page, "Sesame told this app") {
 		t.Fatalf("app 1 after its own sign-out: %s", page)
 	}

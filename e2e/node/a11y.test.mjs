@@ -3,7 +3,9 @@
 // with a third-party app: the landing page, sign-in, a wrong password,
 // consent, the sign-out confirm page and its Cancel link back to the app
 // (still signed in afterwards), the account page (its confirmations
-// opened too), an error page, the 404 page and the signed-out page. On
+// opened too), an error page, the 404 page, the front-channel page that
+// ends a sign-out of Shop (it has a front-channel logout page) and the
+// signed-out page. On
 // each, axe-core checks labels, heading order, contrast and the rest of
 // WCAG 2.1 A and AA plus axe's best practices, and the page must not
 // scroll sideways. Screenshots land in e2e/out/. Run by e2e/browser_test.go.
@@ -23,11 +25,19 @@ const clientId = env('CLIENT_ID');
 const password = env('SESAME_PASSWORD');
 const width = 360;
 
-// The third-party app: its callback and its home page, where a sign-out
-// (or its Cancel) returns.
+// The third-party app: its callback, its home page, where a sign-out (or
+// its Cancel) returns, and its front-channel logout page, which holds its
+// answer until frameAnswered is called: the front-channel page's script
+// goes on as soon as its frame has loaded, and axe must check it first.
+let frameAnswered;
+const frameAsked = new Promise((resolve) => { frameAnswered = resolve; });
 const appServer = createServer((req, res) => {
   const path = new URL(req.url, app).pathname;
   res.setHeader('content-type', 'text/html; charset=utf-8');
+  if (path === '/frontchannel-logout') {
+    frameAnswered(() => res.end('<!doctype html><html lang="en"><title>Shop</title><p>Signed out</p></html>'));
+    return;
+  }
   if (path === '/callback') res.end('<!doctype html><title>Shop</title><p>Callback reached</p>');
   else if (path === '/') res.end('<!doctype html><title>Shop</title><p>Shop home</p>');
   else if (path === '/favicon.ico') { res.statusCode = 204; res.end(); }
@@ -42,13 +52,14 @@ const challenge = createHash('sha256').update(verifier).digest('base64url');
 // landmarks...).
 const axeOptions = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } };
 
-// audit runs axe-core in the page and checks it fits the viewport's width;
-// it returns the problems found, in words, and saves a screenshot.
-async function audit(page, shot, name) {
+// audit runs axe-core in the page, with options added to axeOptions, and
+// checks it fits the viewport's width; it returns the problems found, in
+// words, and saves a screenshot.
+async function audit(page, shot, name, options = {}) {
   // evaluate, not a script tag: the pages' CSP allows no inline script
   // but their own, and evaluate runs outside it.
   if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axe.source);
-  const result = await page.evaluate((options) => window.axe.run(document, options), axeOptions);
+  const result = await page.evaluate((o) => window.axe.run(document, o), { ...axeOptions, ...options });
   const problems = result.violations.map((v) =>
     `${name}: ${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replaceAll('\n', ' ')}`).join('\n')}`);
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -64,8 +75,8 @@ test(`pages at ${width} px pass axe-core ${axe.version} and do not scroll sidewa
   const pagesChecked = [];
   try {
     const { page, errors, shot, text } = await openPage(browser, 'a11y', { viewport: { width, height: 780 } });
-    const check = async (name) => {
-      problems.push(...(await audit(page, shot, name)));
+    const check = async (name, options) => {
+      problems.push(...(await audit(page, shot, name, options)));
       pagesChecked.push(name);
     };
 
@@ -128,12 +139,34 @@ test(`pages at ${width} px pass axe-core ${axe.version} and do not scroll sidewa
     assert.equal(res.status(), 404);
     await check('10-not-found');
 
+    // Sign out of Shop only: Shop has a front-channel logout page, so the
+    // sign-out ends with Sesame's 200 page that loads it in a hidden frame
+    // and goes on to Shop by a meta refresh. Shop holds its frame's answer
+    // until the page is checked.
+    await page.goto(`${issuer}/session/end?client_id=${clientId}&post_logout_redirect_uri=${encodeURIComponent(`${app}/`)}&state=fr0nt`);
+    // Its load event waits for the held frame: wait for the page itself.
+    [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[name=app_only]')]);
+    assert.equal(res.status(), 200);
+    const answerFrame = await frameAsked;
+    assert.match(await text(), /Signing you out of the app/);
+    assert.equal(await page.locator('a#continue').getAttribute('href'), `${app}/?state=fr0nt`);
+    // axe's meta-refresh rule flags every timed refresh. Front-Channel
+    // Logout needs one: the page must go on to the app's return address
+    // by itself, without JavaScript too, once the frames had their few
+    // seconds (what is left of backchannel_wait). The page says so in
+    // words and offers Continue to go on at once, so nobody waits on it
+    // or is stuck. Only that rule, and only on this page, is off.
+    await check('11-front-channel', { rules: { 'meta-refresh': { enabled: false } } });
+    answerFrame();
+    await page.waitForURL(`${app}/?state=fr0nt`); // the page's script, once the frame loaded
+    assert.match(await text(), /Shop home/);
+
     // Sign out for real, with no return address: the signed-out page.
     await page.goto(`${issuer}/session/end`);
-    await check('11-confirm-no-app');
+    await check('12-confirm-no-app');
     await Promise.all([page.waitForNavigation(), page.click('button[name=logout]')]);
     assert.match(await text(), /You are signed out/);
-    await check('12-signed-out');
+    await check('13-signed-out');
 
     // Chromium logs the status of every error page it loads; those pages
     // are expected here. Anything else (a CSP violation) is not.

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,18 +28,25 @@ type App struct {
 	// Orders API with a JWT access token for it (AccessTokenFor); its
 	// sign-in then asks for offline_access, which that needs.
 	Orders *Orders
+	// issuer is Sesame's: a front-channel logout naming another iss ends
+	// nothing.
+	issuer string
 	bc     *backchannel.Handler
 	mux    *http.ServeMux
 }
 
 // NewApp builds the app's routes: GET /, /sign-in, /callback, /sign-out,
-// /sign-out-here and POST /backchannel-logout.
-func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *slog.Logger) (*App, error) {
+// /sign-out-here, /frontchannel-logout and POST /backchannel-logout.
+// issuer is the one c was configured with (rp.Client does not say it).
+func NewApp(name, cookieName, issuer string, c *rp.Client, sessions *Sessions, logger *slog.Logger) (*App, error) {
+	if issuer == "" {
+		return nil, fmt.Errorf("%s: front-channel logout needs Sesame's issuer", name)
+	}
 	bc, err := backchannel.New(backchannel.Config{Verifier: c.Verifier(), Sessions: sessions, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("%s: back-channel logout: %w", name, err)
 	}
-	a := &App{Name: name, CookieName: cookieName, Client: c, Sessions: sessions, Logger: logger, bc: bc}
+	a := &App{Name: name, issuer: issuer, CookieName: cookieName, Client: c, Sessions: sessions, Logger: logger, bc: bc}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /sign-in", a.signIn)
@@ -46,6 +54,7 @@ func NewApp(name, cookieName string, c *rp.Client, sessions *Sessions, logger *s
 	mux.HandleFunc("GET /sign-out", a.signOut)
 	mux.HandleFunc("GET /sign-out-here", a.signOutHere)
 	mux.Handle("POST /backchannel-logout", a.bc)
+	mux.HandleFunc("GET /frontchannel-logout", a.frontchannelLogout)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	a.mux = mux
 	return a, nil
@@ -131,11 +140,11 @@ func (a *App) signOutHere(w http.ResponseWriter, r *http.Request) {
 // session cookie would otherwise lose. With neither, the app ended nothing
 // and says nothing.
 func (a *App) noteSignOut(w http.ResponseWriter, r *http.Request, own string) {
-	switch {
+	switch told := a.notified(r); {
 	case a.signedIn(r):
 		a.setNote(w, own)
-	case a.notified(r):
-		a.setNote(w, noteNotifiedKey)
+	case told != "":
+		a.setNote(w, toldNoteKeys[told])
 	default:
 		a.clearNote(w)
 	}
@@ -163,12 +172,16 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 		a.page(w, http.StatusOK, d)
 		return
 	}
-	switch {
-	case a.notified(r) || note == noteNotifiedKey:
+	// What Sesame told the app about this browser's session comes first:
+	// the note may be older than that.
+	switch cmp.Or(toldNoteKeys[a.notified(r)], note) {
+	case noteNotifiedKey:
 		d.Notes = []string{noteNotified}
-	case note == noteSignedOutKey:
+	case noteNotifiedFrontKey:
+		d.Notes = []string{noteNotifiedFront}
+	case noteSignedOutKey:
 		d.Notes = []string{signedOutOf(a.Name)}
-	case note == noteSignedOutHereKey:
+	case noteSignedOutHereKey:
 		d.Notes = []string{signedOutOf(a.Name), noteHereOnly}
 	}
 	a.page(w, http.StatusOK, d)
@@ -180,11 +193,14 @@ func (a *App) signedIn(r *http.Request) bool {
 	return err == nil
 }
 
-// notified reports whether the request carries the cookie of a session a
-// back-channel logout ended.
-func (a *App) notified(r *http.Request) bool {
+// notified says by which channel Sesame ended the session whose cookie
+// the request carries, or "".
+func (a *App) notified(r *http.Request) Channel {
 	c, err := r.Cookie(a.CookieName)
-	return err == nil && a.Sessions.Notified(c.Value)
+	if err != nil {
+		return ""
+	}
+	return a.Sessions.Notified(c.Value)
 }
 
 func (a *App) logError(r *http.Request, msg string, err error) {

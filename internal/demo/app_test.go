@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/web"
@@ -32,9 +33,13 @@ type world struct {
 	s        *sesametest.Sesame
 	one, two string
 	browser  *http.Client
+	// sessions are each app's session store, by the app's base URL.
+	sessions map[string]*Sessions
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld starts the world; each edit changes both apps' registrations
+// (base is the app's URL).
+func newWorld(t *testing.T, edits ...func(c *client.Spec, base string)) *world {
 	t.Helper()
 	names := map[string]string{sesametest.AppA: "App One", sesametest.AppB: "App Two"}
 	servers := map[string]*httptest.Server{}
@@ -50,17 +55,22 @@ func newWorld(t *testing.T) *world {
 				c.Clients[i].RedirectURIs = []string{base(cl.ID) + "/callback"}
 				c.Clients[i].PostLogoutRedirectURIs = []string{base(cl.ID) + "/"}
 				c.Clients[i].BackchannelLogoutURI = base(cl.ID) + "/backchannel-logout"
+				for _, edit := range edits {
+					edit(&c.Clients[i], base(cl.ID))
+				}
 			}
 		}
 	}})
+	stores := map[string]*Sessions{}
 	for id, name := range names {
 		sessions := NewSessions()
+		stores[base(id)] = sessions
 		c, err := rp.New(t.Context(), rp.Config{Issuer: s.Issuer, ClientID: id, ClientSecret: sesametest.Secret,
 			RedirectURL: base(id) + "/callback", PostLogoutRedirectURL: base(id) + "/", Sessions: sessions, CookieName: id + "_session"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := NewApp(name, id+"_session", c, sessions, nil)
+		h, err := NewApp(name, id+"_session", s.Issuer, c, sessions, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +78,7 @@ func newWorld(t *testing.T) *world {
 		servers[id].Start()
 	}
 	jar, _ := cookiejar.New(nil)
-	return &world{t: t, s: s, one: base(sesametest.AppA), two: base(sesametest.AppB), browser: &http.Client{Jar: jar}}
+	return &world{t: t, s: s, one: base(sesametest.AppA), two: base(sesametest.AppB), browser: &http.Client{Jar: jar}, sessions: stores}
 }
 
 // get loads u, following every redirect, and returns the page and where

@@ -12,7 +12,12 @@ const (
 	noteSignedOutKey     = "signed-out"
 	noteSignedOutHereKey = "signed-out-here"
 	noteNotifiedKey      = "notified"
+	noteNotifiedFrontKey = "notified-front"
 )
+
+// toldNoteKeys are the notes of a session Sesame told the app to end, by
+// channel.
+var toldNoteKeys = map[Channel]string{Backchannel: noteNotifiedKey, Frontchannel: noteNotifiedFrontKey}
 
 // noteTTL bounds how long a note waits for its page: long enough for a
 // person deciding on Sesame's sign-out page.
@@ -37,7 +42,7 @@ func (a *App) takeNote(w http.ResponseWriter, r *http.Request) string {
 	}
 	a.clearNote(w)
 	switch c.Value {
-	case noteSSOKey, notePasswordKey, noteSignedOutKey, noteSignedOutHereKey, noteNotifiedKey:
+	case noteSSOKey, notePasswordKey, noteSignedOutKey, noteSignedOutHereKey, noteNotifiedKey, noteNotifiedFrontKey:
 		return c.Value
 	}
 	return ""

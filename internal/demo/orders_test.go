@@ -55,7 +55,7 @@ func newOrdersWorld(t *testing.T) (w *world, api string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewApp("App One", "one_session", c, sessions, nil)
+	h, err := NewApp("App One", "one_session", s.Issuer, c, sessions, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

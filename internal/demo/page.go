@@ -6,8 +6,8 @@ import (
 )
 
 // The notes the page shows. Each says only what the app itself did or
-// received: its own sign-out, or a back-channel logout, which carries no
-// reason.
+// received: its own sign-out, or a back-channel or front-channel logout,
+// which carries no reason.
 const (
 	noteSSO      = "You were signed in without typing a password: single sign-on through your Sesame session."
 	notePassword = "You signed in with your password at Sesame."
@@ -15,6 +15,12 @@ const (
 	// browser held: the app did nothing, it was told.
 	noteNotified = "Sesame told this app, by back-channel logout, that your session ended " +
 		"(you may have signed out in another app or on your account page, or an administrator ended it). " +
+		"Sign in again to continue."
+	// noteNotifiedFront follows a front-channel logout for the session
+	// this browser held. Sesame loads that page only from its sign-out
+	// page, in the browser that signs out, so the app can say that much.
+	noteNotifiedFront = "Sesame told this app, by front-channel logout, that your session ended " +
+		"(you signed out at Sesame in this browser, through this app or another). " +
 		"Sign in again to continue."
 	// noteHereOnly follows the app's own "this app only" sign-out, which
 	// never reaches Sesame.

@@ -8,9 +8,10 @@ import (
 	"github.com/sesame-id/sesame/rp/rptest"
 )
 
-// A back-channel logout marks the sessions it ends as notified; a session
-// the app ended itself is not, even when Sesame's logout for it arrives
-// afterwards; notices are forgotten after MaxAge.
+// A back-channel or front-channel logout marks the sessions it ends as
+// notified by that channel; a session the app ended itself is not, even
+// when Sesame's logout for it arrives afterwards; the first channel to end
+// a session is the one remembered; notices are forgotten after MaxAge.
 func TestDemoSessionsRememberOnlyWhatTheyWereTold(t *testing.T) {
 	now := time.Now()
 	s := NewSessions()
@@ -20,6 +21,7 @@ func TestDemoSessionsRememberOnlyWhatTheyWereTold(t *testing.T) {
 		{ID: "told", SID: "sid-1", Subject: "alice", Created: now},
 		{ID: "own", SID: "sid-2", Subject: "alice", Created: now},
 		{ID: "other", SID: "sid-3", Subject: "bob", Created: now},
+		{ID: "framed", SID: "sid-5", Subject: "alice", Created: now},
 	} {
 		if err := s.Put(ctx, x); err != nil {
 			t.Fatal(err)
@@ -34,24 +36,37 @@ func TestDemoSessionsRememberOnlyWhatTheyWereTold(t *testing.T) {
 	if _, err := s.EndBySID(ctx, "sid-1"); err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[string]bool{"told": true, "own": false, "other": false, "unknown": false} {
+	if n, err := s.EndBySIDFrontchannel(ctx, "sid-5"); n != 1 || err != nil {
+		t.Fatalf("front-channel logout of sid-5: %d sessions, %v", n, err)
+	}
+	// Each channel's logout for the session the other ended changes
+	// nothing.
+	if n, err := s.EndBySIDFrontchannel(ctx, "sid-1"); n != 0 || err != nil {
+		t.Errorf("front-channel after back-channel: %d sessions, %v", n, err)
+	}
+	if n, err := s.EndBySID(ctx, "sid-5"); n != 0 || err != nil {
+		t.Errorf("back-channel after front-channel: %d sessions, %v", n, err)
+	}
+	for id, want := range map[string]Channel{"told": Backchannel, "framed": Frontchannel, "own": "", "other": "", "unknown": ""} {
 		if got := s.Notified(id); got != want {
-			t.Errorf("Notified(%s) = %v, want %v", id, got, want)
+			t.Errorf("Notified(%s) = %q, want %q", id, got, want)
 		}
 	}
 	if _, err := s.EndBySubject(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if !s.Notified("other") {
+	if s.Notified("other") != Backchannel {
 		t.Error("a logout by sub did not mark bob's session")
 	}
-	if _, err := s.Get(ctx, "told"); err == nil {
-		t.Error("a notified session still opens")
+	for _, id := range []string{"told", "framed"} {
+		if _, err := s.Get(ctx, id); err == nil {
+			t.Errorf("notified session %s still opens", id)
+		}
 	}
 
 	now = now.Add(s.MaxAge + time.Hour)
 	_ = s.Put(ctx, &rp.Session{ID: "later", SID: "sid-4", Subject: "carol", Created: now}) // sweeps
-	if s.Notified("told") || s.Notified("other") {
+	if s.Notified("told") != "" || s.Notified("other") != "" || s.Notified("framed") != "" {
 		t.Error("notices outlived MaxAge")
 	}
 }

@@ -188,14 +188,21 @@ func audience(raw json.RawMessage) string {
 func (h *Handler) appNames(r *http.Request, sess store.Session) []string {
 	var names []string
 	for _, a := range sess.Authorizations {
-		c, err := h.Clients.Get(r.Context(), a.ClientID)
-		if err != nil {
-			names = append(names, a.ClientID)
-			continue
-		}
-		names = append(names, appName(c))
+		names = append(names, h.appNameOf(r, a.ClientID))
 	}
 	return names
+}
+
+// appNameOf names the app of clientID for a page (the confirm page's
+// list, the front-channel page's frame titles). A client that cannot be
+// read is named by its id: the page still says which app it means, and
+// a sign-out must not fail over a name.
+func (h *Handler) appNameOf(r *http.Request, clientID string) string {
+	c, err := h.Clients.Get(r.Context(), clientID)
+	if err != nil {
+		return clientID
+	}
+	return appName(c)
 }
 
 // fail shows a 400 error page and redirects nowhere (spec L3, L5, L13).

@@ -28,17 +28,15 @@ type frontchannelPage struct {
 // then goes on to the target by a meta refresh (or at once, by its
 // script, when every frame has loaded). Both channels share one wait,
 // backchannel_wait: the refresh comes after what is left of it once the
-// back-channel attempts have had their turn, and at least one second
-// later, so the frames get their chance even when a slow app used it up.
+// back-channel attempts have had their turn, rounded up to whole seconds
+// (a refresh counts in seconds, and the frames must not get less than the
+// rest of the wait), and at least one second later, so the frames get
+// their chance even when a slow app used it up.
 func (h *Handler) frontchannel(w http.ResponseWriter, r *http.Request, pages []signout.Frontchannel, p frontchannelPage) {
 	d := ui.FrontchannelData{Target: p.target, AppOnly: p.appOnly,
 		Delay: max(1, int(math.Ceil((h.Service.Wait - p.waited).Seconds())))}
 	for _, f := range pages {
-		app := f.ClientID
-		if c, err := h.Clients.Get(r.Context(), f.ClientID); err == nil {
-			app = appName(c)
-		}
-		d.Frames = append(d.Frames, ui.Frame{App: app, URL: f.URL(h.Issuer)})
+		d.Frames = append(d.Frames, ui.Frame{App: h.appNameOf(r, f.ClientID), URL: f.URL(h.Issuer)})
 	}
 	if p.target != "" {
 		d.Nonce, _ = token.NewValue()

@@ -263,3 +263,47 @@ func TestSignOutsWithoutABrowserRecordNoFrontchannel(t *testing.T) {
 		t.Errorf("app-a got %d logout tokens", len(got))
 	}
 }
+
+// F2, B3: both channels share one backchannel_wait. The page's refresh
+// comes after what is left of it once the back-channel deliveries were
+// awaited, rounded up to whole seconds (a refresh counts in seconds, and
+// the frames must not get less than the rest of the wait), and never
+// before one second, even when a slow app used the whole wait.
+func TestFrontchannelRefreshWaitsWhatIsLeftOfTheWait(t *testing.T) {
+	const wait = 3 * time.Second
+	for _, tc := range []struct {
+		name string
+		// hang is how long app-a's back-channel endpoint takes to answer.
+		hang time.Duration
+		want int
+	}{
+		{"apps answer at once", 0, 3},
+		{"an app answers after 1.2s", 1200 * time.Millisecond, 2},
+		{"an app answers after the wait", 3500 * time.Millisecond, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := withFrontchannel(sesametest.AppA)
+			configure := opts.Configure
+			opts.Configure = func(c *config.Config) { configure(c); c.BackchannelWait = wait }
+			s := sesametest.New(t, opts)
+			s.Apps[sesametest.AppA].Hang(tc.hang)
+			b := s.NewBrowser(t)
+			a := b.SignedIn(sesametest.AppA, "alice", nil)
+			page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}})
+			started := time.Now()
+			done := b.Submit(page, map[string]string{"logout": "true"})
+			took := time.Since(started)
+			if done.Status != http.StatusOK {
+				t.Fatalf("last step: %d %q, want the front-channel page", done.Status, done.Location)
+			}
+			delay, _, ok := refresh(t, done)
+			if !ok || delay != tc.want {
+				t.Errorf("meta refresh after %ds (%v), want %ds: %s of the %s wait were spent on back-channel deliveries", delay, ok, tc.want, took, wait)
+			}
+			if took < min(tc.hang, wait) {
+				t.Errorf("the page came after %s: the back-channel deliveries were not awaited first", took)
+			}
+		})
+	}
+}
