@@ -68,6 +68,8 @@ func runIO(ctx context.Context, args []string, getenv func(string) string, stdin
 		sessionsCmd(g, getenv, stdout, stderr),
 		adminCmd(g, getenv, stdout, stderr),
 		keysCmd(g, getenv, stdout, stderr),
+		resourcesCmd(g, getenv, stdout, stderr),
+		rolesCmd(g, getenv, stdout, stderr),
 		demoCmd(stdout, stderr),
 		loadtestCmd(getenv, stdout, stderr),
 		versionCmd(stdout),

@@ -52,12 +52,17 @@ func cliActor() audit.Actor {
 	return audit.ByCLI(who)
 }
 
+// cliRecorder is the audit log's recorder of the commands' changes.
+func cliRecorder(srv *server.Server) audit.Recorder {
+	return audit.Recorder{Store: srv.Store, Now: time.Now}
+}
+
 // audited writes the audit entry of a change a command has committed.
 // The change stands whatever happens here: a failure is one line on
 // stderr, and the command still reports the change.
 func audited(ctx context.Context, srv *server.Server, stderr io.Writer, e audit.Entry) {
 	e.Actor = cliActor()
-	if err := (audit.Recorder{Store: srv.Store, Now: time.Now}).After(ctx, e); err != nil {
+	if err := cliRecorder(srv).After(ctx, e); err != nil {
 		fmt.Fprintf(stderr, "sesame: the change is made, but its audit entry was not written: %v\n", err)
 	}
 }
@@ -68,14 +73,14 @@ func auditedSignOut(ctx context.Context, srv *server.Server, e audit.Entry, deta
 	return func(tx store.Tx, done []signout.Done) error {
 		e.Actor = cliActor()
 		e.Detail = detail(done)
-		return (audit.Recorder{Store: srv.Store, Now: time.Now}).InTx(ctx, tx, e)
+		return cliRecorder(srv).InTx(ctx, tx, e)
 	}
 }
 
 // usersCmd manages accounts on the configured database. Passwords come
 // from stdin or --password-file, never from an argument.
 func usersCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
-	users := &cobra.Command{Use: "users", Short: "Add accounts, set passwords, disable accounts"}
+	users := &cobra.Command{Use: "users", Short: "Add accounts, set passwords, disable accounts, give roles"}
 	var email, name string
 	addPassword := secretSource{What: "password", FileFlag: "password-file"}
 	add := &cobra.Command{
@@ -180,7 +185,7 @@ func usersCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) 
 			})
 		},
 	}
-	users.AddCommand(add, setPassword, disable)
+	users.AddCommand(add, setPassword, disable, userRolesCmd(g, getenv, stdout, stderr))
 	return users
 }
 
@@ -197,7 +202,7 @@ func existing(ctx context.Context, srv *server.Server, username string) (store.A
 // client's secret comes from stdin or --secret-file, or Sesame generates
 // one and prints it once; never from an argument.
 func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
-	clients := &cobra.Command{Use: "clients", Short: "Add and list clients"}
+	clients := &cobra.Command{Use: "clients", Short: "Add, list and remove clients; give m2m clients roles"}
 	var spec client.Spec
 	var offline, generate bool
 	secretIn := secretSource{What: "client secret", FileFlag: "secret-file"}
@@ -286,7 +291,7 @@ func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer
 					if existed, err = tx.DeleteClient(ctx, args[0], time.Now()); err != nil || !existed {
 						return err
 					}
-					return (audit.Recorder{Store: srv.Store, Now: time.Now}).InTx(ctx, tx,
+					return cliRecorder(srv).InTx(ctx, tx,
 						audit.Entry{Actor: cliActor(), Action: audit.ClientDelete, Target: audit.OnClient(args[0])})
 				})
 				if err != nil {
@@ -300,7 +305,7 @@ func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer
 			})
 		},
 	}
-	clients.AddCommand(add, list, remove)
+	clients.AddCommand(add, list, remove, clientRolesCmd(g, getenv, stdout, stderr))
 	return clients
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/account/username"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/resource"
 )
 
 // Declared is what the configuration file declares (C4). Those objects are
@@ -60,7 +61,8 @@ func overridden(u account.Spec, p accountPatch) string {
 	return ""
 }
 
-// refuseManaged answers 409 for a change to something the file manages.
+// refuseManaged answers 409 for a change to something the file manages,
+// in the words every such refusal uses, by API or CLI.
 func refuseManaged(w http.ResponseWriter, what, field string) {
-	fail(w, http.StatusConflict, "conflict", what+" is managed by the configuration file: change it there", field)
+	fail(w, http.StatusConflict, "conflict", resource.ManagedByFile(what).Error(), field)
 }

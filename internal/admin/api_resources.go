@@ -2,8 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -64,36 +62,43 @@ func viewRole(r store.Role) roleView {
 	return roleView{Name: r.Name, Permissions: perms, Declared: r.Declared, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
-// refusal is an answer decided inside a transaction, which rolls it back.
-type refusal struct {
-	status           int
-	code, msg, field string
-}
-
-func (e *refusal) Error() string { return e.msg }
-
-// answer writes err as the API answers it: a refusal as itself, another
-// error as a 503. It reports whether err was nil.
+// answer writes err as the API answers it: a refusal of package resource
+// with the status its rule calls for, another error as a 503. It reports
+// whether err was nil.
 func (a *API) answer(w http.ResponseWriter, r *http.Request, err error) bool {
-	var ref *refusal
+	var ref *resource.Refused
 	switch {
 	case err == nil:
 		return true
-	case errors.As(err, &ref):
-		fail(w, ref.status, ref.code, ref.msg, ref.field)
-	default:
+	case !errors.As(err, &ref):
 		a.internal(w, r, err)
+	case errors.Is(ref, resource.ErrInvalid):
+		msg := ref.Problems.Error()
+		fail(w, http.StatusBadRequest, "invalid", strings.ReplaceAll(msg, "\n", "; "), fieldOf(msg))
+	case errors.Is(ref, resource.ErrUnknown), errors.Is(ref, resource.ErrUnknownRole):
+		fail(w, http.StatusNotFound, "not_found", ref.Error(), "")
+	case errors.Is(ref, resource.ErrExists):
+		fail(w, http.StatusConflict, "conflict", ref.Error(), "indicator")
+	case errors.Is(ref, resource.ErrNotM2M):
+		fail(w, http.StatusBadRequest, "invalid", ref.Error(), "roles")
+	default: // ErrDeclared (C4), ErrBuiltIn (C5)
+		fail(w, http.StatusConflict, "conflict", ref.Error(), "")
 	}
 	return false
 }
 
-func invalid(err error) *refusal {
-	msg := err.Error()
-	return &refusal{http.StatusBadRequest, "invalid", strings.ReplaceAll(msg, "\n", "; "), fieldOf(msg)}
-}
+// registry makes the changes of resources, roles and their holders, under
+// the rules the CLI's are made under. It only writes: the server's own
+// registry forgets what it kept when the store reports the change.
+func (a *API) registry() *resource.Registry { return &resource.Registry{Store: a.Store, Now: a.Now} }
 
-func managed(what, field string) *refusal {
-	return &refusal{http.StatusConflict, "conflict", what + " is managed by the configuration file: change it there", field}
+// record is the resource.Record of r's change: its audit entry, made by
+// the admin client, from the request's address, in the change's
+// transaction.
+func (a *API) record(r *http.Request) resource.Record {
+	return func(tx store.Tx, e audit.Entry) error {
+		return a.recorder().InTx(r.Context(), tx, a.entry(r, e.Action, e.Target, e.Account, e.Detail))
+	}
 }
 
 func (a *API) listResources(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +112,10 @@ func (a *API) createResource(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	a.saveResource(w, r, in, true)
+	saved, err := a.registry().CreateAPI(r.Context(), in.spec(), a.record(r))
+	if a.answer(w, r, err) {
+		writeJSON(w, http.StatusCreated, viewResource(saved))
+	}
 }
 
 // updateResource replaces an API resource, named in the path by its
@@ -124,73 +132,19 @@ func (a *API) updateResource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.Indicator = ind
-	a.saveResource(w, r, in, false)
-}
-
-// saveResource creates (create) or replaces the resource in, with its
-// audit entry in the same transaction.
-func (a *API) saveResource(w http.ResponseWriter, r *http.Request, in resourceInput, create bool) {
-	spec := in.spec()
-	if err := spec.Validate(); err != nil {
-		a.answer(w, r, invalid(err))
-		return
-	}
-	now := a.Now()
-	saved := store.APIResource{Indicator: spec.Indicator, Name: spec.Name, Scopes: spec.Scopes,
-		AccessTokenTTL: spec.AccessTokenTTL, CreatedAt: now, UpdatedAt: now}
-	status := http.StatusOK
-	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
-		list, err := tx.APIResources(r.Context())
-		if err != nil {
-			return fmt.Errorf("read API resources: %w", err)
-		}
-		i := slices.IndexFunc(list, func(x store.APIResource) bool { return x.Indicator == spec.Indicator })
-		var entry audit.Entry
-		target := audit.Target{Kind: audit.TargetResource, ID: spec.Indicator}
-		switch {
-		case create && i >= 0:
-			return &refusal{http.StatusConflict, "conflict", "an API resource " + spec.Indicator + " exists", "indicator"}
-		case create:
-			status = http.StatusCreated
-			entry = a.entry(r, audit.ResourceCreate, target, "", "scopes: "+strings.Join(spec.Scopes, " "))
-		case i < 0:
-			return &refusal{http.StatusNotFound, "not_found", "no API resource " + spec.Indicator, ""}
-		case list[i].Declared:
-			return managed("API resource "+spec.Indicator, "")
-		default:
-			old := list[i]
-			saved.CreatedAt = old.CreatedAt
-			fields := changedResourceFields(old, saved)
-			if len(fields) == 0 {
-				saved = old // nothing changed: nothing written, nothing recorded
-				return nil
-			}
-			entry = a.entry(r, audit.ResourceUpdate, target, "", audit.Fields(fields...))
-		}
-		if err := tx.UpsertAPIResource(r.Context(), saved); err != nil {
-			return fmt.Errorf("save API resource %s: %w", spec.Indicator, err)
-		}
-		return a.recorder().InTx(r.Context(), tx, entry)
-	})
+	saved, err := a.registry().UpdateAPI(r.Context(), ind, func(s *resource.APISpec) { *s = in.spec() }, a.record(r))
 	if a.answer(w, r, err) {
-		writeJSON(w, status, viewResource(saved))
+		writeJSON(w, http.StatusOK, viewResource(saved))
 	}
 }
 
-// changedResourceFields names the fields that differ, as the API spells
-// them.
-func changedResourceFields(before, after store.APIResource) []string {
-	var out []string
-	if before.Name != after.Name {
-		out = append(out, "name")
+// deleteResource removes an API resource, named as updateResource names
+// it, and every role's permission on it. Grants keep the resources they
+// recorded; the token endpoint refuses it from then on (invalid_target).
+func (a *API) deleteResource(w http.ResponseWriter, r *http.Request) {
+	if a.answer(w, r, a.registry().DeleteAPI(r.Context(), r.PathValue("indicator"), a.record(r))) {
+		w.WriteHeader(http.StatusNoContent)
 	}
-	if !slices.Equal(before.Scopes, after.Scopes) {
-		out = append(out, "scopes")
-	}
-	if before.AccessTokenTTL != after.AccessTokenTTL {
-		out = append(out, "access_token_ttl")
-	}
-	return out
 }
 
 func (a *API) listRoles(w http.ResponseWriter, r *http.Request) {
@@ -205,69 +159,32 @@ type roleInput struct {
 
 // putRole creates the role named in the path or replaces its permissions
 // (those the body does not list are removed). A role the configuration
-// file declares, the built-in admin role among them, is the file's (C4).
+// file declares is the file's (C4); the built-in admin role holds none
+// (C5).
 func (a *API) putRole(w http.ResponseWriter, r *http.Request) {
 	var in roleInput
 	if !decode(w, r, &in) {
 		return
 	}
 	spec := resource.RoleSpec{Name: r.PathValue("name"), Permissions: in.Permissions}
-	now := a.Now()
-	saved := store.Role{Name: spec.Name, Permissions: spec.Permissions, CreatedAt: now, UpdatedAt: now}
-	status := http.StatusOK
-	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
-		apis, err := tx.APIResources(r.Context())
-		if err != nil {
-			return fmt.Errorf("read API resources: %w", err)
-		}
-		scopes := map[string][]string{}
-		for _, api := range apis {
-			scopes[api.Indicator] = api.Scopes
-		}
-		roles, err := tx.Roles(r.Context())
-		if err != nil {
-			return fmt.Errorf("read roles: %w", err)
-		}
-		i := slices.IndexFunc(roles, func(x store.Role) bool { return x.Name == spec.Name })
-		if i >= 0 && roles[i].Declared || i < 0 && spec.Name == resource.RoleAdmin {
-			return managed("role "+spec.Name, "")
-		}
-		if err := spec.Validate(scopes); err != nil {
-			return invalid(err)
-		}
-		detail := "permissions on: " + strings.Join(slices.Sorted(maps.Keys(spec.Permissions)), " ")
-		target := audit.Target{Kind: audit.TargetRole, ID: spec.Name}
-		action := audit.RoleCreate
-		if i >= 0 {
-			if sameRolePermissions(roles[i].Permissions, spec.Permissions) {
-				saved = roles[i] // nothing changed: nothing written, nothing recorded
-				return nil
-			}
-			saved.CreatedAt, action = roles[i].CreatedAt, audit.RoleUpdate
-		} else {
-			status = http.StatusCreated
-		}
-		if err := tx.UpsertRole(r.Context(), saved); err != nil {
-			return fmt.Errorf("save role %s: %w", spec.Name, err)
-		}
-		return a.recorder().InTx(r.Context(), tx, a.entry(r, action, target, "", detail))
-	})
-	if a.answer(w, r, err) {
-		writeJSON(w, status, viewRole(saved))
+	saved, created, err := a.registry().PutRole(r.Context(), spec, a.record(r))
+	if !a.answer(w, r, err) {
+		return
 	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, viewRole(saved))
 }
 
-func sameRolePermissions(a, b map[string][]string) bool {
-	if len(a) != len(b) {
-		return false
+// deleteRole removes a role, its permissions, and every account's and
+// client's hold of it. The built-in admin role and the roles the
+// configuration file declares are refused (C5, C4).
+func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) {
+	if a.answer(w, r, a.registry().DeleteRole(r.Context(), r.PathValue("name"), a.record(r))) {
+		w.WriteHeader(http.StatusNoContent)
 	}
-	for ind, scopes := range a {
-		other, ok := b[ind]
-		if !ok || !slices.Equal(scopes, other) {
-			return false
-		}
-	}
-	return true
 }
 
 // rolesInput is the roles a holder is to hold, replacing those it holds.
@@ -287,10 +204,10 @@ func (a *API) putAccountRoles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u, ok := a.Declared.user(acct.Username); ok && u.Roles != nil {
-		refuseManaged(w, "the roles of user "+acct.Username, "roles")
+		refuseManaged(w, "the role list of user "+acct.Username, "roles")
 		return
 	}
-	a.setRoles(w, r, resource.Account(acct.ID), in.Roles, audit.Target{Kind: audit.TargetAccount, ID: acct.ID}, acct.ID)
+	a.setRoles(w, r, resource.Account(acct.ID), in.Roles)
 }
 
 // putClientRoles replaces the roles an m2m client holds (R1); other
@@ -307,58 +224,25 @@ func (a *API) putClientRoles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if slices.ContainsFunc(a.Declared.Clients, func(s client.Spec) bool { return s.ID == c.ID && s.Roles != nil }) {
-		refuseManaged(w, "the roles of client "+c.ID, "roles")
+		refuseManaged(w, "the role list of client "+c.ID, "roles")
 		return
 	}
-	if c.Type != client.TypeM2M && len(in.Roles) > 0 {
-		fail(w, http.StatusBadRequest, "invalid", "roles: client "+c.ID+" is "+c.Type+": only m2m clients hold roles", "roles")
-		return
-	}
-	a.setRoles(w, r, resource.Client(c.ID), in.Roles, audit.Target{Kind: audit.TargetClient, ID: c.ID}, "")
+	a.setRoles(w, r, resource.Client(c.ID), in.Roles)
 }
 
-// setRoles gives h the roles, answering them. The registry writes them
-// in its own transaction (with the revocation C5 asks when the admin
-// role is taken away), so the audit entry follows it.
-func (a *API) setRoles(w http.ResponseWriter, r *http.Request, h resource.Holder, roles []string, target audit.Target, accountID string) {
-	want := slices.Compact(slices.Sorted(slices.Values(roles)))
-	known, err := a.Store.Roles(r.Context())
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	for _, name := range want {
-		if name != resource.RoleAdmin && !slices.ContainsFunc(known, func(x store.Role) bool { return x.Name == name }) {
-			fail(w, http.StatusBadRequest, "invalid", "roles: no such role "+name, "roles")
-			return
-		}
-	}
-	var before []string
-	if accountID != "" {
-		before, err = a.Store.AccountRoles(r.Context(), accountID)
-	} else {
-		before, err = a.Store.ClientRoles(r.Context(), target.ID)
-	}
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	// The API's own registry only writes: the server's forgets what it
-	// kept when the store reports the change.
-	reg := &resource.Registry{Store: a.Store, Now: a.Now}
-	err = reg.SetRoles(r.Context(), h, want)
+// setRoles gives h the roles and answers the roles it holds. The
+// registry checks them (unknown roles, a client that is not m2m: a 400 on
+// roles), revokes what losing the admin role ends (C5), and records the
+// change in its transaction.
+func (a *API) setRoles(w http.ResponseWriter, r *http.Request, h resource.Holder, roles []string) {
+	held, err := a.registry().SetRoles(r.Context(), h, roles, a.record(r))
+	var ref *resource.Refused
 	switch {
-	case errors.Is(err, resource.ErrUnknownRole), errors.Is(err, resource.ErrNotM2M):
-		// A race with another change since the checks above.
-		fail(w, http.StatusBadRequest, "invalid", "roles: "+err.Error(), "roles")
-		return
-	case err != nil:
-		a.internal(w, r, err)
-		return
+	case errors.As(err, &ref):
+		fail(w, http.StatusBadRequest, "invalid", "roles: "+ref.Error(), "roles")
+	case errors.Is(err, store.ErrNotFound): // the client went since it was read
+		fail(w, http.StatusNotFound, "not_found", "no client "+r.PathValue("id"), "")
+	case a.answer(w, r, err):
+		writeJSON(w, http.StatusOK, map[string]any{"roles": held})
 	}
-	if !slices.Equal(before, want) {
-		a.recordAfter(r, a.entry(r, audit.RolesAssign, target, accountID,
-			"roles: "+strings.Join(want, " ")+" (were: "+strings.Join(before, " ")+")"))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"roles": nonNil(want)})
 }

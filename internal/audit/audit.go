@@ -90,14 +90,18 @@ const (
 	// KeyRotate makes a new signing key (the CLI's keys rotate); it has
 	// no target, and the detail names the algorithm.
 	KeyRotate Action = "key.rotate"
-	// ResourceCreate and ResourceUpdate register and change an API
-	// resource (R1); the update's detail names the fields.
+	// ResourceCreate, ResourceUpdate and ResourceDelete register, change
+	// and remove an API resource (R1); the update's detail names the
+	// fields, the delete's the roles that lost their permissions on it.
 	ResourceCreate Action = "resource.create"
 	ResourceUpdate Action = "resource.update"
+	ResourceDelete Action = "resource.delete"
 	// RoleCreate and RoleUpdate make a role and replace its permissions
 	// (R1); the detail names the resources it gives permissions on.
+	// RoleDelete removes it, and takes it from whoever held it.
 	RoleCreate Action = "role.create"
 	RoleUpdate Action = "role.update"
+	RoleDelete Action = "role.delete"
 	// RolesAssign replaces the roles an account or an m2m client holds
 	// (R1, C5); its target is the holder, the detail the roles before and
 	// after.
@@ -108,8 +112,8 @@ const (
 var Actions = []Action{
 	AccountCreate, AccountUpdate, AccountPasswordChange, AccountDisable, AccountEnable, AccountSignIn,
 	AccountSignOutEverywhere, ClientCreate, ClientUpdate, ClientRotateSecret, ClientDelete,
-	SessionRevoke, GrantRevoke, DeliveryRetry, KeyRotate, ResourceCreate, ResourceUpdate, RoleCreate, RoleUpdate,
-	RolesAssign,
+	SessionRevoke, GrantRevoke, DeliveryRetry, KeyRotate, ResourceCreate, ResourceUpdate, ResourceDelete,
+	RoleCreate, RoleUpdate, RoleDelete, RolesAssign,
 }
 
 // TargetKind says what kind of thing a change was made to.

@@ -11,7 +11,12 @@
 // The Registry keeps resources, roles and recent holders' roles in
 // memory; a store.ChangeResources from any instance makes it forget them
 // (the server hears the changes and calls Forget). Seed applies what the
-// configuration file declares at every start (C4).
+// configuration file declares at every start (C4). CreateAPI, UpdateAPI,
+// DeleteAPI, PutRole, DeleteRole and SetRoles are the changes the admin
+// API and the CLI make, so both apply one set of rules: what the file
+// declares is refused (ErrDeclared), the built-in admin role is never
+// given permissions nor removed (ErrBuiltIn), and each change writes its
+// audit entry (a Record) in its own transaction.
 //
 // It does not issue tokens or record the resources on a grant (packages
 // token and oidc, R3), read the resource parameter from a request (package

@@ -212,13 +212,7 @@ func (r *Registry) RolesOf(ctx context.Context, h Holder) ([]string, error) {
 	if ok && now.Before(hit.expires) {
 		return hit.roles, nil
 	}
-	var roles []string
-	var err error
-	if id, account := h.id(); account {
-		roles, err = r.Store.AccountRoles(ctx, id)
-	} else {
-		roles, err = r.Store.ClientRoles(ctx, id)
-	}
+	roles, err := heldRoles(ctx, r.Store, h)
 	if err != nil {
 		return nil, fmt.Errorf("roles of %s: %w", h, err)
 	}

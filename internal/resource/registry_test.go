@@ -36,6 +36,13 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// assign gives h the roles, recording nothing.
+func assign(t *testing.T, r *Registry, h Holder, roles []string) {
+	t.Helper()
+	_, err := r.SetRoles(t.Context(), h, roles, nil)
+	must(t, err)
+}
+
 func seed(t *testing.T, r *Registry, d Declaration) {
 	t.Helper()
 	must(t, r.Seed(t.Context(), d))
@@ -100,7 +107,7 @@ func TestPermittedIsTheUnionOverRoles(t *testing.T) {
 	if !reflect.DeepEqual(got, []string{"read:orders"}) {
 		t.Errorf("alice (reader) is permitted %v", got)
 	}
-	must(t, r.SetRoles(ctx, Account("id-alice"), []string{"orders-writer", "orders-reader"}))
+	assign(t, r, Account("id-alice"), []string{"orders-writer", "orders-reader"})
 	got, err = r.PermittedForAccount(ctx, "id-alice", orders)
 	must(t, err)
 	if !reflect.DeepEqual(got, []string{"read:orders", "write:orders"}) {
@@ -133,7 +140,7 @@ func TestPermittedIsTheUnionOverRoles(t *testing.T) {
 		return tx.UpsertRole(ctx, store.Role{Name: "stale", Permissions: map[string][]string{orders: {"write:orders"}}})
 	})
 	r.ForgetAll()
-	must(t, r.SetRoles(ctx, Account("id-bob"), []string{"stale"}))
+	assign(t, r, Account("id-bob"), []string{"stale"})
 	got, err = r.PermittedForAccount(ctx, "id-bob", orders)
 	if err != nil || got != nil {
 		t.Errorf("a scope the API no longer defines is permitted: %v, %v", got, err)
@@ -275,20 +282,20 @@ func TestSetRolesRefusesUnknownRolesAndNonMachineClients(t *testing.T) {
 	r := &Registry{Store: s, Now: clock}
 	seed(t, r, ordersDeclaration())
 	ctx := t.Context()
-	if err := r.SetRoles(ctx, Account("id-bob"), []string{"orders-reader", "ghost"}); !errors.Is(err, ErrUnknownRole) {
+	if _, err := r.SetRoles(ctx, Account("id-bob"), []string{"orders-reader", "ghost"}, nil); !errors.Is(err, ErrUnknownRole) {
 		t.Errorf("an unknown role: %v, want ErrUnknownRole", err)
 	}
-	if err := r.SetRoles(ctx, Client("web-app"), []string{"orders-reader"}); !errors.Is(err, ErrNotM2M) {
+	if _, err := r.SetRoles(ctx, Client("web-app"), []string{"orders-reader"}, nil); !errors.Is(err, ErrNotM2M) {
 		t.Errorf("a web client: %v, want ErrNotM2M", err)
 	}
-	if err := r.SetRoles(ctx, Client("gone"), []string{"admin"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := r.SetRoles(ctx, Client("gone"), []string{"admin"}, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown client: %v, want ErrNotFound", err)
 	}
 	if got, _ := r.RolesOf(ctx, Account("id-bob")); len(got) != 0 {
 		t.Errorf("bob holds %v after refusals", got)
 	}
 	// The built-in admin role needs no declaration.
-	must(t, r.SetRoles(ctx, Account("id-bob"), []string{"admin", "admin"}))
+	assign(t, r, Account("id-bob"), []string{"admin", "admin"})
 	if ok, err := r.HasRole(ctx, Account("id-bob"), RoleAdmin); !ok || err != nil {
 		t.Errorf("bob given admin: HasRole %v, %v", ok, err)
 	}
@@ -304,18 +311,18 @@ func TestLosingTheAdminRoleEndsTheClientsTokens(t *testing.T) {
 	r := &Registry{Store: s, Now: clock}
 	seed(t, r, ordersDeclaration())
 	ctx := t.Context()
-	must(t, r.SetRoles(ctx, Client("robot"), []string{RoleAdmin}))
+	assign(t, r, Client("robot"), []string{RoleAdmin})
 	write(t, s, func(ctx context.Context, tx store.Tx) error {
 		if err := tx.CreateGrant(ctx, store.Grant{ID: "own", ClientID: "robot", Scopes: []string{"sesame:admin"}, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 			return err
 		}
 		return tx.CreateGrant(ctx, store.Grant{ID: "person", AccountID: "id-alice", ClientID: "robot", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	})
-	must(t, r.SetRoles(ctx, Client("robot"), []string{RoleAdmin, "orders-reader"}))
+	assign(t, r, Client("robot"), []string{RoleAdmin, "orders-reader"})
 	if g, _ := s.Grant(ctx, "own"); !g.RevokedAt.IsZero() {
 		t.Fatalf("keeping admin revoked the grant: %+v", g)
 	}
-	must(t, r.SetRoles(ctx, Client("robot"), []string{"orders-reader"}))
+	assign(t, r, Client("robot"), []string{"orders-reader"})
 	if g, _ := s.Grant(ctx, "own"); g.RevokedAt.IsZero() || g.RevokeReason != ReasonRoleRemoved {
 		t.Errorf("the client's own grant after losing admin: %+v", g)
 	}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account/username"
+	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -37,6 +39,9 @@ func (r *Registry) Seed(ctx context.Context, d Declaration) error {
 	}
 	now := r.now()
 	err := r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		if err := tx.Lock(ctx, manageLock); err != nil {
+			return err
+		}
 		if err := seedAPIs(ctx, tx, d.APIs, now); err != nil {
 			return err
 		}
@@ -56,12 +61,12 @@ func (r *Registry) Seed(ctx context.Context, d Declaration) error {
 			if err != nil {
 				return fmt.Errorf("users (%s): %w", a.Holder, err)
 			}
-			if err := setRoles(ctx, tx, Account(acct.ID), a.Roles, known, now); err != nil {
+			if _, err := setRoles(ctx, tx, Account(acct.ID), a.Roles, known, now, nil); err != nil {
 				return fmt.Errorf("users (%s): %w", a.Holder, err)
 			}
 		}
 		for _, a := range d.Clients {
-			if err := setRoles(ctx, tx, Client(a.Holder), a.Roles, known, now); err != nil {
+			if _, err := setRoles(ctx, tx, Client(a.Holder), a.Roles, known, now, nil); err != nil {
 				return fmt.Errorf("clients (%s): %w", a.Holder, err)
 			}
 		}
@@ -144,26 +149,31 @@ func sameRole(a, b store.Role) bool {
 	return a.Declared == b.Declared && maps.EqualFunc(a.Permissions, b.Permissions, slices.Equal[[]string])
 }
 
-// SetRoles makes roles the roles h holds, replacing those it held, in a
-// durable transaction (it may remove access). Every role must exist
+// SetRoles makes roles the roles h holds, replacing those it held, and
+// returns them as held: in name order, each once. Every role must exist
 // (ErrUnknownRole; RoleAdmin always does) and a client must be an m2m one
-// (ErrNotM2M). An m2m client that loses the admin role loses its admin
-// tokens at once: its client_credentials grants are revoked in the same
-// transaction (C5, G2); a client still admin by its deprecated flag or
-// admin_clients simply gets new ones.
-func (r *Registry) SetRoles(ctx context.Context, h Holder, roles []string) error {
-	err := r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+// (ErrNotM2M); both refusals are a *Refused. An m2m client that loses the
+// admin role loses its admin tokens at once: its client_credentials
+// grants are revoked in the same transaction (C5, G2); a client still
+// admin by its deprecated flag or admin_clients simply gets new ones. rec
+// records the change in its transaction, when there is one: roles held
+// already write and record nothing. Whether the configuration file lists
+// the holder's roles (C4) is the caller's to check.
+func (r *Registry) SetRoles(ctx context.Context, h Holder, roles []string, rec Record) ([]string, error) {
+	var held []string
+	err := r.manage(ctx, "set roles of "+h.key, func(tx store.Tx) error {
 		known, err := knownRoles(ctx, tx)
 		if err != nil {
 			return err
 		}
-		return setRoles(ctx, tx, h, roles, known, r.now())
+		held, err = setRoles(ctx, tx, h, roles, known, r.now(), rec)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set roles of %s: %w", h, err)
+		return nil, err
 	}
 	r.Forget(h.key)
-	return nil
+	return held, nil
 }
 
 // knownRoles are the names of the stored roles and the built-in admin
@@ -182,42 +192,66 @@ func knownRoles(ctx context.Context, tx store.Tx) (map[string]bool, error) {
 
 // setRoles is SetRoles inside tx, with the roles known in it; a holder
 // that already holds exactly roles is not written.
-func setRoles(ctx context.Context, tx store.Tx, h Holder, roles []string, known map[string]bool, now time.Time) error {
+func setRoles(ctx context.Context, tx store.Tx, h Holder, roles []string, known map[string]bool, now time.Time, rec Record) ([]string, error) {
 	want := slices.Compact(slices.Sorted(slices.Values(roles)))
+	if want == nil {
+		want = []string{}
+	}
 	for _, name := range want {
 		if !known[name] {
-			return fmt.Errorf("%w: %s", ErrUnknownRole, name)
+			return nil, refuse(ErrUnknownRole, "no role %s", name)
 		}
 	}
 	id, account := h.id()
-	if account {
-		held, err := tx.AccountRoles(ctx, id)
-		if err != nil || slices.Equal(held, want) {
-			return err
+	target, accountID := audit.Target{Kind: audit.TargetAccount, ID: id}, id
+	if !account {
+		c, err := tx.Client(ctx, id)
+		if err != nil {
+			return nil, err
 		}
-		return tx.SetAccountRoles(ctx, id, want)
+		if c.Type != client.TypeM2M && len(want) > 0 {
+			return nil, refuse(ErrNotM2M, "client %s is %s: only m2m clients hold roles", id, c.Type)
+		}
+		target, accountID = audit.Target{Kind: audit.TargetClient, ID: id}, ""
 	}
-	c, err := tx.Client(ctx, id)
-	if err != nil {
-		return err
-	}
-	if c.Type != client.TypeM2M && len(want) > 0 {
-		return fmt.Errorf("client %s is %s: %w", id, c.Type, ErrNotM2M)
-	}
-	held, err := tx.ClientRoles(ctx, id)
+	held, err := heldRoles(ctx, tx, h)
 	if err != nil || slices.Equal(held, want) {
-		return err
+		return want, err
 	}
-	if err := tx.SetClientRoles(ctx, id, want); err != nil {
-		return err
+	if account {
+		err = tx.SetAccountRoles(ctx, id, want)
+	} else {
+		err = tx.SetClientRoles(ctx, id, want)
 	}
-	if !slices.Contains(held, RoleAdmin) || slices.Contains(want, RoleAdmin) {
-		return nil
+	if err != nil {
+		return nil, err
+	}
+	err = rec.write(tx, audit.Entry{Action: audit.RolesAssign, Target: target, Account: accountID,
+		Detail: "roles: " + roleList(want) + " (were: " + roleList(held) + ")"})
+	if err != nil || account || !slices.Contains(held, RoleAdmin) || slices.Contains(want, RoleAdmin) {
+		return want, err
 	}
 	n, err := tx.RevokeClientCredentialGrants(ctx, id, now, ReasonRoleRemoved)
 	if err != nil || n == 0 {
-		return err
+		return want, err
 	}
-	return tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventGrantRevoked, ClientID: id,
+	return want, tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventGrantRevoked, ClientID: id,
 		Detail: fmt.Sprintf("%d client_credentials grants: %s", n, ReasonRoleRemoved)})
+}
+
+// roleList is a list of roles in an audit entry: "none" for none.
+func roleList(roles []string) string {
+	if len(roles) == 0 {
+		return "none"
+	}
+	return strings.Join(roles, " ")
+}
+
+// heldRoles are the roles h holds, as stored.
+func heldRoles(ctx context.Context, r store.Reader, h Holder) ([]string, error) {
+	id, account := h.id()
+	if account {
+		return r.AccountRoles(ctx, id)
+	}
+	return r.ClientRoles(ctx, id)
 }

@@ -66,6 +66,15 @@ type resourceWriter interface {
 	// UpsertRole creates the role or replaces every field but CreatedAt,
 	// its permissions included: those r does not list are removed.
 	UpsertRole(ctx context.Context, r Role) error
+	// DeleteAPIResource removes the resource and every role's permission
+	// on it; an unknown indicator is ErrNotFound. The grants that name it
+	// keep it: what was granted is history, and a token request for it
+	// answers invalid_target from then on (R2).
+	DeleteAPIResource(ctx context.Context, indicator string) error
+	// DeleteRole removes the role, its permissions, and every account's
+	// and client's hold of it, so a role made again under its name is
+	// held by nobody; an unknown name is ErrNotFound.
+	DeleteRole(ctx context.Context, name string) error
 	// SetAccountRoles makes roles the account's roles, replacing those it
 	// held. Concurrent calls for one account take turns (Lock).
 	SetAccountRoles(ctx context.Context, accountID string, roles []string) error

@@ -42,6 +42,14 @@ const (
 	qDeleteRolePermissions = `DELETE FROM role_permissions WHERE role = $1`
 	qAddRolePermission     = `INSERT INTO role_permissions (role, indicator, scopes) VALUES ($1, $2, $3)`
 
+	qDeleteAPIResource   = `DELETE FROM api_resources WHERE indicator = $1`
+	qDeletePermissionsOn = `DELETE FROM role_permissions WHERE indicator = $1`
+	qDeleteRole          = `DELETE FROM roles WHERE name = $1`
+	// A role's holders are found by the role (account_roles_by_role,
+	// client_roles_by_role), not by reading every holder's row.
+	qDeleteRoleFromAccounts = `DELETE FROM account_roles WHERE role = $1`
+	qDeleteRoleFromClients  = `DELETE FROM client_roles WHERE role = $1`
+
 	qAccountRoles       = `SELECT role FROM account_roles WHERE account_id = $1 ORDER BY role`
 	qDeleteAccountRoles = `DELETE FROM account_roles WHERE account_id = $1`
 	qAddAccountRole     = `INSERT INTO account_roles (account_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING`
@@ -137,6 +145,34 @@ func (t *tx) UpsertRole(ctx context.Context, role store.Role) error {
 		}
 		if _, err := exec(ctx, t.q, qAddRolePermission, role.Name, ind, wordsArg(role.Permissions[ind])); err != nil {
 			return fmt.Errorf("role %s: permission on %s: %w", role.Name, ind, err)
+		}
+	}
+	return t.changed(ctx, store.Change{Kind: store.ChangeResources})
+}
+
+// DeleteAPIResource removes the resource and every role's permission on
+// it; grants keep what they recorded.
+func (t *tx) DeleteAPIResource(ctx context.Context, indicator string) error {
+	if err := execOne(ctx, t.q, qDeleteAPIResource, indicator); err != nil {
+		return fmt.Errorf("delete API resource %s: %w", indicator, err)
+	}
+	if _, err := exec(ctx, t.q, qDeletePermissionsOn, indicator); err != nil {
+		return fmt.Errorf("delete the permissions on API resource %s: %w", indicator, err)
+	}
+	return t.changed(ctx, store.Change{Kind: store.ChangeResources})
+}
+
+// DeleteRole removes the role, its permissions and every hold of it. The
+// change names no holder: every instance forgets every holder's roles.
+func (t *tx) DeleteRole(ctx context.Context, name string) error {
+	if err := execOne(ctx, t.q, qDeleteRole, name); err != nil {
+		return fmt.Errorf("delete role %s: %w", name, err)
+	}
+	// Its permissions went with it (their foreign key cascades); its
+	// holders' rows name it by no key, so they go here.
+	for _, q := range []string{qDeleteRoleFromAccounts, qDeleteRoleFromClients} {
+		if _, err := exec(ctx, t.q, q, name); err != nil {
+			return fmt.Errorf("delete role %s: %w", name, err)
 		}
 	}
 	return t.changed(ctx, store.Change{Kind: store.ChangeResources})

@@ -24,6 +24,8 @@ var resourceTests = []test{
 	{"SetRolesReplacesOneHoldersRoles", testSetRolesReplacesOneHoldersRoles},
 	{"ConcurrentSetRolesLeaveOneOfTheSets", testConcurrentSetRolesLeaveOneOfTheSets},
 	{"DeleteClientTakesItsRoles", testDeleteClientTakesItsRoles},
+	{"DeleteAPIResourceTakesThePermissionsOnIt", testDeleteAPIResourceTakesThePermissionsOnIt},
+	{"DeleteRoleTakesItsPermissionsAndHolders", testDeleteRoleTakesItsPermissionsAndHolders},
 	{"ResourceChangesReachOnCommit", testResourceChangesReachOnCommit},
 	{"JWTAccessTokenIsFoundByItsJTIOnly", testJWTAccessTokenIsFoundByItsJTIOnly},
 }
@@ -271,6 +273,108 @@ func testDeleteClientTakesItsRoles(t *testing.T, s store.Store) {
 	equal(t, "roles of another client", got, []string{"admin"})
 }
 
+// R1, R2: deleting an API resource takes every role's permission on it
+// and leaves their others, and other resources, alone; a role left with
+// no permission stays. A grant that covers the resource keeps it: what
+// was granted is history, and the token endpoint refuses the resource
+// from then on. An unknown indicator is ErrNotFound, and writes nothing.
+func testDeleteAPIResourceTakesThePermissionsOnIt(t *testing.T, s store.Store) {
+	const orders, billing = "https://api.example.com/orders", "urn:example:billing"
+	ordersOnly := store.Role{Name: "orders-only", Permissions: map[string][]string{orders: {"read:orders"}}}
+	g := liveGrant("g1", "acct", "app")
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "orders", tx.UpsertAPIResource(ctx, fullAPIResource(orders)))
+		must(t, "billing", tx.UpsertAPIResource(ctx, fullAPIResource(billing)))
+		must(t, "reader", tx.UpsertRole(ctx, fullRole("reader")))
+		must(t, "orders-only", tx.UpsertRole(ctx, ordersOnly))
+		return tx.CreateGrant(ctx, g)
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "delete", tx.DeleteAPIResource(ctx, orders))
+		// Read in the transaction, the resource and its permissions are gone.
+		list, err := tx.APIResources(ctx)
+		equal(t, "resources in the transaction", ids(list, func(a store.APIResource) string { return a.Indicator }), []string{billing})
+		return err
+	})
+	list, err := s.APIResources(t.Context())
+	must(t, "list", err)
+	equal(t, "resources", list, []store.APIResource{fullAPIResource(billing)})
+	roles, err := s.Roles(t.Context())
+	must(t, "roles", err)
+	reader := fullRole("reader")
+	reader.Permissions = map[string][]string{billing: nil}
+	ordersOnly.Permissions = nil
+	equal(t, "roles", roles, []store.Role{ordersOnly, reader})
+	got, err := s.Grant(t.Context(), g.ID)
+	must(t, "grant", err)
+	equal(t, "the grant's resources", got.Resources, g.Resources)
+
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.DeleteAPIResource(ctx, orders); err != nil {
+			return err
+		}
+		return tx.UpsertAPIResource(ctx, fullAPIResource("urn:written-after-the-error"))
+	})
+	wantErr(t, "deleted twice", err, store.ErrNotFound)
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteAPIResource(ctx, "urn:never") })
+	wantErr(t, "unknown", err, store.ErrNotFound)
+	list, err = s.APIResources(t.Context())
+	must(t, "list", err)
+	equal(t, "resources after the refusals", len(list), 1)
+}
+
+// R1, C5: deleting a role takes its permissions and every account's and
+// client's hold of it, and nothing of other roles: a role made again
+// under its name is held by nobody (an admin-like role least of all).
+// An unknown name is ErrNotFound.
+func testDeleteRoleTakesItsPermissionsAndHolders(t *testing.T, s store.Store) {
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "reader", tx.UpsertRole(ctx, fullRole("reader")))
+		must(t, "writer", tx.UpsertRole(ctx, fullRole("writer")))
+		must(t, "alice", tx.SetAccountRoles(ctx, "alice", []string{"reader", "writer"}))
+		must(t, "bob", tx.SetAccountRoles(ctx, "bob", []string{"reader"}))
+		must(t, "robot", tx.SetClientRoles(ctx, "robot", []string{"reader"}))
+		return tx.SetClientRoles(ctx, "worker", []string{"writer"})
+	})
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "delete", tx.DeleteRole(ctx, "reader"))
+		got, err := tx.AccountRoles(ctx, "bob")
+		equal(t, "bob's roles in the transaction", got, []string{})
+		return err
+	})
+	roles, err := s.Roles(t.Context())
+	must(t, "roles", err)
+	equal(t, "roles", roles, []store.Role{fullRole("writer")})
+	for _, c := range []struct {
+		what string
+		read func(context.Context, string) ([]string, error)
+		id   string
+		want []string
+	}{
+		{"account alice", s.AccountRoles, "alice", []string{"writer"}},
+		{"account bob", s.AccountRoles, "bob", []string{}},
+		{"client robot", s.ClientRoles, "robot", []string{}},
+		{"client worker", s.ClientRoles, "worker", []string{"writer"}},
+	} {
+		got, err := c.read(t.Context(), c.id)
+		must(t, c.what, err)
+		equal(t, c.what, got, c.want)
+	}
+
+	// Made again, the role has only its new permissions, and no holder.
+	again := store.Role{Name: "reader", CreatedAt: at(time.Hour), UpdatedAt: at(time.Hour)}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertRole(ctx, again) })
+	roles, err = s.Roles(t.Context())
+	must(t, "roles", err)
+	equal(t, "roles after making it again", roles, []store.Role{again, fullRole("writer")})
+	got, err := s.AccountRoles(t.Context(), "bob")
+	must(t, "bob", err)
+	equal(t, "bob's roles after making it again", got, []string{})
+
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteRole(ctx, "never") })
+	wantErr(t, "unknown", err, store.ErrNotFound)
+}
+
 // R1: each change to resources, roles or who holds them reaches the
 // OnCommit hooks before the commit returns, naming the holder whose roles
 // changed, so a cache of them never serves the old copy (an admin role
@@ -306,6 +410,13 @@ func testResourceChangesReachOnCommit(t *testing.T, s store.Store) {
 			_, err := tx.DeleteClient(ctx, "robot", t0)
 			return err
 		}, store.Change{Kind: store.ChangeResources, ID: store.ResourceHolderClient + "robot"}},
+		// Names no holder: every holder of the role may have lost it.
+		{"DeleteRole", func(ctx context.Context, tx store.Tx) error {
+			return tx.DeleteRole(ctx, "reader")
+		}, store.Change{Kind: store.ChangeResources}},
+		{"DeleteAPIResource", func(ctx context.Context, tx store.Tx) error {
+			return tx.DeleteAPIResource(ctx, "urn:a")
+		}, store.Change{Kind: store.ChangeResources}},
 	} {
 		mu.Lock()
 		got = nil
