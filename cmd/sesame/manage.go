@@ -284,6 +284,9 @@ func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer
 	remove := &cobra.Command{
 		Use: "remove ID", Short: "Delete a client; its grants are revoked and its tokens stop working", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := client.CheckNotReserved(args[0]); err != nil {
+				return err
+			}
 			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				var existed bool
 				err := srv.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {

@@ -69,6 +69,8 @@ func TestManagementCommands(t *testing.T) {
 		{"clients", "add", "bad", "--type", "web", "--redirect-uri", "http://evil.example/cb"},
 		{"sessions", "revoke", "no-such-session"},
 		{"clients", "remove", "app-x"},
+		{"clients", "remove", "sesame-console"}, // the console's own client (C1)
+		{"clients", "add", "sesame-console", "--type", "spa", "--redirect-uri", "https://z.example/cb"},
 		{"admin", "create-client", "ops"},
 		{"keys", "rotate", "--alg", "HS256"},
 	} {

@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/web"
 )
 
 // clientView is a client as the API shows it: never its secret hash.
@@ -117,23 +121,10 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if _, err := a.Store.Client(r.Context(), in.ID); err == nil {
-		fail(w, http.StatusConflict, "conflict", "a client "+in.ID+" exists", "id")
-		return
-	} else if !errors.Is(err, store.ErrNotFound) {
-		a.internal(w, r, err)
+	c, plain, err := a.clients().Create(r.Context(), a.caller(r), in.spec(""))
+	if !a.clientDone(w, r, in.ID, err) {
 		return
 	}
-	plain := ""
-	if in.Type == client.TypeWeb || in.Type == client.TypeM2M {
-		plain = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
-	}
-	c, ok := a.saveClient(w, r, in.spec(plain))
-	if !ok {
-		return
-	}
-	// After: the registry stores the client in its own transaction.
-	a.recordAfter(r, a.entry(r, audit.ClientCreate, audit.OnClient(c.ID), "", "type "+c.Type))
 	v := viewClient(c)
 	v.Secret = plain
 	writeJSON(w, http.StatusCreated, v)
@@ -148,41 +139,217 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.ID = r.PathValue("id")
-	if a.Declared.managesClient(in.ID) {
-		refuseManaged(w, "client "+in.ID, "")
+	c, shown, err := a.clients().Update(r.Context(), a.caller(r), in.spec(""), in.RotateSecret)
+	if !a.clientDone(w, r, in.ID, err) {
 		return
 	}
-	existing, err := a.Store.Client(r.Context(), in.ID)
-	if !a.found(w, r, "client", err) {
-		return
+	v := viewClient(c)
+	v.Secret = shown
+	writeJSON(w, http.StatusOK, v)
+}
+
+// clients are the operations on clients, with the API's store, registry,
+// declarations and clock.
+func (a *API) clients() *Clients {
+	return &Clients{Store: a.Store, Registry: a.Clients, Declared: a.Declared, Now: a.Now, Logger: a.Logger}
+}
+
+// caller is the admin r's token speaks for, from r's address.
+func (a *API) caller(r *http.Request) Caller {
+	actor, _ := r.Context().Value(callerKey{}).(audit.Actor)
+	return Caller{Actor: actor, Address: web.ClientIP(r)}
+}
+
+// clientDone answers the error of an operation on client id, if any, and
+// reports whether there was none.
+func (a *API) clientDone(w http.ResponseWriter, r *http.Request, id string, err error) bool {
+	var invalid *client.InvalidError
+	var reserved *client.ReservedError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &reserved):
+		fail(w, http.StatusConflict, "conflict", reserved.Error(), "id")
+	case errors.Is(err, ErrManaged):
+		refuseManaged(w, "client "+id, "")
+	case errors.Is(err, ErrExists):
+		fail(w, http.StatusConflict, "conflict", "a client "+id+" exists", "id")
+	case errors.As(err, &invalid):
+		fail(w, http.StatusBadRequest, "invalid", strings.ReplaceAll(err.Error(), "\n", "; "), fieldOf(err.Error()))
+	default:
+		a.found(w, r, "client", err)
 	}
-	spec := in.spec("")
+	return false
+}
+
+// Errors of the operations on clients, tested with errors.Is; a
+// registration that does not validate is a *client.InvalidError, one of
+// Sesame's own clients a *client.ReservedError, and an unknown client
+// store.ErrNotFound.
+var (
+	// ErrManaged means the configuration file declares the object (C4):
+	// a change made elsewhere would be undone at the next start.
+	ErrManaged = errors.New("managed by the configuration file")
+	// ErrExists means a client of that id is registered already.
+	ErrExists = errors.New("a client of that id exists")
+)
+
+// Caller is who asks for a change, as its audit entry names them: an
+// admin (client or person, C5) and the address they asked from.
+type Caller struct {
+	Actor   audit.Actor
+	Address string
+}
+
+// Clients are the operations on clients (apps) that the admin API and the
+// console share: validation, the refusals (Sesame's own clients, those
+// the configuration file declares, C4), a generated secret shown once
+// (C3), and the audit entry naming the caller. Each reports its outcome
+// as an error the caller turns into its own answer (JSON or a page).
+type Clients struct {
+	Store    store.Store
+	Registry *client.Registry
+	Declared Declared
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Managed reports whether the configuration file declares client id, so
+// that only the file may change it (C4).
+func (c *Clients) Managed(id string) bool { return c.Declared.managesClient(id) }
+
+// Create registers a client from s (s.Secret is ignored). A confidential
+// one (web, m2m) gets a generated secret, returned here only and stored
+// hashed (C1, C3).
+func (c *Clients) Create(ctx context.Context, by Caller, s client.Spec) (store.Client, string, error) {
+	if err := client.CheckNotReserved(s.ID); err != nil {
+		return store.Client{}, "", err
+	}
+	if _, err := c.Store.Client(ctx, s.ID); err == nil {
+		return store.Client{}, "", ErrExists
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, "", fmt.Errorf("read client %s: %w", s.ID, err)
+	}
+	plain := ""
+	if s.Type == client.TypeWeb || s.Type == client.TypeM2M {
+		plain = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
+	}
+	s.Secret = plain
+	saved, err := c.Registry.Upsert(ctx, s)
+	if err != nil {
+		return store.Client{}, "", err
+	}
+	// After: the registry stores the client in its own transaction.
+	c.recordAfter(ctx, by.entry(audit.ClientCreate, audit.OnClient(saved.ID), "type "+saved.Type))
+	return saved, plain, nil
+}
+
+// Update replaces the registration of the existing client s.ID with s,
+// keeping its secret unless rotate asks for a new one (or it has none
+// yet); a new secret is returned, only here. s.Secret is ignored. A
+// client the configuration file declares is the file's to change (C4).
+func (c *Clients) Update(ctx context.Context, by Caller, s client.Spec, rotate bool) (store.Client, string, error) {
+	if err := client.CheckNotReserved(s.ID); err != nil {
+		return store.Client{}, "", err
+	}
+	if c.Managed(s.ID) {
+		return store.Client{}, "", ErrManaged
+	}
+	existing, err := c.Store.Client(ctx, s.ID)
+	if err != nil {
+		return store.Client{}, "", fmt.Errorf("read client %s: %w", s.ID, err)
+	}
+	s.Secret = ""
 	shown := ""
-	if !client.IsPublic(store.Client{Type: in.Type}) {
-		if in.RotateSecret || existing.SecretHash == "" {
+	keep := false
+	if !client.IsPublic(store.Client{Type: s.Type}) {
+		if rotate || existing.SecretHash == "" {
 			shown = secret.NewClientSecret() // C3: a rotation ends the old secret's tokens (C5)
-			spec.Secret = shown
+			s.Secret = shown
 		} else {
-			spec.Secret = keepSecret
+			keep = true
 		}
 	}
-	c, ok := a.saveClient(w, r, spec)
-	if !ok {
-		return
+	var saved store.Client
+	if keep {
+		saved, err = c.Registry.UpsertKeepingSecret(ctx, s)
+	} else {
+		saved, err = c.Registry.Upsert(ctx, s)
+	}
+	if err != nil {
+		return store.Client{}, "", err
 	}
 	// After: the registry stores the client in its own transaction. A
 	// replacement that changes nothing records nothing.
 	var entries []audit.Entry
-	if fields := changedClientFields(existing, c); len(fields) > 0 {
-		entries = append(entries, a.entry(r, audit.ClientUpdate, audit.OnClient(c.ID), "", audit.Fields(fields...)))
+	if fields := changedClientFields(existing, saved); len(fields) > 0 {
+		entries = append(entries, by.entry(audit.ClientUpdate, audit.OnClient(saved.ID), audit.Fields(fields...)))
 	}
 	if shown != "" {
-		entries = append(entries, a.entry(r, audit.ClientRotateSecret, audit.OnClient(c.ID), "", ""))
+		entries = append(entries, by.entry(audit.ClientRotateSecret, audit.OnClient(saved.ID), ""))
 	}
-	a.recordAfter(r, entries...)
-	v := viewClient(c)
-	v.Secret = shown
-	writeJSON(w, http.StatusOK, v)
+	c.recordAfter(ctx, entries...)
+	return saved, shown, nil
+}
+
+// Delete removes client id and revokes its grants: its tokens stop
+// working at once (G2). A client the configuration file declares would
+// come back at the next start: it is the file's to remove (C4).
+func (c *Clients) Delete(ctx context.Context, by Caller, id string) error {
+	if err := client.CheckNotReserved(id); err != nil {
+		return err
+	}
+	if c.Managed(id) {
+		return ErrManaged
+	}
+	var existed bool
+	err := c.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		var err error
+		existed, err = tx.DeleteClient(ctx, id, c.Now())
+		if err != nil || !existed {
+			return err
+		}
+		return c.recorder().InTx(ctx, tx, by.entry(audit.ClientDelete, audit.OnClient(id), ""))
+	})
+	if err == nil && !existed {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete client %s: %w", id, err)
+	}
+	c.Registry.Forget(id)
+	return nil
+}
+
+// SpecOf is the registration of a stored client, as Update takes it: what
+// an edit starts from. The secret and the roles are not part of it.
+func SpecOf(c store.Client) client.Spec {
+	return client.Spec{ID: c.ID, Name: c.Name, Type: c.Type, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, FirstParty: c.FirstParty,
+		FrontchannelLogoutURI: c.FrontchannelLogoutURI, FrontchannelLogoutSessionRequired: c.FrontchannelLogoutSessionRequired,
+		OfflineSurvivesSignout: &c.OfflineSurvivesSignout, GrantTypes: c.GrantTypes,
+		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, MaxGrants: c.MaxGrants, Admin: c.Admin,
+		RequirePKCE: c.RequirePKCE}
+}
+
+// entry is the audit entry of a change by the caller.
+func (by Caller) entry(action audit.Action, target audit.Target, detail string) audit.Entry {
+	return audit.Entry{Actor: by.Actor, Action: action, Target: target, Address: by.Address, Detail: detail}
+}
+
+func (c *Clients) recorder() audit.Recorder { return audit.Recorder{Store: c.Store, Now: c.Now} }
+
+// recordAfter writes the entries of a change the registry has committed.
+// The change stands: a failure is logged, and the caller still reports
+// it done, so that the admin does not make it again.
+func (c *Clients) recordAfter(ctx context.Context, entries ...audit.Entry) {
+	for _, e := range entries {
+		if err := c.recorder().After(ctx, e); err != nil {
+			c.Logger.ErrorContext(ctx, "client change made, its audit entry not written", "err", err,
+				"action", e.Action, "target", e.Target.ID)
+		}
+	}
 }
 
 // changedClientFields names the registration fields of a client that
@@ -216,31 +383,6 @@ func changedClientFields(before, after store.Client) []string {
 		}
 	}
 	return out
-}
-
-// keepSecret tells saveClient to keep the stored secret hash.
-const keepSecret = "\x00keep"
-
-// saveClient stores spec through the registry; on failure it answers
-// the error and reports false.
-func (a *API) saveClient(w http.ResponseWriter, r *http.Request, spec client.Spec) (store.Client, bool) {
-	var c store.Client
-	var err error
-	if spec.Secret == keepSecret {
-		c, err = a.Clients.UpsertKeepingSecret(r.Context(), spec)
-	} else {
-		c, err = a.Clients.Upsert(r.Context(), spec)
-	}
-	var invalid *client.InvalidError
-	switch {
-	case errors.As(err, &invalid):
-		fail(w, http.StatusBadRequest, "invalid", strings.ReplaceAll(err.Error(), "\n", "; "), fieldOf(err.Error()))
-		return c, false
-	case err != nil:
-		a.internal(w, r, err)
-		return c, false
-	}
-	return c, true
 }
 
 // fieldOf names the field a validation message starts with, if any.
@@ -319,25 +461,9 @@ func viewDelivery(d store.Delivery) deliveryView {
 // working at once (G2). A client the configuration file declares would
 // come back at the next start: it is the file's to remove (C4).
 func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
-	if a.Declared.managesClient(r.PathValue("id")) {
-		refuseManaged(w, "client "+r.PathValue("id"), "")
-		return
-	}
-	var existed bool
-	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
-		var err error
-		existed, err = tx.DeleteClient(r.Context(), r.PathValue("id"), a.Now())
-		if err != nil || !existed {
-			return err
-		}
-		return a.recorder().InTx(r.Context(), tx, a.entry(r, audit.ClientDelete, audit.OnClient(r.PathValue("id")), "", ""))
-	})
-	if err == nil && !existed {
-		err = store.ErrNotFound
-	}
-	if a.found(w, r, "client", err) {
-		a.Clients.Forget(r.PathValue("id"))
-		writeJSON(w, http.StatusOK, map[string]any{"deleted": r.PathValue("id")})
+	id := r.PathValue("id")
+	if a.clientDone(w, r, id, a.clients().Delete(r.Context(), a.caller(r), id)) {
+		writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
 	}
 }
 

@@ -96,12 +96,51 @@ type Spec struct {
 	Roles []string `yaml:"roles"`
 }
 
+// ConsoleID is the id of the console's own client: Sesame registers it
+// for itself at every start (Registry.UpsertReserved), so neither the
+// configuration file nor the admin API may declare, create, change or
+// delete a client of that id.
+const ConsoleID = "sesame-console"
+
+// IsReserved reports whether id is one Sesame keeps for its own clients.
+func IsReserved(id string) bool { return id == ConsoleID }
+
+// ReservedError refuses a registration or a change of a client whose id
+// Sesame keeps for itself (IsReserved).
+type ReservedError struct{ ID string }
+
+// Error says why, in words an operator reads in a config error or an API
+// answer.
+func (e *ReservedError) Error() string {
+	return fmt.Sprintf("id %q is reserved: Sesame registers that client for its own console at every start; choose another id", e.ID)
+}
+
+// CheckNotReserved returns a *ReservedError for an id Sesame keeps for
+// itself, nil for any other.
+func CheckNotReserved(id string) error {
+	if IsReserved(id) {
+		return &ReservedError{ID: id}
+	}
+	return nil
+}
+
 // Validate reports every problem of a registration at once, one line each.
+// A reserved id is one of them (CheckNotReserved): the configuration file
+// and the admin API cannot register Sesame's own clients.
 func (s Spec) Validate() error {
+	return s.validate(false)
+}
+
+// validate is Validate; reservedOK lets Sesame register its own clients
+// (UpsertReserved).
+func (s Spec) validate(reservedOK bool) error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if s.ID == "" {
 		add("id is required")
+	}
+	if err := CheckNotReserved(s.ID); err != nil && !reservedOK {
+		errs = append(errs, err)
 	}
 	switch s.Type {
 	case TypeWeb, TypeM2M:
@@ -460,16 +499,27 @@ func (e *InvalidError) Unwrap() error { return e.Err }
 // secret is not hashed again. A registration that does not validate is an
 // *InvalidError.
 func (r *Registry) Upsert(ctx context.Context, s Spec) (store.Client, error) {
-	return r.upsert(ctx, s, false)
+	return r.upsert(ctx, s, false, false)
 }
 
 // UpsertKeepingSecret updates a confidential client's registration and
 // keeps its stored secret; s.Secret is ignored.
 func (r *Registry) UpsertKeepingSecret(ctx context.Context, s Spec) (store.Client, error) {
-	return r.upsert(ctx, s, true)
+	return r.upsert(ctx, s, true, false)
 }
 
-func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.Client, error) {
+// UpsertReserved creates or updates one of Sesame's own clients (the
+// console's, ConsoleID), which Upsert refuses; it refuses every other id,
+// so it is no way around the reservation. The registration is validated
+// as any other.
+func (r *Registry) UpsertReserved(ctx context.Context, s Spec) (store.Client, error) {
+	if !IsReserved(s.ID) {
+		return store.Client{}, fmt.Errorf("client %s: not one of Sesame's own clients", s.ID)
+	}
+	return r.upsert(ctx, s, false, true)
+}
+
+func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bool) (store.Client, error) {
 	existing, err := r.Store.Client(ctx, s.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, fmt.Errorf("client %s: %w", s.ID, err)
@@ -480,7 +530,7 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret bool) (store.C
 			s.Secret = "kept" // validates as present; the stored hash is kept below
 		}
 	}
-	err = s.Validate()
+	err = s.validate(reservedOK)
 	if s.BackchannelLogoutURI != "" && !r.AllowPrivateDelivery {
 		err = errors.Join(err, CheckBackchannelTarget(s.BackchannelLogoutURI))
 	}

@@ -223,3 +223,42 @@ func TestUpsertRefusesPrivateBackchannelURI(t *testing.T) {
 		t.Errorf("loopback with private delivery allowed: %v", err)
 	}
 }
+
+// The console's client id is Sesame's own: Validate (the configuration
+// file) and Upsert (the admin API, the CLI) refuse it in words, and only
+// UpsertReserved registers it, which in turn registers nothing else.
+func TestReservedConsoleID(t *testing.T) {
+	console := Spec{ID: ConsoleID, Type: TypeWeb, Secret: "s3cret-s3cret", FirstParty: true,
+		RedirectURIs: []string{"http://127.0.0.1:4000/console/callback"}}
+	err := console.Validate()
+	var reserved *ReservedError
+	if !errors.As(err, &reserved) || !strings.Contains(err.Error(), `id "sesame-console" is reserved`) {
+		t.Fatalf("Validate of the console's id: %v", err)
+	}
+	r := &Registry{Store: openStore(t), Hasher: cheap, Now: time.Now}
+	_, err = r.Upsert(t.Context(), console)
+	var invalid *InvalidError
+	if !errors.As(err, &invalid) || !errors.As(err, &reserved) {
+		t.Fatalf("Upsert of the console's id: %v", err)
+	}
+	if _, err := r.UpsertKeepingSecret(t.Context(), console); !errors.As(err, &reserved) {
+		t.Fatalf("UpsertKeepingSecret of the console's id: %v", err)
+	}
+	c, err := r.UpsertReserved(t.Context(), console)
+	if err != nil || c.ID != ConsoleID || !c.FirstParty {
+		t.Fatalf("UpsertReserved: %+v %v", c, err)
+	}
+	other := console
+	other.ID = "app"
+	if _, err := r.UpsertReserved(t.Context(), other); err == nil {
+		t.Error("UpsertReserved registered a client that is not Sesame's own")
+	}
+	bad := console
+	bad.RedirectURIs = []string{"http://evil.example/cb"}
+	if _, err := r.UpsertReserved(t.Context(), bad); !errors.As(err, &invalid) {
+		t.Errorf("UpsertReserved skipped the other checks: %v", err)
+	}
+	if err := CheckNotReserved("app"); err != nil {
+		t.Errorf("an ordinary id: %v", err)
+	}
+}

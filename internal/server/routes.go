@@ -73,6 +73,10 @@ func (s *Server) routes(pages *ui.Pages) http.Handler {
 	for _, rt := range s.API.Routes() {
 		mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.Handler)
 	}
+	// The console's posts come wrapped in Forms.Protect (W1) already.
+	for _, rt := range s.Console.Routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
+	}
 	mux.HandleFunc("/api/", admin.NotFound)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

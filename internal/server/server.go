@@ -20,6 +20,7 @@ import (
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
+	"github.com/sesame-id/sesame/internal/console"
 	"github.com/sesame-id/sesame/internal/endsession"
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/oidc"
@@ -83,6 +84,10 @@ type Server struct {
 	Forms       *web.Forms // guards the posts of Sesame's own forms (W1): routes wraps exactly those
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
+
+	// Console is the operators' console at /console, an OIDC client of
+	// this Sesame whose client Seed registers.
+	Console *console.Console
 
 	// Keys are the signing keys.
 	Keys           *keys.Set
@@ -180,6 +185,16 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger,
 		},
 	}
+	declared := admin.Declared{Clients: cfg.Clients, Users: cfg.Users}
+	s.Console, err = console.New(console.Config{
+		Issuer: cfg.Issuer, Store: d.Store, Tokens: tokens, Resources: resources, Registry: clients,
+		// The operations on clients the admin API makes too (C4, audit).
+		Clients: &admin.Clients{Store: d.Store, Registry: clients, Declared: declared, Now: d.Now, Logger: d.Logger},
+		Keys:    d.Keys, Cookies: forms.Cookies, Forms: forms, Secret: d.Secret, Now: d.Now, Logger: d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if s.trustedProxies, err = cfg.TrustedProxyRanges(); err != nil {
 		return nil, err
 	}
@@ -221,16 +236,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Seed upserts the declarative clients and users of the configuration
-// (docs/endpoints.md: upserted at start), then its API resources and
-// roles and the roles its users and clients hold (C4). Instances starting
-// at once on one database seed the same records; every upsert tolerates
-// that race. admin_clients and a client's admin flag are still read
-// (C5), with a warning: the admin role is given as a role now.
+// (docs/endpoints.md: upserted at start) and the console's own client
+// (client.ConsoleID, with a new random secret nobody keeps), then its API
+// resources and roles and the roles its users and clients hold (C4).
+// Instances starting at once on one database seed the same records;
+// every upsert tolerates that race. admin_clients and a client's admin
+// flag are still read (C5), with a warning: the admin role is given as a
+// role now.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
 		if _, err := s.Clients.Upsert(ctx, c); err != nil {
 			return fmt.Errorf("client %s: %w", c.ID, err)
 		}
+	}
+	if err := s.Console.Register(ctx); err != nil {
+		return err
 	}
 	for _, u := range s.Config.Users {
 		if _, err := s.Accounts.Upsert(ctx, u); err != nil {
