@@ -266,8 +266,9 @@ func (c apiClient) remove(path string) (int, map[string]any) {
 
 // R1, R2, C4 by API: removing an API resource takes every role's
 // permission on it; grants keep the resource they recorded, and from then
-// on the token endpoint answers invalid_target for it while the grant's
-// other tokens go on. The file's resources are refused, an unknown one is
+// on the token endpoint answers invalid_target for it, and introspection
+// inactive for the JWTs issued for it, while the grant's other tokens go
+// on. The file's resources are refused, an unknown one is
 // 404, and the removal is audited.
 func TestAPIDeletesAPIResources(t *testing.T) {
 	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
@@ -329,6 +330,11 @@ func deleteAPIResources(t *testing.T, s *sesametest.Sesame) {
 	// and its refresh token are not.
 	if r := refresh(jwt.RefreshToken, billing); r.Status != 400 || r.Error != "invalid_target" {
 		t.Errorf("a token for the removed resource: %d %v", r.Status, r.Raw)
+	}
+	// R1: a JWT issued for it before is inactive at introspection (APIs
+	// verifying it offline take it until it expires).
+	if got := s.Introspect(t, sesametest.AppA, jwt.AccessToken); got["active"] != false {
+		t.Errorf("a JWT for the removed resource at introspection: %v", got)
 	}
 	if r := refresh(jwt.RefreshToken); r.Status != 200 || strings.Contains(r.AccessToken, ".") {
 		t.Errorf("the grant's refresh token after the removal: %d %v", r.Status, r.Raw)

@@ -85,6 +85,11 @@ type resourceWriter interface {
 	// CreateJWTAccessToken records a JWT access token Sesame issued; a
 	// taken jti is ErrConflict. The record is swept at its ExpiresAt.
 	CreateJWTAccessToken(ctx context.Context, t JWTAccessToken) error
+	// DeleteJWTAccessToken deletes the record of a JWT access token by its
+	// jti, which revokes the token for introspection (R3, RFC 7009). An
+	// unknown jti, or one that is not base64url, is not an error: there is
+	// nothing to revoke.
+	DeleteJWTAccessToken(ctx context.Context, jti string) error
 	// UpdateGrantResources replaces the API resources a grant covers
 	// (consent to more, R2).
 	UpdateGrantResources(ctx context.Context, id string, resources map[string][]string) error

@@ -152,9 +152,13 @@ func (s *Service) checkRefresh(ctx context.Context, value string) (store.Refresh
 // Revoke handles RFC 7009 revocation. Both kinds are looked up, so a
 // token_type_hint changes nothing (spec V1). Revoking a refresh token revokes its
 // grant, so the access tokens of that grant die too (spec V4); revoking an
-// access token revokes that token alone. Unknown tokens are not an error
-// (spec V3); another client's token is ErrNotOwner (spec V2).
+// access token revokes that token alone, a JWT one included (revokeJWT).
+// Unknown tokens are not an error (spec V3); another client's token is
+// ErrNotOwner (spec V2).
 func (s *Service) Revoke(ctx context.Context, c store.Client, value string) error {
+	if strings.Count(value, ".") == 2 { // a compact JWS, as in Introspect
+		return s.revokeJWT(ctx, c, value)
+	}
 	hash := Hash(value)
 	rt, rtErr := s.Store.RefreshToken(ctx, hash)
 	at, atErr := s.Store.AccessToken(ctx, hash)

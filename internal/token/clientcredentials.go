@@ -3,7 +3,6 @@ package token
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/resource"
@@ -30,10 +29,8 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 	if req.Resource != "" {
 		return s.clientAPIToken(ctx, c, req)
 	}
-	for _, sc := range req.Scopes {
-		if !slices.Contains(req.Allowed, sc) {
-			return Response{}, deny(ErrInvalidScope, "scope "+sc+" is not allowed for this client")
-		}
+	if err := requireScopes(req.Scopes, req.Allowed, "is not allowed for this client"); err != nil {
+		return Response{}, err
 	}
 	now := s.Now()
 	g := store.Grant{ID: NewID(), ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access)}

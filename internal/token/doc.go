@@ -6,10 +6,11 @@
 // Every opaque credential is a random value of 256 bits handed out once;
 // the store keeps only its SHA-256 (fosite's lesson: a database leak
 // yields no usable token). A JWT access token is not stored: a record
-// keyed by its jti names its grant, for introspection. Every code and
-// token names its grant, and every check reads the grant, so revoking a
-// grant kills its tokens at once (G2), for Sesame's own endpoints; an API
-// that verifies a JWT offline accepts it until it expires.
+// keyed by its jti names its grant, for introspection, and revoking the
+// token deletes it. Every code and token names its grant, and every check
+// reads the grant, so revoking a grant kills its tokens at once (G2), for
+// Sesame's own endpoints; an API that verifies a JWT offline accepts it
+// until it expires.
 //
 // Issuing does the slow parts (random values, signing) before the one write
 // transaction, which only records the outcome: the writer is never held

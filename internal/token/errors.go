@@ -1,6 +1,9 @@
 package token
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // Kinds of refusal. Package oidc maps each to its OAuth error code.
 var (
@@ -35,3 +38,15 @@ func (d *Denied) Error() string { return d.Kind.Error() + ": " + d.Detail }
 func (d *Denied) Unwrap() error { return d.Kind }
 
 func deny(kind error, detail string) error { return &Denied{Kind: kind, Detail: detail} }
+
+// requireScopes refuses with invalid_scope the first requested scope that
+// allowed lacks (spec R2); why completes the error_description ("scope x
+// why").
+func requireScopes(requested, allowed []string, why string) error {
+	for _, sc := range requested {
+		if !slices.Contains(allowed, sc) {
+			return deny(ErrInvalidScope, "scope "+sc+" "+why)
+		}
+	}
+	return nil
+}

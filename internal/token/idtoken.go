@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
@@ -72,10 +73,6 @@ type idTokenParams struct {
 // signIDToken signs an ID token for p, with the client's chosen algorithm.
 func (s *Service) signIDToken(p idTokenParams) (string, error) {
 	now := s.Now()
-	alg := p.client.IDTokenSignedResponseAlg
-	if alg == "" {
-		alg = "ES256"
-	}
 	claims := IDToken{
 		Issuer:     s.Issuer,
 		Subject:    p.account.ID,
@@ -90,11 +87,21 @@ func (s *Service) signIDToken(p idTokenParams) (string, error) {
 		AtHash:     atHash(p.accessToken),
 		UserClaims: ClaimsFor(p.account, p.scopes),
 	}
-	tok, err := s.Signer.Sign(alg, "JWT", claims)
+	tok, err := s.Signer.Sign(signingAlg(p.client), "JWT", claims)
 	if err != nil {
 		return "", fmt.Errorf("sign id token for client %s: %w", p.client.ID, err)
 	}
 	return tok, nil
+}
+
+// signingAlg is the algorithm c's ID tokens and JWT access tokens are
+// signed with: its id_token_signed_response_alg, ES256 when it named none
+// (design §2: the cheaper one by default).
+func signingAlg(c store.Client) string {
+	if c.IDTokenSignedResponseAlg != "" {
+		return c.IDTokenSignedResponseAlg
+	}
+	return keys.ES256
 }
 
 // atHash is the left half of the SHA-256 of the access token (Core

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/store"
@@ -56,10 +55,8 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 	}
 	scopes := rt.Scopes
 	if len(req.Scopes) > 0 && req.Resource == "" {
-		for _, sc := range req.Scopes { // spec R2
-			if !slices.Contains(rt.Scopes, sc) {
-				return Response{}, deny(ErrInvalidScope, "scope "+sc+" was not granted")
-			}
+		if err := requireScopes(req.Scopes, rt.Scopes, "was not granted"); err != nil { // spec R2
+			return Response{}, err
 		}
 		scopes = req.Scopes
 	}

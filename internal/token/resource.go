@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/grant"
@@ -84,10 +83,8 @@ func (s *Service) grantedAPIToken(ctx context.Context, g store.Grant, accountID,
 	}
 	scopes := resource.Filter(granted, api, permitted)
 	if len(requested) > 0 {
-		for _, sc := range requested {
-			if !slices.Contains(scopes, sc) {
-				return apiToken{}, deny(ErrInvalidScope, "scope "+sc+" is not granted for this resource")
-			}
+		if err := requireScopes(requested, scopes, "is not granted for this resource"); err != nil {
+			return apiToken{}, err
 		}
 		scopes = grant.Union(nil, requested)
 	}
@@ -133,11 +130,7 @@ func (s *Service) signAccessJWT(p accessJWT, now time.Time) (signedJWT, error) {
 	if !p.authTime.IsZero() {
 		claims.AuthTime = p.authTime.Unix()
 	}
-	alg := p.client.IDTokenSignedResponseAlg
-	if alg == "" {
-		alg = "ES256"
-	}
-	tok, err := s.Signer.Sign(alg, TypeAccessJWT, claims)
+	tok, err := s.Signer.Sign(signingAlg(p.client), TypeAccessJWT, claims)
 	if err != nil {
 		return signedJWT{}, fmt.Errorf("sign access token for %s: %w", p.token.api.Indicator, err)
 	}
@@ -161,30 +154,26 @@ func (s *Service) signAccessJWT(p accessJWT, now time.Time) (signedJWT, error) {
 // claims already, and learns only whether it still stands.
 func (s *Service) introspectJWT(ctx context.Context, value string) (Introspection, error) {
 	inactive := Introspection{}
-	if s.Verifier == nil {
-		return inactive, nil
-	}
-	v, err := s.Verifier.Verify(value)
-	if err != nil || v.Type != TypeAccessJWT {
-		return inactive, nil
-	}
-	var c AccessJWT
-	if json.Unmarshal(v.Payload, &c) != nil || c.Issuer != s.Issuer || c.JTI == "" {
+	c, ok := s.verifyAccessJWT(value)
+	if !ok {
 		return inactive, nil
 	}
 	now := s.Now()
 	if !now.Before(time.Unix(c.Expiry, 0)) {
 		return inactive, nil
 	}
-	rec, err := s.Store.JWTAccessToken(ctx, c.JTI)
-	if errors.Is(err, store.ErrNotFound) {
-		return inactive, nil
+	rec, ok, err := s.accessJWTRecord(ctx, c)
+	if err != nil || !ok || !now.Before(rec.ExpiresAt) {
+		return inactive, err
 	}
-	if err != nil {
-		return inactive, fmt.Errorf("read JWT access token record: %w", err)
-	}
-	if rec.ClientID != c.ClientID || rec.Subject != c.Subject || rec.Resource != c.Audience || !now.Before(rec.ExpiresAt) {
-		return inactive, nil
+	// A token for an API that was deleted since is inactive: no API
+	// takes it any more from Sesame's word (R1).
+	if _, err := s.api(ctx, rec.Resource); err != nil {
+		var d *Denied
+		if errors.As(err, &d) {
+			return inactive, nil
+		}
+		return inactive, err
 	}
 	if rec.GrantID != "" {
 		g, err := grant.Load(ctx, s.Store, rec.GrantID, now)
@@ -216,4 +205,62 @@ func (s *Service) introspectJWT(ctx context.Context, value string) (Introspectio
 		Active: true, Scope: c.Scope, ClientID: c.ClientID, Subject: c.Subject, Audience: c.Audience,
 		Issuer: c.Issuer, Expiry: c.Expiry, IssuedAt: c.IssuedAt, TokenType: "Bearer", SID: c.SID,
 	}, nil
+}
+
+// verifyAccessJWT returns the claims of value when it is a JWT access
+// token Sesame signed (R3, spec RI5): its signature verifies with one of
+// Sesame's published keys, its typ is at+jwt, its iss Sesame's, and it
+// has a jti. It checks no time.
+func (s *Service) verifyAccessJWT(value string) (AccessJWT, bool) {
+	if s.Verifier == nil {
+		return AccessJWT{}, false
+	}
+	v, err := s.Verifier.Verify(value)
+	if err != nil || v.Type != TypeAccessJWT {
+		return AccessJWT{}, false
+	}
+	var c AccessJWT
+	if json.Unmarshal(v.Payload, &c) != nil || c.Issuer != s.Issuer || c.JTI == "" {
+		return AccessJWT{}, false
+	}
+	return c, true
+}
+
+// accessJWTRecord reads the record of the JWT access token c: false when
+// there is none (swept, or revoked) or it does not agree with c.
+func (s *Service) accessJWTRecord(ctx context.Context, c AccessJWT) (store.JWTAccessToken, bool, error) {
+	rec, err := s.Store.JWTAccessToken(ctx, c.JTI)
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, fmt.Errorf("read JWT access token record: %w", err)
+	}
+	return rec, rec.ClientID == c.ClientID && rec.Subject == c.Subject && rec.Resource == c.Audience, nil
+}
+
+// revokeJWT revokes a JWT access token (RFC 7009, R3) by deleting its
+// record: introspection answers inactive from then on. An API that
+// verifies the token offline keeps taking it until it expires, since
+// nothing Sesame stores reaches it. A value that is not a JWT access
+// token Sesame signed, or whose record is gone (swept, revoked before),
+// is ignored (spec V3); another client's is ErrNotOwner (spec V2). It
+// revokes that token alone, as for an opaque access token.
+func (s *Service) revokeJWT(ctx context.Context, c store.Client, value string) error {
+	claims, ok := s.verifyAccessJWT(value)
+	if !ok {
+		return nil
+	}
+	rec, ok, err := s.accessJWTRecord(ctx, claims)
+	if err != nil || !ok {
+		return err
+	}
+	if rec.ClientID != c.ID {
+		return deny(ErrNotOwner, "the token was not issued to this client")
+	}
+	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error { return tx.DeleteJWTAccessToken(ctx, rec.JTI) })
+	if err != nil {
+		return fmt.Errorf("revoke JWT access token for %s: %w", rec.Resource, err)
+	}
+	return nil
 }

@@ -257,6 +257,7 @@ const jwtAccessTokenCols = `grant_id, client_id, subject, resource, created_at, 
 
 const (
 	qJWTAccessToken       = `SELECT ` + jwtAccessTokenCols + ` FROM jwt_access_tokens WHERE jti = $1`
+	qDeleteJWTAccessToken = `DELETE FROM jwt_access_tokens WHERE jti = $1`
 	qCreateJWTAccessToken = `INSERT INTO jwt_access_tokens (jti, ` + jwtAccessTokenCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT DO NOTHING`
 )
@@ -287,6 +288,19 @@ func (t *tx) CreateJWTAccessToken(ctx context.Context, a store.JWTAccessToken) e
 		timeArg(a.CreatedAt), timeArg(a.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create JWT access token for %s: %w", a.Resource, err)
+	}
+	return nil
+}
+
+// DeleteJWTAccessToken deletes the record of a JWT access token; an
+// unknown or malformed jti deletes nothing.
+func (t *tx) DeleteJWTAccessToken(ctx context.Context, jti string) error {
+	key, ok := jtiKey(jti)
+	if !ok {
+		return nil
+	}
+	if _, err := exec(ctx, t.q, qDeleteJWTAccessToken, key); err != nil {
+		return fmt.Errorf("delete JWT access token: %w", err)
 	}
 	return nil
 }

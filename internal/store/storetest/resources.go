@@ -28,6 +28,7 @@ var resourceTests = []test{
 	{"DeleteRoleTakesItsPermissionsAndHolders", testDeleteRoleTakesItsPermissionsAndHolders},
 	{"ResourceChangesReachOnCommit", testResourceChangesReachOnCommit},
 	{"JWTAccessTokenIsFoundByItsJTIOnly", testJWTAccessTokenIsFoundByItsJTIOnly},
+	{"DeleteJWTAccessTokenTakesThatOneOnly", testDeleteJWTAccessTokenTakesThatOneOnly},
 }
 
 // G1, R2, R3: the resources a grant covers come back with it from every
@@ -482,4 +483,27 @@ func testJWTAccessTokenIsFoundByItsJTIOnly(t *testing.T, s store.Store) {
 	got, err = s.JWTAccessToken(ctx, m2m.JTI)
 	must(t, "read m2m", err)
 	equal(t, fmt.Sprintf("record of %s", m2m.JTI), got, m2m)
+}
+
+// R3, RFC 7009: deleting a JWT access token's record (its revocation)
+// takes that record alone; deleting it again, an unknown jti or one that
+// is not base64url is no error and takes nothing.
+func testDeleteJWTAccessTokenTakesThatOneOnly(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	gone, kept := fullJWTAccessToken("revoked"), fullJWTAccessToken("kept")
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.CreateJWTAccessToken(ctx, gone); err != nil {
+			return err
+		}
+		return tx.CreateJWTAccessToken(ctx, kept)
+	})
+	for _, j := range []string{gone.JTI, gone.JTI, jti("never issued"), "not base64url!", ""} {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteJWTAccessToken(ctx, j) })
+	}
+	if _, err := s.JWTAccessToken(ctx, gone.JTI); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the deleted record: %v, want ErrNotFound", err)
+	}
+	got, err := s.JWTAccessToken(ctx, kept.JTI)
+	must(t, "read the other record", err)
+	equal(t, "the other record", got, kept)
 }
