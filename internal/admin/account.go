@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/oidc"
@@ -39,6 +40,9 @@ type AccountPage struct {
 	Forms   *web.Forms
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// Activity counts its sign-ins for the console's charts; nil counts
+	// nothing.
+	Activity *activity.Recorder
 }
 
 // current returns the browser's session, or none.
@@ -175,6 +179,7 @@ func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Cookies.Set(w, r, web.SessionCookie, si.Cookie, si.Session.MaxExpiresAt)
 	si.Deliver(r.Context())
+	p.Activity.Count(activity.SignInPassword)
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 

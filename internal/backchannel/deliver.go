@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
 )
@@ -62,6 +63,9 @@ type Deliverer struct {
 	Logger *slog.Logger
 	// Metrics counts attempts; nil counts nothing.
 	Metrics *Metrics
+	// Activity counts attempts and their latency for the console's
+	// charts; nil counts nothing.
+	Activity *activity.Recorder
 
 	// queueClock replaces the wall clock of the queue in tests (set by
 	// export_test.go before any attempt); nil is time.Now.
@@ -123,10 +127,13 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) error {
 		return fmt.Errorf("read client %s: %w", del.ClientID, err)
 	}
 	attempt := store.DeliveryAttempt{}
+	var took time.Duration // of the exchange with the app; none when there was none
 	if errors.Is(err, store.ErrNotFound) {
 		attempt.State, attempt.Error = store.DeliveryFailed, "client no longer exists"
 	} else {
+		start := time.Now()
 		attempt = d.post(ctx, del, c.IDTokenSignedResponseAlg)
+		took = time.Since(start)
 	}
 	attempt.At = d.Now()
 	if attempt.State == store.DeliveryPending && attempt.At.Sub(del.CreatedAt) >= RetryFor {
@@ -156,6 +163,7 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) error {
 	del.Attempts++
 	out := outcomeOf(attempt.State)
 	d.Metrics.observe(out)
+	observeActivity(d.Activity, out, took)
 	d.Logger.LogAttrs(ctx, levelOf(out), "back-channel logout attempt",
 		slog.String("jti", del.ID), slog.String("receipt_id", del.ReceiptID), slog.String("client_id", del.ClientID),
 		slog.String("state", string(attempt.State)), slog.Int("status", attempt.Status), slog.Int("attempt", del.Attempts),

@@ -1,6 +1,12 @@
 package backchannel
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame-id/sesame/internal/activity"
+)
 
 // Metrics counts delivery attempts by outcome.
 type Metrics struct {
@@ -28,5 +34,22 @@ func (m *Metrics) observe(o Outcome) {
 		m.attempts.WithLabelValues("retry").Inc()
 	case Failed:
 		m.attempts.WithLabelValues("failed").Inc()
+	}
+}
+
+// observeActivity counts an attempt for the console's charts by outcome
+// and, when it reached out to the app, its latency (the wall time of the
+// exchange, whatever clock the Deliverer reads).
+func observeActivity(r *activity.Recorder, o Outcome, took time.Duration) {
+	switch o {
+	case Delivered:
+		r.Count(activity.DeliveryDelivered)
+	case Retry:
+		r.Count(activity.DeliveryRetry)
+	case Failed:
+		r.Count(activity.DeliveryFailed)
+	}
+	if took > 0 {
+		r.Observe(activity.DeliveryLatency, took.Microseconds())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/session"
@@ -89,8 +90,11 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))
 		return
 	}
+	// From here a code is issued from the session without the sign-in
+	// page: a single sign-on (S4), counted for the charts once it is.
 	value, ok, err := p.codeWithoutWrite(ip, g, hasGrant)
 	if err == nil && ok {
+		p.Activity.Count(activity.SignInSSO)
 		p.redirectCode(w, r, params, value)
 		return
 	}
@@ -107,6 +111,7 @@ func (p *Provider) Authorize(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, redirectURI, params.State, fromDomain(err))
 		return
 	}
+	p.Activity.Count(activity.SignInSSO)
 	p.deliver(r, out.evicted)
 	p.redirectCode(w, r, params, out.code)
 }

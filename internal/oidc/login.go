@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/signin"
@@ -92,6 +93,7 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	si.Deliver(r.Context())
 	p.deliver(r, out.evicted)
 	p.Logger.InfoContext(r.Context(), "signed in", "event", "sign_in", "account_id", acct.ID, "client_id", c.ID, "session_id", si.Session.ID)
+	p.Activity.Count(activity.SignInPassword)
 	if consent {
 		redirectTo(w, r, p.Path("/interaction/"+ar.ID))
 		return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/session"
@@ -64,6 +65,10 @@ type Provider struct {
 	RequirePKCE bool
 	Now         func() time.Time
 	Logger      *slog.Logger
+
+	// Activity counts sign-ins for the console's charts; nil counts
+	// nothing.
+	Activity *activity.Recorder
 }
 
 // Path returns the path of an endpoint under the issuer, e.g. Path("/token")

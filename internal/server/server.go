@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/client"
@@ -85,6 +87,9 @@ type Server struct {
 	Registry    *prometheus.Registry
 	Logger      *slog.Logger
 
+	// Activity counts sign-ins, sign-outs and deliveries for the
+	// console's charts; StartJobs runs it and its stop flushes it.
+	Activity *activity.Recorder
 	// Console is the operators' console at /console, an OIDC client of
 	// this Sesame whose client Seed registers.
 	Console *console.Console
@@ -146,13 +151,16 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	if d.HTTP == nil {
 		d.HTTP = backchannel.NewHTTPClient(cfg.AllowPrivateNetworkDelivery)
 	}
+	// Counts for the console's charts: in memory, flushed once a minute
+	// by StartJobs (a crash loses at most that minute).
+	rec := &activity.Recorder{Store: d.Store, Now: d.Now, Logger: d.Logger}
 	deliverer := &backchannel.Deliverer{
 		Store: d.Store, Clients: clients, Signer: d.Keys, Issuer: cfg.Issuer, HTTP: d.HTTP, Now: d.Now, Logger: d.Logger,
-		Metrics: backchannel.NewMetrics(d.Registry),
+		Metrics: backchannel.NewMetrics(d.Registry), Activity: rec,
 	}
 	signouts := &signout.Service{
 		Store: d.Store, Sessions: sessions, Backchannel: deliverer, Wait: cfg.BackchannelWait,
-		Now: d.Now, Logger: d.Logger, Metrics: signout.NewMetrics(d.Registry),
+		Now: d.Now, Logger: d.Logger, Metrics: signout.NewMetrics(d.Registry), Activity: rec,
 	}
 	signins := &signin.Service{Store: d.Store, Sessions: sessions, Signout: signouts, Now: d.Now}
 	forms, err := newForms(cfg, d, pages)
@@ -162,13 +170,14 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s := &Server{
 		Config: cfg, Store: d.Store, Accounts: accounts, Clients: clients, Sessions: sessions, Tokens: tokens, Resources: resources,
 		Signout: signouts, Backchannel: deliverer, deliveries: backchannel.NewWorker(deliverer, 50), Registry: d.Registry, Logger: d.Logger, Keys: d.Keys,
-		SignIns: signins, Forms: forms,
+		SignIns: signins, Forms: forms, Activity: rec,
 		Provider: &oidc.Provider{
 			Issuer: cfg.Issuer, Store: d.Store, Clients: clients, Accounts: accounts, Sessions: sessions,
 			Tokens: tokens, Signout: signouts, Keys: d.Keys, Pages: pages, GrantTTL: cfg.GrantTTL, AdminClients: cfg.AdminClients,
 			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Resources: resources,
 			ClientThrottle: &account.ClientThrottle{Store: d.Store, Now: d.Now, Logger: d.Logger},
 			AuthRequestTTL: cfg.AuthRequestTTL, RequirePKCE: cfg.RequirePKCE, Now: d.Now, Logger: d.Logger,
+			Activity: rec,
 		},
 		EndSession: &endsession.Handler{
 			Issuer: cfg.Issuer, Store: d.Store, Keys: d.Keys, Clients: clients, Sessions: sessions,
@@ -182,7 +191,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		},
 		AccountPage: &admin.AccountPage{
 			Issuer: cfg.Issuer, Store: d.Store, Accounts: accounts, Sessions: sessions, Signout: signouts, Pages: pages,
-			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger,
+			SignIns: signins, Cookies: forms.Cookies, Forms: forms, Now: d.Now, Logger: d.Logger, Activity: rec,
 		},
 	}
 	declared := admin.Declared{Clients: cfg.Clients, Users: cfg.Users}
@@ -302,15 +311,17 @@ func (s *Server) StartJobs(ctx context.Context) (stop func(context.Context) erro
 			}
 		}
 	})
+	s.Activity.Start(watchCtx)
 	return func(ctx context.Context) error {
 		stopWatch()
 		done := make(chan struct{})
 		go func() { watched.Wait(); close(done) }()
 		select {
 		case <-done:
-			return nil
+			// After the delivery workers: their last attempts count too.
+			return s.Activity.Close()
 		case <-ctx.Done():
-			return fmt.Errorf("stop background work: %w", ctx.Err())
+			return errors.Join(fmt.Errorf("stop background work: %w", ctx.Err()), s.Activity.Close())
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sesame-id/sesame/internal/activity"
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/session"
@@ -50,6 +51,9 @@ type Service struct {
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Activity counts sign-outs by layer for the console's charts; nil
+	// counts nothing.
+	Activity *activity.Recorder
 }
 
 // Done is a committed sign-out: its receipt, the deliveries it queued and
@@ -305,6 +309,7 @@ func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Aut
 // waits for them up to Wait (B3), and counts and logs the sign-out.
 func (s *Service) Deliver(ctx context.Context, d Done) {
 	s.Metrics.observe(d.Receipt.Scope)
+	s.Activity.Count(activity.SignOut(d.Receipt.Scope))
 	s.Logger.InfoContext(ctx, "signed out", "event", "sign_out", "receipt_id", d.Receipt.ID,
 		"scope", d.Receipt.Scope, "cause", d.Receipt.Cause, "session_id", d.Receipt.SessionID,
 		"account_id", d.Receipt.AccountID, "deliveries", len(d.Deliveries))

@@ -84,6 +84,7 @@ type Reader interface {
 	auditReader
 	throttleReader
 	resourceReader
+	counterReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
@@ -132,6 +133,7 @@ type Writer interface {
 	auditWriter
 	throttleWriter
 	resourceWriter
+	counterWriter
 	locker
 
 	// UpsertAccount creates the account or replaces every field but ID and
@@ -195,7 +197,8 @@ type Writer interface {
 	// auth requests, used codes, tokens, JWT access token records, grants,
 	// throttle keys and logout requests past their ExpiresAt; and
 	// receipts, finished deliveries and events older than retention
-	// (audit_retention). It returns how many rows went; fewer than limit
-	// means nothing more is due.
+	// (audit_retention); and hourly counters older than CounterRetention.
+	// It returns how many rows went; fewer than limit means nothing more
+	// is due.
 	Sweep(ctx context.Context, now time.Time, retention time.Duration, limit int) (int64, error)
 }

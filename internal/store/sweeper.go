@@ -49,9 +49,10 @@ func (s *Sweeper) Run(ctx context.Context) {
 const SweepBatch = 32
 
 // Once sweeps everything due, in batches of SweepBatch rows, each in a
-// transaction of its own: first the rows that expired and the events,
-// receipts and finished deliveries older than AuditRetention (Tx.Sweep),
-// then audit entries older than AuditRetention. Every instance runs a Sweeper;
+// transaction of its own: first the rows that expired, the events,
+// receipts and finished deliveries older than AuditRetention and the
+// hourly counters older than CounterRetention (Tx.Sweep), then audit
+// entries older than AuditRetention. Every instance runs a Sweeper;
 // one that finds another sweeping leaves the batch to that one.
 func (s *Sweeper) Once(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)

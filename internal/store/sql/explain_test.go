@@ -177,6 +177,9 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 				'https://api.example.com/orders', now(), now() + interval '1 hour' + scatter(i) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO account_roles (account_id, role) SELECT 'acct-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO client_roles (client_id, role) SELECT 'app-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO hourly_counters (hour, measure, count, sum)
+			SELECT date_trunc('hour', now()) - h * interval '1 hour', 'measure-' || m, 1, 0
+			FROM generate_series(0, 40 * 24) h, generate_series(1, 12) m`,
 		`DROP FUNCTION scatter`,
 		`ANALYZE`,
 	} {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
 )
 
 // revokedGrantKeep is how long a revoked grant stays after revocation, so
@@ -47,6 +49,9 @@ var sweepSteps = []sweepStep{
 	// A receipt shows its deliveries' outcome: they go together.
 	{what: "finished deliveries", table: "deliveries", key: "id", where: "state <> 'pending' AND updated_at < $1", retained: true},
 	{what: "events", table: "events", key: "seq", where: "at < $1", retained: true},
+	// Rows of a few dozen bytes, a dozen an hour, next to one another in
+	// their key's order: a batch of them is a few pages.
+	{what: "hourly counters", table: "hourly_counters", key: "hour, measure", where: "hour < $1", keep: store.CounterRetention},
 }
 
 // query is the step's DELETE.
@@ -58,6 +63,19 @@ func (st sweepStep) query(d dialect) string {
 		batch += ` ORDER BY ` + col[strings.LastIndex(col, " ")+1:]
 	}
 	batch += ` LIMIT $2`
+	if strings.Contains(st.key, ",") {
+		// A key of several columns. On PostgreSQL, a row value IN the
+		// batch is planned, generically, as a hash join over the whole
+		// table; the batch's row addresses (ctid) are read by a TID scan
+		// instead. A row a concurrent update moved meanwhile is left for
+		// the next sweep, which is harmless. SQLite searches its primary
+		// key for each row value.
+		if d == postgresDialect {
+			batch = strings.Replace(batch, `SELECT `+st.key, `SELECT ctid`, 1)
+			return `DELETE FROM ` + st.table + ` WHERE ctid = ANY (ARRAY(` + batch + `))`
+		}
+		return `DELETE FROM ` + st.table + ` WHERE (` + st.key + `) IN (` + batch + `)`
+	}
 	if d == postgresDialect {
 		// As for the dead grants: with IN, the generic plan, which cannot
 		// see the LIMIT, would hash the batch and read the table whole.
@@ -84,8 +102,9 @@ var sweepQueries = func() map[dialect][]string {
 // requests, used codes, tokens and JWT access token records past
 // ExpiresAt (a dead grant's tokens too, at their own expiry), grants
 // expired or revoked more than a day ago, throttle keys and logout
-// requests past ExpiresAt, and receipts, finished deliveries and events
-// older than retention. Rows with no expiry (a zero ExpiresAt) are kept.
+// requests past ExpiresAt, receipts, finished deliveries and events
+// older than retention, and hourly counters older than
+// store.CounterRetention. Rows with no expiry (a zero ExpiresAt) are kept.
 //
 // The limit is what keeps the writer free: a batch holds it for its own
 // rows only, and requests go on between batches.
