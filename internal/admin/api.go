@@ -197,24 +197,6 @@ func (a *API) entry(r *http.Request, action audit.Action, target audit.Target, a
 		Address: web.ClientIP(r), Detail: detail}
 }
 
-// auditing is the signout.Record of a sign-out r asked for: the entry
-// that entry makes, in the sign-out's transaction.
-func (a *API) auditing(r *http.Request, action audit.Action, target audit.Target, accountID string, detail func([]signout.Done) string) signout.Record {
-	return auditing(r.Context(), a.recorder(), a.entry(r, action, target, accountID, ""), detail)
-}
-
-// recordAfter writes the entries of a change another package has
-// committed. The change stands: a failure is logged, and the answer
-// still reports it done, so that the admin does not make it again.
-func (a *API) recordAfter(r *http.Request, entries ...audit.Entry) {
-	for _, e := range entries {
-		if err := a.recorder().After(r.Context(), e); err != nil {
-			a.Logger.ErrorContext(r.Context(), "admin api: change made, its audit entry not written", "err", err,
-				"action", e.Action, "target", e.Target.ID)
-		}
-	}
-}
-
 // isAdmin reports whether c holds the admin role (C5), as the token
 // endpoint reads it when it grants sesame:admin: as a role, or by the
 // deprecated admin flag or admin_clients.

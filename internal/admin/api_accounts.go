@@ -1,15 +1,12 @@
 package admin
 
 import (
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/audit"
@@ -47,32 +44,40 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	switch {
-	case in.Username == "":
-		fail(w, http.StatusBadRequest, "invalid", "username is required", "username")
-		return
-	case len(in.Password) < 8:
-		fail(w, http.StatusBadRequest, "invalid", "password must have at least 8 characters", "password")
-		return
+	acct, err := a.accounts().Create(r.Context(), a.caller(r), NewAccount(in))
+	if a.accountDone(w, r, "account", err) {
+		writeJSON(w, http.StatusCreated, viewAccount(acct))
 	}
-	// A1: the username is taken in its canonical form, so `ALICE` or a
-	// full-width twin of `alice` is refused as taken.
-	acct, err := a.Accounts.Create(r.Context(), account.Spec{Username: in.Username, Password: in.Password,
-		Email: in.Email, EmailVerified: in.EmailVerified, Name: in.Name})
+}
+
+// accounts are the operations on accounts, with the API's store,
+// services, declarations and clock.
+func (a *API) accounts() *Accounts {
+	return &Accounts{Store: a.Store, Accounts: a.Accounts, Signout: a.Signout, Roles: a.registry(), Declared: a.Declared,
+		Now: a.Now, Logger: a.Logger}
+}
+
+// accountDone answers the error of an operation on an account (or on the
+// session or grant what names), if any, and reports whether there was
+// none.
+func (a *API) accountDone(w http.ResponseWriter, r *http.Request, what string, err error) bool {
+	var field *FieldError
+	var declared *DeclaredError
 	switch {
-	case errors.Is(err, account.ErrInvalidUsername):
-		fail(w, http.StatusBadRequest, "invalid", err.Error(), "username")
-		return
+	case err == nil:
+		return true
+	case errors.As(err, &field):
+		fail(w, http.StatusBadRequest, "invalid", field.Msg, field.Field)
+	case errors.As(err, &declared):
+		fail(w, http.StatusConflict, "conflict", declared.Error(), declared.Field)
 	case errors.Is(err, account.ErrUsernameTaken):
 		fail(w, http.StatusConflict, "conflict", "the username is taken", "username")
-		return
-	case err != nil:
-		a.internal(w, r, err)
-		return
+	case errors.Is(err, ErrSessionsNotEnded):
+		fail(w, http.StatusServiceUnavailable, "unavailable", ErrSessionsNotEnded.Error()+": sign it out of all devices again", "")
+	default:
+		a.found(w, r, what, err)
 	}
-	// After: Create hashes the password before its own transaction.
-	a.recordAfter(r, a.entry(r, audit.AccountCreate, audit.OnAccount(acct.ID), acct.ID, "username "+acct.Username))
-	writeJSON(w, http.StatusCreated, viewAccount(acct))
+	return false
 }
 
 func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
@@ -147,14 +152,8 @@ func (a *API) accountGrants(w http.ResponseWriter, r *http.Request) {
 
 // signOutAccount ends every session of the account (O6).
 func (a *API) signOutAccount(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := a.Store.Account(r.Context(), id); !a.found(w, r, "account", err) {
-		return
-	}
-	done, err := a.Signout.AllDevices(r.Context(), id, signout.CauseAdmin,
-		a.auditing(r, audit.AccountSignOutEverywhere, audit.OnAccount(id), id, func(done []signout.Done) string { return audit.SessionsEnded(len(done)) }))
-	if err != nil {
-		a.internal(w, r, err)
+	done, err := a.accounts().SignOutEverywhere(r.Context(), a.caller(r), r.PathValue("id"))
+	if !a.accountDone(w, r, "account", err) {
 		return
 	}
 	ids := []string{}
@@ -167,31 +166,19 @@ func (a *API) signOutAccount(w http.ResponseWriter, r *http.Request) {
 // revokeSession ends one session as a global sign-out (O7), its audit
 // entry in the sign-out's transaction.
 func (a *API) revokeSession(w http.ResponseWriter, r *http.Request) {
-	sess, err := a.Store.Session(r.Context(), r.PathValue("id"))
-	if !a.found(w, r, "session", err) {
-		return
+	d, err := a.accounts().RevokeSession(r.Context(), a.caller(r), "", r.PathValue("id"))
+	if a.accountDone(w, r, "session", err) {
+		writeJSON(w, http.StatusOK, map[string]any{"receipt": d.Receipt.ID, "deliveries": nonNil(d.Deliveries)})
 	}
-	d, err := a.Signout.RevokeSession(r.Context(), sess.ID, signout.CauseAdmin,
-		a.auditing(r, audit.SessionRevoke, audit.OnSession(sess.ID), sess.AccountID, receiptDetail))
-	if !a.found(w, r, "session", err) {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": d.Receipt.ID, "deliveries": nonNil(d.Deliveries)})
 }
 
 // revokeGrant revokes one grant with its tokens and tells its app (O7),
 // its audit entry in the revocation's transaction.
 func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request) {
-	g, err := a.Store.Grant(r.Context(), r.PathValue("id"))
-	if !a.found(w, r, "grant", err) {
-		return
+	d, err := a.accounts().RevokeGrant(r.Context(), a.caller(r), "", r.PathValue("id"))
+	if a.accountDone(w, r, "grant", err) {
+		writeJSON(w, http.StatusOK, map[string]any{"receipt": d.Receipt.ID, "deliveries": nonNil(d.Deliveries)})
 	}
-	d, err := a.Signout.RevokeGrant(r.Context(), g.ID, signout.CauseAdmin,
-		a.auditing(r, audit.GrantRevoke, audit.OnGrant(g.ID), g.AccountID, grantDetail))
-	if !a.found(w, r, "grant", err) {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": d.Receipt.ID, "deliveries": nonNil(d.Deliveries)})
 }
 
 // getReceipt shows a sign-out's receipt and its deliveries' fate (O9).
@@ -214,132 +201,23 @@ func (a *API) getReceipt(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// accountPatch changes an account; absent fields stay as they are.
-type accountPatch struct {
-	Password      *string `json:"password"`
-	Email         *string `json:"email"`
-	EmailVerified *bool   `json:"email_verified"`
-	Name          *string `json:"name"`
-	Disabled      *bool   `json:"disabled"`
-}
+// accountPatch is the body of PATCH /api/accounts/{id}; absent fields
+// stay as they are.
+type accountPatch = AccountPatch
 
-// apply writes the fields p carries over a.
-func (p accountPatch) apply(a *store.Account) {
-	if p.Email != nil {
-		a.Email = *p.Email
-	}
-	if p.EmailVerified != nil {
-		a.EmailVerified = *p.EmailVerified
-	}
-	if p.Name != nil {
-		a.Name = *p.Name
-	}
-	if p.Disabled != nil {
-		a.Disabled = *p.Disabled
-	}
-}
-
-// updateAccount changes an account. A new password ends every session of
-// the account with every grant, offline ones included, and their tokens
-// (A5), in the transaction that stores it with the other fields: an admin
-// resets a password because someone else may know the old one, and a
-// failure changes nothing. Disabling ends the sessions too (O6). A field
-// the configuration file declares cannot be changed here (C4); the
-// password can, since the file sets it only when it creates the user.
+// updateAccount changes an account (Accounts.Update): a new password ends
+// every session and grant of the account (A5), disabling ends its
+// sessions (O6), and a field the configuration file declares is refused
+// (C4).
 func (a *API) updateAccount(w http.ResponseWriter, r *http.Request) {
 	var in accountPatch
 	if !decode(w, r, &in) {
 		return
 	}
-	if in.Password != nil && len(*in.Password) < 8 {
-		fail(w, http.StatusBadRequest, "invalid", "password must have at least 8 characters", "password")
-		return
+	done, err := a.accounts().Update(r.Context(), a.caller(r), r.PathValue("id"), in)
+	if a.accountDone(w, r, "account", err) {
+		writeJSON(w, http.StatusOK, viewAccount(done.Account))
 	}
-	acct, err := a.Store.Account(r.Context(), r.PathValue("id"))
-	if !a.found(w, r, "account", err) {
-		return
-	}
-	if u, ok := a.Declared.user(acct.Username); ok {
-		if field := overridden(u, in); field != "" {
-			refuseManaged(w, "the "+field+" of "+acct.Username, field)
-			return
-		}
-	}
-	if in.Password != nil {
-		hash, err := a.Accounts.HashPassword(*in.Password) // before the transaction, never inside
-		if err != nil {
-			a.internal(w, r, err)
-			return
-		}
-		var before store.Account
-		reset, err := a.Signout.ResetPassword(r.Context(), signout.PasswordReset{AccountID: acct.ID, Hash: hash,
-			Edit: func(acct *store.Account) { before = *acct; in.apply(acct) }})
-		if !a.found(w, r, "account", err) {
-			return
-		}
-		// After: the reset commits in package signout's transaction.
-		entries := a.accountChanges(r, before, reset.Account)
-		entries = append(entries, a.entry(r, audit.AccountPasswordChange, audit.OnAccount(acct.ID), acct.ID,
-			audit.SessionsEnded(len(reset.Sessions))))
-		a.recordAfter(r, entries...)
-		writeJSON(w, http.StatusOK, viewAccount(reset.Account))
-		return
-	}
-	// Accounts.Update with the audit entries in its transaction.
-	var before, updated store.Account
-	err = a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
-		var err error
-		if before, updated, err = account.UpdateTx(r.Context(), tx, acct.ID, a.Now(), in.apply); err != nil {
-			return err
-		}
-		for _, e := range a.accountChanges(r, before, updated) {
-			if err := a.recorder().InTx(r.Context(), tx, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if !a.found(w, r, "account", err) {
-		return
-	}
-	if updated.Disabled && !before.Disabled {
-		// A disabled account's sessions and tokens are refused from the
-		// commit on (S4, G2); this ends them and tells their apps.
-		if _, err := a.Signout.AllDevices(r.Context(), acct.ID, signout.CauseAdmin, nil); err != nil {
-			a.Logger.ErrorContext(r.Context(), "admin api: account disabled, its sessions not ended", "err", err, "account_id", acct.ID)
-			fail(w, http.StatusServiceUnavailable, "unavailable", "the account is disabled, but its sessions could not be ended: sign it out of all devices again", "")
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, viewAccount(updated))
-}
-
-// accountChanges are the audit entries of an account's change from
-// before to after, but for its password: a lock or an unlock, and the
-// profile fields that changed, by name (never their values). A patch that
-// changes nothing makes none.
-func (a *API) accountChanges(r *http.Request, before, after store.Account) []audit.Entry {
-	var out []audit.Entry
-	var fields []string
-	if before.Email != after.Email {
-		fields = append(fields, "email")
-	}
-	if before.EmailVerified != after.EmailVerified {
-		fields = append(fields, "email_verified")
-	}
-	if before.Name != after.Name {
-		fields = append(fields, "name")
-	}
-	if len(fields) > 0 {
-		out = append(out, a.entry(r, audit.AccountUpdate, audit.OnAccount(after.ID), after.ID, audit.Fields(fields...)))
-	}
-	switch {
-	case after.Disabled && !before.Disabled:
-		out = append(out, a.entry(r, audit.AccountDisable, audit.OnAccount(after.ID), after.ID, ""))
-	case !after.Disabled && before.Disabled:
-		out = append(out, a.entry(r, audit.AccountEnable, audit.OnAccount(after.ID), after.ID, ""))
-	}
-	return out
 }
 
 // eventView is one audit log event.
@@ -381,51 +259,20 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// maxQuery is the longest search the account list takes, in bytes: a
-// prefix longer than any username or email finds nothing anyway.
-const maxQuery = 320
-
-// listAccounts pages through the accounts in username order (code point
-// order), every one or those whose username or email starts with q: the
-// username compared in its canonical form (A1), so case and width do not
-// matter, the email with A to Z in either case. next_cursor, when present,
-// fetches the page after this one.
+// listAccounts pages through the accounts in username order, every one
+// or those whose username or email starts with q (Accounts.Search).
+// next_cursor, when present, fetches the page after this one.
 func (a *API) listAccounts(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len(q) > maxQuery || !utf8.ValidString(q) || strings.ContainsRune(q, 0) {
-		fail(w, http.StatusBadRequest, "invalid", fmt.Sprintf("q must be UTF-8 text of at most %d bytes", maxQuery), "q")
-		return
-	}
-	n := limit(r)
-	search := store.AccountSearch{Limit: n + 1} // one more, to know whether a next page exists
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		after, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || len(after) == 0 || !utf8.Valid(after) {
-			fail(w, http.StatusBadRequest, "invalid", "cursor is not one this API gave", "cursor")
-			return
-		}
-		search.After = string(after)
-	}
-	if q != "" {
-		search.EmailPrefix = q
-		// A search that cannot be a username (a space, a symbol RFC
-		// 8265 refuses) may still start an email.
-		if name, err := account.CanonicalUsername(q); err == nil {
-			search.UsernamePrefix = name
-		}
-	}
-	list, err := a.Store.SearchAccounts(r.Context(), search)
-	if err != nil {
-		a.internal(w, r, err)
+	page, err := a.accounts().Search(r.Context(), AccountQuery{Q: r.URL.Query().Get("q"), Cursor: r.URL.Query().Get("cursor"), Limit: limit(r)})
+	if !a.accountDone(w, r, "account", err) {
 		return
 	}
 	out := map[string]any{}
-	if len(list) > n {
-		list = list[:n]
-		out["next_cursor"] = base64.RawURLEncoding.EncodeToString([]byte(list[n-1].Username))
+	if page.Next != "" {
+		out["next_cursor"] = page.Next
 	}
 	views := []accountView{}
-	for _, acct := range list {
+	for _, acct := range page.Accounts {
 		views = append(views, viewAccount(acct))
 	}
 	out["accounts"] = views

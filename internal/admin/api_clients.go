@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/audit"
+	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
@@ -469,25 +470,58 @@ func (a *API) deleteClient(w http.ResponseWriter, r *http.Request) {
 
 // retryDelivery makes a delivery pending again and attempts it now (B3).
 func (a *API) retryDelivery(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	err := a.Store.InTx(r.Context(), store.Durable, func(tx store.Tx) error {
-		d, err := tx.Delivery(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		if err := tx.RetryDelivery(r.Context(), id, a.Now(), time.Now()); err != nil {
-			return err
-		}
-		// The delivery's sub is the account it tells its app about.
-		return a.recorder().InTx(r.Context(), tx, a.entry(r, audit.DeliveryRetry, audit.OnDelivery(id), d.Subject,
-			"client "+d.ClientID+", was "+string(d.State)))
-	})
-	if !a.found(w, r, "delivery", err) {
-		return
-	}
-	a.Signout.Backchannel.AttemptAll(r.Context(), []string{id}, a.Signout.Wait)
-	d, err := a.Store.Delivery(r.Context(), id)
+	d, err := a.deliveries().Retry(r.Context(), a.caller(r), r.PathValue("id"))
 	if a.found(w, r, "delivery", err) {
 		writeJSON(w, http.StatusOK, viewDelivery(d))
 	}
+}
+
+// deliveries are the operations on deliveries, with the API's store,
+// deliverer and clock.
+func (a *API) deliveries() *Deliveries {
+	return &Deliveries{Store: a.Store, Backchannel: a.Signout.Backchannel, Wait: a.Signout.Wait, Now: a.Now}
+}
+
+// Deliveries are the operations on back-channel deliveries (B3) that the
+// admin API and the console share, with the audit entry naming the
+// caller.
+type Deliveries struct {
+	Store store.Store
+	// Backchannel makes the attempts (and the console's test tokens).
+	Backchannel *backchannel.Deliverer
+	// Wait is how long Retry waits for its attempt (backchannel_wait):
+	// what is not done by then goes on from the queue.
+	Wait time.Duration
+	Now  func() time.Time
+}
+
+// Retry makes delivery id pending again, whatever its state, audited in
+// the same transaction, then attempts it at once and waits for the
+// attempt up to Wait. It returns the delivery as it stands then; an
+// unknown id is store.ErrNotFound.
+func (d *Deliveries) Retry(ctx context.Context, by Caller, id string) (store.Delivery, error) {
+	rec := audit.Recorder{Store: d.Store, Now: d.Now}
+	err := d.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		del, err := tx.Delivery(ctx, id)
+		if err != nil {
+			return err
+		}
+		// Due now on the wall clock: the queue's clock (B3).
+		if err := tx.RetryDelivery(ctx, id, d.Now(), time.Now()); err != nil {
+			return err
+		}
+		e := by.entry(audit.DeliveryRetry, audit.OnDelivery(id), "client "+del.ClientID+", was "+string(del.State))
+		// The delivery's sub is the account it tells its app about.
+		e.Account = del.Subject
+		return rec.InTx(ctx, tx, e)
+	})
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("retry delivery %s: %w", id, err)
+	}
+	d.Backchannel.AttemptAll(ctx, []string{id}, d.Wait)
+	del, err := d.Store.Delivery(ctx, id)
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("read delivery %s: %w", id, err)
+	}
+	return del, nil
 }

@@ -81,6 +81,9 @@ const (
 	// beside the ClientUpdate that made it.
 	ClientRotateSecret Action = "client.rotate_secret"
 	ClientDelete       Action = "client.delete"
+	// ClientTestLogout is a test logout token sent to a client's
+	// back-channel URI from the console; the detail is what it met.
+	ClientTestLogout Action = "client.test_logout"
 	// SessionRevoke ends one session (O4, O7).
 	SessionRevoke Action = "session.revoke"
 	// GrantRevoke revokes one grant, disconnecting an app (O7).
@@ -111,7 +114,7 @@ const (
 // Actions lists every action, for validating an entry and a filter.
 var Actions = []Action{
 	AccountCreate, AccountUpdate, AccountPasswordChange, AccountDisable, AccountEnable, AccountSignIn,
-	AccountSignOutEverywhere, ClientCreate, ClientUpdate, ClientRotateSecret, ClientDelete,
+	AccountSignOutEverywhere, ClientCreate, ClientUpdate, ClientRotateSecret, ClientDelete, ClientTestLogout,
 	SessionRevoke, GrantRevoke, DeliveryRetry, KeyRotate, ResourceCreate, ResourceUpdate, ResourceDelete,
 	RoleCreate, RoleUpdate, RoleDelete, RolesAssign,
 }

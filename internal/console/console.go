@@ -49,7 +49,12 @@ type Config struct {
 	Registry *client.Registry
 	// Clients are the operations on clients the admin API uses too.
 	Clients *admin.Clients
-	Keys    Verifier
+	// Deliveries are the operations on back-channel deliveries the admin
+	// API uses too (retry), with the deliverer that sends test tokens.
+	Deliveries *admin.Deliveries
+	// Accounts are the operations on accounts the admin API uses too.
+	Accounts *admin.Accounts
+	Keys     Verifier
 	// Cookies writes the console's cookies (package web writes every
 	// cookie); Forms guards its posts (W1).
 	Cookies web.Cookies
@@ -130,6 +135,34 @@ func (c *Console) Routes() []Route {
 		{"GET", appsPath + "/{id}", c.page(c.showApp)},
 		{"POST", appsPath + "/{id}", form(c.action(c.updateApp))},
 		{"POST", appsPath + "/{id}/secret", form(c.action(c.rotateSecret))},
+		{"GET", resourcesPath, c.page(c.listResources)},
+		{"POST", resourcesPath, form(c.action(c.createResource))},
+		{"GET", resourcesPath + "/{indicator}", c.page(c.showResource)},
+		{"POST", resourcesPath + "/{indicator}", form(c.action(c.updateResource))},
+		{"POST", resourcesPath + "/{indicator}/delete", form(c.action(c.deleteResource))},
+		{"GET", rolesPath, c.page(c.listRoles)},
+		{"POST", rolesPath, form(c.action(c.createRole))},
+		{"GET", rolesPath + "/{name}", c.page(c.showRole)},
+		{"POST", rolesPath + "/{name}", form(c.action(c.saveRole))},
+		{"POST", rolesPath + "/{name}/delete", form(c.action(c.deleteRole))},
+		{"POST", rolesPath + "/{name}/add", form(c.action(c.addHolder))},
+		{"POST", rolesPath + "/{name}/remove", form(c.action(c.removeHolder))},
+		{"GET", usersPath, c.page(c.listUsers)},
+		{"GET", usersPath + "/new", c.page(c.newUser)},
+		{"POST", usersPath, form(c.action(c.createUser))},
+		{"GET", usersPath + "/{id}", c.page(c.showUser)},
+		{"POST", usersPath + "/{id}", form(c.action(c.updateUser))},
+		{"POST", usersPath + "/{id}/password", form(c.action(c.resetPassword))},
+		{"POST", usersPath + "/{id}/lock", form(c.action(c.lockUser))},
+		{"POST", usersPath + "/{id}/unlock", form(c.action(c.unlockUser))},
+		{"POST", usersPath + "/{id}/roles", form(c.action(c.setRoles))},
+		{"POST", usersPath + "/{id}/sign-out", form(c.action(c.signOutEverywhere))},
+		{"POST", usersPath + "/{id}/sign-out-device", form(c.action(c.signOutDevice))},
+		{"POST", usersPath + "/{id}/sign-out-app", form(c.action(c.signOutApp))},
+		{"GET", receiptsPath + "/{id}", c.page(c.showReceipt)},
+		{"GET", appsPath + "/{id}/deliveries", c.page(c.showDeliveries)},
+		{"POST", appsPath + "/{id}/deliveries/retry", form(c.action(c.retryDelivery))},
+		{"POST", appsPath + "/{id}/test-logout", form(c.action(c.testLogout))},
 	}
 }
 

@@ -199,7 +199,12 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Issuer: cfg.Issuer, Store: d.Store, Tokens: tokens, Resources: resources, Registry: clients,
 		// The operations on clients the admin API makes too (C4, audit).
 		Clients: &admin.Clients{Store: d.Store, Registry: clients, Declared: declared, Now: d.Now, Logger: d.Logger},
-		Keys:    d.Keys, Cookies: forms.Cookies, Forms: forms, Secret: d.Secret, Now: d.Now, Logger: d.Logger,
+		// Deliveries and their retry, as the admin API makes them (B3).
+		Deliveries: &admin.Deliveries{Store: d.Store, Backchannel: deliverer, Wait: cfg.BackchannelWait, Now: d.Now},
+		Keys:       d.Keys, Cookies: forms.Cookies, Forms: forms, Secret: d.Secret, Now: d.Now, Logger: d.Logger,
+
+		// The operations on accounts the admin API makes too (C4, A5, O6, O7, audit).
+		Accounts: &admin.Accounts{Store: d.Store, Accounts: accounts, Signout: signouts, Roles: resources, Declared: declared, Now: d.Now, Logger: d.Logger},
 	})
 	if err != nil {
 		return nil, err

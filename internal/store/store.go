@@ -84,6 +84,7 @@ type Reader interface {
 	auditReader
 	throttleReader
 	resourceReader
+	roleHolderReader
 	counterReader
 
 	Account(ctx context.Context, id string) (Account, error)

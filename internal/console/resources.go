@@ -1,0 +1,783 @@
+package console
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/account"
+	"github.com/sesame-id/sesame/internal/account/username"
+	"github.com/sesame-id/sesame/internal/audit"
+	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/resource"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// The API resources and roles section (R1). Every change goes through
+// package resource (CreateAPI, UpdateAPI, DeleteAPI, CreateRole, PutRole,
+// DeleteRole, GiveRole, TakeRole), the rules the admin API and the CLI
+// apply: what the configuration file declares is refused (C4), the
+// built-in admin role holds no permissions and stays (C5), and each
+// change writes its audit entry, with the person as actor, in its own
+// transaction.
+
+const (
+	resourcesPath = "/console/resources"
+	rolesPath     = "/console/roles"
+	// rolesSection is the nav section of both lists.
+	rolesSection = "resources"
+	// holdersPerPage is how many accounts a role's page lists at a time.
+	holdersPerPage = 100
+)
+
+// resourceURL is the address of an API resource's page: its indicator,
+// a URI, escaped as one path segment, as the admin API names it.
+func resourceURL(indicator string) string { return resourcesPath + "/" + url.PathEscape(indicator) }
+
+// roleURL is the address of a role's page.
+func roleURL(name string) string { return rolesPath + "/" + url.PathEscape(name) }
+
+// roleRecord is the resource.Record of a change r asks for: its audit
+// entry names the operator, a person acting as an admin, and the
+// request's address, and is written in the change's transaction.
+func (c *Console) roleRecord(r *http.Request, op operator) resource.Record {
+	by := op.by(r)
+	rec := audit.Recorder{Store: c.cfg.Store, Now: c.cfg.Now}
+	return func(tx store.Tx, e audit.Entry) error {
+		e.Actor, e.Address = by.Actor, by.Address
+		return rec.InTx(r.Context(), tx, e)
+	}
+}
+
+// refusalOf is a refusal of package resource as the person reads it: the
+// status of the answer and its lines, each naming its field in words. ok
+// is false when err is no refusal (the store failed).
+func refusalOf(err error) (status int, lines []string, ok bool) {
+	var ref *resource.Refused
+	if !errors.As(err, &ref) {
+		return 0, nil, false
+	}
+	switch {
+	case errors.Is(ref, resource.ErrInvalid) && ref.Problems != nil:
+		for line := range strings.SplitSeq(ref.Problems.Error(), "\n") {
+			lines = append(lines, fieldWords(line))
+		}
+		return http.StatusBadRequest, lines, true
+	case errors.Is(ref, resource.ErrInvalid), errors.Is(ref, resource.ErrNotM2M):
+		return http.StatusBadRequest, []string{ref.Error()}, true
+	case errors.Is(ref, resource.ErrUnknown), errors.Is(ref, resource.ErrUnknownRole):
+		return http.StatusNotFound, []string{ref.Error()}, true
+	default: // ErrExists, ErrDeclared (C4), ErrBuiltIn (C5)
+		return http.StatusConflict, []string{ref.Error()}, true
+	}
+}
+
+// fieldWords puts a problem's field, named as the configuration names it,
+// in the words of the form.
+func fieldWords(line string) string {
+	for _, f := range []struct{ key, words string }{
+		{"indicator: ", "Indicator: "}, {"name: ", "Name: "}, {"scopes: ", "Scopes: "},
+		{"access_token_ttl: ", "Access token lifetime: "}, {"permissions: ", "Permissions: "},
+	} {
+		if rest, ok := strings.CutPrefix(line, f.key); ok {
+			return f.words + rest
+		}
+	}
+	return line
+}
+
+// lifetimeWords is a token lifetime in words: "1 hour 30 minutes".
+func lifetimeWords(d time.Duration) string {
+	if d <= 0 {
+		return "none"
+	}
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		n := d / u.d
+		d -= n * u.d
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+u.name)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+		}
+	}
+	if len(parts) == 0 {
+		return "less than a second"
+	}
+	return strings.Join(parts, " ")
+}
+
+// lifetimeValue is a lifetime as the form holds it: "1h30m", "" for the
+// default.
+func lifetimeValue(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// parseLifetime reads the lifetime field: empty is the default (0), a
+// number is seconds, as the admin API's access_token_ttl, and otherwise
+// a duration such as 15m or 1h30m. ok is false for anything else, or a
+// negative lifetime.
+func parseLifetime(s string) (d time.Duration, ok bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, true
+	}
+	// A year of seconds at most, so the product cannot overflow.
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 && n <= int64(24*365*time.Hour/time.Second) {
+		return time.Duration(n) * time.Second, true
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d >= 0
+}
+
+// apiItem is an API resource as the section shows it.
+type apiItem struct {
+	store.APIResource
+	// DefaultTTL is the top-level access_token_ttl, for a resource that
+	// sets none.
+	DefaultTTL time.Duration
+}
+
+// URL is the resource's page.
+func (a apiItem) URL() string { return resourceURL(a.Indicator) }
+
+// Title is its name, or its indicator when it has none.
+func (a apiItem) Title() string { return cmp.Or(a.Name, a.Indicator) }
+
+// Lifetime is its tokens' lifetime in words.
+func (a apiItem) Lifetime() string {
+	if a.AccessTokenTTL <= 0 {
+		return lifetimeWords(a.DefaultTTL) + " (the default)"
+	}
+	return lifetimeWords(a.AccessTokenTTL)
+}
+
+// resourceForm is what the create and edit forms hold: as stored, or as
+// the person typed it when it was refused.
+type resourceForm struct {
+	Indicator, Name string
+	// Scopes are one a line; TTL as lifetimeValue writes it.
+	Scopes, TTL string
+}
+
+// resourceFormOf is the edit form of a stored resource.
+func resourceFormOf(a store.APIResource) resourceForm {
+	return resourceForm{Indicator: a.Indicator, Name: a.Name, Scopes: strings.Join(a.Scopes, "\n"), TTL: lifetimeValue(a.AccessTokenTTL)}
+}
+
+// readResourceForm reads a posted resource form; Forms.Protect has parsed
+// it.
+func readResourceForm(r *http.Request) resourceForm {
+	f := r.PostForm
+	return resourceForm{Indicator: strings.TrimSpace(f.Get("indicator")), Name: strings.TrimSpace(f.Get("name")),
+		Scopes: f.Get("scopes"), TTL: strings.TrimSpace(f.Get("access_token_ttl"))}
+}
+
+// spec is the resource the form describes, or the problem of its
+// lifetime in words. Scopes are separated by white space: a scope holds
+// none (RFC 6749 §3.3), while it may hold a comma.
+func (f resourceForm) spec() (resource.APISpec, string) {
+	ttl, ok := parseLifetime(f.TTL)
+	if !ok {
+		return resource.APISpec{}, fmt.Sprintf("Access token lifetime: %q is not a lifetime: write it as 15m, 1h or a number of seconds, or leave it empty for the default.", f.TTL)
+	}
+	return resource.APISpec{Indicator: f.Indicator, Name: f.Name, Scopes: strings.Fields(f.Scopes), AccessTokenTTL: ttl}, ""
+}
+
+// resourcesPage fills the list of API resources and the create form.
+type resourcesPage struct {
+	frame
+	APIs       []apiItem
+	DefaultTTL string
+	Form       resourceForm
+	Errors     []string
+	// Notice says what the last action did: deleted.
+	Notice string
+}
+
+// listResources shows every API resource, and the form that creates one.
+func (c *Console) listResources(w http.ResponseWriter, r *http.Request, op operator) {
+	c.showResources(w, r, op, http.StatusOK, resourcesPage{Notice: r.URL.Query().Get("done")})
+}
+
+// showResources renders the list with p's form and errors.
+func (c *Console) showResources(w http.ResponseWriter, r *http.Request, op operator, status int, p resourcesPage) {
+	list, err := c.cfg.Store.APIResources(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	p.frame = c.framed(w, r, op, "API resources", rolesSection)
+	p.DefaultTTL = lifetimeWords(c.cfg.Resources.DefaultAccessTokenTTL)
+	for _, a := range list {
+		p.APIs = append(p.APIs, apiItem{APIResource: a, DefaultTTL: c.cfg.Resources.DefaultAccessTokenTTL})
+	}
+	c.render(w, status, "resources.html", p)
+}
+
+// createResource registers an API resource (R1); the answer is its page.
+func (c *Console) createResource(w http.ResponseWriter, r *http.Request, op operator) {
+	f := readResourceForm(r)
+	spec, problem := f.spec()
+	if problem != "" {
+		c.showResources(w, r, op, http.StatusBadRequest, resourcesPage{Form: f, Errors: []string{problem}})
+		return
+	}
+	saved, err := c.cfg.Resources.CreateAPI(r.Context(), spec, c.roleRecord(r, op))
+	if err != nil {
+		status, lines, ok := refusalOf(err)
+		if !ok {
+			c.fail(w, r, err)
+			return
+		}
+		c.showResources(w, r, op, status, resourcesPage{Form: f, Errors: lines})
+		return
+	}
+	http.Redirect(w, r, resourceURL(saved.Indicator)+"?done=created", http.StatusSeeOther)
+}
+
+// resourcePage fills an API resource's page.
+type resourcePage struct {
+	frame
+	API apiItem
+	// Roles are the roles with a permission on it.
+	Roles []roleItem
+	// Form is the edit form; Errors the problems of the last post.
+	Form   resourceForm
+	Errors []string
+	// Notice says what the last action did: created, saved.
+	Notice string
+}
+
+// showResource shows an API resource's page.
+func (c *Console) showResource(w http.ResponseWriter, r *http.Request, op operator) {
+	ind := r.PathValue("indicator")
+	c.showResourcePage(w, r, op, ind, http.StatusOK, resourcePage{Notice: r.URL.Query().Get("done")}, nil)
+}
+
+// showResourcePage renders the page of the resource ind with p's errors;
+// form, when not nil, is what was posted, else the stored resource.
+func (c *Console) showResourcePage(w http.ResponseWriter, r *http.Request, op operator, ind string, status int, p resourcePage, form *resourceForm) {
+	apis, err := c.cfg.Store.APIResources(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(apis, func(a store.APIResource) bool { return a.Indicator == ind })
+	if i < 0 {
+		c.missing(w, r, op, "API resource "+ind, resourcesPath, "Back to the API resources")
+		return
+	}
+	roles, err := c.cfg.Store.Roles(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	p.API = apiItem{APIResource: apis[i], DefaultTTL: c.cfg.Resources.DefaultAccessTokenTTL}
+	for _, role := range roles {
+		if _, ok := role.Permissions[ind]; ok {
+			p.Roles = append(p.Roles, roleItemOf(role, apis))
+		}
+	}
+	p.Form = resourceFormOf(apis[i])
+	if form != nil {
+		p.Form = *form
+	}
+	p.frame = c.framed(w, r, op, p.API.Title(), rolesSection)
+	c.render(w, status, "resource.html", p)
+}
+
+// updateResource saves the edit form: name, scopes and lifetime (the
+// indicator cannot change). A declared resource is refused (C4).
+func (c *Console) updateResource(w http.ResponseWriter, r *http.Request, op operator) {
+	ind := r.PathValue("indicator")
+	f := readResourceForm(r)
+	f.Indicator = ind
+	spec, problem := f.spec()
+	if problem != "" {
+		c.showResourcePage(w, r, op, ind, http.StatusBadRequest, resourcePage{Errors: []string{problem}}, &f)
+		return
+	}
+	_, err := c.cfg.Resources.UpdateAPI(r.Context(), ind, func(s *resource.APISpec) {
+		s.Name, s.Scopes, s.AccessTokenTTL = spec.Name, spec.Scopes, spec.AccessTokenTTL
+	}, c.roleRecord(r, op))
+	if err != nil {
+		c.resourceRefused(w, r, op, ind, err, &f)
+		return
+	}
+	http.Redirect(w, r, resourceURL(ind)+"?done=saved", http.StatusSeeOther)
+}
+
+// deleteResource removes an API resource and every role's permission on
+// it (R1). A declared one is refused (C4).
+func (c *Console) deleteResource(w http.ResponseWriter, r *http.Request, op operator) {
+	ind := r.PathValue("indicator")
+	if err := c.cfg.Resources.DeleteAPI(r.Context(), ind, c.roleRecord(r, op)); err != nil {
+		c.resourceRefused(w, r, op, ind, err, nil)
+		return
+	}
+	http.Redirect(w, r, resourcesPath+"?done=deleted", http.StatusSeeOther)
+}
+
+// resourceRefused answers the error of a change to the resource ind: the
+// resource's page again with the refusal (form, when not nil, as posted),
+// the not-found page, or the failure page.
+func (c *Console) resourceRefused(w http.ResponseWriter, r *http.Request, op operator, ind string, err error, form *resourceForm) {
+	status, lines, ok := refusalOf(err)
+	switch {
+	case errors.Is(err, resource.ErrUnknown):
+		c.missing(w, r, op, "API resource "+ind, resourcesPath, "Back to the API resources")
+	case ok:
+		c.showResourcePage(w, r, op, ind, status, resourcePage{Errors: lines}, form)
+	default:
+		c.fail(w, r, err)
+	}
+}
+
+// missing answers for something of this section that does not exist.
+func (c *Console) missing(w http.ResponseWriter, r *http.Request, op operator, what, back, backText string) {
+	p := messagePage{Title: "Not found", Message: "There is no " + what + ".", Link: back, LinkText: backText}
+	p.frame = c.framed(w, r, op, p.Title, rolesSection)
+	c.render(w, http.StatusNotFound, "message.html", p)
+}
+
+// permLine is one permission of a role: an API and the scopes allowed on
+// it.
+type permLine struct {
+	Indicator, Title string
+	Scopes           []string
+}
+
+// URL is the API's page.
+func (p permLine) URL() string { return resourceURL(p.Indicator) }
+
+// roleItem is a role as the section shows it.
+type roleItem struct {
+	store.Role
+	// Perms are its permissions, by indicator, each API named.
+	Perms []permLine
+}
+
+// URL is the role's page.
+func (r roleItem) URL() string { return roleURL(r.Name) }
+
+// BuiltIn is whether it is the admin role (C5).
+func (r roleItem) BuiltIn() bool { return r.Name == resource.RoleAdmin }
+
+// roleItemOf is role with its permissions named by the APIs of apis.
+func roleItemOf(role store.Role, apis []store.APIResource) roleItem {
+	item := roleItem{Role: role}
+	for _, ind := range slices.Sorted(maps.Keys(role.Permissions)) {
+		title := ind
+		if i := slices.IndexFunc(apis, func(a store.APIResource) bool { return a.Indicator == ind }); i >= 0 {
+			title = cmp.Or(apis[i].Name, ind)
+		}
+		item.Perms = append(item.Perms, permLine{Indicator: ind, Title: title, Scopes: role.Permissions[ind]})
+	}
+	return item
+}
+
+// rolesPage fills the list of roles and the create form.
+type rolesPage struct {
+	frame
+	Roles []roleItem
+	// Name is the create form's, as typed.
+	Name   string
+	Errors []string
+	// Notice says what the last action did: deleted.
+	Notice string
+}
+
+// listRoles shows every role with its permissions, and the form that
+// creates one.
+func (c *Console) listRoles(w http.ResponseWriter, r *http.Request, op operator) {
+	c.showRoles(w, r, op, http.StatusOK, rolesPage{Notice: r.URL.Query().Get("done")})
+}
+
+// showRoles renders the list with p's form and errors.
+func (c *Console) showRoles(w http.ResponseWriter, r *http.Request, op operator, status int, p rolesPage) {
+	apis, err := c.cfg.Store.APIResources(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	roles, err := c.cfg.Store.Roles(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, role := range roles {
+		p.Roles = append(p.Roles, roleItemOf(role, apis))
+	}
+	p.frame = c.framed(w, r, op, "Roles", rolesSection)
+	c.render(w, status, "roles.html", p)
+}
+
+// createRole makes a role without permissions; its page, where they are
+// chosen, is the answer. A name taken already is refused, never its
+// permissions replaced.
+func (c *Console) createRole(w http.ResponseWriter, r *http.Request, op operator) {
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	if _, err := c.cfg.Resources.CreateRole(r.Context(), name, c.roleRecord(r, op)); err != nil {
+		status, lines, ok := refusalOf(err)
+		if !ok {
+			c.fail(w, r, err)
+			return
+		}
+		c.showRoles(w, r, op, status, rolesPage{Name: name, Errors: lines})
+		return
+	}
+	http.Redirect(w, r, roleURL(name)+"?done=created", http.StatusSeeOther)
+}
+
+// gridScope is one checkbox of the permissions grid.
+type gridScope struct {
+	// Value is what it posts: the indicator and the scope, separated by a
+	// space, which neither holds (RI1, RFC 6749 §3.3).
+	Name, Value string
+	Checked     bool
+}
+
+// gridAPI is one API of the permissions grid, with its scopes.
+type gridAPI struct {
+	apiItem
+	Scopes []gridScope
+}
+
+// holderAccount is an account holding the role.
+type holderAccount struct {
+	store.Account
+	// Declared: the configuration file lists the account's roles (C4).
+	// Self: it is the operator's.
+	Declared, Self bool
+}
+
+// URL is the account's page in the Users section.
+func (a holderAccount) URL() string { return "/console/users/" + url.PathEscape(a.ID) }
+
+// holderClient is an m2m client holding the role.
+type holderClient struct {
+	store.Client
+	// Declared: the configuration file lists the client's roles (C4).
+	Declared bool
+}
+
+// URL is the client's page in the Apps section.
+func (h holderClient) URL() string { return appURL(h.ID) }
+
+// rolePage fills a role's page.
+type rolePage struct {
+	frame
+	Role roleItem
+	// Grid is the permissions form: every API resource, its scopes
+	// ticked as the role (or the refused post) has them.
+	Grid []gridAPI
+	// Accounts and Clients hold the role; Next is the next page of
+	// accounts, when there is one.
+	Accounts []holderAccount
+	Next     string
+	Clients  []holderClient
+	// Candidates are the m2m clients the role can be given to.
+	Candidates []store.Client
+	// Typed is the username the add form was sent with.
+	Typed  string
+	Errors []string
+	// Notice says what the last action did: created, saved, added,
+	// removed.
+	Notice string
+}
+
+// Editable is whether the console may change the role's permissions or
+// delete it: not the file's (C4), not the built-in admin role (C5).
+func (p rolePage) Editable() bool { return !p.Role.Declared && !p.Role.BuiltIn() }
+
+// showRole shows a role's page: its permissions and who holds it.
+func (c *Console) showRole(w http.ResponseWriter, r *http.Request, op operator) {
+	p := rolePage{Notice: r.URL.Query().Get("done")}
+	c.showRolePage(w, r, op, r.PathValue("name"), r.URL.Query().Get("after"), http.StatusOK, p, nil)
+}
+
+// showRolePage renders the page of the role name with p's errors and
+// notice, the accounts listed after the username after; ticked, when not
+// nil, are the permissions as posted, else the role's.
+func (c *Console) showRolePage(w http.ResponseWriter, r *http.Request, op operator, name, after string, status int, p rolePage, ticked map[string][]string) {
+	ctx := r.Context()
+	apis, err := c.cfg.Store.APIResources(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	roles, err := c.cfg.Store.Roles(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(roles, func(x store.Role) bool { return x.Name == name })
+	if i < 0 {
+		c.missing(w, r, op, "role "+name, rolesPath, "Back to the roles")
+		return
+	}
+	p.Role = roleItemOf(roles[i], apis)
+	if ticked == nil {
+		ticked = roles[i].Permissions
+	}
+	for _, a := range apis {
+		g := gridAPI{apiItem: apiItem{APIResource: a, DefaultTTL: c.cfg.Resources.DefaultAccessTokenTTL}}
+		for _, s := range a.Scopes {
+			g.Scopes = append(g.Scopes, gridScope{Name: s, Value: a.Indicator + " " + s, Checked: slices.Contains(ticked[a.Indicator], s)})
+		}
+		p.Grid = append(p.Grid, g)
+	}
+	held, err := c.cfg.Resources.HoldersOf(ctx, name, after, holdersPerPage)
+	if errors.Is(err, resource.ErrUnknownRole) { // removed since it was read
+		c.missing(w, r, op, "role "+name, rolesPath, "Back to the roles")
+		return
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, a := range held.Accounts {
+		p.Accounts = append(p.Accounts, holderAccount{Account: a, Declared: c.userRolesDeclared(a.Username), Self: a.ID == op.AccountID})
+	}
+	if held.More {
+		p.Next = roleURL(name) + "?" + url.Values{"after": {held.Accounts[len(held.Accounts)-1].Username}}.Encode()
+	}
+	for _, cl := range held.Clients {
+		p.Clients = append(p.Clients, holderClient{Client: cl, Declared: c.clientRolesDeclared(cl.ID)})
+	}
+	clients, err := c.cfg.Store.Clients(ctx)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, cl := range clients {
+		holds := slices.ContainsFunc(held.Clients, func(h store.Client) bool { return h.ID == cl.ID })
+		if cl.Type == client.TypeM2M && !holds && !c.clientRolesDeclared(cl.ID) {
+			p.Candidates = append(p.Candidates, cl)
+		}
+	}
+	p.frame = c.framed(w, r, op, "Role "+name, rolesSection)
+	c.render(w, status, "role.html", p)
+}
+
+// userRolesDeclared reports whether the configuration file lists the
+// roles of the user name (C4): they are the file's, as the admin API and
+// the CLI hold them. Usernames compare in their canonical form (A1).
+func (c *Console) userRolesDeclared(name string) bool {
+	want, err := username.Canonical(name)
+	return slices.ContainsFunc(c.cfg.Clients.Declared.Users, func(u account.Spec) bool {
+		if u.Roles == nil {
+			return false
+		}
+		got, cerr := username.Canonical(u.Username)
+		return u.Username == name || (err == nil && cerr == nil && got == want)
+	})
+}
+
+// clientRolesDeclared reports whether the configuration file lists the
+// roles of client id (C4).
+func (c *Console) clientRolesDeclared(id string) bool {
+	return slices.ContainsFunc(c.cfg.Clients.Declared.Clients, func(s client.Spec) bool { return s.ID == id && s.Roles != nil })
+}
+
+// roleRefused answers the error of a change to the role name: its page
+// again with the refusal (ticked, when not nil, the permissions as
+// posted; typed the add form's username), the not-found page, or the
+// failure page.
+func (c *Console) roleRefused(w http.ResponseWriter, r *http.Request, op operator, name string, err error, ticked map[string][]string, typed string) {
+	status, lines, ok := refusalOf(err)
+	switch {
+	case errors.Is(err, resource.ErrUnknownRole):
+		c.missing(w, r, op, "role "+name, rolesPath, "Back to the roles")
+	case ok:
+		c.showRolePage(w, r, op, name, "", status, rolePage{Errors: lines, Typed: typed}, ticked)
+	default:
+		c.fail(w, r, err)
+	}
+}
+
+// saveRole replaces the role's permissions with the grid's ticks. A
+// declared role is refused (C4), and the built-in admin role holds none
+// (C5).
+func (c *Console) saveRole(w http.ResponseWriter, r *http.Request, op operator) {
+	name := r.PathValue("name")
+	perms := map[string][]string{}
+	for _, v := range r.PostForm["perm"] {
+		ind, scope, ok := strings.Cut(v, " ")
+		if !ok || ind == "" || scope == "" {
+			continue
+		}
+		if !slices.Contains(perms[ind], scope) {
+			perms[ind] = append(perms[ind], scope)
+		}
+	}
+	roles, err := c.cfg.Store.Roles(r.Context())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(roles, func(x store.Role) bool { return x.Name == name })
+	if i < 0 {
+		// PutRole would make it: a page that outlived its role must not
+		// bring it back.
+		c.missing(w, r, op, "role "+name, rolesPath, "Back to the roles")
+		return
+	}
+	if _, _, err := c.cfg.Resources.PutRole(r.Context(), resource.RoleSpec{Name: name, Permissions: perms}, c.roleRecord(r, op)); err != nil {
+		c.roleRefused(w, r, op, name, err, perms, "")
+		return
+	}
+	http.Redirect(w, r, roleURL(name)+"?done=saved", http.StatusSeeOther)
+}
+
+// deleteRole removes the role and every hold of it (R1). The built-in
+// admin role and declared roles are refused (C5, C4).
+func (c *Console) deleteRole(w http.ResponseWriter, r *http.Request, op operator) {
+	name := r.PathValue("name")
+	if err := c.cfg.Resources.DeleteRole(r.Context(), name, c.roleRecord(r, op)); err != nil {
+		c.roleRefused(w, r, op, name, err, nil, "")
+		return
+	}
+	http.Redirect(w, r, rolesPath+"?done=deleted", http.StatusSeeOther)
+}
+
+// addHolder gives the role to an account, named by its username, or to
+// an m2m client, named by its id. A holder whose roles the configuration
+// file lists is refused (C4).
+func (c *Console) addHolder(w http.ResponseWriter, r *http.Request, op operator) {
+	name := r.PathValue("name")
+	typed := strings.TrimSpace(r.PostForm.Get("username"))
+	var h resource.Holder
+	switch id := r.PostForm.Get("client"); {
+	case typed != "":
+		acct, err := c.accountNamed(r, typed)
+		if errors.Is(err, store.ErrNotFound) {
+			c.showRolePage(w, r, op, name, "", http.StatusBadRequest, rolePage{Errors: []string{"There is no account named " + typed + "."}, Typed: typed}, nil)
+			return
+		}
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if c.userRolesDeclared(acct.Username) {
+			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of user "+acct.Username), nil, typed)
+			return
+		}
+		h = resource.Account(acct.ID)
+	case id != "":
+		if c.clientRolesDeclared(id) {
+			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of client "+id), nil, "")
+			return
+		}
+		h = resource.Client(id)
+	default:
+		c.showRolePage(w, r, op, name, "", http.StatusBadRequest, rolePage{Errors: []string{"Type the username of an account, or choose an app."}}, nil)
+		return
+	}
+	if _, err := c.cfg.Resources.GiveRole(r.Context(), h, name, c.roleRecord(r, op)); err != nil {
+		if errors.Is(err, store.ErrNotFound) { // the client
+			c.showRolePage(w, r, op, name, "", http.StatusBadRequest, rolePage{Errors: []string{"There is no app " + r.PostForm.Get("client") + "."}}, nil)
+			return
+		}
+		c.roleRefused(w, r, op, name, err, nil, typed)
+		return
+	}
+	http.Redirect(w, r, roleURL(name)+"?done=added", http.StatusSeeOther)
+}
+
+// accountNamed reads the account name names, in any case or width (A1);
+// none is store.ErrNotFound.
+func (c *Console) accountNamed(r *http.Request, name string) (store.Account, error) {
+	canonical, err := username.Canonical(name)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return c.cfg.Store.AccountByUsername(r.Context(), canonical)
+}
+
+// roleRemovePage asks the operator to confirm taking their own admin
+// role (they lose the console at once).
+type roleRemovePage struct {
+	frame
+	Role      roleItem
+	AccountID string
+}
+
+// removeHolder takes the role from an account or an m2m client, by id. A
+// holder whose roles the configuration file lists is refused (C4).
+// Taking the admin role from oneself closes the console to one at once:
+// it is done only once confirmed.
+func (c *Console) removeHolder(w http.ResponseWriter, r *http.Request, op operator) {
+	name := r.PathValue("name")
+	var h resource.Holder
+	self := false
+	switch acctID, clientID := r.PostForm.Get("account"), r.PostForm.Get("client"); {
+	case acctID != "":
+		acct, err := c.cfg.Store.Account(r.Context(), acctID)
+		if errors.Is(err, store.ErrNotFound) {
+			c.missing(w, r, op, "account "+acctID, roleURL(name), "Back to the role")
+			return
+		}
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if c.userRolesDeclared(acct.Username) {
+			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of user "+acct.Username), nil, "")
+			return
+		}
+		h, self = resource.Account(acct.ID), acct.ID == op.AccountID
+	case clientID != "":
+		if c.clientRolesDeclared(clientID) {
+			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of client "+clientID), nil, "")
+			return
+		}
+		h = resource.Client(clientID)
+	default:
+		c.showRolePage(w, r, op, name, "", http.StatusBadRequest, rolePage{Errors: []string{"Choose whom to take the role from."}}, nil)
+		return
+	}
+	if self && name == resource.RoleAdmin && r.PostForm.Get("confirm") != "yes" {
+		c.render(w, http.StatusOK, "role-remove.html", roleRemovePage{frame: c.framed(w, r, op, "Remove your own admin role?", rolesSection),
+			Role: roleItem{Role: store.Role{Name: name}}, AccountID: op.AccountID})
+		return
+	}
+	if _, err := c.cfg.Resources.TakeRole(r.Context(), h, name, c.roleRecord(r, op)); err != nil {
+		if errors.Is(err, store.ErrNotFound) { // the client
+			c.missing(w, r, op, "app "+r.PostForm.Get("client"), roleURL(name), "Back to the role")
+			return
+		}
+		c.roleRefused(w, r, op, name, err, nil, "")
+		return
+	}
+	if self && name == resource.RoleAdmin {
+		c.message(w, r, http.StatusOK, messagePage{frame: frame{Username: op.Username},
+			Title:   "You no longer hold the admin role",
+			Message: "Your admin role is removed: the console is closed to you from now on.",
+			Detail:  "Another admin can give it back, on this page or through the admin API.", SignOut: true})
+		return
+	}
+	http.Redirect(w, r, roleURL(name)+"?done=removed", http.StatusSeeOther)
+}

@@ -1,0 +1,192 @@
+package console
+
+import (
+	"context"
+
+	"github.com/sesame-id/sesame/internal/audit"
+	"github.com/sesame-id/sesame/internal/grant"
+	"github.com/sesame-id/sesame/internal/session"
+	"github.com/sesame-id/sesame/internal/store"
+)
+
+// What a user's page reads: the devices (sessions) and connected apps
+// (grants) of the account, and its history: sign-ins (events), sign-outs
+// (receipts, O9) and changes (the audit log).
+
+// appNamer reads each app once per page, for its name and its
+// offline_survives_signout.
+type appNamer struct {
+	c    *Console
+	ctx  context.Context
+	seen map[string]store.Client
+}
+
+// client returns the app id names; one that is gone is its id alone.
+func (n *appNamer) client(id string) store.Client {
+	if cl, ok := n.seen[id]; ok {
+		return cl
+	}
+	cl, err := n.c.cfg.Registry.Get(n.ctx, id)
+	if err != nil {
+		cl = store.Client{ID: id}
+	}
+	n.seen[id] = cl
+	return cl
+}
+
+// name is an app's name, or its id when it has none.
+func (n *appNamer) name(id string) string {
+	if cl := n.client(id); cl.Name != "" {
+		return cl.Name
+	}
+	return id
+}
+
+// devicesAndApps are the account's live sessions and live grants, each
+// grant with whether it survives a sign-out and why (O4).
+func (c *Console) devicesAndApps(ctx context.Context, id string, names *appNamer) ([]deviceItem, []connectedApp, error) {
+	sessions, err := c.cfg.Store.SessionsByAccount(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	grants, err := c.cfg.Store.GrantsByAccount(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := c.now()
+	var devices []deviceItem
+	onDevices := map[string]int{}
+	for _, s := range sessions {
+		if !now.Before(s.ExpiresAt) || !now.Before(s.MaxExpiresAt) {
+			continue
+		}
+		d := deviceItem{ID: s.ID, Name: session.DeviceName(s.UserAgent), UserAgent: s.UserAgent, IP: s.IP,
+			SignedIn: when(s.AuthTime), LastSeen: when(s.LastSeenAt), Expires: when(s.ExpiresAt)}
+		for _, a := range s.Authorizations {
+			d.Apps = append(d.Apps, names.name(a.ClientID))
+			onDevices[a.GrantID]++
+		}
+		devices = append(devices, d)
+	}
+	var apps []connectedApp
+	for _, g := range grants {
+		if grant.Check(g, now) != nil {
+			continue
+		}
+		cl := names.client(g.ClientID)
+		a := connectedApp{GrantID: g.ID, ClientID: g.ClientID, App: names.name(g.ClientID), Scopes: g.Scopes,
+			Offline: grant.HasOffline(g), Granted: when(g.CreatedAt), Expires: when(g.ExpiresAt), Devices: onDevices[g.ID]}
+		a.Survives, a.Why = survival(g, cl)
+		apps = append(apps, a)
+	}
+	return devices, apps, nil
+}
+
+// survival says whether grant g of app cl outlives a sign-out of the
+// device it was granted on (O4, signout.Survives), and why, in words.
+func survival(g store.Grant, cl store.Client) (bool, string) {
+	switch {
+	case grant.HasOffline(g) && cl.OfflineSurvivesSignout:
+		return true, "It holds offline_access and the app lets offline access survive sign-out (offline_survives_signout), so its refresh token keeps working after the user signs out of Sesame. Signing out of this app, or a password reset, ends it."
+	case grant.HasOffline(g):
+		return false, "It holds offline_access, but the app has offline_survives_signout turned off: signing out ends it with the device."
+	}
+	return false, "It has no offline_access: it ends when the device it was granted on signs out."
+}
+
+// Reading the history: sign-ins are events, which the store lists for
+// everyone, newest first; the page reads at most signInScan of the
+// latest to find the account's.
+const (
+	historyShown = 10
+	signInScan   = 2000
+	eventPage    = 500
+)
+
+// signIns are the account's latest sign-ins and failed attempts, among
+// the latest signInScan events; it returns how many events it read.
+func (c *Console) signIns(ctx context.Context, id string, names *appNamer) ([]signInItem, int, error) {
+	var out []signInItem
+	var before int64
+	read := 0
+	for read < signInScan && len(out) < historyShown {
+		events, err := c.cfg.Store.Events(ctx, before, eventPage)
+		if err != nil {
+			return nil, read, err
+		}
+		read += len(events)
+		for _, e := range events {
+			if e.AccountID != id || (e.Kind != store.EventSignIn && e.Kind != store.EventSignInFailed) || len(out) == historyShown {
+				continue
+			}
+			item := signInItem{At: when(e.At), Failed: e.Kind == store.EventSignInFailed}
+			if e.ClientID != "" {
+				item.App = names.name(e.ClientID)
+			}
+			if item.Failed {
+				item.Detail = e.Detail
+			}
+			out = append(out, item)
+		}
+		if len(events) < eventPage {
+			break
+		}
+		before = events[len(events)-1].Seq
+	}
+	return out, read, nil
+}
+
+// signOuts are the account's latest sign-outs, by their receipts (O9).
+func (c *Console) signOuts(ctx context.Context, id string) ([]receiptItem, error) {
+	recs, err := c.cfg.Store.ReceiptsByAccount(ctx, id, historyShown)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]receiptItem, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, receiptItem{URL: receiptURL(rec.ID), At: when(rec.CreatedAt), Scope: scopeWords(rec.Scope),
+			Cause: causeWords(rec.Cause), Apps: len(rec.Outcomes)})
+	}
+	return out, nil
+}
+
+// changes are the latest audit entries about the account: who changed
+// it, from where.
+func (c *Console) changes(ctx context.Context, id string) ([]changeItem, error) {
+	entries, err := audit.List(ctx, c.cfg.Store, audit.Filter{Account: id, Limit: historyShown})
+	if err != nil {
+		return nil, err
+	}
+	people := map[string]string{}
+	out := make([]changeItem, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, changeItem{At: when(e.At), Action: string(e.Action), By: c.actorWords(ctx, e.Actor, people),
+			Address: e.Address, Detail: e.Detail})
+	}
+	return out, nil
+}
+
+// actorWords names who made a change: an account by its username (read
+// once per page), an app by its id.
+func (c *Console) actorWords(ctx context.Context, a audit.Actor, people map[string]string) string {
+	switch a.Kind {
+	case audit.ActorAdminAccount, audit.ActorAccount:
+		name, ok := people[a.ID]
+		if !ok {
+			name = a.ID
+			if acct, err := c.cfg.Store.Account(ctx, a.ID); err == nil {
+				name = acct.Username
+			}
+			people[a.ID] = name
+		}
+		if a.Kind == audit.ActorAdminAccount {
+			return name + " (admin)"
+		}
+		return name
+	case audit.ActorAdminClient:
+		return "app " + a.ID + " (admin API)"
+	case audit.ActorCLI:
+		return "the command line (" + a.ID + ")"
+	}
+	return "Sesame"
+}
