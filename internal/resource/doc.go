@@ -12,8 +12,9 @@
 // memory; a store.ChangeResources from any instance makes it forget them
 // (the server hears the changes and calls Forget). Seed applies what the
 // configuration file declares at every start (C4). CreateAPI, UpdateAPI,
-// DeleteAPI, PutRole, DeleteRole and SetRoles are the changes the admin
-// API and the CLI make, so both apply one set of rules: what the file
+// DeleteAPI, CreateRole, PutRole, DeleteRole, SetRoles, GiveRole and
+// TakeRole are the changes the admin API, the console and the CLI make,
+// so all apply one set of rules: what the file
 // declares is refused (ErrDeclared), the built-in admin role is never
 // given permissions nor removed (ErrBuiltIn), and each change writes its
 // audit entry (a Record) in its own transaction.

@@ -19,8 +19,8 @@ var (
 	// ErrInvalid means a field of the resource or role breaks its rule;
 	// Refused.Problems names each.
 	ErrInvalid = errors.New("invalid")
-	// ErrExists means an API resource with that indicator is registered
-	// already.
+	// ErrExists means an API resource with that indicator, or a role
+	// with that name (CreateRole), exists already.
 	ErrExists = errors.New("exists already")
 	// ErrDeclared means the configuration file declares what was to be
 	// changed, and manages it (C4). Its text ends every such refusal,
