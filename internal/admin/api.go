@@ -158,7 +158,8 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // holder is who an admin token speaks for, and whether they hold the
-// admin role now (C5). The role is read at every call, not only when the
+// admin role now (C5) — for a person, also whether the app the token came
+// through may still carry it (client.MayGrantAdmin). The role is read at every call, not only when the
 // token was issued, so a demotion (the role taken away by API or CLI, the
 // admin flag cleared, the client gone from admin_clients at a restart)
 // ends the tokens at once; the registries forget a client or a holder's
@@ -167,8 +168,14 @@ func (a *API) auth(h http.HandlerFunc) http.HandlerFunc {
 func (a *API) holder(ctx context.Context, act token.Active) (audit.Actor, bool, error) {
 	if act.Token.AccountID != "" {
 		actor := audit.ByAdminAccount(act.Token.AccountID)
-		if a.Resources == nil {
+		if a.Resources == nil || slices.Contains(act.Grant.Scopes, grant.ScopeOfflineAccess) {
+			// Admin authority never rides on an offline grant (C5).
 			return actor, false, nil
+		}
+		// The app it came through must still be one that may carry it.
+		c, err := a.Clients.Get(ctx, act.Token.ClientID)
+		if err != nil || !client.MayGrantAdmin(c) {
+			return actor, false, err
 		}
 		ok, err := a.Resources.HasRole(ctx, resource.Account(act.Token.AccountID), resource.RoleAdmin)
 		return actor, ok, err

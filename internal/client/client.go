@@ -456,6 +456,18 @@ func HoldsAdminRole(c store.Client, adminClients []string) bool {
 	return c.Admin || slices.Contains(adminClients, c.ID)
 }
 
+// MayGrantAdmin reports whether a person's sign-in through c may carry
+// the admin API's scope, sesame:admin, for an account holding the admin
+// role (C5): only through a first-party web app, which keeps its tokens
+// on its server and redeems its codes with a secret, the console among
+// them. A public app (SPA, native) never may: its code goes to whoever
+// listens on its redirect URI (any loopback port, for a native app), and
+// a first-party app asks no consent, so an admin's session would hand
+// admin authority to any local program or script on the page.
+func MayGrantAdmin(c store.Client) bool {
+	return c.FirstParty && c.Type == TypeWeb
+}
+
 // RoleHolders tells whether a client holds a role: package resource's
 // Registry, seen through this interface so that this package does not
 // depend on it.

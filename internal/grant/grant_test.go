@@ -24,6 +24,8 @@ func TestGrantableScopes(t *testing.T) {
 		{"unknown and repeated", Request{Scopes: []string{"openid", "admin", "email", "openid"}}, []string{"openid", "email"}},
 		{"sesame:admin without the role", Request{Scopes: []string{"openid", ScopeAdmin}}, []string{"openid"}},
 		{"sesame:admin with it, once", Request{Scopes: []string{"openid", ScopeAdmin, ScopeAdmin}, Admin: true}, []string{"openid", ScopeAdmin}},
+		{"sesame:admin never with offline_access", Request{Scopes: []string{"openid", ScopeAdmin, "offline_access"}, Admin: true, PromptConsent: true, RefreshAllowed: true}, []string{"openid", "offline_access"}},
+		{"sesame:admin with offline_access not granted", Request{Scopes: []string{"openid", ScopeAdmin, "offline_access"}, Admin: true, RefreshAllowed: true}, []string{"openid", ScopeAdmin}},
 	}
 	for _, c := range cases {
 		if got := Grantable(c.req); !slices.Equal(got, c.want) {

@@ -23,15 +23,17 @@ type Request struct {
 	// grant type.
 	RefreshAllowed bool
 	// Admin is true when sesame:admin may be granted: the account holds
-	// the admin role and the client is first party (C5). A third-party
-	// app never gets it, whatever the person consents to.
+	// the admin role and the client is a first-party web app (C5). A
+	// third-party app never gets it, whatever the person consents to.
 	Admin bool
 }
 
 // Grantable returns the scopes that may be granted for r: known scopes,
 // each once, in request order, offline_access only with prompt=consent
 // and a client allowed refresh tokens (G3, spec A14), and sesame:admin
-// only when r.Admin (C5).
+// only when r.Admin and never with offline_access (C5): admin authority
+// ends with the session it was signed in with, where an offline grant
+// may survive sign-out (O4).
 func Grantable(r Request) []string {
 	var out []string
 	for _, s := range r.Scopes {
@@ -43,6 +45,9 @@ func Grantable(r Request) []string {
 			continue
 		}
 		out = append(out, s)
+	}
+	if slices.Contains(out, ScopeOfflineAccess) {
+		out = slices.DeleteFunc(out, func(s string) bool { return s == ScopeAdmin })
 	}
 	return out
 }

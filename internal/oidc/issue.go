@@ -161,12 +161,12 @@ func (p *Provider) grantableScopes(c store.Client, params store.AuthParams, admi
 }
 
 // adminGrantable reports whether an authorization request may be granted
-// sesame:admin (C5): it asks for it, its client is first party (the
-// operator's own app, such as the console), and the account holds the
-// admin role. The role is read again at every admin API call, so losing
-// it ends the tokens at once whatever their grant says.
+// sesame:admin (C5): it asks for it, its client is a first-party web app
+// (client.MayGrantAdmin: the console is one), and the account holds the
+// admin role. The role and the client are read again at every admin API
+// call, and losing the role revokes the grants that carry the scope.
 func (p *Provider) adminGrantable(ctx context.Context, c store.Client, accountID string, params store.AuthParams) (bool, error) {
-	if !c.FirstParty || p.Resources == nil || !slices.Contains(params.Scopes, grant.ScopeAdmin) {
+	if !client.MayGrantAdmin(c) || p.Resources == nil || !slices.Contains(params.Scopes, grant.ScopeAdmin) {
 		return false, nil
 	}
 	ok, err := p.Resources.HasRole(ctx, resource.Account(accountID), resource.RoleAdmin)

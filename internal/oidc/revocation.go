@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/grant"
@@ -39,7 +40,10 @@ func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
 		p.failJSON(w, r, "introspect token", err)
 		return
 	}
-	if res.Active && slices.Contains(grant.Parse(res.Scope), grant.ScopeAdmin) {
+	// Only Sesame's own opaque tokens (base64url, no dots) carry the admin
+	// API's scope; a JWT for an API never opens the admin API, and an API
+	// may define a scope of that name for itself.
+	if res.Active && !strings.Contains(value, ".") && slices.Contains(grant.Parse(res.Scope), grant.ScopeAdmin) {
 		var err error
 		if res, err = p.adminIntrospection(r, c, res); err != nil {
 			p.logError(r, "read the roles of the token's holder", err)
@@ -55,7 +59,9 @@ func (p *Provider) Introspection(w http.ResponseWriter, r *http.Request) {
 // a client's token (m2m) is inactive once the client lost the role (as a
 // role, by its flag, or by its place in admin_clients, which no write
 // records); a person's token stays active for what else it grants, without
-// sesame:admin once the account lost the role.
+// sesame:admin once the account lost the role or its app may no longer
+// carry it (client.MayGrantAdmin). c is the token's client: introspection
+// answers a client about its own tokens only.
 func (p *Provider) adminIntrospection(r *http.Request, c store.Client, res token.Introspection) (token.Introspection, error) {
 	if res.Subject == "" {
 		admin, err := client.HoldsAdmin(r.Context(), c, p.AdminClients, p.roleHolders())
@@ -64,7 +70,7 @@ func (p *Provider) adminIntrospection(r *http.Request, c store.Client, res token
 		}
 		return token.Introspection{}, nil
 	}
-	if p.Resources != nil {
+	if p.Resources != nil && client.MayGrantAdmin(c) {
 		admin, err := p.Resources.HasRole(r.Context(), resource.Account(res.Subject), resource.RoleAdmin)
 		if err != nil || admin {
 			return res, err

@@ -11,12 +11,14 @@ import (
 	"github.com/sesame-id/sesame/internal/account/username"
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-// ReasonRoleRemoved is recorded on the client_credentials grants revoked
-// when an m2m client loses the admin role (C5): its admin tokens end at
-// once, as when its admin flag is cleared.
+// ReasonRoleRemoved is recorded on the grants revoked when their holder
+// loses the admin role (C5): an m2m client's client_credentials grants, a
+// person's grants carrying sesame:admin. The admin tokens end at once, as
+// when a client's admin flag is cleared.
 const ReasonRoleRemoved store.RevokeReason = "admin_role_removed"
 
 // Seed applies what the configuration file declares (C4), in one durable
@@ -228,8 +230,19 @@ func setRoles(ctx context.Context, tx store.Tx, h Holder, roles []string, known 
 	}
 	err = rec.write(tx, audit.Entry{Action: audit.RolesAssign, Target: target, Account: accountID,
 		Detail: "roles: " + roleList(want) + " (were: " + roleList(held) + ")"})
-	if err != nil || account || !slices.Contains(held, RoleAdmin) || slices.Contains(want, RoleAdmin) {
+	if err != nil || !slices.Contains(held, RoleAdmin) || slices.Contains(want, RoleAdmin) {
 		return want, err
+	}
+	// C5: the admin role lost ends the admin tokens at once, and for
+	// good: the grants that carry it are revoked, so that their refresh
+	// tokens do not come back to life if the role is given again.
+	if account {
+		n, err := tx.RevokeAccountGrantsWithScope(ctx, id, grant.ScopeAdmin, now, ReasonRoleRemoved)
+		if err != nil || n == 0 {
+			return want, err
+		}
+		return want, tx.AddEvent(ctx, store.Event{At: now, Kind: store.EventGrantRevoked, AccountID: id,
+			Detail: fmt.Sprintf("%d grants with %s: %s", n, grant.ScopeAdmin, ReasonRoleRemoved)})
 	}
 	n, err := tx.RevokeClientCredentialGrants(ctx, id, now, ReasonRoleRemoved)
 	if err != nil || n == 0 {
