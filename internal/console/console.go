@@ -163,6 +163,9 @@ func (c *Console) Routes() []Route {
 		{"GET", appsPath + "/{id}/deliveries", c.page(c.showDeliveries)},
 		{"POST", appsPath + "/{id}/deliveries/retry", form(c.action(c.retryDelivery))},
 		{"POST", appsPath + "/{id}/test-logout", form(c.action(c.testLogout))},
+		{"GET", activityPath, c.page(c.showActivity)},
+		{"GET", auditPath, c.page(c.listAudit)},
+		{"GET", signOutsPath, c.page(c.listSignOuts)},
 	}
 }
 

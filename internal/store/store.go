@@ -86,6 +86,7 @@ type Reader interface {
 	resourceReader
 	roleHolderReader
 	counterReader
+	receiptListReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)
