@@ -543,7 +543,9 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bo
 		}
 	}
 	err = s.validate(reservedOK)
-	if s.BackchannelLogoutURI != "" && !r.AllowPrivateDelivery {
+	// Sesame's own clients' back-channel URIs are served in process,
+	// never dialled, so the outbound address rule (B5) does not apply.
+	if s.BackchannelLogoutURI != "" && !r.AllowPrivateDelivery && !reservedOK {
 		err = errors.Join(err, CheckBackchannelTarget(s.BackchannelLogoutURI))
 	}
 	if err != nil {

@@ -75,6 +75,9 @@ type Console struct {
 	// Two keys, so that one can never be taken for the other.
 	flows, sessions *keys.Sealer
 	t               *template.Template
+	// ended are the console sessions back-channel logouts ended
+	// (backchannel.go), which check refuses before their tokens.
+	ended endedSessions
 }
 
 // New builds the console from cfg.
@@ -207,7 +210,7 @@ const (
 // taken from the cookie on trust but which token to check.
 func (c *Console) check(r *http.Request) (operator, verdict, error) {
 	sess, ok := c.session(r)
-	if !ok {
+	if !ok || c.endedByLogout(sess) {
 		return operator{}, signedOut, nil
 	}
 	return c.checkSession(r.Context(), sess)

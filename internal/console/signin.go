@@ -52,23 +52,31 @@ const scopes = "openid profile " + grant.ScopeAdmin
 // /console/. Its secret is random per start and kept by nobody: the
 // console redeems its codes in process, so nothing can use the secret at
 // the token endpoint. It asks for no refresh token: a global sign-out
-// revokes its grant (O4), which ends the console session.
+// revokes its grant (O4), which ends the console session. Its back-channel
+// logout URI, sid required, is BackchannelLogoutPath, which the server
+// serves to the Deliverer in process: a sign-out tells the console as it
+// tells any app, and its receipt shows the console told.
 func Spec(base string) client.Spec {
 	survives := false
 	return client.Spec{
 		ID: client.ConsoleID, Name: "Sesame console", Type: client.TypeWeb, FirstParty: true,
-		Secret:                 secret.NewClientSecret(),
-		RedirectURIs:           []string{base + callbackPath},
-		PostLogoutRedirectURIs: []string{base + Home},
-		GrantTypes:             []string{"authorization_code"},
-		OfflineSurvivesSignout: &survives,
+		Secret:                           secret.NewClientSecret(),
+		RedirectURIs:                     []string{base + callbackPath},
+		PostLogoutRedirectURIs:           []string{base + Home},
+		BackchannelLogoutURI:             base + BackchannelLogoutPath,
+		BackchannelLogoutSessionRequired: true,
+		GrantTypes:                       []string{"authorization_code"},
+		OfflineSurvivesSignout:           &survives,
 	}
 }
 
 // Register registers (upserts) the console's own client; the server calls
-// it at every start, after the configuration's clients.
+// it at every start, after the configuration's clients. Its back-channel
+// URI is served in process (backchannel.Local), so the registry does not
+// hold it to the outbound address rule, whatever address the issuer has.
 func (c *Console) Register(ctx context.Context) error {
-	if _, err := c.cfg.Registry.UpsertReserved(ctx, Spec(c.base)); err != nil {
+	spec := Spec(c.base)
+	if _, err := c.cfg.Registry.UpsertReserved(ctx, spec); err != nil {
 		return fmt.Errorf("register the console's client: %w", err)
 	}
 	return nil

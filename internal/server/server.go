@@ -151,11 +151,16 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	if d.HTTP == nil {
 		d.HTTP = backchannel.NewHTTPClient(cfg.AllowPrivateNetworkDelivery)
 	}
+	// Deliveries to Sesame's own back-channel URI (the console's, handed
+	// to local below) are served in process: never a loop out through a
+	// load balancer, never refused by the outbound filter. Every other
+	// goes out through d.HTTP as it is.
+	deliveryHTTP, local := backchannel.WithLocal(d.HTTP)
 	// Counts for the console's charts: in memory, flushed once a minute
 	// by StartJobs (a crash loses at most that minute).
 	rec := &activity.Recorder{Store: d.Store, Now: d.Now, Logger: d.Logger}
 	deliverer := &backchannel.Deliverer{
-		Store: d.Store, Clients: clients, Signer: d.Keys, Issuer: cfg.Issuer, HTTP: d.HTTP, Now: d.Now, Logger: d.Logger,
+		Store: d.Store, Clients: clients, Signer: d.Keys, Issuer: cfg.Issuer, HTTP: deliveryHTTP, Now: d.Now, Logger: d.Logger,
 		Metrics: backchannel.NewMetrics(d.Registry), Activity: rec,
 	}
 	signouts := &signout.Service{
@@ -207,6 +212,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Accounts: &admin.Accounts{Store: d.Store, Accounts: accounts, Signout: signouts, Roles: resources, Declared: declared, Now: d.Now, Logger: d.Logger},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := local.Handle(s.Console.BackchannelLogoutURI(), s.Console.BackchannelLogout()); err != nil {
 		return nil, err
 	}
 	if s.trustedProxies, err = cfg.TrustedProxyRanges(); err != nil {
