@@ -242,7 +242,7 @@ func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer
 				}
 				c, err := srv.Clients.Upsert(ctx, spec)
 				if err != nil {
-					return fmt.Errorf("client %s: %s", spec.ID, strings.ReplaceAll(err.Error(), "\n", "; "))
+					return fmt.Errorf("client %s: %s", spec.ID, oneLine(err))
 				}
 				audited(ctx, srv, stderr, audit.Entry{Action: action, Target: audit.OnClient(c.ID), Detail: "type " + c.Type})
 				if _, err := fmt.Fprintf(stdout, "client %s (%s) saved\n", c.ID, c.Type); err != nil || shown == "" {
@@ -327,7 +327,7 @@ func adminCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) 
 				plain := secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
 				c, err := srv.Clients.Upsert(ctx, client.Spec{ID: args[0], Type: client.TypeM2M, Secret: plain, Admin: true})
 				if err != nil {
-					return fmt.Errorf("client %s: %s", args[0], strings.ReplaceAll(err.Error(), "\n", "; "))
+					return fmt.Errorf("client %s: %s", args[0], oneLine(err))
 				}
 				audited(ctx, srv, stderr, audit.Entry{Action: audit.ClientCreate, Target: audit.OnClient(c.ID), Detail: "type m2m, admin"})
 				_, err = fmt.Fprintf(stdout, "admin client %s created\nclient_secret: %s\n(shown once: it is stored hashed)\n"+

@@ -135,7 +135,9 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery) error {
 		attempt = d.post(ctx, del, c.IDTokenSignedResponseAlg)
 		took = time.Since(start)
 	}
-	attempt.At = d.Now()
+	// The same measure as the activity charts' latency, kept with the
+	// attempt in the delivery's history.
+	attempt.At, attempt.Took = d.Now(), took
 	if attempt.State == store.DeliveryPending && attempt.At.Sub(del.CreatedAt) >= RetryFor {
 		attempt.State = store.DeliveryFailed
 		attempt.Error = "gave up after 24 hours: " + attempt.Error

@@ -139,6 +139,23 @@ type diagDelivery struct {
 	// when it was delivered or not yet attempted).
 	Cause                 backchannel.Cause
 	Title, Advice, Reason string
+	// History is its latest attempts, oldest first (at most
+	// store.AttemptsShown); FirstAttempt is the first one's number, more
+	// than 1 when older ones are not shown.
+	History      []diagAttempt
+	FirstAttempt int
+}
+
+// diagAttempt is one attempt of a delivery as the page shows it.
+type diagAttempt struct {
+	store.AttemptRecord
+	// Started and Duration are its start and how long the exchange with
+	// the app took, in words ("" when there was none).
+	Started, Duration string
+	// Title and Reason say why it failed, in words (none when the app
+	// accepted the token).
+	Cause         backchannel.Cause
+	Title, Reason string
 }
 
 // Failing reports whether the last attempt failed.
@@ -179,6 +196,9 @@ type deliveriesPage struct {
 	// Retried is the delivery a retry just attempted, as it stands.
 	Retried *diagDelivery
 }
+
+// AttemptsShown is how many attempts of each delivery the page lists.
+func (deliveriesPage) AttemptsShown() int { return store.AttemptsShown }
 
 // deliveriesURL is the address of an app's deliveries page.
 func deliveriesURL(id string) string { return appURL(id) + "/deliveries" }
@@ -224,6 +244,18 @@ func (c *Console) showDeliveries(w http.ResponseWriter, r *http.Request, op oper
 			item := names.item(r.Context(), d)
 			p.Retried = &item
 		}
+	}
+	ids := make([]string, 0, len(p.Deliveries))
+	for _, d := range p.Deliveries {
+		ids = append(ids, d.ID)
+	}
+	history, err := c.cfg.Store.DeliveryAttempts(r.Context(), ids, store.AttemptsShown)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for i := range p.Deliveries {
+		p.Deliveries[i].withHistory(history[p.Deliveries[i].ID])
 	}
 	c.render(w, http.StatusOK, "deliveries.html", p)
 }
@@ -290,6 +322,23 @@ func (n *deliveryNamer) item(ctx context.Context, d store.Delivery) diagDelivery
 		it.Title, it.Advice = titleOf(it.Cause), adviceFor(it.Cause)
 	}
 	return it
+}
+
+// withHistory puts the delivery's attempts, oldest first, on the page,
+// each failed one's cause in words as for the last attempt.
+func (d *diagDelivery) withHistory(list []store.AttemptRecord) {
+	for _, a := range list {
+		it := diagAttempt{AttemptRecord: a, Started: stamp(a.StartedAt), Duration: tookWords(a.Took)}
+		accepted := a.Status == http.StatusOK || a.Status == http.StatusNoContent
+		if !accepted && (a.Status != 0 || a.Error != "") {
+			it.Cause, it.Reason = backchannel.ClassifyRecorded(a.Status, a.Error)
+			it.Title = titleOf(it.Cause)
+		}
+		d.History = append(d.History, it)
+	}
+	if len(d.History) > 0 {
+		d.FirstAttempt = d.History[0].N
+	}
 }
 
 func (n *deliveryNamer) account(ctx context.Context, id string) string {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -138,6 +139,74 @@ func TestDeliveriesShowFailuresAndTheirCause(t *testing.T) {
 		}
 		if again, _ := s.Store.Delivery(t.Context(), dA.ID); again.Attempts != dA.Attempts {
 			t.Errorf("app-a's delivery was retried: %+v", again)
+		}
+	})
+}
+
+// B3: under each delivery the page lists its attempts, oldest first, each
+// with its start, how long the exchange took, the app's status code and,
+// for a failed one, its cause in words: an app that answers 500 and then
+// 200 shows both attempts, as the store recorded them.
+func TestDeliveriesListEachAttempt(t *testing.T) {
+	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
+		s := sesametest.New(t, admins(opts))
+		s.Apps[sesametest.AppB].Answer(http.StatusInternalServerError, http.StatusOK)
+		del := signOutOf(t, s, sesametest.AppB)[sesametest.AppB]
+		// The first attempt failed; the queue retries within 2 s (B2).
+		deadline := time.Now().Add(10 * time.Second)
+		for del.State != store.DeliveryDelivered {
+			if time.Now().After(deadline) {
+				t.Fatalf("the delivery was not retried: %+v", del)
+			}
+			time.Sleep(20 * time.Millisecond)
+			var err error
+			if del, err = s.Store.Delivery(t.Context(), del.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if del.Attempts != 2 {
+			t.Fatalf("the delivery after a 500 then a 200: %+v", del)
+		}
+		history, err := s.Store.DeliveryAttempts(t.Context(), []string{del.ID}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := history[del.ID]
+		if len(stored) != 2 || stored[0].N != 1 || stored[0].Status != http.StatusInternalServerError ||
+			stored[1].N != 2 || stored[1].Status != http.StatusOK || stored[0].Took <= 0 || stored[1].Took <= 0 ||
+			stored[0].Error != "500 Internal Server Error" || stored[1].Error != "" {
+			t.Fatalf("the stored attempts: %+v", stored)
+		}
+
+		b, _ := signedIn(t, s)
+		p := b.Get(s.ConsoleURL("/console/apps/app-b/deliveries"))
+		if p.Status != http.StatusOK {
+			t.Fatalf("deliveries page: %d\n%s", p.Status, p.Body)
+		}
+		body := html.UnescapeString(p.Body)
+		_, list, ok := strings.Cut(body, `<ol class="attempts" start="1">`)
+		list, _, ok2 := strings.Cut(list, "</ol>")
+		if !ok || !ok2 {
+			t.Fatalf("no list of attempts:\n%s", p.Body)
+		}
+		items := regexp.MustCompile(`(?s)<li>(.*?)</li>`).FindAllStringSubmatch(list, -1)
+		if len(items) != 2 {
+			t.Fatalf("%d attempts listed, want 2:\n%s", len(items), list)
+		}
+		took := regexp.MustCompile(` · took (less than 1 ms|\d+ ms|\d+\.\d s) · `)
+		for i, want := range []string{"HTTP 500", "HTTP 200"} {
+			item := items[i][1]
+			if !strings.Contains(item, want) || !took.MatchString(item) ||
+				!strings.HasPrefix(item, stored[i].StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")) {
+				t.Errorf("attempt %d reads %q, want its start, its duration and %s", i+1, item, want)
+			}
+		}
+		if first := items[0][1]; !strings.Contains(first, "<code>500 Internal Server Error</code>") ||
+			!strings.Contains(first, "The app failed on the request") {
+			t.Errorf("the failed attempt lacks its error or cause in words: %q", first)
+		}
+		if second := items[1][1]; strings.Contains(second, "<code>") || strings.Contains(second, "meta") {
+			t.Errorf("the accepted attempt shows an error: %q", second)
 		}
 	})
 }

@@ -17,10 +17,18 @@
 // holds the admin role now: a global sign-out (which revokes the console's
 // grant) or the role taken away ends the console session at the next
 // request. Every form posts a browser-bound token and is refused
-// cross-site (W1, web.Forms.Protect).
+// cross-site (W1, web.Forms.Protect). The console's client also has a
+// back-channel logout URI, which deliveries reach in process
+// (backchannel.Local), never over the network: a verified logout token
+// refuses that sid's console session at once (backchannel.go).
 //
-// The sections act through the same operations as the admin JSON API
-// (package admin's Clients), so validation, the refusals of what the
-// configuration file declares (C4) and the audit entries, with the person
-// as actor (audit.ByAdminAccount), are the API's.
+// The sections are Apps (with back-channel diagnostics and the test
+// logout token, diagnostics.go), Users (users*.go, receipts.go), API
+// resources and roles (resources.go) and Activity (activity.go: package
+// activity's charts, the audit log and the sign-outs). They act through
+// the same operations as the admin JSON API (package admin's Clients,
+// Accounts and Deliveries, package resource's changes), so validation,
+// the refusals of what the configuration file declares (C4) and the audit
+// entries, with the person as actor (audit.ByAdminAccount), are the
+// API's.
 package console

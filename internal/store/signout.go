@@ -108,6 +108,10 @@ type DeliveryAttempt struct {
 	RetryAt time.Time
 	Status  int // HTTP status, 0 when there was no answer
 	Error   string
+	// Took is how long the exchange with the app took (zero when there
+	// was none): the attempt started at At - Took. RecordDeliveryAttempt
+	// keeps it in the attempt's row of the delivery's history.
+	Took time.Duration
 }
 
 // signoutReader holds the sign-out lookups; Reader embeds it.
@@ -148,7 +152,10 @@ type signoutWriter interface {
 	// delivery (PostgreSQL: FOR UPDATE SKIP LOCKED).
 	ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]Delivery, error)
 	// RecordDeliveryAttempt adds one attempt's outcome and releases the
-	// lease; a pending outcome is due again at a.RetryAt.
+	// lease; a pending outcome is due again at a.RetryAt. The attempt
+	// also joins the delivery's history (DeliveryAttempts) in this
+	// transaction, numbered after the attempts before it, its error cut
+	// to MaxAttemptError bytes.
 	RecordDeliveryAttempt(ctx context.Context, id string, a DeliveryAttempt) error
 	// RetryDelivery makes a delivery pending again, due at dueAt (an
 	// admin's "retry now"); ErrNotFound if unknown.

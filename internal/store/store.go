@@ -87,6 +87,7 @@ type Reader interface {
 	roleHolderReader
 	counterReader
 	receiptListReader
+	attemptReader
 
 	Account(ctx context.Context, id string) (Account, error)
 	AccountByUsername(ctx context.Context, username string) (Account, error)

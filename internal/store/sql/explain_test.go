@@ -163,6 +163,10 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 				CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 3 = 0 THEN 'failed' ELSE 'delivered' END,
 				now() - i * interval '1 s', now() - scatter(i), CASE WHEN i % 100 = 0 THEN now() - scatter(i) END
 			FROM generate_series(1, ` + n + `) i`,
+		// One attempt per delivery, a second for one in three.
+		`INSERT INTO delivery_attempts (delivery_id, attempt, started_at, took_us, status)
+			SELECT 'd' || i, a, now() - scatter(i), 1000 + i % 5000, CASE WHEN a = 1 AND i % 3 = 0 THEN 503 ELSE 200 END
+			FROM generate_series(1, ` + n + `) i, generate_series(1, 2) a WHERE a = 1 OR i % 3 = 0`,
 		`INSERT INTO throttles (key, failures, expires_at)
 			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO events (at, kind) SELECT now() - scatter(i), 'sign_in' FROM generate_series(1, ` + n + `) i`,
@@ -191,7 +195,8 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 
 // TestHotPathsUseIndexes EXPLAINs, on PostgreSQL, the lookups made on
 // every request (a JWT access token's record and a holder's roles among
-// them), the writes that find rows by a key, the queue's claim,
+// them), the writes that find rows by a key, the queue's claim and
+// attempts,
 // the sweeper's deletes and the admin lists (accounts, the audit log), on
 // tables of many rows: none may read a table whole. Each is planned twice, as pgx's prepared statements may
 // be: with its arguments (a custom plan) and without (the generic plan
@@ -245,6 +250,9 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
 		{"ClaimDeliveries", qClaimDeliveries, []any{now, now.Add(time.Minute), 16}},
 		{"ClaimUndatedDeliveries", qClaimUndatedDeliveries, []any{now, now.Add(time.Minute), 16}},
+		{"RecordAttempt", qRecordAttempt, []any{"d77", "pending", 503, "503", now, now.Add(time.Second)}},
+		{"AddAttempt", qAddAttempt, []any{"d77", now, int64(1500), 503, "503"}},
+		{"DeliveryAttempts", qDeliveryAttempts, []any{"d77", 20}},
 		{"UpdateGrantResources", qUpdateGrantResources, []any{"", "g77"}},
 		{"JWTAccessToken", qJWTAccessToken, []any{h("jwt 77")[:16]}},
 		{"AccountRoles", qAccountRoles, []any{"acct-77"}},

@@ -63,6 +63,13 @@ const (
 		last_error = $4, updated_at = $5::timestamptz,
 		delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz ELSE delivered_at END,
 		due_at = CASE WHEN $2::text = 'pending' THEN $6::timestamptz END, lease_until = NULL WHERE id = $1`
+	// The attempt's row in the delivery's history, numbered by the count
+	// qRecordAttempt has just raised in the same transaction (whose row
+	// lock keeps concurrent recorders apart). The casts type the
+	// parameters, which PostgreSQL cannot infer from a SELECT list.
+	qAddAttempt = `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, took_us, status, error)
+		SELECT id, attempts, $2::timestamptz, $3::bigint, $4::integer, $5::text FROM deliveries WHERE id = $1
+		ON CONFLICT DO NOTHING`
 	qRetryDelivery = `UPDATE deliveries SET state = 'pending', updated_at = $2, due_at = $3, lease_until = NULL WHERE id = $1`
 	// The claim: due pending rows not under a live lease, in due order, on
 	// the partial index deliveries_due. A lease that ended (its instance
@@ -303,10 +310,21 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, until time.Time, limit in
 }
 
 // RecordDeliveryAttempt adds one attempt's outcome and releases the lease;
-// a pending delivery is due again at a.RetryAt.
+// a pending delivery is due again at a.RetryAt. The attempt joins the
+// delivery's history in the same transaction, so the count on the
+// delivery and its history never disagree.
 func (t *tx) RecordDeliveryAttempt(ctx context.Context, id string, a store.DeliveryAttempt) error {
 	if err := execOne(ctx, t.q, qRecordAttempt, id, a.State, a.Status, a.Error, timeArg(a.At), timeArg(a.RetryAt)); err != nil {
 		return fmt.Errorf("record attempt on delivery %s: %w", id, err)
+	}
+	took := max(a.Took, 0)
+	started := a.At
+	if !started.IsZero() {
+		started = started.Add(-took)
+	}
+	if _, err := exec(ctx, t.q, qAddAttempt, id, timeArg(started), took.Microseconds(), a.Status,
+		store.BoundAttemptError(a.Error)); err != nil {
+		return fmt.Errorf("add attempt to the history of delivery %s: %w", id, err)
 	}
 	return nil
 }

@@ -46,7 +46,10 @@ var sweepSteps = []sweepStep{
 	{what: "throttles", table: "throttles", key: "key", where: "expires_at < $1"},
 	{what: "logout requests", table: "logout_requests", key: "xsrf_hash", where: "expires_at < $1"},
 	{what: "receipts", table: "receipts", key: "id", where: "created_at < $1", retained: true},
-	// A receipt shows its deliveries' outcome: they go together.
+	// A receipt shows its deliveries' outcome: they go together. A
+	// delivery's attempts (delivery_attempts) cascade, uncounted, found
+	// by the leading column of their key: a few rows next to one another
+	// (some forty at most, for a delivery retried its whole 24 hours).
 	{what: "finished deliveries", table: "deliveries", key: "id", where: "state <> 'pending' AND updated_at < $1", retained: true},
 	{what: "events", table: "events", key: "seq", where: "at < $1", retained: true},
 	// Rows of a few dozen bytes, a dozen an hour, next to one another in
@@ -102,8 +105,8 @@ var sweepQueries = func() map[dialect][]string {
 // requests, used codes, tokens and JWT access token records past
 // ExpiresAt (a dead grant's tokens too, at their own expiry), grants
 // expired or revoked more than a day ago, throttle keys and logout
-// requests past ExpiresAt, receipts, finished deliveries and events
-// older than retention, and hourly counters older than
+// requests past ExpiresAt, receipts, finished deliveries (their attempts
+// cascade, uncounted) and events older than retention, and hourly counters older than
 // store.CounterRetention. Rows with no expiry (a zero ExpiresAt) are kept.
 //
 // The limit is what keeps the writer free: a batch holds it for its own

@@ -19,7 +19,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, group := range [][]test{
 		roundTripTests, errorTests, accountTests, sessionTests, grantTests, authRequestTests,
 		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, queueTests, adminTests, changeTests,
-		clientGrantTests, throttleTests, searchTests, auditTests, resourceTests, roleHolderTests, counterTests, receiptListTests,
+		clientGrantTests, throttleTests, searchTests, auditTests, resourceTests, roleHolderTests, counterTests, receiptListTests, attemptTests,
 	} {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
