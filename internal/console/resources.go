@@ -633,19 +633,9 @@ func (c *Console) saveRole(w http.ResponseWriter, r *http.Request, op operator) 
 			perms[ind] = append(perms[ind], scope)
 		}
 	}
-	roles, err := c.cfg.Store.Roles(r.Context())
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	i := slices.IndexFunc(roles, func(x store.Role) bool { return x.Name == name })
-	if i < 0 {
-		// PutRole would make it: a page that outlived its role must not
-		// bring it back.
-		c.missing(w, r, op, "role "+name, rolesPath, "Back to the roles")
-		return
-	}
-	if _, _, err := c.cfg.Resources.PutRole(r.Context(), resource.RoleSpec{Name: name, Permissions: perms}, c.roleRecord(r, op)); err != nil {
+	// UpdateRole, not PutRole: a page that outlived its role must not
+	// bring it back.
+	if _, err := c.cfg.Resources.UpdateRole(r.Context(), resource.RoleSpec{Name: name, Permissions: perms}, c.roleRecord(r, op)); err != nil {
 		c.roleRefused(w, r, op, name, err, perms, "")
 		return
 	}

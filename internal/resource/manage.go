@@ -257,6 +257,20 @@ func changedAPIFields(before, after store.APIResource) []string {
 // file's (ErrDeclared), and the built-in admin role holds no permissions
 // (ErrBuiltIn). Permissions as they were write and record nothing.
 func (r *Registry) PutRole(ctx context.Context, spec RoleSpec, rec Record) (store.Role, bool, error) {
+	return r.putRole(ctx, spec, rec, false)
+}
+
+// UpdateRole replaces the permissions of an existing role, as PutRole
+// does, and never creates one: a role deleted since the caller read it is
+// ErrUnknownRole, decided under the same lock as the change, so a page
+// that outlived its role cannot bring it back.
+func (r *Registry) UpdateRole(ctx context.Context, spec RoleSpec, rec Record) (store.Role, error) {
+	role, _, err := r.putRole(ctx, spec, rec, true)
+	return role, err
+}
+
+// putRole is PutRole, or UpdateRole when mustExist.
+func (r *Registry) putRole(ctx context.Context, spec RoleSpec, rec Record, mustExist bool) (store.Role, bool, error) {
 	if spec.Name == RoleAdmin {
 		return store.Role{}, false, refuse(ErrBuiltIn, "role %s is built in: it holds no permissions; give it to users and m2m clients as any other role", RoleAdmin)
 	}
@@ -279,6 +293,9 @@ func (r *Registry) PutRole(ctx context.Context, spec RoleSpec, rec Record) (stor
 		i := slices.IndexFunc(roles, func(x store.Role) bool { return x.Name == spec.Name })
 		if i >= 0 && roles[i].Declared {
 			return ManagedByFile("role " + spec.Name)
+		}
+		if i < 0 && mustExist {
+			return refuse(ErrUnknownRole, "no role %s", spec.Name)
 		}
 		if err := spec.Validate(scopes); err != nil {
 			return invalid(err)

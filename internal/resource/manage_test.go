@@ -157,6 +157,16 @@ func TestManagingRoles(t *testing.T) {
 
 	err = r.DeleteRole(ctx, "ghost", log.record)
 	wantRefused(t, "an unknown role", err, ErrUnknownRole, "no role ghost")
+	// UpdateRole changes a role that exists and never makes one.
+	_, err = r.UpdateRole(ctx, RoleSpec{Name: "ghost", Permissions: map[string][]string{orders: {"read:orders"}}}, log.record)
+	wantRefused(t, "updating an unknown role", err, ErrUnknownRole, "no role ghost")
+	if roles, err := r.Roles(ctx); err != nil || slices.ContainsFunc(roles, func(x Role) bool { return x.Name == "ghost" }) {
+		t.Errorf("UpdateRole made the role it was refused: %v %v", roles, err)
+	}
+	if role, err := r.UpdateRole(ctx, RoleSpec{Name: "auditor", Permissions: map[string][]string{orders: {"read:orders"}}}, log.record); err != nil ||
+		!slices.Equal(role.Permissions[orders], []string{"read:orders"}) {
+		t.Errorf("UpdateRole of an existing role: %+v %v", role, err)
+	}
 	err = r.DeleteRole(ctx, "orders-writer", log.record)
 	wantRefused(t, "a declared role", err, ErrDeclared, "role orders-writer is managed by the configuration file")
 	err = r.DeleteRole(ctx, RoleAdmin, log.record)
@@ -172,6 +182,7 @@ func TestManagingRoles(t *testing.T) {
 		"roles.assign id-bob id-bob: roles: admin auditor (were: none)",
 		"role.delete auditor : permissions on: urn:example:billing",
 		"role.create auditor : no permissions",
+		"role.update auditor : permissions on: " + orders,
 	}
 	if !slices.Equal(log, want) {
 		t.Errorf("recorded\n%s\nwant\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
