@@ -118,26 +118,14 @@ type tokenResponse struct {
 // 6749 §2.3.1), client_id in the body for a public one.
 func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*tokenResponse, error) {
 	const op = "token request"
-	if c.cfg.ClientSecret == "" {
-		form.Set("client_id", c.cfg.ClientID)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tokenURL, strings.NewReader(form.Encode()))
+	req, err := c.clientPost(ctx, c.tokenURL, form)
 	if err != nil {
 		return nil, &TransportError{Op: op, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if c.cfg.ClientSecret != "" {
-		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.cfg.ClientSecret))
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, body, err := c.send(req, op)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return nil, &TransportError{Op: op, StatusCode: resp.StatusCode, Err: err}
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -175,14 +163,9 @@ func (c *Client) fetchUserInfo(ctx context.Context, accessToken string) (*UserIn
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, body, err := c.send(req, op)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return nil, &TransportError{Op: op, StatusCode: resp.StatusCode, Err: err}
+		return nil, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
@@ -205,16 +188,9 @@ func (c *Client) revoke(ctx context.Context, refreshToken string) {
 		return
 	}
 	form := url.Values{"token": {refreshToken}, "token_type_hint": {"refresh_token"}}
-	if c.cfg.ClientSecret == "" {
-		form.Set("client_id", c.cfg.ClientID)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.revocation, strings.NewReader(form.Encode()))
+	req, err := c.clientPost(ctx, c.revocation, form)
 	if err != nil {
 		return
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.cfg.ClientSecret != "" {
-		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.cfg.ClientSecret))
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
@@ -222,4 +198,38 @@ func (c *Client) revoke(ctx context.Context, refreshToken string) {
 		return
 	}
 	resp.Body.Close()
+}
+
+// clientPost is a form post to one of Sesame's endpoints, authenticated
+// as the client: HTTP Basic for a client with a secret
+// (client_secret_basic, RFC 6749 §2.3.1), client_id in the body for a
+// public one. form gains client_id then.
+func (c *Client) clientPost(ctx context.Context, endpoint string, form url.Values) (*http.Request, error) {
+	if c.cfg.ClientSecret == "" {
+		form.Set("client_id", c.cfg.ClientID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c.cfg.ClientSecret != "" {
+		req.SetBasicAuth(url.QueryEscape(c.cfg.ClientID), url.QueryEscape(c.cfg.ClientSecret))
+	}
+	return req, nil
+}
+
+// send makes req and reads at most maxAnswer bytes of the answer; a
+// failure of either is a TransportError for op.
+func (c *Client) send(req *http.Request, op string) (*http.Response, []byte, error) {
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, nil, &TransportError{Op: op, Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, nil, &TransportError{Op: op, StatusCode: resp.StatusCode, Err: err}
+	}
+	return resp, body, nil
 }

@@ -13,10 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-id/sesame/internal/account"
-	"github.com/sesame-id/sesame/internal/account/username"
+	"github.com/sesame-id/sesame/internal/admin"
 	"github.com/sesame-id/sesame/internal/audit"
-	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/server"
@@ -300,7 +298,7 @@ func userRolesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writ
 		if err != nil {
 			return resource.Holder{}, "", false, err
 		}
-		return resource.Account(a.ID), "user " + a.Username, userRolesDeclared(srv.Config, a.Username), nil
+		return resource.Account(a.ID), "user " + a.Username, declaredBy(srv.Config).UserRoles(a.Username), nil
 	}}
 	return h.command("roles USERNAME [ROLE...]", "Show an account's roles; given roles (or --clear), replace them",
 		g, getenv, stdout, stderr)
@@ -317,19 +315,15 @@ func clientRolesCmd(g *globals, getenv func(string) string, stdout, stderr io.Wr
 		if err != nil {
 			return resource.Holder{}, "", false, err
 		}
-		byFile := slices.ContainsFunc(srv.Config.Clients, func(s client.Spec) bool { return s.ID == c.ID && s.Roles != nil })
+		byFile := declaredBy(srv.Config).ClientRoles(c.ID)
 		return resource.Client(c.ID), "client " + c.ID, byFile, nil
 	}}
 	return h.command("roles ID [ROLE...]", "Show an m2m client's roles; given roles (or --clear), replace them",
 		g, getenv, stdout, stderr)
 }
 
-// userRolesDeclared reports whether the configuration file lists the
-// roles of the user whose canonical username is name (A1: the file may
-// spell it in another case or width).
-func userRolesDeclared(cfg config.Config, name string) bool {
-	return slices.ContainsFunc(cfg.Users, func(u account.Spec) bool {
-		c, err := username.Canonical(u.Username)
-		return err == nil && c == name && u.Roles != nil
-	})
+// declaredBy is what cfg's file declares, as the admin API and the
+// console read it (C4).
+func declaredBy(cfg config.Config) admin.Declared {
+	return admin.Declared{Clients: cfg.Clients, Users: cfg.Users}
 }

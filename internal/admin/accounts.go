@@ -324,7 +324,7 @@ func (a *Accounts) SetRoles(ctx context.Context, by Caller, id string, roles []s
 	if err != nil {
 		return nil, fmt.Errorf("read account %s: %w", id, err)
 	}
-	if u, ok := a.Declared.user(acct.Username); ok && u.Roles != nil {
+	if a.Declared.UserRoles(acct.Username) {
 		return nil, &DeclaredError{What: "the role list of user " + acct.Username, Field: "roles"}
 	}
 	return a.Roles.SetRoles(ctx, resource.Account(acct.ID), roles, func(tx store.Tx, e audit.Entry) error {

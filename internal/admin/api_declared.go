@@ -26,6 +26,20 @@ func (d Declared) managesClient(id string) bool {
 	return slices.ContainsFunc(d.Clients, func(c client.Spec) bool { return c.ID == id })
 }
 
+// UserRoles reports whether the file lists the roles of the user named
+// name (C4): they are the file's, whoever asks to change them (the admin
+// API, the console, the CLI). Usernames compare in their canonical form
+// (A1).
+func (d Declared) UserRoles(name string) bool {
+	u, ok := d.user(name)
+	return ok && u.Roles != nil
+}
+
+// ClientRoles reports whether the file lists the roles of client id (C4).
+func (d Declared) ClientRoles(id string) bool {
+	return slices.ContainsFunc(d.Clients, func(c client.Spec) bool { return c.ID == id && c.Roles != nil })
+}
+
 // user returns the file's declaration of the account named name,
 // compared in the canonical form of usernames (A1).
 func (d Declared) user(name string) (account.Spec, bool) {

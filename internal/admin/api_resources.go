@@ -3,12 +3,10 @@ package admin
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/audit"
-	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -90,7 +88,14 @@ func (a *API) answer(w http.ResponseWriter, r *http.Request, err error) bool {
 // registry makes the changes of resources, roles and their holders, under
 // the rules the CLI's are made under. It only writes: the server's own
 // registry forgets what it kept when the store reports the change.
-func (a *API) registry() *resource.Registry { return &resource.Registry{Store: a.Store, Now: a.Now} }
+func (a *API) registry() *resource.Registry {
+	if a.Resources != nil {
+		// The server's registry: its cache forgets this change as soon as
+		// it commits, not when the change notice comes back.
+		return a.Resources
+	}
+	return &resource.Registry{Store: a.Store, Now: a.Now}
+}
 
 // record is the resource.Record of r's change: its audit entry, made by
 // the admin client, from the request's address, in the change's
@@ -203,7 +208,7 @@ func (a *API) putAccountRoles(w http.ResponseWriter, r *http.Request) {
 	if !a.found(w, r, "account", err) {
 		return
 	}
-	if u, ok := a.Declared.user(acct.Username); ok && u.Roles != nil {
+	if a.Declared.UserRoles(acct.Username) {
 		refuseManaged(w, "the role list of user "+acct.Username, "roles")
 		return
 	}
@@ -223,7 +228,7 @@ func (a *API) putClientRoles(w http.ResponseWriter, r *http.Request) {
 	if !a.found(w, r, "client", err) {
 		return
 	}
-	if slices.ContainsFunc(a.Declared.Clients, func(s client.Spec) bool { return s.ID == c.ID && s.Roles != nil }) {
+	if a.Declared.ClientRoles(c.ID) {
 		refuseManaged(w, "the role list of client "+c.ID, "roles")
 		return
 	}

@@ -178,9 +178,8 @@ func (c *Console) problems(w http.ResponseWriter, r *http.Request, op operator, 
 
 // conflict refuses a change the console may not make.
 func (c *Console) conflict(w http.ResponseWriter, r *http.Request, op operator, msg string) {
-	p := messagePage{Title: "This app cannot be changed here", Message: msg, Link: appsPath, LinkText: "Back to the apps"}
-	p.frame = c.framed(w, r, op, p.Title, "apps")
-	c.render(w, http.StatusConflict, "message.html", p)
+	c.sectionMessage(w, r, op, http.StatusConflict, "apps",
+		messagePage{Title: "This app cannot be changed here", Message: msg, Link: appsPath, LinkText: "Back to the apps"})
 }
 
 // appPage fills an app's page.
@@ -223,10 +222,7 @@ func (c *Console) showApp(w http.ResponseWriter, r *http.Request, op operator) {
 // showAppPage renders p with what every app page has: the frame, the
 // endpoints, the snippets and whether the app may be changed.
 func (c *Console) showAppPage(w http.ResponseWriter, r *http.Request, op operator, status int, p appPage) {
-	name := p.App.Name
-	if name == "" {
-		name = p.App.ID
-	}
+	name := appName(p.App)
 	p.frame = c.framed(w, r, op, name, "apps")
 	p.Declared, p.Reserved = c.cfg.Clients.Managed(p.App.ID), client.IsReserved(p.App.ID)
 	p.Endpoints = endpoints(c.cfg.Issuer)

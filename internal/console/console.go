@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -365,10 +366,23 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // notFound answers for an app that does not exist.
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request, op operator, what string) {
-	p := messagePage{Title: "Not found", Message: "There is no " + what + ".", Link: appsPath, LinkText: "Back to the apps"}
-	p.frame = c.framed(w, r, op, p.Title, "apps")
-	c.render(w, http.StatusNotFound, "message.html", p)
+	c.sectionMessage(w, r, op, http.StatusNotFound, "apps", notFoundPage(what, appsPath, "Back to the apps"))
 }
+
+// sectionMessage answers p, a page of words in section, with status.
+func (c *Console) sectionMessage(w http.ResponseWriter, r *http.Request, op operator, status int, section string, p messagePage) {
+	p.frame = c.framed(w, r, op, p.Title, section)
+	c.render(w, status, "message.html", p)
+}
+
+// notFoundPage says there is no what, and links back.
+func notFoundPage(what, back, backText string) messagePage {
+	return messagePage{Title: "Not found", Message: "There is no " + what + ".", Link: back, LinkText: backText}
+}
+
+// appName is what the console calls an app: its name, or its id when it
+// has none.
+func appName(c store.Client) string { return cmp.Or(c.Name, c.ID) }
 
 // appURL is the address of an app's page.
 func appURL(id string) string { return appsPath + "/" + url.PathEscape(id) }

@@ -221,10 +221,7 @@ func (c *Console) showDeliveries(w http.ResponseWriter, r *http.Request, op oper
 		c.fail(w, r, err)
 		return
 	}
-	name := cl.Name
-	if name == "" {
-		name = cl.ID
-	}
+	name := appName(cl)
 	p := deliveriesPage{frame: c.framed(w, r, op, "Back-channel deliveries of "+name, "apps"), App: cl, State: state,
 		More: len(list) > deliveriesShown, Shown: deliveriesShown}
 	if p.More {
@@ -312,7 +309,7 @@ func (n *deliveryNamer) item(ctx context.Context, d store.Delivery) diagDelivery
 		Account: n.account(ctx, d.Subject)}
 	if d.ReceiptID != "" {
 		// The receipts' page (receipts.go) says what the sign-out did.
-		it.ReceiptURL = "/console/receipts/" + url.PathEscape(d.ReceiptID)
+		it.ReceiptURL = receiptURL(d.ReceiptID)
 	}
 	if d.State == store.DeliveryPending {
 		it.NextAttempt = stamp(d.DueAt)
@@ -426,10 +423,7 @@ func (c *Console) testLogout(w http.ResponseWriter, r *http.Request, op operator
 			c.cfg.Logger.ErrorContext(r.Context(), "test logout token sent, its audit entry not written", "err", err, "client_id", cl.ID)
 		}
 	}
-	name := cl.Name
-	if name == "" {
-		name = cl.ID
-	}
+	name := appName(cl)
 	p := testLogoutPage{frame: c.framed(w, r, op, "Test logout token to "+name, "apps"), App: cl, Result: res,
 		CauseTitle: titleOf(res.Cause), Advice: adviceFor(res.Cause), At: stamp(res.At), Took: tookWords(res.Took)}
 	if !res.AppClock.IsZero() && (res.Skew > backchannel.MaxSkew || res.Skew < -backchannel.MaxSkew) {

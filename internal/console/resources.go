@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/account/username"
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
@@ -357,9 +356,7 @@ func (c *Console) resourceRefused(w http.ResponseWriter, r *http.Request, op ope
 
 // missing answers for something of this section that does not exist.
 func (c *Console) missing(w http.ResponseWriter, r *http.Request, op operator, what, back, backText string) {
-	p := messagePage{Title: "Not found", Message: "There is no " + what + ".", Link: back, LinkText: backText}
-	p.frame = c.framed(w, r, op, p.Title, rolesSection)
-	c.render(w, http.StatusNotFound, "message.html", p)
+	c.sectionMessage(w, r, op, http.StatusNotFound, rolesSection, notFoundPage(what, back, backText))
 }
 
 // permLine is one permission of a role: an API and the scopes allowed on
@@ -474,7 +471,7 @@ type holderAccount struct {
 }
 
 // URL is the account's page in the Users section.
-func (a holderAccount) URL() string { return "/console/users/" + url.PathEscape(a.ID) }
+func (a holderAccount) URL() string { return userURL(a.ID) }
 
 // holderClient is an m2m client holding the role.
 type holderClient struct {
@@ -559,13 +556,13 @@ func (c *Console) showRolePage(w http.ResponseWriter, r *http.Request, op operat
 		return
 	}
 	for _, a := range held.Accounts {
-		p.Accounts = append(p.Accounts, holderAccount{Account: a, Declared: c.userRolesDeclared(a.Username), Self: a.ID == op.AccountID})
+		p.Accounts = append(p.Accounts, holderAccount{Account: a, Declared: c.cfg.Clients.Declared.UserRoles(a.Username), Self: a.ID == op.AccountID})
 	}
 	if held.More {
 		p.Next = roleURL(name) + "?" + url.Values{"after": {held.Accounts[len(held.Accounts)-1].Username}}.Encode()
 	}
 	for _, cl := range held.Clients {
-		p.Clients = append(p.Clients, holderClient{Client: cl, Declared: c.clientRolesDeclared(cl.ID)})
+		p.Clients = append(p.Clients, holderClient{Client: cl, Declared: c.cfg.Clients.Declared.ClientRoles(cl.ID)})
 	}
 	clients, err := c.cfg.Store.Clients(ctx)
 	if err != nil {
@@ -574,32 +571,12 @@ func (c *Console) showRolePage(w http.ResponseWriter, r *http.Request, op operat
 	}
 	for _, cl := range clients {
 		holds := slices.ContainsFunc(held.Clients, func(h store.Client) bool { return h.ID == cl.ID })
-		if cl.Type == client.TypeM2M && !holds && !c.clientRolesDeclared(cl.ID) {
+		if cl.Type == client.TypeM2M && !holds && !c.cfg.Clients.Declared.ClientRoles(cl.ID) {
 			p.Candidates = append(p.Candidates, cl)
 		}
 	}
 	p.frame = c.framed(w, r, op, "Role "+name, rolesSection)
 	c.render(w, status, "role.html", p)
-}
-
-// userRolesDeclared reports whether the configuration file lists the
-// roles of the user name (C4): they are the file's, as the admin API and
-// the CLI hold them. Usernames compare in their canonical form (A1).
-func (c *Console) userRolesDeclared(name string) bool {
-	want, err := username.Canonical(name)
-	return slices.ContainsFunc(c.cfg.Clients.Declared.Users, func(u account.Spec) bool {
-		if u.Roles == nil {
-			return false
-		}
-		got, cerr := username.Canonical(u.Username)
-		return u.Username == name || (err == nil && cerr == nil && got == want)
-	})
-}
-
-// clientRolesDeclared reports whether the configuration file lists the
-// roles of client id (C4).
-func (c *Console) clientRolesDeclared(id string) bool {
-	return slices.ContainsFunc(c.cfg.Clients.Declared.Clients, func(s client.Spec) bool { return s.ID == id && s.Roles != nil })
 }
 
 // roleRefused answers the error of a change to the role name: its page
@@ -671,13 +648,13 @@ func (c *Console) addHolder(w http.ResponseWriter, r *http.Request, op operator)
 			c.fail(w, r, err)
 			return
 		}
-		if c.userRolesDeclared(acct.Username) {
+		if c.cfg.Clients.Declared.UserRoles(acct.Username) {
 			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of user "+acct.Username), nil, typed)
 			return
 		}
 		h = resource.Account(acct.ID)
 	case id != "":
-		if c.clientRolesDeclared(id) {
+		if c.cfg.Clients.Declared.ClientRoles(id) {
 			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of client "+id), nil, "")
 			return
 		}
@@ -734,13 +711,13 @@ func (c *Console) removeHolder(w http.ResponseWriter, r *http.Request, op operat
 			c.fail(w, r, err)
 			return
 		}
-		if c.userRolesDeclared(acct.Username) {
+		if c.cfg.Clients.Declared.UserRoles(acct.Username) {
 			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of user "+acct.Username), nil, "")
 			return
 		}
 		h, self = resource.Account(acct.ID), acct.ID == op.AccountID
 	case clientID != "":
-		if c.clientRolesDeclared(clientID) {
+		if c.cfg.Clients.Declared.ClientRoles(clientID) {
 			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of client "+clientID), nil, "")
 			return
 		}

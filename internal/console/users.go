@@ -185,9 +185,7 @@ func accountFieldWords(e *admin.FieldError) string {
 // userNotFound answers for an account (or one of its devices or apps)
 // that does not exist.
 func (c *Console) userNotFound(w http.ResponseWriter, r *http.Request, op operator, what string) {
-	p := messagePage{Title: "Not found", Message: "There is no " + what + ".", Link: usersPath, LinkText: "Back to the users"}
-	p.frame = c.framed(w, r, op, p.Title, "users")
-	c.render(w, http.StatusNotFound, "message.html", p)
+	c.sectionMessage(w, r, op, http.StatusNotFound, "users", notFoundPage(what, usersPath, "Back to the users"))
 }
 
 // userPage fills a user's page.

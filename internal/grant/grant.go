@@ -67,9 +67,12 @@ func Load(ctx context.Context, r store.Reader, id string, now time.Time) (store.
 
 // Covers reports whether the grant already holds every scope asked for, so a
 // third-party client need not see the consent page again (C1a).
-func Covers(g store.Grant, scopes []string) bool {
-	for _, s := range scopes {
-		if !slices.Contains(g.Scopes, s) {
+func Covers(g store.Grant, scopes []string) bool { return holdsAll(g.Scopes, scopes) }
+
+// holdsAll reports whether have holds every scope of want.
+func holdsAll(have, want []string) bool {
+	for _, s := range want {
+		if !slices.Contains(have, s) {
 			return false
 		}
 	}

@@ -1,9 +1,6 @@
 package grant
 
-import (
-	"maps"
-	"slices"
-)
+import "maps"
 
 // CoversResources reports whether the grant already holds every API
 // resource of res with every scope res lists for it (G1, R2), so that
@@ -12,13 +9,8 @@ import (
 func CoversResources(held, res map[string][]string) bool {
 	for ind, scopes := range res {
 		have, ok := held[ind]
-		if !ok {
+		if !ok || !holdsAll(have, scopes) {
 			return false
-		}
-		for _, s := range scopes {
-			if !slices.Contains(have, s) {
-				return false
-			}
 		}
 	}
 	return true

@@ -43,16 +43,12 @@ func (p *Provider) grantableResources(ctx context.Context, accountID string, par
 	}
 	out := make(map[string][]string, len(params.Resources))
 	for _, ind := range params.Resources {
-		api, err := p.Resources.API(ctx, ind)
+		api, permitted, err := p.Resources.Permitted(ctx, resource.Account(accountID), ind)
 		if errors.Is(err, resource.ErrUnknown) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("API resource %s: %w", ind, err)
-		}
-		permitted, err := p.Resources.PermittedForAccount(ctx, accountID, ind)
-		if err != nil {
-			return nil, fmt.Errorf("permitted scopes of %s: %w", ind, err)
 		}
 		out[ind] = resource.Filter(params.Scopes, api, permitted)
 	}

@@ -252,33 +252,36 @@ func (r *Registry) ClientHasRole(ctx context.Context, clientID, role string) (bo
 // order the API defines them, and only scopes the API still defines. An
 // unknown indicator is an error wrapping ErrUnknown.
 func (r *Registry) PermittedForAccount(ctx context.Context, accountID, indicator string) ([]string, error) {
-	return r.permitted(ctx, Account(accountID), indicator)
+	_, out, err := r.Permitted(ctx, Account(accountID), indicator)
+	return out, err
 }
 
 // PermittedForClient returns the scopes of the API resource indicator
 // that the m2m client's roles permit, as PermittedForAccount does for an
 // account (client_credentials with resource, R3).
 func (r *Registry) PermittedForClient(ctx context.Context, clientID, indicator string) ([]string, error) {
-	return r.permitted(ctx, Client(clientID), indicator)
+	_, out, err := r.Permitted(ctx, Client(clientID), indicator)
+	return out, err
 }
 
-// permitted reads the resource and the roles' permissions from one
-// snapshot, loaded once.
-func (r *Registry) permitted(ctx context.Context, h Holder, indicator string) ([]string, error) {
+// Permitted returns the API resource indicator names and the scopes of it
+// that h's roles permit, as PermittedForAccount does, read from one
+// snapshot: a caller that needs both looks the API up once.
+func (r *Registry) Permitted(ctx context.Context, h Holder, indicator string) (API, []string, error) {
 	if err := ValidIndicator(indicator); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnknown, err)
+		return API{}, nil, fmt.Errorf("%w: %w", ErrUnknown, err)
 	}
 	s, err := r.load(ctx)
 	if err != nil {
-		return nil, err
+		return API{}, nil, err
 	}
 	api, err := s.api(indicator)
 	if err != nil {
-		return nil, err
+		return API{}, nil, err
 	}
 	roles, err := r.RolesOf(ctx, h)
 	if err != nil {
-		return nil, err
+		return API{}, nil, err
 	}
 	var out []string
 	for _, scope := range api.Scopes {
@@ -289,5 +292,5 @@ func (r *Registry) permitted(ctx context.Context, h Holder, indicator string) ([
 			}
 		}
 	}
-	return out, nil
+	return api, out, nil
 }

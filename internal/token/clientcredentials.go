@@ -59,13 +59,9 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 // client alone, and introspection holds it active while the client
 // exists.
 func (s *Service) clientAPIToken(ctx context.Context, c store.Client, req ClientCredentialsRequest) (Response, error) {
-	api, err := s.api(ctx, req.Resource)
+	api, permitted, err := s.permittedAPI(ctx, resource.Client(c.ID), req.Resource)
 	if err != nil {
 		return Response{}, err
-	}
-	permitted, err := s.Resources.PermittedForClient(ctx, c.ID, api.Indicator)
-	if err != nil {
-		return Response{}, fmt.Errorf("permitted scopes of %s for client %s: %w", api.Indicator, c.ID, err)
 	}
 	scopes := permitted
 	if len(req.Scopes) > 0 {

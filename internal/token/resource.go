@@ -53,13 +53,31 @@ func (s *Service) api(ctx context.Context, indicator string) (resource.API, erro
 		return resource.API{}, deny(ErrInvalidTarget, "resource names no registered API")
 	}
 	api, err := s.Resources.API(ctx, indicator)
-	if errors.Is(err, resource.ErrUnknown) {
-		return resource.API{}, deny(ErrInvalidTarget, "resource is malformed or names no registered API")
+	return api, targetErr(err)
+}
+
+// permittedAPI is the API indicator names and the scopes h's roles permit
+// on it, from one lookup (resource.Registry.Permitted), with the errors
+// api answers.
+func (s *Service) permittedAPI(ctx context.Context, h resource.Holder, indicator string) (resource.API, []string, error) {
+	if s.Resources == nil {
+		return resource.API{}, nil, deny(ErrInvalidTarget, "resource names no registered API")
 	}
-	if err != nil {
-		return resource.API{}, fmt.Errorf("API resource: %w", err)
+	api, permitted, err := s.Resources.Permitted(ctx, h, indicator)
+	return api, permitted, targetErr(err)
+}
+
+// targetErr is a registry error as the token endpoint answers it: an
+// unknown or malformed indicator is invalid_target (spec RI1).
+func targetErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, resource.ErrUnknown):
+		return deny(ErrInvalidTarget, "resource is malformed or names no registered API")
+	default:
+		return fmt.Errorf("API resource: %w", err)
 	}
-	return api, nil
 }
 
 // grantedAPIToken decides the JWT access token a code or refresh request
@@ -69,17 +87,13 @@ func (s *Service) api(ctx context.Context, indicator string) (resource.API, erro
 // the consent taking its scopes with it (R2). requested narrows them; one
 // it names that the token could not carry is invalid_scope (spec R2).
 func (s *Service) grantedAPIToken(ctx context.Context, g store.Grant, accountID, indicator string, requested []string) (apiToken, error) {
-	api, err := s.api(ctx, indicator)
+	api, permitted, err := s.permittedAPI(ctx, resource.Account(accountID), indicator)
 	if err != nil {
 		return apiToken{}, err
 	}
 	granted, ok := g.Resources[indicator]
 	if !ok {
 		return apiToken{}, deny(ErrInvalidTarget, "the grant does not cover this resource")
-	}
-	permitted, err := s.Resources.PermittedForAccount(ctx, accountID, indicator)
-	if err != nil {
-		return apiToken{}, fmt.Errorf("permitted scopes of %s: %w", indicator, err)
 	}
 	scopes := resource.Filter(granted, api, permitted)
 	if len(requested) > 0 {
