@@ -187,6 +187,10 @@ func (e *liteEngine) primaryReads() querier { return liteQuerier{c: e.writeStmts
 // synchronous for this transaction's durability (SQLite refuses to
 // change it inside one) and begins IMMEDIATE.
 func (e *liteEngine) begin(ctx context.Context, d store.Durability) (txConn, error) {
+	ctx, err := uninterrupted(ctx)
+	if err != nil {
+		return nil, err
+	}
 	conn, err := e.write.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: writer connection: %w", err)
@@ -310,6 +314,10 @@ func (q liteQuerier) stmt(ctx context.Context, query string) (*dbsql.Stmt, error
 }
 
 func (q liteQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx, err := uninterrupted(ctx)
+	if err != nil {
+		return 0, err
+	}
 	st, err := q.stmt(ctx, query)
 	if err != nil {
 		return 0, err
@@ -322,6 +330,10 @@ func (q liteQuerier) exec(ctx context.Context, query string, args ...any) (int64
 }
 
 func (q liteQuerier) query(ctx context.Context, query string, args ...any) (rows, error) {
+	ctx, err := uninterrupted(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := q.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -334,11 +346,28 @@ func (q liteQuerier) query(ctx context.Context, query string, args ...any) (rows
 }
 
 func (q liteQuerier) queryRow(ctx context.Context, query string, args ...any) scanner {
+	ctx, err := uninterrupted(ctx)
+	if err != nil {
+		return errRow{err}
+	}
 	st, err := q.stmt(ctx, query)
 	if err != nil {
 		return errRow{err}
 	}
 	return liteRow{st.QueryRowContext(ctx, args...)}
+}
+
+// uninterrupted returns ctx's error if it is already done, and otherwise
+// ctx without its cancellation. Given a context that can end, the driver
+// starts a goroutine per statement and database/sql one per transaction,
+// to interrupt SQLite when it does: about a fifth of a refresh's CPU for
+// statements that run in microseconds on an embedded database, where an
+// interrupted write transaction is only rolled back anyway.
+func uninterrupted(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 // liteRow reports no row as store.ErrNotFound, as pgRow does.
