@@ -121,7 +121,7 @@ func ExampleClient_AccessToken() {
 	app, cookie := signedInApp(s, b, rp.WithOfflineAccess())
 	at, err := app.AccessToken(context.Background(), nil, request(cookie))
 	fmt.Println(len(at), err)
-	// Output: 43 <nil>
+	// Output: 48 <nil>
 }
 
 func ExampleClient_AccessTokenFor() {

@@ -22,7 +22,7 @@ func TestSweeperDeletesWhatExpired(t *testing.T) {
 	sweeper := &store.Sweeper{Store: s.Store, Interval: time.Minute, Now: s.Clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 	sweeper.Once(t.Context())
-	if _, err := s.Store.RefreshToken(t.Context(), token.Hash(tok.RefreshToken)); err != nil {
+	if _, err := s.Store.RefreshToken(t.Context(), token.Key(tok.RefreshToken)); err != nil {
 		t.Fatalf("a live refresh token was swept: %v", err)
 	}
 	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
@@ -34,8 +34,8 @@ func TestSweeperDeletesWhatExpired(t *testing.T) {
 	s.Clock.Advance(181 * 24 * time.Hour) // past every lifetime, grants included
 	sweeper.Once(t.Context())
 	checks := map[string]error{}
-	_, checks["access token"] = s.Store.AccessToken(t.Context(), token.Hash(tok.AccessToken))
-	_, checks["refresh token"] = s.Store.RefreshToken(t.Context(), token.Hash(tok.RefreshToken))
+	_, checks["access token"] = s.Store.AccessToken(t.Context(), token.Key(tok.AccessToken))
+	_, checks["refresh token"] = s.Store.RefreshToken(t.Context(), token.Key(tok.RefreshToken))
 	for what, err := range checks {
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("expired %s not swept: %v", what, err)

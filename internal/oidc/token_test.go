@@ -16,7 +16,7 @@ import (
 
 // Core §2, contract: the ID token carries iss, a string aud, sub, nonce,
 // sid and auth_time; T1: the response is not cached; T13, T14: tokens are
-// 256-bit base64url values.
+// base64url values of 256 random bits after their expiry's 32.
 func TestCodeExchangeIssuesIDTokenWithSIDAndAuthTime(t *testing.T) {
 	s := sesametest.New(t, sesametest.Options{})
 	tok := s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", nil)
@@ -26,8 +26,8 @@ func TestCodeExchangeIssuesIDTokenWithSIDAndAuthTime(t *testing.T) {
 	if tok.Header.Get("Cache-Control") != "no-store" || tok.Header.Get("Pragma") != "no-cache" {
 		t.Errorf("cache headers %v", tok.Header)
 	}
-	if !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).MatchString(tok.AccessToken) {
-		t.Errorf("access token %q is not 256 bits of base64url", tok.AccessToken)
+	if !regexp.MustCompile(`^[A-Za-z0-9_-]{48}$`).MatchString(tok.AccessToken) {
+		t.Errorf("access token %q is not 288 bits of base64url", tok.AccessToken)
 	}
 	c := s.IDClaims(t, tok.IDToken)
 	if c["iss"] != s.Issuer || c["aud"] != sesametest.AppA || c["nonce"] != "nonce-456" ||

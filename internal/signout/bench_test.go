@@ -9,7 +9,6 @@ import (
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
-	"github.com/sesame-id/sesame/internal/token"
 )
 
 var fourApps = []string{sesametest.AppA, sesametest.AppB, sesametest.AppC, sesametest.AppD}
@@ -61,5 +60,3 @@ func cpuTime() time.Duration {
 	_ = syscall.Getrusage(rusageThread, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
-
-func hash(v string) []byte { return token.Hash(v) }

@@ -9,6 +9,7 @@ import (
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
 )
 
 // O6: every device at once: each session of the account ends as O4; other
@@ -57,7 +58,7 @@ func TestAdminRevokesAGrant(t *testing.T) {
 	br := s.NewBrowser(t)
 	a := br.SignedIn(sesametest.AppA, "alice", sesametest.Offline())
 	br.SignedIn(sesametest.AppB, "alice", nil)
-	at, err := s.Store.AccessToken(t.Context(), hash(a.AccessToken))
+	at, err := s.Store.AccessToken(t.Context(), token.Key(a.AccessToken))
 	if err != nil {
 		t.Fatal(err)
 	}

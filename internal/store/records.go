@@ -173,6 +173,8 @@ type AuthParams struct {
 
 // AccessToken is an opaque access token, stored by hash.
 type AccessToken struct {
+	// Hash is the token's key (NewTokenKey): its expiry, which must be
+	// ExpiresAt to the second, and the digest of its value.
 	Hash      []byte
 	GrantID   string
 	ClientID  string
@@ -185,6 +187,7 @@ type AccessToken struct {
 
 // RefreshToken is a rotating refresh token, stored by hash (design G4, G5).
 type RefreshToken struct {
+	// Hash is the token's key, as for AccessToken.
 	Hash      []byte
 	GrantID   string
 	ClientID  string

@@ -24,7 +24,7 @@ func (s *Service) CheckAccess(ctx context.Context, value string) (Active, error)
 	now := s.Now()
 	// One read for the token and its grant (a token whose grant was swept
 	// is unknown), the account from the cache.
-	at, g, err := s.Store.AccessTokenGrant(ctx, Hash(value))
+	at, g, err := s.Store.AccessTokenGrant(ctx, Key(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return Active{}, deny(ErrInvalidToken, "unknown access token")
 	}
@@ -133,7 +133,7 @@ func (s *Service) checkRefresh(ctx context.Context, value string) (store.Refresh
 	now := s.Now()
 	// One read for the token and its grant, as for access tokens (a token
 	// whose grant was swept is unknown).
-	rt, g, err := s.Store.RefreshTokenGrant(ctx, Hash(value))
+	rt, g, err := s.Store.RefreshTokenGrant(ctx, Key(value))
 	if errors.Is(err, store.ErrNotFound) {
 		return rt, deny(ErrInvalidToken, "unknown refresh token")
 	}
@@ -159,7 +159,7 @@ func (s *Service) Revoke(ctx context.Context, c store.Client, value string) erro
 	if strings.Count(value, ".") == 2 { // a compact JWS, as in Introspect
 		return s.revokeJWT(ctx, c, value)
 	}
-	hash := Hash(value)
+	hash := Key(value)
 	rt, rtErr := s.Store.RefreshToken(ctx, hash)
 	at, atErr := s.Store.AccessToken(ctx, hash)
 	for _, err := range []error{rtErr, atErr} {

@@ -34,8 +34,9 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 	}
 	now := s.Now()
 	g := store.Grant{ID: NewID(), ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access)}
-	value, hash := NewValue()
-	at := store.AccessToken{Hash: hash, GrantID: g.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: g.ExpiresAt}
+	exp := expiry(now, s.TTL.Access, g.ExpiresAt)
+	value, key := NewTokenValue(exp)
+	at := store.AccessToken{Hash: key, GrantID: g.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: exp}
 	err := s.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		if err := tx.CreateGrant(ctx, g); err != nil {
 			return err

@@ -57,15 +57,16 @@ func (s *Service) mint(p mintParams) (minted, error) {
 		m.jwt = &t.record
 		m.response = Response{AccessToken: t.value, TokenType: "Bearer", ExpiresIn: t.expiresIn, Scope: grant.Format(p.api.scopes)}
 	} else {
-		atValue, atHash := NewValue()
+		exp := expiry(now, s.TTL.Access, time.Time{})
+		atValue, atKey := NewTokenValue(exp)
 		m.access = &store.AccessToken{
-			Hash: atHash, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
-			Scopes: p.scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access),
+			Hash: atKey, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
+			Scopes: p.scopes, CreatedAt: now, ExpiresAt: exp,
 		}
 		m.response = Response{
 			AccessToken: atValue,
 			TokenType:   "Bearer",
-			ExpiresIn:   expiresIn(now.Add(s.TTL.Access), now),
+			ExpiresIn:   expiresIn(exp, now),
 			Scope:       grant.Format(p.scopes),
 		}
 	}
@@ -84,13 +85,10 @@ func (s *Service) mint(p mintParams) (minted, error) {
 	}
 	if slices.Contains(p.refreshScopes, grant.ScopeOfflineAccess) && grant.HasOffline(p.grant) &&
 		client.AllowsGrantType(p.client, "refresh_token") {
-		rtValue, rtHash := NewValue()
-		exp := now.Add(s.TTL.Refresh)
-		if p.grant.ExpiresAt.Before(exp) { // G5: never past its grant
-			exp = p.grant.ExpiresAt
-		}
+		exp := expiry(now, s.TTL.Refresh, p.grant.ExpiresAt) // G5: never past its grant
+		rtValue, rtKey := NewTokenValue(exp)
 		m.refresh = &store.RefreshToken{
-			Hash: rtHash, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
+			Hash: rtKey, GrantID: p.grant.ID, ClientID: p.client.ID, AccountID: p.account.ID,
 			SID: p.sid, AuthTime: p.authTime, AMR: p.amr, ACR: p.acr,
 			Scopes: p.refreshScopes, CreatedAt: now, ExpiresAt: exp,
 		}

@@ -35,7 +35,7 @@ type RefreshRequest struct {
 // refreshes (Sesame's SDK does).
 func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshRequest) (Response, error) {
 	now := s.Now()
-	hash := Hash(req.RefreshToken)
+	hash := Key(req.RefreshToken)
 	rt, g, err := s.Store.Primary().RefreshTokenGrant(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Response{}, deny(ErrInvalidGrant, "unknown refresh token")

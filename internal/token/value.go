@@ -4,6 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"time"
+
+	"github.com/sesame-id/sesame/internal/store"
 )
 
 // NewValue returns a fresh credential of 256 random bits, base64url without
@@ -34,4 +38,49 @@ func NewID() string {
 func Hash(value string) []byte {
 	h := sha256.Sum256([]byte(value))
 	return h[:]
+}
+
+// tokenValueLen is the length of an access or refresh token's value:
+// base64url of its expiry in unix seconds (4 bytes, big-endian) and 256
+// random bits.
+var tokenValueLen = base64.RawURLEncoding.EncodedLen(4 + 32)
+
+// NewTokenValue returns a fresh access or refresh token expiring at exp,
+// and the key it is stored under (store.NewTokenKey). The value carries
+// its expiry, which the key leads with, so that a token is found from its
+// value alone; exp must be whole seconds, as the token's ExpiresAt, which
+// is what the key holds.
+func NewTokenValue(exp time.Time) (string, []byte) {
+	var b [4 + 32]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(exp.Unix()))
+	_, _ = rand.Read(b[4:]) // crypto/rand never fails on supported platforms
+	v := base64.RawURLEncoding.EncodeToString(b[:])
+	return v, store.NewTokenKey(exp, Hash(v))
+}
+
+// Key is the key the access or refresh token value is stored under: for a
+// value NewTokenValue made, its expiry and digest; for any other (a token
+// issued before values carried their expiry, or a forgery), the digest of
+// the whole value, which finds an older token or nothing. A forged expiry
+// changes the digest too, so it finds nothing either.
+func Key(value string) []byte {
+	if len(value) == tokenValueLen {
+		var b [4 + 32]byte
+		if n, err := base64.RawURLEncoding.Decode(b[:], []byte(value)); err == nil && n == len(b) {
+			return store.NewTokenKey(time.Unix(int64(binary.BigEndian.Uint32(b[:4])), 0), Hash(value))
+		}
+	}
+	return Hash(value)
+}
+
+// expiry is when a token issued at now for ttl expires, to the nearest
+// second (its value and key carry seconds, and expires_in stays the ttl),
+// never later than notAfter when that is set (a refresh token never
+// outlives its grant, G5).
+func expiry(now time.Time, ttl time.Duration, notAfter time.Time) time.Time {
+	exp := now.Add(ttl).Round(time.Second)
+	if !notAfter.IsZero() && notAfter.Before(exp) {
+		exp = notAfter.Truncate(time.Second)
+	}
+	return exp
 }

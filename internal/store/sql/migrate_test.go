@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"bytes"
+	"crypto/sha256"
 	dbsql "database/sql"
 	"errors"
 	"io/fs"
@@ -413,6 +415,68 @@ func TestMigrationAddsFrontchannelToClients(t *testing.T) {
 		}
 		if got, err := s.Client(ctx, "app"); err != nil || got.FrontchannelLogoutURI != "https://app.example/fc" || !got.FrontchannelLogoutSessionRequired {
 			t.Errorf("client given a front-channel URI: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestMigrationKeysTokensByExpiry: tokens an earlier release stored by the
+// digest of their value are found by it after tokens came to be keyed by
+// their expiry, beside tokens keyed the new way, and both go at their
+// expiry; a token row without an expiry (never issued by Sesame) is not
+// kept, since the expiry leads the key.
+func TestMigrationKeysTokensByExpiry(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect) {
+		ctx := t.Context()
+		dbURL, db := databaseAt(t, d, migrationVersion(t, d, "tokens_keyed_by_expiry")-1)
+		now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+		older := sha256.Sum256([]byte("older"))
+		rawExec(t, d, db, `INSERT INTO grants (id, account_id, client_id, scopes, created_at, expires_at)
+			VALUES ('g1', 'acct', 'app', 'openid offline_access', $1, $2)`, rawTime(d, now), rawTime(d, now.Add(time.Hour)))
+		rawExec(t, d, db, `INSERT INTO access_tokens (hash, grant_id, client_id, scopes, expires_at)
+			VALUES ($1, 'g1', 'app', 'openid', $2)`, older[:], rawTime(d, now.Add(time.Hour)))
+		rawExec(t, d, db, `INSERT INTO refresh_tokens (hash, grant_id, client_id, scopes, expires_at)
+			VALUES ($1, 'g1', 'app', 'openid offline_access', $2)`, older[:], rawTime(d, now.Add(2*time.Hour)))
+		rawExec(t, d, db, `INSERT INTO refresh_tokens (hash, grant_id, client_id, scopes)
+			VALUES ($1, 'g1', 'app', 'openid')`, []byte("no expiry"))
+
+		s, err := Open(ctx, dbURL, Options{})
+		if err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		defer s.Close()
+		newer := store.NewTokenKey(now.Add(time.Hour), []byte("0123456789abcdef0123456789abcdef"))
+		err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+			return tx.CreateAccessToken(ctx, store.AccessToken{Hash: newer, GrantID: "g1", ClientID: "app", ExpiresAt: now.Add(time.Hour)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at, g, err := s.AccessTokenGrant(ctx, older[:]); err != nil || at.GrantID != "g1" || g.ID != "g1" {
+			t.Errorf("older access token %+v with grant %q: %v", at, g.ID, err)
+		}
+		if rt, err := s.RefreshToken(ctx, older[:]); err != nil || !rt.ExpiresAt.Equal(now.Add(2*time.Hour)) {
+			t.Errorf("older refresh token %+v: %v", rt, err)
+		}
+		if _, err := s.RefreshToken(ctx, []byte("no expiry")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("refresh token without an expiry: %v, want ErrNotFound", err)
+		}
+		if at, err := s.AccessToken(ctx, newer); err != nil || !bytes.Equal(at.Hash, newer) {
+			t.Errorf("new access token %+v: %v", at, err)
+		}
+		err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+			_, err := tx.Sweep(ctx, now.Add(time.Hour+time.Second), store.DefaultAuditRetention, 100)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, key := range map[string][]byte{"older": older[:], "new": newer} {
+			if _, err := s.AccessToken(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s access token past its expiry: %v, want swept", what, err)
+			}
+		}
+		if _, err := s.RefreshToken(ctx, older[:]); err != nil {
+			t.Errorf("older refresh token before its expiry: %v", err)
 		}
 	})
 }

@@ -150,7 +150,7 @@ func queryList[T any](ctx context.Context, q querier, scan func(scanner) (T, err
 // leased), so that of concurrent callers exactly one changes it. When the
 // condition does not hold it reads the row as it stands and reports
 // changed false; a row that does not exist is store.ErrNotFound.
-func changeOnce[T any](ctx context.Context, q querier, scan func(scanner) (T, error), update string, args []any, read string, key any) (v T, changed bool, err error) {
+func changeOnce[T any](ctx context.Context, q querier, scan func(scanner) (T, error), update string, args []any, read string, key ...any) (v T, changed bool, err error) {
 	v, err = scan(q.queryRow(ctx, update, args...))
 	if err == nil {
 		return v, true, nil
@@ -158,7 +158,7 @@ func changeOnce[T any](ctx context.Context, q querier, scan func(scanner) (T, er
 	if !errors.Is(err, store.ErrNotFound) {
 		return v, false, dbErr(err)
 	}
-	v, err = scan(q.queryRow(ctx, read, key))
+	v, err = scan(q.queryRow(ctx, read, key...))
 	if err != nil {
 		return v, false, dbErr(err)
 	}

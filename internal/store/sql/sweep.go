@@ -38,8 +38,9 @@ var sweepSteps = []sweepStep{
 	{what: "sessions", table: "sessions", key: "id", where: "expires_at < $1"},
 	{what: "auth requests", table: "auth_requests", key: "id", where: "expires_at < $1"},
 	{what: "used codes", table: "used_codes", key: "expires_at", where: "expires_at < $1"},
-	{what: "access tokens", table: "access_tokens", key: "hash", where: "expires_at < $1"},
-	{what: "refresh tokens", table: "refresh_tokens", key: "hash", where: "expires_at < $1"},
+	// The expiry leads a token's key: a batch is the start of the table.
+	{what: "access tokens", table: "access_tokens", key: "expires_at, hash", where: "expires_at < $1"},
+	{what: "refresh tokens", table: "refresh_tokens", key: "expires_at, hash", where: "expires_at < $1"},
 	{what: "JWT access tokens", table: "jwt_access_tokens", key: "jti", where: "expires_at < $1"},
 	{what: "expired grants", table: "grants", key: "id", where: "expires_at < $1"},
 	{what: "revoked grants", table: "grants", key: "id", where: "revoked_at < $1", keep: revokedGrantKeep},

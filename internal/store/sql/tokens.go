@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -14,27 +15,88 @@ const accessTokenCols = `hash, grant_id, client_id, account_id, scopes, created_
 const refreshTokenCols = `hash, grant_id, client_id, account_id, sid, auth_time, amr, acr, scopes,
 	created_at, expires_at, used_at, revoked_at`
 
-const (
-	qAccessToken       = `SELECT ` + accessTokenCols + ` FROM access_tokens WHERE hash = $1`
+// Tokens are found by their key (store.NewTokenKey): by the primary key,
+// (expires_at, hash), when the key carries the expiry; else, for a token
+// issued before keys did, by its whole digest through the index of those
+// rows alone (access_tokens_legacy, refresh_tokens_legacy), which new rows,
+// with a 16-byte hash, never enter. {key} in a query is either condition.
+var (
+	qAccessToken       = keyed(`SELECT `+accessTokenCols+` FROM access_tokens WHERE {key}`, "", 1)
 	qCreateAccessToken = `INSERT INTO access_tokens (` + accessTokenCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT DO NOTHING`
 	// coalesce keeps the first revocation time.
-	qRevokeAccessToken  = `UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
-	qRefreshToken       = `SELECT ` + refreshTokenCols + ` FROM refresh_tokens WHERE hash = $1`
+	qRevokeAccessToken  = keyed(`UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE {key}`, "", 2)
+	qRefreshToken       = keyed(`SELECT `+refreshTokenCols+` FROM refresh_tokens WHERE {key}`, "", 1)
 	qCreateRefreshToken = `
 		INSERT INTO refresh_tokens (` + refreshTokenCols + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT DO NOTHING`
 	// As for codes, the condition on used_at makes rotation single use.
-	qConsumeRefreshToken = `UPDATE refresh_tokens SET used_at = $1 WHERE hash = $2 AND used_at IS NULL RETURNING ` + refreshTokenCols
-	qRevokeRefreshToken  = `UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE hash = $2`
+	qConsumeRefreshToken = keyed(`UPDATE refresh_tokens SET used_at = $1 WHERE {key} AND used_at IS NULL RETURNING `+refreshTokenCols, "", 2)
+	qRevokeRefreshToken  = keyed(`UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE {key}`, "", 2)
 )
+
+// byKey is a query in its two forms: for a key that carries its expiry,
+// and for an older token's digest.
+type byKey struct{ current, legacy string }
+
+// keyed makes query's two forms, its {key} condition on the columns of
+// alias (a table alias, or "" for none) with the key's arguments from $n.
+func keyed(query, alias string, n int) byKey {
+	a := alias
+	if a != "" {
+		a += "."
+	}
+	return byKey{
+		current: strings.Replace(query, "{key}", fmt.Sprintf("%sexpires_at = $%d AND %shash = $%d", a, n, a, n+1), 1),
+		legacy:  strings.Replace(query, "{key}", fmt.Sprintf("%shash = $%d AND length(%shash) <> %d", a, n, a, store.TokenDigestLen), 1),
+	}
+}
+
+// with returns the query's form for key and its arguments: args, then the
+// key's.
+func (q byKey) with(key []byte, args ...any) (string, []any) {
+	if exp, digest, ok := store.SplitTokenKey(key); ok {
+		return q.current, append(args, timeArg(exp), digest)
+	}
+	return q.legacy, append(args, key)
+}
+
+// keyColumns are the expires_at and hash columns a token with key and
+// expiry exp is stored with: a key that carries its expiry must carry
+// exp's second, and is stored without it; an older token's digest is
+// stored whole. Every token expires: the expiry leads the primary key.
+func keyColumns(key []byte, exp time.Time) (any, any, error) {
+	if exp.IsZero() {
+		return nil, nil, errors.New("a token without an expiry")
+	}
+	if kexp, digest, ok := store.SplitTokenKey(key); ok {
+		if kexp.Unix() != exp.Unix() {
+			return nil, nil, fmt.Errorf("a token key for %v on a token expiring at %v", kexp.UTC(), exp.UTC())
+		}
+		return timeArg(kexp), digest, nil
+	}
+	return timeArg(exp), blobArg(key), nil
+}
+
+// storedKey is the key of a token row read back: its 16-byte hash with
+// its expiry, or an older token's digest as it is.
+func storedKey(hash []byte, exp time.Time) []byte {
+	if len(hash) == store.TokenDigestLen {
+		return store.NewTokenKey(exp, hash)
+	}
+	return hash
+}
 
 func scanAccessToken(row scanner) (store.AccessToken, error) {
 	var t store.AccessToken
 	err := row.Scan(accessTokenDests(&t)...)
+	accessTokenRead(&t)
 	return t, err
 }
+
+// accessTokenRead completes a token scanned by accessTokenDests.
+func accessTokenRead(t *store.AccessToken) { t.Hash = storedKey(t.Hash, t.ExpiresAt) }
 
 // accessTokenDests are the scan destinations of accessTokenCols.
 func accessTokenDests(t *store.AccessToken) []any {
@@ -45,8 +107,12 @@ func accessTokenDests(t *store.AccessToken) []any {
 func scanRefreshToken(row scanner) (store.RefreshToken, error) {
 	var t store.RefreshToken
 	err := row.Scan(refreshTokenDests(&t)...)
+	refreshTokenRead(&t)
 	return t, err
 }
+
+// refreshTokenRead completes a token scanned by refreshTokenDests.
+func refreshTokenRead(t *store.RefreshToken) { t.Hash = storedKey(t.Hash, t.ExpiresAt) }
 
 // refreshTokenDests are the scan destinations of refreshTokenCols.
 func refreshTokenDests(t *store.RefreshToken) []any {
@@ -55,9 +121,10 @@ func refreshTokenDests(t *store.RefreshToken) []any {
 		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt}, timeDest{&t.UsedAt}, timeDest{&t.RevokedAt}}
 }
 
-// AccessToken reads an opaque access token by the hash of its value.
+// AccessToken reads an opaque access token by its key.
 func (r reader) AccessToken(ctx context.Context, hash []byte) (store.AccessToken, error) {
-	t, err := scanAccessToken(r.q.queryRow(ctx, qAccessToken, hash))
+	q, args := qAccessToken.with(hash)
+	t, err := scanAccessToken(r.q.queryRow(ctx, q, args...))
 	if err != nil {
 		return store.AccessToken{}, fmt.Errorf("read access token: %w", dbErr(err))
 	}
@@ -67,9 +134,9 @@ func (r reader) AccessToken(ctx context.Context, hash []byte) (store.AccessToken
 // withGrant is the SELECT of a token table's cols joined with the
 // token's grant: userinfo, introspection and a refresh read both in one
 // search of each primary key, not two reads.
-func withGrant(table, cols string) string {
-	return `SELECT ` + columnsOf("t", cols) + `, ` + columnsOf("g", grantCols) + `
-	FROM ` + table + ` t JOIN grants g ON g.id = t.grant_id WHERE t.hash = $1`
+func withGrant(table, cols string) byKey {
+	return keyed(`SELECT `+columnsOf("t", cols)+`, `+columnsOf("g", grantCols)+`
+	FROM `+table+` t JOIN grants g ON g.id = t.grant_id WHERE {key}`, "t", 1)
 }
 
 var (
@@ -79,20 +146,22 @@ var (
 
 // tokenGrant reads the token with hash and its grant by query (withGrant);
 // a token whose grant is gone is ErrNotFound.
-func tokenGrant[T any](ctx context.Context, q querier, query string, hash []byte, dests func(*T) []any) (T, store.Grant, error) {
+func tokenGrant[T any](ctx context.Context, q querier, query byKey, hash []byte, dests func(*T) []any, read func(*T)) (T, store.Grant, error) {
 	var t T
 	var g store.Grant
-	if err := q.queryRow(ctx, query, hash).Scan(append(dests(&t), grantDests(&g)...)...); err != nil {
+	text, args := query.with(hash)
+	if err := q.queryRow(ctx, text, args...).Scan(append(dests(&t), grantDests(&g)...)...); err != nil {
 		var zero T
 		return zero, store.Grant{}, dbErr(err)
 	}
+	read(&t)
 	return t, g, nil
 }
 
 // AccessTokenGrant reads an access token by the hash of its value with
 // its grant; a token whose grant is gone is ErrNotFound.
 func (r reader) AccessTokenGrant(ctx context.Context, hash []byte) (store.AccessToken, store.Grant, error) {
-	t, g, err := tokenGrant(ctx, r.q, qAccessTokenGrant, hash, accessTokenDests)
+	t, g, err := tokenGrant(ctx, r.q, qAccessTokenGrant, hash, accessTokenDests, accessTokenRead)
 	if err != nil {
 		return t, g, fmt.Errorf("read access token: %w", err)
 	}
@@ -102,7 +171,7 @@ func (r reader) AccessTokenGrant(ctx context.Context, hash []byte) (store.Access
 // RefreshTokenGrant reads a refresh token by the hash of its value with
 // its grant; a token whose grant is gone is ErrNotFound.
 func (r reader) RefreshTokenGrant(ctx context.Context, hash []byte) (store.RefreshToken, store.Grant, error) {
-	t, g, err := tokenGrant(ctx, r.q, qRefreshTokenGrant, hash, refreshTokenDests)
+	t, g, err := tokenGrant(ctx, r.q, qRefreshTokenGrant, hash, refreshTokenDests, refreshTokenRead)
 	if err != nil {
 		return t, g, fmt.Errorf("read refresh token: %w", err)
 	}
@@ -111,7 +180,8 @@ func (r reader) RefreshTokenGrant(ctx context.Context, hash []byte) (store.Refre
 
 // RefreshToken reads a refresh token by the hash of its value.
 func (r reader) RefreshToken(ctx context.Context, hash []byte) (store.RefreshToken, error) {
-	t, err := scanRefreshToken(r.q.queryRow(ctx, qRefreshToken, hash))
+	q, args := qRefreshToken.with(hash)
+	t, err := scanRefreshToken(r.q.queryRow(ctx, q, args...))
 	if err != nil {
 		return store.RefreshToken{}, fmt.Errorf("read refresh token: %w", dbErr(err))
 	}
@@ -121,9 +191,12 @@ func (r reader) RefreshToken(ctx context.Context, hash []byte) (store.RefreshTok
 // CreateAccessToken inserts an access token; a taken hash is
 // store.ErrConflict.
 func (t *tx) CreateAccessToken(ctx context.Context, a store.AccessToken) error {
-	err := insertNew(ctx, t.q, qCreateAccessToken,
-		blobArg(a.Hash), a.GrantID, a.ClientID, a.AccountID, wordsArg(a.Scopes),
-		timeArg(a.CreatedAt), timeArg(a.ExpiresAt), timeArg(a.RevokedAt))
+	exp, hash, err := keyColumns(a.Hash, a.ExpiresAt)
+	if err == nil {
+		err = insertNew(ctx, t.q, qCreateAccessToken,
+			hash, a.GrantID, a.ClientID, a.AccountID, wordsArg(a.Scopes),
+			timeArg(a.CreatedAt), exp, timeArg(a.RevokedAt))
+	}
 	if err != nil {
 		return fmt.Errorf("create access token of grant %s: %w", a.GrantID, err)
 	}
@@ -136,7 +209,8 @@ func (t *tx) RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) e
 	if at.IsZero() {
 		return errors.New("revoke access token: zero time")
 	}
-	if err := execOne(ctx, t.q, qRevokeAccessToken, timeArg(at), hash); err != nil {
+	q, args := qRevokeAccessToken.with(hash, timeArg(at))
+	if err := execOne(ctx, t.q, q, args...); err != nil {
 		return fmt.Errorf("revoke access token: %w", err)
 	}
 	return nil
@@ -145,10 +219,13 @@ func (t *tx) RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) e
 // CreateRefreshToken inserts a refresh token; a taken hash is
 // store.ErrConflict.
 func (t *tx) CreateRefreshToken(ctx context.Context, r store.RefreshToken) error {
-	err := insertNew(ctx, t.q, qCreateRefreshToken,
-		blobArg(r.Hash), r.GrantID, r.ClientID, r.AccountID, r.SID,
-		timeArg(r.AuthTime), wordsArg(r.AMR), r.ACR, wordsArg(r.Scopes),
-		timeArg(r.CreatedAt), timeArg(r.ExpiresAt), timeArg(r.UsedAt), timeArg(r.RevokedAt))
+	exp, hash, err := keyColumns(r.Hash, r.ExpiresAt)
+	if err == nil {
+		err = insertNew(ctx, t.q, qCreateRefreshToken,
+			hash, r.GrantID, r.ClientID, r.AccountID, r.SID,
+			timeArg(r.AuthTime), wordsArg(r.AMR), r.ACR, wordsArg(r.Scopes),
+			timeArg(r.CreatedAt), exp, timeArg(r.UsedAt), timeArg(r.RevokedAt))
+	}
 	if err != nil {
 		return fmt.Errorf("create refresh token of grant %s: %w", r.GrantID, err)
 	}
@@ -163,7 +240,9 @@ func (t *tx) ConsumeRefreshToken(ctx context.Context, hash []byte, at time.Time)
 	if at.IsZero() {
 		return store.RefreshToken{}, errors.New("consume refresh token: zero time")
 	}
-	r, consumed, err := changeOnce(ctx, t.q, scanRefreshToken, qConsumeRefreshToken, []any{timeArg(at), hash}, qRefreshToken, hash)
+	update, args := qConsumeRefreshToken.with(hash, timeArg(at))
+	read, key := qRefreshToken.with(hash)
+	r, consumed, err := changeOnce(ctx, t.q, scanRefreshToken, update, args, read, key...)
 	switch {
 	case err != nil:
 		return store.RefreshToken{}, fmt.Errorf("consume refresh token: %w", err)
@@ -179,7 +258,8 @@ func (t *tx) RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) 
 	if at.IsZero() {
 		return errors.New("revoke refresh token: zero time")
 	}
-	if err := execOne(ctx, t.q, qRevokeRefreshToken, timeArg(at), hash); err != nil {
+	q, args := qRevokeRefreshToken.with(hash, timeArg(at))
+	if err := execOne(ctx, t.q, q, args...); err != nil {
 		return fmt.Errorf("revoke refresh token: %w", err)
 	}
 	return nil

@@ -134,7 +134,8 @@ func roundTrips() []roundTrip {
 		})
 	}
 
-	minAccess := store.AccessToken{Hash: hash("access min"), GrantID: "grant", ClientID: "client"}
+	// A token's expiry leads its key: every token has one.
+	minAccess := store.AccessToken{Hash: hash("access min"), GrantID: "grant", ClientID: "client", ExpiresAt: at(time.Hour)}
 	emptyAccess := minAccess
 	emptyAccess.Hash, emptyAccess.Scopes = hash("access empty"), []string{}
 	emptyAccessWant := emptyAccess
@@ -155,7 +156,7 @@ func roundTrips() []roundTrip {
 		})
 	}
 
-	minRefresh := store.RefreshToken{Hash: hash("refresh min"), GrantID: "grant", ClientID: "client"}
+	minRefresh := store.RefreshToken{Hash: hash("refresh min"), GrantID: "grant", ClientID: "client", ExpiresAt: at(time.Hour)}
 	emptyRefresh := minRefresh
 	emptyRefresh.Hash, emptyRefresh.Scopes, emptyRefresh.AMR = hash("refresh empty"), []string{}, []string{}
 	emptyRefreshWant := emptyRefresh

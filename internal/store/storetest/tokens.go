@@ -13,6 +13,112 @@ var tokenTests = []test{
 	{"ConsumeRefreshTokenWorksOnce", testConsumeRefreshTokenWorksOnce},
 	{"RevokeAccessTokenKeepsTheFirstTime", testRevokeAccessTokenKeepsTheFirstTime},
 	{"RevokeRefreshTokenKeepsTheFirstTime", testRevokeRefreshTokenKeepsTheFirstTime},
+	{"TokensAreFoundByKeysThatCarryTheirExpiry", testTokensByExpiringKey},
+	{"TokenKeysMustMatchTheirExpiry", testTokenKeysMustMatchTheirExpiry},
+}
+
+// testTokensByExpiringKey: tokens stored under keys that lead with their
+// expiry (store.NewTokenKey) are found, consumed, revoked and joined with
+// their grant by that key, and swept at that expiry; the same digest with
+// another expiry finds nothing. Tokens of older releases, keyed by the
+// whole digest of their value, are still found beside them.
+func testTokensByExpiringKey(t *testing.T, s store.Store) {
+	exp := at(time.Hour).Truncate(time.Second)
+	g := liveGrant("grant", "acct", "client")
+	access := liveAccessToken("at", g.ID)
+	access.Hash, access.ExpiresAt = store.NewTokenKey(exp, hash("at")), exp
+	refresh := liveRefreshToken("rt", g.ID)
+	refresh.Hash, refresh.ExpiresAt = store.NewTokenKey(exp.Add(time.Hour), hash("rt")), exp.Add(time.Hour)
+	older := liveAccessToken("older", g.ID)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "grant", tx.CreateGrant(ctx, g))
+		must(t, "access token", tx.CreateAccessToken(ctx, access))
+		must(t, "older access token", tx.CreateAccessToken(ctx, older))
+		return tx.CreateRefreshToken(ctx, refresh)
+	})
+	ctx := t.Context()
+	gotAccess, err := s.AccessToken(ctx, access.Hash)
+	must(t, "access token", err)
+	equal(t, "access token", gotAccess, access)
+	gotOlder, err := s.AccessToken(ctx, older.Hash)
+	must(t, "older access token", err)
+	equal(t, "older access token", gotOlder, older)
+	gotAccess, gotGrant, err := s.AccessTokenGrant(ctx, access.Hash)
+	must(t, "access token with grant", err)
+	equal(t, "access token with grant", gotAccess, access)
+	equal(t, "its grant", gotGrant.ID, g.ID)
+	gotRefresh, _, err := s.RefreshTokenGrant(ctx, refresh.Hash)
+	must(t, "refresh token with grant", err)
+	equal(t, "refresh token with grant", gotRefresh, refresh)
+	for what, key := range map[string][]byte{
+		"another expiry":    store.NewTokenKey(exp.Add(time.Second), hash("at")),
+		"the bare digest":   hash("at"),
+		"a digest's prefix": hash("at")[:store.TokenDigestLen],
+	} {
+		_, err := s.AccessToken(ctx, key)
+		wantErr(t, "access token by "+what, err, store.ErrNotFound)
+	}
+
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.ConsumeRefreshToken(ctx, refresh.Hash, at(time.Second))
+		return err
+	})
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.ConsumeRefreshToken(ctx, refresh.Hash, at(2*time.Second))
+		return err
+	})
+	wantErr(t, "second rotation", err, store.ErrAlreadyUsed)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "revoke access token", tx.RevokeAccessToken(ctx, access.Hash, at(3*time.Second)))
+		return tx.RevokeRefreshToken(ctx, refresh.Hash, at(3*time.Second))
+	})
+	gotAccess, err = s.AccessToken(ctx, access.Hash)
+	must(t, "revoked access token", err)
+	equal(t, "revoked at", gotAccess.RevokedAt, at(3*time.Second))
+	gotRefresh, err = s.RefreshToken(ctx, refresh.Hash)
+	must(t, "rotated refresh token", err)
+	equal(t, "used at", gotRefresh.UsedAt, at(time.Second))
+	equal(t, "revoked at", gotRefresh.RevokedAt, at(3*time.Second))
+
+	sweep := func(now time.Time) {
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+			_, err := tx.Sweep(ctx, now, store.DefaultAuditRetention, 100)
+			return err
+		})
+	}
+	sweep(exp)
+	_, err = s.AccessToken(ctx, access.Hash)
+	must(t, "access token at its expiry", err)
+	sweep(exp.Add(time.Second))
+	_, err = s.AccessToken(ctx, access.Hash)
+	wantErr(t, "access token swept", err, store.ErrNotFound)
+	_, err = s.RefreshToken(ctx, refresh.Hash)
+	must(t, "refresh token before its expiry", err)
+	sweep(exp.Add(time.Hour + time.Second))
+	_, err = s.RefreshToken(ctx, refresh.Hash)
+	wantErr(t, "refresh token swept", err, store.ErrNotFound)
+}
+
+// testTokenKeysMustMatchTheirExpiry: a key leads the table with its
+// expiry, so a key whose expiry is not the token's ExpiresAt (to the
+// second) is refused, as is a token that never expires.
+func testTokenKeysMustMatchTheirExpiry(t *testing.T, s store.Store) {
+	exp := at(time.Hour).Truncate(time.Second)
+	access := liveAccessToken("at", "grant")
+	access.Hash, access.ExpiresAt = store.NewTokenKey(exp, hash("at")), exp.Add(time.Second)
+	refresh := liveRefreshToken("rt", "grant")
+	refresh.Hash = store.NewTokenKey(exp, hash("rt"))
+	forever := liveRefreshToken("forever", "grant")
+	forever.ExpiresAt = time.Time{}
+	for what, create := range map[string]func(context.Context, store.Tx) error{
+		"access token with another expiry":  func(ctx context.Context, tx store.Tx) error { return tx.CreateAccessToken(ctx, access) },
+		"refresh token with another expiry": func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, refresh) },
+		"refresh token without an expiry":   func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, forever) },
+	} {
+		if err := inTx(t, s, create); err == nil {
+			t.Errorf("%s: stored", what)
+		}
+	}
 }
 
 // testUseAuthCodeWorksOnce: a code is redeemed once; recording it again
