@@ -246,8 +246,9 @@ func testResourceTokensAreJWTs(t *testing.T, s *sesametest.Sesame) {
 		if c.IssuedAt > now || c.IssuedAt < now-1 || c.Expiry-c.IssuedAt != 3600 {
 			t.Errorf("%s: iat %d, exp %d, now %d", what, c.IssuedAt, c.Expiry, now)
 		}
-		if raw, err := base64.RawURLEncoding.Strict().DecodeString(c.JTI); err != nil || len(raw) != 16 {
-			t.Errorf("%s: jti %q is not 16 bytes of unpadded base64url", what, c.JTI)
+		// 128 random bits after the token's expiry, by which its record is keyed.
+		if raw, err := base64.RawURLEncoding.Strict().DecodeString(c.JTI); err != nil || len(raw) != store.JTILen {
+			t.Errorf("%s: jti %q is not %d bytes of unpadded base64url", what, c.JTI, store.JTILen)
 		}
 		rec, err := s.Store.JWTAccessToken(t.Context(), c.JTI)
 		if err != nil || rec.GrantID != g.ID || rec.ClientID != sesametest.AppA || rec.Subject != acct.ID || rec.Resource != orders {

@@ -41,3 +41,19 @@ func SplitTokenKey(k []byte) (exp time.Time, digest []byte, ok bool) {
 	}
 	return time.Unix(int64(binary.BigEndian.Uint64(k)), 0), k[8:], true
 }
+
+// JTILen is the length of a JWT access token's jti, decoded from its
+// base64url, when it leads with the token's expiry as an opaque token's
+// value does: 4 bytes of unix seconds, big-endian, then 128 random bits.
+// Its record is keyed by that expiry and the whole jti. A jti of any other
+// length is an older token's, with no expiry in it.
+const JTILen = 4 + 16
+
+// SplitJTI returns the expiry a decoded jti carries; ok is false for an
+// older token's jti.
+func SplitJTI(jti []byte) (exp time.Time, ok bool) {
+	if len(jti) != JTILen {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(binary.BigEndian.Uint32(jti)), 0), true
+}

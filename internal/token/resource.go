@@ -139,7 +139,7 @@ func (s *Service) signAccessJWT(p accessJWT, now time.Time) (signedJWT, error) {
 	}
 	claims := AccessJWT{
 		Issuer: s.Issuer, Expiry: exp.Unix(), Audience: p.token.api.Indicator, Subject: p.subject,
-		ClientID: p.client.ID, IssuedAt: iat.Unix(), JTI: NewID(), Scope: grant.Format(p.token.scopes), SID: p.sid,
+		ClientID: p.client.ID, IssuedAt: iat.Unix(), JTI: NewJTI(exp), Scope: grant.Format(p.token.scopes), SID: p.sid,
 	}
 	if !p.authTime.IsZero() {
 		claims.AuthTime = p.authTime.Unix()

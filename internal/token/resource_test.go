@@ -54,8 +54,11 @@ func TestAccessJWTTimesAndHeader(t *testing.T) {
 			!got.record.ExpiresAt.Equal(time.Unix(cl.Expiry, 0)) {
 			t.Errorf("%s: expires_in %d, iat %d, exp %d, record expires %v", c.name, got.expiresIn, cl.IssuedAt, cl.Expiry, got.record.ExpiresAt)
 		}
-		if b, err := base64.RawURLEncoding.Strict().DecodeString(cl.JTI); err != nil || len(b) != 16 || got.record.JTI != cl.JTI {
+		// The jti leads with the token's expiry, by which its record is keyed.
+		if b, err := base64.RawURLEncoding.Strict().DecodeString(cl.JTI); err != nil || len(b) != store.JTILen || got.record.JTI != cl.JTI {
 			t.Errorf("%s: jti %q, record %q", c.name, cl.JTI, got.record.JTI)
+		} else if exp, _ := store.SplitJTI(b); exp.Unix() != cl.Expiry {
+			t.Errorf("%s: jti carries expiry %v, token %d", c.name, exp, cl.Expiry)
 		}
 		if cl.Audience != api.Indicator || cl.Subject != "acct" || cl.ClientID != "app" || cl.Scope != "read:orders" ||
 			cl.SID != "sid-1" || cl.AuthTime != now.Add(-time.Minute).Unix() || cl.Issuer != s.Issuer {

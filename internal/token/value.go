@@ -73,6 +73,17 @@ func Key(value string) []byte {
 	return Hash(value)
 }
 
+// NewJTI returns a fresh jti for a JWT access token expiring at exp
+// (whole seconds): base64url of exp's unix seconds and 128 random bits
+// (store.JTILen), so that the token's record is keyed by its expiry as an
+// opaque token is.
+func NewJTI(exp time.Time) string {
+	var b [store.JTILen]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(exp.Unix()))
+	_, _ = rand.Read(b[4:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
 // expiry is when a token issued at now for ttl expires, to the nearest
 // second (its value and key carry seconds, and expires_in stays the ttl),
 // never later than notAfter when that is set (a refresh token never

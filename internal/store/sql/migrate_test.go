@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	dbsql "database/sql"
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"strconv"
@@ -438,6 +439,8 @@ func TestMigrationKeysTokensByExpiry(t *testing.T) {
 			VALUES ($1, 'g1', 'app', 'openid offline_access', $2)`, older[:], rawTime(d, now.Add(2*time.Hour)))
 		rawExec(t, d, db, `INSERT INTO refresh_tokens (hash, grant_id, client_id, scopes)
 			VALUES ($1, 'g1', 'app', 'openid')`, []byte("no expiry"))
+		rawExec(t, d, db, `INSERT INTO jwt_access_tokens (jti, grant_id, client_id, resource, expires_at)
+			VALUES ($1, 'g1', 'app', 'urn:api', $2)`, older[:16], rawTime(d, now.Add(time.Hour)))
 
 		s, err := Open(ctx, dbURL, Options{})
 		if err != nil {
@@ -457,6 +460,10 @@ func TestMigrationKeysTokensByExpiry(t *testing.T) {
 		if rt, err := s.RefreshToken(ctx, older[:]); err != nil || !rt.ExpiresAt.Equal(now.Add(2*time.Hour)) {
 			t.Errorf("older refresh token %+v: %v", rt, err)
 		}
+		olderJTI := base64.RawURLEncoding.EncodeToString(older[:16])
+		if jwt, err := s.JWTAccessToken(ctx, olderJTI); err != nil || jwt.GrantID != "g1" || !jwt.ExpiresAt.Equal(now.Add(time.Hour)) {
+			t.Errorf("older JWT access token record %+v: %v", jwt, err)
+		}
 		if _, err := s.RefreshToken(ctx, []byte("no expiry")); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("refresh token without an expiry: %v, want ErrNotFound", err)
 		}
@@ -474,6 +481,9 @@ func TestMigrationKeysTokensByExpiry(t *testing.T) {
 			if _, err := s.AccessToken(ctx, key); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s access token past its expiry: %v, want swept", what, err)
 			}
+		}
+		if _, err := s.JWTAccessToken(ctx, olderJTI); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("older JWT access token record past its expiry: %v, want swept", err)
 		}
 		if _, err := s.RefreshToken(ctx, older[:]); err != nil {
 			t.Errorf("older refresh token before its expiry: %v", err)

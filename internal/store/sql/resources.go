@@ -255,12 +255,23 @@ func (t *tx) SetClientRoles(ctx context.Context, clientID string, roles []string
 
 const jwtAccessTokenCols = `grant_id, client_id, subject, resource, created_at, expires_at`
 
-const (
-	qJWTAccessToken       = `SELECT ` + jwtAccessTokenCols + ` FROM jwt_access_tokens WHERE jti = $1`
-	qDeleteJWTAccessToken = `DELETE FROM jwt_access_tokens WHERE jti = $1`
+// A JWT access token's jti leads with its expiry, as an opaque token's
+// value does (store.SplitJTI): its record is keyed by (expires_at, jti),
+// written at the table's end and swept from its start. Records of older
+// jtis (16 bytes) are found through the partial index only they enter.
+var (
+	qJWTAccessToken       = keyedJTI(`SELECT ` + jwtAccessTokenCols + ` FROM jwt_access_tokens WHERE {key}`)
+	qDeleteJWTAccessToken = keyedJTI(`DELETE FROM jwt_access_tokens WHERE {key}`)
 	qCreateJWTAccessToken = `INSERT INTO jwt_access_tokens (jti, ` + jwtAccessTokenCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT DO NOTHING`
 )
+
+func keyedJTI(query string) byKey {
+	return keyedBy(query, "", "jti", store.JTILen, 1, func(jti []byte) (time.Time, []byte, bool) {
+		exp, ok := store.SplitJTI(jti)
+		return exp, jti, ok
+	})
+}
 
 // JWTAccessToken reads the record of a JWT access token by its jti.
 func (r reader) JWTAccessToken(ctx context.Context, jti string) (store.JWTAccessToken, error) {
@@ -269,7 +280,8 @@ func (r reader) JWTAccessToken(ctx context.Context, jti string) (store.JWTAccess
 		return store.JWTAccessToken{}, fmt.Errorf("read JWT access token: a jti that is not base64url: %w", store.ErrNotFound)
 	}
 	t := store.JWTAccessToken{JTI: jti}
-	err := r.q.queryRow(ctx, qJWTAccessToken, key).Scan(&t.GrantID, &t.ClientID, &t.Subject, &t.Resource,
+	q, args := qJWTAccessToken.with(key)
+	err := r.q.queryRow(ctx, q, args...).Scan(&t.GrantID, &t.ClientID, &t.Subject, &t.Resource,
 		timeDest{&t.CreatedAt}, timeDest{&t.ExpiresAt})
 	if err != nil {
 		return store.JWTAccessToken{}, fmt.Errorf("read JWT access token: %w", dbErr(err))
@@ -283,6 +295,12 @@ func (t *tx) CreateJWTAccessToken(ctx context.Context, a store.JWTAccessToken) e
 	key, ok := jtiKey(a.JTI)
 	if !ok {
 		return fmt.Errorf("create JWT access token: jti %q is not unpadded base64url", a.JTI)
+	}
+	if exp, ok := store.SplitJTI(key); ok && exp.Unix() != a.ExpiresAt.Unix() {
+		return fmt.Errorf("create JWT access token: a jti for %v on a token expiring at %v", exp.UTC(), a.ExpiresAt.UTC())
+	}
+	if a.ExpiresAt.IsZero() {
+		return errors.New("create JWT access token: a token without an expiry")
 	}
 	err := insertNew(ctx, t.q, qCreateJWTAccessToken, key, a.GrantID, a.ClientID, a.Subject, a.Resource,
 		timeArg(a.CreatedAt), timeArg(a.ExpiresAt))
@@ -299,7 +317,8 @@ func (t *tx) DeleteJWTAccessToken(ctx context.Context, jti string) error {
 	if !ok {
 		return nil
 	}
-	if _, err := exec(ctx, t.q, qDeleteJWTAccessToken, key); err != nil {
+	q, args := qDeleteJWTAccessToken.with(key)
+	if _, err := exec(ctx, t.q, q, args...); err != nil {
 		return fmt.Errorf("delete JWT access token: %w", err)
 	}
 	return nil

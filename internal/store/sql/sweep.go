@@ -41,7 +41,7 @@ var sweepSteps = []sweepStep{
 	// The expiry leads a token's key: a batch is the start of the table.
 	{what: "access tokens", table: "access_tokens", key: "expires_at, hash", where: "expires_at < $1"},
 	{what: "refresh tokens", table: "refresh_tokens", key: "expires_at, hash", where: "expires_at < $1"},
-	{what: "JWT access tokens", table: "jwt_access_tokens", key: "jti", where: "expires_at < $1"},
+	{what: "JWT access tokens", table: "jwt_access_tokens", key: "expires_at, jti", where: "expires_at < $1"},
 	{what: "expired grants", table: "grants", key: "id", where: "expires_at < $1"},
 	{what: "revoked grants", table: "grants", key: "id", where: "revoked_at < $1", keep: revokedGrantKeep},
 	{what: "throttles", table: "throttles", key: "key", where: "expires_at < $1"},

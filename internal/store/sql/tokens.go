@@ -37,27 +37,38 @@ var (
 )
 
 // byKey is a query in its two forms: for a key that carries its expiry,
-// and for an older token's digest.
-type byKey struct{ current, legacy string }
+// and for an older token's digest; split tells them apart.
+type byKey struct {
+	current, legacy string
+	split           func([]byte) (exp time.Time, key []byte, ok bool)
+}
 
-// keyed makes query's two forms, its {key} condition on the columns of
-// alias (a table alias, or "" for none) with the key's arguments from $n.
+// keyed makes a token query's two forms, its {key} condition on the
+// columns of alias (a table alias, or "" for none) with the key's
+// arguments from $n.
 func keyed(query, alias string, n int) byKey {
+	return keyedBy(query, alias, "hash", store.TokenDigestLen, n, store.SplitTokenKey)
+}
+
+// keyedBy makes a query's two forms on key column col, whose rows keyed
+// with their expiry hold newLen bytes there, and no older row does.
+func keyedBy(query, alias, col string, newLen, n int, split func([]byte) (time.Time, []byte, bool)) byKey {
 	a := alias
 	if a != "" {
 		a += "."
 	}
 	return byKey{
-		current: strings.Replace(query, "{key}", fmt.Sprintf("%sexpires_at = $%d AND %shash = $%d", a, n, a, n+1), 1),
-		legacy:  strings.Replace(query, "{key}", fmt.Sprintf("%shash = $%d AND length(%shash) <> %d", a, n, a, store.TokenDigestLen), 1),
+		current: strings.Replace(query, "{key}", fmt.Sprintf("%sexpires_at = $%d AND %s%s = $%d", a, n, a, col, n+1), 1),
+		legacy:  strings.Replace(query, "{key}", fmt.Sprintf("%s%s = $%d AND length(%s%s) <> %d", a, col, n, a, col, newLen), 1),
+		split:   split,
 	}
 }
 
 // with returns the query's form for key and its arguments: args, then the
 // key's.
 func (q byKey) with(key []byte, args ...any) (string, []any) {
-	if exp, digest, ok := store.SplitTokenKey(key); ok {
-		return q.current, append(args, timeArg(exp), digest)
+	if exp, k, ok := q.split(key); ok {
+		return q.current, append(args, timeArg(exp), k)
 	}
 	return q.legacy, append(args, key)
 }

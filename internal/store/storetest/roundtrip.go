@@ -182,8 +182,8 @@ func roundTrips() []roundTrip {
 		in, want store.JWTAccessToken
 	}{
 		{"full", fullJWTAccessToken("jwt full"), fullJWTAccessToken("jwt full")},
-		{"keys only", store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x"},
-			store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x"}},
+		{"keys only", store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x", ExpiresAt: at(time.Hour)},
+			store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x", ExpiresAt: at(time.Hour)}},
 	} {
 		cases = append(cases, roundTrip{
 			name:  "JWTAccessToken/" + c.name,

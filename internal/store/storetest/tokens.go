@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -30,13 +32,29 @@ func testTokensByExpiringKey(t *testing.T, s store.Store) {
 	refresh := liveRefreshToken("rt", g.ID)
 	refresh.Hash, refresh.ExpiresAt = store.NewTokenKey(exp.Add(time.Hour), hash("rt")), exp.Add(time.Hour)
 	older := liveAccessToken("older", g.ID)
+	jwt, olderJWT := fullJWTAccessToken("jwt"), fullJWTAccessToken("older jwt")
+	jwt.JTI, jwt.ExpiresAt = expiringJTI(exp, "jwt"), exp
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		must(t, "grant", tx.CreateGrant(ctx, g))
 		must(t, "access token", tx.CreateAccessToken(ctx, access))
 		must(t, "older access token", tx.CreateAccessToken(ctx, older))
+		must(t, "JWT access token", tx.CreateJWTAccessToken(ctx, jwt))
+		must(t, "older JWT access token", tx.CreateJWTAccessToken(ctx, olderJWT))
 		return tx.CreateRefreshToken(ctx, refresh)
 	})
 	ctx := t.Context()
+	for _, want := range []store.JWTAccessToken{jwt, olderJWT} {
+		got, err := s.JWTAccessToken(ctx, want.JTI)
+		must(t, "JWT access token "+want.JTI, err)
+		equal(t, "JWT access token", got, want)
+	}
+	_, err := s.JWTAccessToken(ctx, expiringJTI(exp.Add(time.Second), "jwt"))
+	wantErr(t, "JWT access token by another expiry", err, store.ErrNotFound)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteJWTAccessToken(ctx, jwt.JTI) })
+	_, err = s.JWTAccessToken(ctx, jwt.JTI)
+	wantErr(t, "deleted JWT access token", err, store.ErrNotFound)
+	jwt.JTI = expiringJTI(exp, "jwt swept")
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, jwt) })
 	gotAccess, err := s.AccessToken(ctx, access.Hash)
 	must(t, "access token", err)
 	equal(t, "access token", gotAccess, access)
@@ -89,9 +107,13 @@ func testTokensByExpiringKey(t *testing.T, s store.Store) {
 	sweep(exp)
 	_, err = s.AccessToken(ctx, access.Hash)
 	must(t, "access token at its expiry", err)
+	_, err = s.JWTAccessToken(ctx, jwt.JTI)
+	must(t, "JWT access token at its expiry", err)
 	sweep(exp.Add(time.Second))
 	_, err = s.AccessToken(ctx, access.Hash)
 	wantErr(t, "access token swept", err, store.ErrNotFound)
+	_, err = s.JWTAccessToken(ctx, jwt.JTI)
+	wantErr(t, "JWT access token swept", err, store.ErrNotFound)
 	_, err = s.RefreshToken(ctx, refresh.Hash)
 	must(t, "refresh token before its expiry", err)
 	sweep(exp.Add(time.Hour + time.Second))
@@ -110,10 +132,16 @@ func testTokenKeysMustMatchTheirExpiry(t *testing.T, s store.Store) {
 	refresh.Hash = store.NewTokenKey(exp, hash("rt"))
 	forever := liveRefreshToken("forever", "grant")
 	forever.ExpiresAt = time.Time{}
+	jwt := fullJWTAccessToken("jwt")
+	jwt.JTI, jwt.ExpiresAt = expiringJTI(exp, "jwt"), exp.Add(time.Second)
+	foreverJWT := fullJWTAccessToken("forever jwt")
+	foreverJWT.ExpiresAt = time.Time{}
 	for what, create := range map[string]func(context.Context, store.Tx) error{
 		"access token with another expiry":  func(ctx context.Context, tx store.Tx) error { return tx.CreateAccessToken(ctx, access) },
 		"refresh token with another expiry": func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, refresh) },
 		"refresh token without an expiry":   func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, forever) },
+		"JWT with another expiry":           func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, jwt) },
+		"JWT without an expiry":             func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, foreverJWT) },
 	} {
 		if err := inTx(t, s, create); err == nil {
 			t.Errorf("%s: stored", what)
@@ -211,4 +239,10 @@ func testRevokeRefreshTokenKeepsTheFirstTime(t *testing.T, s store.Store) {
 	other, err := s.RefreshToken(t.Context(), hash("other"))
 	must(t, "read other", err)
 	equal(t, "other token", other, liveRefreshToken("other", "grant"))
+}
+
+// expiringJTI is a jti that leads with exp (store.JTILen), as Sesame's are.
+func expiringJTI(exp time.Time, value string) string {
+	b := binary.BigEndian.AppendUint32(nil, uint32(exp.Unix()))
+	return base64.RawURLEncoding.EncodeToString(append(b, hash(value)[:16]...))
 }

@@ -23,6 +23,16 @@ ALTER TABLE refresh_tokens ADD PRIMARY KEY (expires_at, hash);
 DROP INDEX refresh_tokens_by_expiry;
 CREATE INDEX refresh_tokens_legacy ON refresh_tokens (hash) WHERE length(hash) <> 16;
 
+-- A JWT access token's record, by the same rule: its jti now leads with
+-- the token's expiry (20 bytes); older jtis (16 bytes) are found through
+-- the partial index.
+DELETE FROM jwt_access_tokens WHERE expires_at IS NULL;
+ALTER TABLE jwt_access_tokens DROP CONSTRAINT jwt_access_tokens_pkey;
+ALTER TABLE jwt_access_tokens ALTER COLUMN expires_at SET NOT NULL;
+ALTER TABLE jwt_access_tokens ADD PRIMARY KEY (expires_at, jti);
+DROP INDEX jwt_access_tokens_by_expiry;
+CREATE INDEX jwt_access_tokens_legacy ON jwt_access_tokens (jti) WHERE length(jti) <> 20;
+
 -- +goose Down
 -- Tokens issued since the upgrade (a 16-byte hash) cannot be found by the
 -- release before, which looks tokens up by the digest of their value:
@@ -40,3 +50,10 @@ ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_pkey;
 ALTER TABLE refresh_tokens ALTER COLUMN expires_at DROP NOT NULL;
 ALTER TABLE refresh_tokens ADD PRIMARY KEY (hash);
 CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+
+DELETE FROM jwt_access_tokens WHERE length(jti) = 20;
+DROP INDEX jwt_access_tokens_legacy;
+ALTER TABLE jwt_access_tokens DROP CONSTRAINT jwt_access_tokens_pkey;
+ALTER TABLE jwt_access_tokens ALTER COLUMN expires_at DROP NOT NULL;
+ALTER TABLE jwt_access_tokens ADD PRIMARY KEY (jti);
+CREATE INDEX jwt_access_tokens_by_expiry ON jwt_access_tokens (expires_at);

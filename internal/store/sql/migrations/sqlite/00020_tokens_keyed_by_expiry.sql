@@ -52,6 +52,26 @@ DROP TABLE refresh_tokens;
 ALTER TABLE refresh_tokens_keyed RENAME TO refresh_tokens;
 CREATE INDEX refresh_tokens_legacy ON refresh_tokens (hash) WHERE length(hash) <> 16;
 
+-- A JWT access token's record, by the same rule: its jti now leads with
+-- the token's expiry (20 bytes); older jtis (16 bytes) are found through
+-- the partial index.
+CREATE TABLE jwt_access_tokens_keyed (
+    expires_at INTEGER NOT NULL,
+    jti        BLOB    NOT NULL,
+    grant_id   TEXT    NOT NULL DEFAULT '',
+    client_id  TEXT    NOT NULL,
+    subject    TEXT    NOT NULL DEFAULT '',
+    resource   TEXT    NOT NULL,
+    created_at INTEGER,
+    PRIMARY KEY (expires_at, jti)
+) STRICT, WITHOUT ROWID;
+INSERT INTO jwt_access_tokens_keyed (expires_at, jti, grant_id, client_id, subject, resource, created_at)
+    SELECT expires_at, jti, grant_id, client_id, subject, resource, created_at
+    FROM jwt_access_tokens WHERE expires_at IS NOT NULL;
+DROP TABLE jwt_access_tokens;
+ALTER TABLE jwt_access_tokens_keyed RENAME TO jwt_access_tokens;
+CREATE INDEX jwt_access_tokens_legacy ON jwt_access_tokens (jti) WHERE length(jti) <> 20;
+
 -- +goose Down
 -- Tokens issued since the upgrade (a 16-byte hash) cannot be found by the
 -- release before, which looks tokens up by the digest of their value:
@@ -96,3 +116,19 @@ INSERT INTO refresh_tokens_by_hash (hash, grant_id, client_id, account_id, sid, 
 DROP TABLE refresh_tokens;
 ALTER TABLE refresh_tokens_by_hash RENAME TO refresh_tokens;
 CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+
+CREATE TABLE jwt_access_tokens_by_jti (
+    jti        BLOB NOT NULL PRIMARY KEY,
+    grant_id   TEXT NOT NULL DEFAULT '',
+    client_id  TEXT NOT NULL,
+    subject    TEXT NOT NULL DEFAULT '',
+    resource   TEXT NOT NULL,
+    created_at INTEGER,
+    expires_at INTEGER
+) STRICT, WITHOUT ROWID;
+INSERT INTO jwt_access_tokens_by_jti (jti, grant_id, client_id, subject, resource, created_at, expires_at)
+    SELECT jti, grant_id, client_id, subject, resource, created_at, expires_at
+    FROM jwt_access_tokens WHERE length(jti) <> 20;
+DROP TABLE jwt_access_tokens;
+ALTER TABLE jwt_access_tokens_by_jti RENAME TO jwt_access_tokens;
+CREATE INDEX jwt_access_tokens_by_expiry ON jwt_access_tokens (expires_at);
