@@ -17,6 +17,7 @@ import (
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/keys"
+	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/server"
 	"github.com/sesame-id/sesame/internal/signout"
@@ -288,15 +289,7 @@ func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer
 				return err
 			}
 			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
-				var existed bool
-				err := srv.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-					var err error
-					if existed, err = tx.DeleteClient(ctx, args[0], time.Now()); err != nil || !existed {
-						return err
-					}
-					return cliRecorder(srv).InTx(ctx, tx,
-						audit.Entry{Actor: cliActor(), Action: audit.ClientDelete, Target: audit.OnClient(args[0])})
-				})
+				existed, err := deleteClient(ctx, srv, args[0])
 				if err != nil {
 					return err
 				}
@@ -312,12 +305,26 @@ func clientsCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer
 	return clients
 }
 
+// deleteClient deletes the client id, its grants revoked, with its audit
+// entry in the same transaction; existed is false when there was none.
+func deleteClient(ctx context.Context, srv *server.Server, id string) (existed bool, err error) {
+	err = srv.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		var err error
+		if existed, err = tx.DeleteClient(ctx, id, time.Now()); err != nil || !existed {
+			return err
+		}
+		return cliRecorder(srv).InTx(ctx, tx,
+			audit.Entry{Actor: cliActor(), Action: audit.ClientDelete, Target: audit.OnClient(id)})
+	})
+	return existed, err
+}
+
 // adminCmd bootstraps access to the admin API.
 func adminCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
 	adm := &cobra.Command{Use: "admin", Short: "Bootstrap the admin API"}
 	create := &cobra.Command{
 		Use:   "create-client ID",
-		Short: "Create an m2m client allowed the sesame:admin scope; its secret is printed once",
+		Short: "Create an m2m client holding the built-in admin role (sesame:admin tokens); its secret is printed once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
@@ -325,11 +332,24 @@ func adminCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) 
 					return fmt.Errorf("a client %q exists already", args[0])
 				}
 				plain := secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
-				c, err := srv.Clients.Upsert(ctx, client.Spec{ID: args[0], Type: client.TypeM2M, Secret: plain, Admin: true})
+				c, err := srv.Clients.Upsert(ctx, client.Spec{ID: args[0], Type: client.TypeM2M, Secret: plain})
 				if err != nil {
 					return fmt.Errorf("client %s: %s", args[0], oneLine(err))
 				}
-				audited(ctx, srv, stderr, audit.Entry{Action: audit.ClientCreate, Target: audit.OnClient(c.ID), Detail: "type m2m, admin"})
+				audited(ctx, srv, stderr, audit.Entry{Action: audit.ClientCreate, Target: audit.OnClient(c.ID), Detail: "type m2m"})
+				// C5: admin is the built-in role, given as `clients roles`
+				// gives any role (audited as such), not the deprecated
+				// admin flag.
+				if _, err := srv.Resources.GiveRole(ctx, resource.Client(c.ID), resource.RoleAdmin, cliRecord(ctx, srv)); err != nil {
+					// Without the role the client is of no use, and its
+					// secret was not printed: take it back, so that the
+					// command can simply run again.
+					if _, derr := deleteClient(ctx, srv, c.ID); derr != nil {
+						return fmt.Errorf("client %s is created without the admin role (%s), and could not be removed (%s): remove it with sesame clients remove %s",
+							c.ID, oneLine(err), oneLine(derr), c.ID)
+					}
+					return fmt.Errorf("client %s: give it the admin role: %s; the client is removed again", c.ID, oneLine(err))
+				}
 				_, err = fmt.Fprintf(stdout, "admin client %s created\nclient_secret: %s\n(shown once: it is stored hashed)\n"+
 					"get a token: POST {issuer}/token grant_type=client_credentials scope=sesame:admin\n", c.ID, plain)
 				return err

@@ -31,8 +31,9 @@ func (c cli) run(stdin string, args ...string) (string, error) {
 }
 
 // The management commands work on the configured database: users add,
-// set-password and disable; clients add and list; sessions list. Bad
-// input is one readable error.
+// set-password and disable; clients add and list; sessions list; admin
+// create-client, which gives the client the admin role. Bad input is one
+// readable error.
 func TestManagementCommands(t *testing.T) {
 	dir := t.TempDir()
 	sesame := cli{t, map[string]string{"SESAME_DATABASE": "sqlite://" + filepath.Join(dir, "s.db")}}
@@ -98,7 +99,7 @@ func TestManagementCommands(t *testing.T) {
 		got = append([]string{string(e.Action) + " " + e.Target.ID}, got...)
 	}
 	want := []string{"account.create ", "account.password_change ", "account.disable ", "client.create app-x", "client.create app-y",
-		"client.create spa-z", "client.create ops", "client.delete app-x", "key.rotate "}
+		"client.create spa-z", "client.create ops", "roles.assign ops", "client.delete app-x", "key.rotate "}
 	if len(got) != len(want) {
 		t.Fatalf("audit log, oldest first:\n got %q\nwant %q", got, want)
 	}

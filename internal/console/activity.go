@@ -145,9 +145,10 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, op operator)
 		return
 	}
 	if f.Target.Kind == audit.TargetAccount && f.Target.ID != "" {
-		// A person types a username; the log names the account by id.
+		// A person types a username, in any case or width; the log names
+		// the account by id.
 		if _, err := c.cfg.Store.Account(r.Context(), f.Target.ID); errors.Is(err, store.ErrNotFound) {
-			if acct, err := c.cfg.Store.AccountByUsername(r.Context(), f.Target.ID); err == nil {
+			if acct, err := c.accountNamed(r, f.Target.ID); err == nil {
 				f.Target.ID = acct.ID
 			}
 		}

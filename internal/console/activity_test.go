@@ -145,7 +145,7 @@ func TestAnAdminSeesTheCharts(t *testing.T) {
 // The audit log lists, newest first, a change made through the console in
 // words (who, what, on what, when, from where) with links to the admin
 // and the app; the filter by actor kind, action and target (a user by
-// username) narrows it; a filter that is not one the form offers is
+// username, in any case or width: A1) narrows it; a filter that is not one the form offers is
 // refused in words; pages follow one another by the "next page" cursor.
 func TestTheAuditLogInWords(t *testing.T) {
 	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
@@ -192,6 +192,9 @@ func TestTheAuditLogInWords(t *testing.T) {
 			{"action=client.create", []string{created}, []string{rotated, user}},
 			{"actor_kind=admin_account&target_kind=client&target=shop", []string{created, rotated}, []string{user}},
 			{"target_kind=account&target=carol", []string{user}, []string{created, rotated}},
+			// A username in another case or width is the same account (A1).
+			{"target_kind=account&target=Carol", []string{user}, []string{created, rotated}},
+			{"target_kind=account&target=" + url.QueryEscape("ＣＡＲＯＬ"), []string{user}, []string{created, rotated}},
 			{"target_kind=account&target=" + carol, []string{user}, []string{created}},
 			{"actor_kind=cli", []string{"No change matches these choices."}, []string{created, rotated, user}},
 		} {

@@ -127,7 +127,8 @@ func (c *Console) newApp(w http.ResponseWriter, r *http.Request, op operator) {
 }
 
 // createApp registers an app through the same operation as the admin
-// API; the answer is its page, with the secret shown this once.
+// API; the answer is a redirect to its page, which shows the secret of a
+// confidential app once (showSecretOnce).
 func (c *Console) createApp(w http.ResponseWriter, r *http.Request, op operator) {
 	f := readForm(r)
 	if f.ID == "" {
@@ -149,7 +150,7 @@ func (c *Console) createApp(w http.ResponseWriter, r *http.Request, op operator)
 		http.Redirect(w, r, appURL(cl.ID)+"?done=created", http.StatusSeeOther)
 		return
 	}
-	c.showAppPage(w, r, op, http.StatusOK, appPage{App: cl, Secret: secret, Notice: "created", Form: formOf(cl)})
+	c.showSecretOnce(w, r, op, appPage{App: cl, Secret: secret, Notice: "created", Form: formOf(cl)})
 }
 
 // problems turns the error of an operation on app id into what the
@@ -187,8 +188,11 @@ type appPage struct {
 	frame
 	App                store.Client
 	Declared, Reserved bool
-	// Secret is a secret just made, shown on this answer only.
-	Secret string
+	// Secret is a secret just made, shown on this answer only;
+	// ShownOnce says that this page showed the secret its notice speaks
+	// of already (a reload), and will not again.
+	Secret    string
+	ShownOnce bool
 	// Notice says what the last action did: created, saved, rotated.
 	Notice    string
 	Endpoints []endpoint
@@ -215,8 +219,12 @@ func (c *Console) showApp(w http.ResponseWriter, r *http.Request, op operator) {
 		c.fail(w, r, err)
 		return
 	}
-	notice := r.URL.Query().Get("done")
-	c.showAppPage(w, r, op, http.StatusOK, appPage{App: cl, Notice: notice, Form: formOf(cl)})
+	p := appPage{App: cl, Notice: r.URL.Query().Get("done"), Form: formOf(cl)}
+	if (p.Notice == "created" || p.Notice == "rotated") && !client.IsPublic(cl) {
+		p.Secret = c.takeSecret(w, r, op, cl.ID)
+		p.ShownOnce = p.Secret == ""
+	}
+	c.showAppPage(w, r, op, http.StatusOK, p)
 }
 
 // showAppPage renders p with what every app page has: the frame, the
@@ -256,9 +264,10 @@ func (c *Console) updateApp(w http.ResponseWriter, r *http.Request, op operator)
 	http.Redirect(w, r, appURL(id)+"?done=saved", http.StatusSeeOther)
 }
 
-// rotateSecret gives a confidential app a new secret, shown on this
-// answer only; the old one stops working at once, and the app's own
-// client_credentials tokens with it (C5).
+// rotateSecret gives a confidential app a new secret, shown once on the
+// page the answer redirects to (showSecretOnce); the old one stops
+// working at once, and the app's own client_credentials tokens with it
+// (C5).
 func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, op operator) {
 	id := r.PathValue("id")
 	existing, err := c.cfg.Store.Client(r.Context(), id)
@@ -278,7 +287,7 @@ func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request, op operat
 		c.problems(w, r, op, id, err)
 		return
 	}
-	c.showAppPage(w, r, op, http.StatusOK, appPage{App: cl, Secret: secret, Notice: "rotated", Form: formOf(cl)})
+	c.showSecretOnce(w, r, op, appPage{App: cl, Secret: secret, Notice: "rotated", Form: formOf(cl)})
 }
 
 // newID makes an app id when the form leaves it empty, as Logto does:

@@ -72,10 +72,11 @@ type Config struct {
 type Console struct {
 	cfg  Config
 	base string
-	// flows seals the sign-in in progress; sessions the console session.
-	// Two keys, so that one can never be taken for the other.
-	flows, sessions *keys.Sealer
-	t               *template.Template
+	// flows seals the sign-in in progress; sessions the console session;
+	// secrets a secret on its way to the page that shows it once. One key
+	// each, so that one can never be taken for another.
+	flows, sessions, secrets *keys.Sealer
+	t                        *template.Template
 	// ended are the console sessions back-channel logouts ended
 	// (backchannel.go), which check refuses before their tokens.
 	ended endedSessions
@@ -95,6 +96,10 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console session key: %w", err)
 	}
+	secrets, err := keys.NewSealerFor(cfg.Secret, "sesame console secret shown once")
+	if err != nil {
+		return nil, fmt.Errorf("console secret key: %w", err)
+	}
 	t, err := template.New("console").Funcs(template.FuncMap{
 		"appURL":   appURL,
 		"typeName": typeName,
@@ -103,7 +108,7 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse console templates: %w", err)
 	}
-	return &Console{cfg: cfg, base: u.Scheme + "://" + u.Host, flows: flows, sessions: sessions, t: t}, nil
+	return &Console{cfg: cfg, base: u.Scheme + "://" + u.Host, flows: flows, sessions: sessions, secrets: secrets, t: t}, nil
 }
 
 // The console's addresses.

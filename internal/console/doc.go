@@ -20,7 +20,10 @@
 // cross-site (W1, web.Forms.Protect). The console's client also has a
 // back-channel logout URI, which deliveries reach in process
 // (backchannel.Local), never over the network: a verified logout token
-// refuses that sid's console session at once (backchannel.go).
+// refuses that sid's console session at once (backchannel.go). A secret
+// the console makes (an app created, a secret rotated) is shown once, on
+// the GET its POST redirects to, by way of a short-lived sealed cookie, so
+// a reload never makes another (shownonce.go).
 //
 // The sections are Apps (with back-channel diagnostics and the test
 // logout token, diagnostics.go), Users (users*.go, receipts.go), API

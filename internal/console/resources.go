@@ -322,7 +322,7 @@ func (c *Console) updateResource(w http.ResponseWriter, r *http.Request, op oper
 		s.Name, s.Scopes, s.AccessTokenTTL = spec.Name, spec.Scopes, spec.AccessTokenTTL
 	}, c.roleRecord(r, op))
 	if err != nil {
-		c.resourceRefused(w, r, op, ind, err, &f)
+		c.refused(w, r, op, err, c.onResource(ind, &f))
 		return
 	}
 	http.Redirect(w, r, resourceURL(ind)+"?done=saved", http.StatusSeeOther)
@@ -333,22 +333,53 @@ func (c *Console) updateResource(w http.ResponseWriter, r *http.Request, op oper
 func (c *Console) deleteResource(w http.ResponseWriter, r *http.Request, op operator) {
 	ind := r.PathValue("indicator")
 	if err := c.cfg.Resources.DeleteAPI(r.Context(), ind, c.roleRecord(r, op)); err != nil {
-		c.resourceRefused(w, r, op, ind, err, nil)
+		c.refused(w, r, op, err, c.onResource(ind, nil))
 		return
 	}
 	http.Redirect(w, r, resourcesPath+"?done=deleted", http.StatusSeeOther)
 }
 
-// resourceRefused answers the error of a change to the resource ind: the
-// resource's page again with the refusal (form, when not nil, as posted),
-// the not-found page, or the failure page.
-func (c *Console) resourceRefused(w http.ResponseWriter, r *http.Request, op operator, ind string, err error, form *resourceForm) {
+// changed is what a change of this section was made to, as refused
+// answers its error.
+type changed struct {
+	// gone is the refusal of package resource that means the thing itself
+	// does not exist (any other is shown on its page).
+	gone error
+	// what names it ("role readers"); list and listText link back to its
+	// list.
+	what, list, listText string
+	// again shows its page again with a refusal's status and lines.
+	again func(w http.ResponseWriter, r *http.Request, op operator, status int, lines []string)
+}
+
+// onResource is the API resource ind, whose page shows form, when not
+// nil, as posted.
+func (c *Console) onResource(ind string, form *resourceForm) changed {
+	return changed{gone: resource.ErrUnknown, what: "API resource " + ind, list: resourcesPath, listText: "Back to the API resources",
+		again: func(w http.ResponseWriter, r *http.Request, op operator, status int, lines []string) {
+			c.showResourcePage(w, r, op, ind, status, resourcePage{Errors: lines}, form)
+		}}
+}
+
+// onRole is the role name, whose page shows ticked, when not nil, as the
+// permissions posted, and typed as the add form's username.
+func (c *Console) onRole(name string, ticked map[string][]string, typed string) changed {
+	return changed{gone: resource.ErrUnknownRole, what: "role " + name, list: rolesPath, listText: "Back to the roles",
+		again: func(w http.ResponseWriter, r *http.Request, op operator, status int, lines []string) {
+			c.showRolePage(w, r, op, name, "", status, rolePage{Errors: lines, Typed: typed}, ticked)
+		}}
+}
+
+// refused answers the error of a change to an API resource or a role:
+// the not-found page when the thing itself is gone, its page again with
+// the refusal, or the failure page when the store failed.
+func (c *Console) refused(w http.ResponseWriter, r *http.Request, op operator, err error, on changed) {
 	status, lines, ok := refusalOf(err)
 	switch {
-	case errors.Is(err, resource.ErrUnknown):
-		c.missing(w, r, op, "API resource "+ind, resourcesPath, "Back to the API resources")
+	case errors.Is(err, on.gone):
+		c.missing(w, r, op, on.what, on.list, on.listText)
 	case ok:
-		c.showResourcePage(w, r, op, ind, status, resourcePage{Errors: lines}, form)
+		on.again(w, r, op, status, lines)
 	default:
 		c.fail(w, r, err)
 	}
@@ -579,22 +610,6 @@ func (c *Console) showRolePage(w http.ResponseWriter, r *http.Request, op operat
 	c.render(w, status, "role.html", p)
 }
 
-// roleRefused answers the error of a change to the role name: its page
-// again with the refusal (ticked, when not nil, the permissions as
-// posted; typed the add form's username), the not-found page, or the
-// failure page.
-func (c *Console) roleRefused(w http.ResponseWriter, r *http.Request, op operator, name string, err error, ticked map[string][]string, typed string) {
-	status, lines, ok := refusalOf(err)
-	switch {
-	case errors.Is(err, resource.ErrUnknownRole):
-		c.missing(w, r, op, "role "+name, rolesPath, "Back to the roles")
-	case ok:
-		c.showRolePage(w, r, op, name, "", status, rolePage{Errors: lines, Typed: typed}, ticked)
-	default:
-		c.fail(w, r, err)
-	}
-}
-
 // saveRole replaces the role's permissions with the grid's ticks. A
 // declared role is refused (C4), and the built-in admin role holds none
 // (C5).
@@ -613,7 +628,7 @@ func (c *Console) saveRole(w http.ResponseWriter, r *http.Request, op operator) 
 	// UpdateRole, not PutRole: a page that outlived its role must not
 	// bring it back.
 	if _, err := c.cfg.Resources.UpdateRole(r.Context(), resource.RoleSpec{Name: name, Permissions: perms}, c.roleRecord(r, op)); err != nil {
-		c.roleRefused(w, r, op, name, err, perms, "")
+		c.refused(w, r, op, err, c.onRole(name, perms, ""))
 		return
 	}
 	http.Redirect(w, r, roleURL(name)+"?done=saved", http.StatusSeeOther)
@@ -624,7 +639,7 @@ func (c *Console) saveRole(w http.ResponseWriter, r *http.Request, op operator) 
 func (c *Console) deleteRole(w http.ResponseWriter, r *http.Request, op operator) {
 	name := r.PathValue("name")
 	if err := c.cfg.Resources.DeleteRole(r.Context(), name, c.roleRecord(r, op)); err != nil {
-		c.roleRefused(w, r, op, name, err, nil, "")
+		c.refused(w, r, op, err, c.onRole(name, nil, ""))
 		return
 	}
 	http.Redirect(w, r, rolesPath+"?done=deleted", http.StatusSeeOther)
@@ -649,13 +664,13 @@ func (c *Console) addHolder(w http.ResponseWriter, r *http.Request, op operator)
 			return
 		}
 		if c.cfg.Clients.Declared.UserRoles(acct.Username) {
-			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of user "+acct.Username), nil, typed)
+			c.refused(w, r, op, resource.ManagedByFile("the role list of user "+acct.Username), c.onRole(name, nil, typed))
 			return
 		}
 		h = resource.Account(acct.ID)
 	case id != "":
 		if c.cfg.Clients.Declared.ClientRoles(id) {
-			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of client "+id), nil, "")
+			c.refused(w, r, op, resource.ManagedByFile("the role list of client "+id), c.onRole(name, nil, ""))
 			return
 		}
 		h = resource.Client(id)
@@ -668,14 +683,15 @@ func (c *Console) addHolder(w http.ResponseWriter, r *http.Request, op operator)
 			c.showRolePage(w, r, op, name, "", http.StatusBadRequest, rolePage{Errors: []string{"There is no app " + r.PostForm.Get("client") + "."}}, nil)
 			return
 		}
-		c.roleRefused(w, r, op, name, err, nil, typed)
+		c.refused(w, r, op, err, c.onRole(name, nil, typed))
 		return
 	}
 	http.Redirect(w, r, roleURL(name)+"?done=added", http.StatusSeeOther)
 }
 
-// accountNamed reads the account name names, in any case or width (A1);
-// none is store.ErrNotFound.
+// accountNamed reads the account whose username is name, typed in any
+// case or width: usernames are compared in their canonical form (A1). A
+// name that has no canonical form, or no account, is store.ErrNotFound.
 func (c *Console) accountNamed(r *http.Request, name string) (store.Account, error) {
 	canonical, err := username.Canonical(name)
 	if err != nil {
@@ -712,13 +728,13 @@ func (c *Console) removeHolder(w http.ResponseWriter, r *http.Request, op operat
 			return
 		}
 		if c.cfg.Clients.Declared.UserRoles(acct.Username) {
-			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of user "+acct.Username), nil, "")
+			c.refused(w, r, op, resource.ManagedByFile("the role list of user "+acct.Username), c.onRole(name, nil, ""))
 			return
 		}
 		h, self = resource.Account(acct.ID), acct.ID == op.AccountID
 	case clientID != "":
 		if c.cfg.Clients.Declared.ClientRoles(clientID) {
-			c.roleRefused(w, r, op, name, resource.ManagedByFile("the role list of client "+clientID), nil, "")
+			c.refused(w, r, op, resource.ManagedByFile("the role list of client "+clientID), c.onRole(name, nil, ""))
 			return
 		}
 		h = resource.Client(clientID)
@@ -736,7 +752,7 @@ func (c *Console) removeHolder(w http.ResponseWriter, r *http.Request, op operat
 			c.missing(w, r, op, "app "+r.PostForm.Get("client"), roleURL(name), "Back to the role")
 			return
 		}
-		c.roleRefused(w, r, op, name, err, nil, "")
+		c.refused(w, r, op, err, c.onRole(name, nil, ""))
 		return
 	}
 	if self && name == resource.RoleAdmin {
