@@ -4,8 +4,10 @@
 //
 // A Delivery is a row written in the same transaction as the sign-out that
 // causes it, and the deliveries table is the queue (B3), so neither a crash
-// nor a restart loses one. The first attempts start at once and in
-// parallel (AttemptAll); every instance's Worker claims due rows with a
+// nor a restart loses one. The row is written leased to the first
+// attempt of the request that signed out, which starts at once after the
+// commit, in parallel with the others (AttemptQueued; AttemptAll leases
+// rows written earlier); every instance's Worker claims due rows with a
 // lease and retries what failed with exponential backoff, from within 2
 // seconds up to an hour apart, for 24 hours. Each attempt signs a fresh
 // token with the same jti. A lease lets one attempt at a time hold a

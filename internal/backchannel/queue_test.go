@@ -106,17 +106,9 @@ func TestFirstRetryIsDueWithinTwoSeconds(t *testing.T) {
 	q := newQueue(t)
 	q.app.Answer(http.StatusServiceUnavailable)
 	ctx := t.Context()
-	var del store.Delivery
-	err := q.store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		var err error
-		del, err = q.deliverer.Enqueue(ctx, tx, "r1", store.Client{ID: sesametest.AppA, BackchannelLogoutURI: q.app.BackchannelURI()}, "alice", "sid-1")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	del := enqueueOne(t, q)
 	failedAt := q.clock.Now()
-	q.deliverer.AttemptAll(ctx, []string{del.ID}, backchannel.Timeout)
+	q.deliverer.AttemptQueued(ctx, []backchannel.Queued{del}, backchannel.Timeout)
 
 	got, err := q.store.Delivery(ctx, del.ID)
 	if err != nil {
@@ -165,4 +157,65 @@ func TestWokenWorkerAttemptsNewlyDueDelivery(t *testing.T) {
 	if d := waitDelivery(t, q.store, "enqueued-while-waiting", attempted, 5*time.Second); !attempted(d) {
 		t.Fatalf("woken, the worker never attempted the delivery due since it waited: %+v", d)
 	}
+}
+
+// B3: a delivery the sign-out enqueued is leased, from its own
+// transaction on, to the first attempt that the sign-out's request makes
+// after the commit: a worker looking for due deliveries meanwhile leaves
+// it alone, and that attempt needs no lease of its own. If the attempt
+// never comes (the instance died right after the commit), the delivery
+// goes back to the queue when the lease ends, and a worker makes it then.
+func TestEnqueuedDeliveryIsLeasedToTheFirstAttempt(t *testing.T) {
+	q := newQueue(t)
+	// The app answers without reading the token (unsigned here).
+	q.app.Answer(http.StatusNoContent, http.StatusNoContent)
+	ctx := t.Context()
+	first, orphan := enqueueOne(t, q), enqueueOne(t, q)
+
+	w := backchannel.NewWorker(q.deliverer, 4)
+	backchannel.SetPoll(w, 5*time.Millisecond)
+	wctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); w.Run(wctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	// Many polls, on a queue clock that stands still: the leases hold.
+	time.Sleep(100 * time.Millisecond)
+	if n := q.app.Calls(); n != 0 {
+		t.Fatalf("a worker attempted %d deliveries leased to the sign-out's first attempts", n)
+	}
+
+	q.deliverer.AttemptQueued(ctx, []backchannel.Queued{first}, backchannel.Timeout)
+	got, err := q.store.Delivery(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.DeliveryDelivered || got.Attempts != 1 || !got.LeaseUntil.IsZero() {
+		t.Errorf("after the first attempt: %+v; want delivered after one attempt, no lease", got)
+	}
+	if n := q.app.Calls(); n != 1 {
+		t.Errorf("the app was called %d times for one first attempt", n)
+	}
+
+	// The orphan's lease ends: a worker takes it as it takes any due row.
+	q.clock.Advance(backchannel.LeaseFor)
+	w.Wake()
+	if d := waitDelivery(t, q.store, orphan.ID, attempted, 5*time.Second); d.State != store.DeliveryDelivered || d.Attempts != 1 {
+		t.Errorf("delivery whose first attempt never came, after its lease ended: %+v; want delivered by a worker", d)
+	}
+}
+
+// enqueueOne commits one delivery to the queue's app, as a sign-out does.
+func enqueueOne(t *testing.T, q *queue) backchannel.Queued {
+	t.Helper()
+	ctx := t.Context()
+	var del backchannel.Queued
+	err := q.store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		var err error
+		del, err = q.deliverer.Enqueue(ctx, tx, "r1", store.Client{ID: sesametest.AppA, BackchannelLogoutURI: q.app.BackchannelURI()}, "alice", "sid-1")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return del
 }

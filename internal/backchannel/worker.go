@@ -82,7 +82,7 @@ func (w *Worker) Run(ctx context.Context) {
 							w.Wake()
 						}
 					}()
-					if err := d.attempt(bg, del); err != nil {
+					if err := d.attempt(bg, del, nil); err != nil {
 						d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", del.ID, "err", err)
 					}
 				})

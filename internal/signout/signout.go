@@ -65,6 +65,9 @@ type Done struct {
 	// authorization whose client has a frontchannel_logout_uri (F2); nil
 	// unless the Request asked for them (Request.Frontchannel).
 	Frontchannel []Frontchannel
+	// queued are the Deliveries as enqueued, leased to the first attempts
+	// Deliver makes.
+	queued []backchannel.Queued
 }
 
 // Request says who is signed out and why.
@@ -251,6 +254,7 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 			}
 			o.DeliveryID = del.ID
 			d.Deliveries = append(d.Deliveries, del.ID)
+			d.queued = append(d.queued, del)
 		}
 		// The app's session in the browser ends even when its grant is
 		// kept (offline_access), so its page is loaded either way, as its
@@ -313,6 +317,12 @@ func (s *Service) Deliver(ctx context.Context, d Done) {
 	s.Logger.InfoContext(ctx, "signed out", "event", "sign_out", "receipt_id", d.Receipt.ID,
 		"scope", d.Receipt.Scope, "cause", d.Receipt.Cause, "session_id", d.Receipt.SessionID,
 		"account_id", d.Receipt.AccountID, "deliveries", len(d.Deliveries))
+	if len(d.queued) == len(d.Deliveries) {
+		// No transaction before the first attempts: Enqueue leased the
+		// deliveries to them in the sign-out's own.
+		s.Backchannel.AttemptQueued(ctx, d.queued, s.Wait)
+		return
+	}
 	s.Backchannel.AttemptAll(ctx, d.Deliveries, s.Wait)
 }
 
@@ -411,6 +421,7 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 				}
 				o.DeliveryID = del.ID
 				d.Deliveries = append(d.Deliveries, del.ID)
+				d.queued = append(d.queued, del)
 			}
 			d.Receipt.Outcomes = append(d.Receipt.Outcomes, o)
 		}

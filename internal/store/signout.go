@@ -140,7 +140,9 @@ type signoutWriter interface {
 	// EnqueueDelivery stores d, pending and due at d.DueAt, in this
 	// transaction: the deliveries table is the queue (B3). Once committed,
 	// one already due wakes the delivery workers of every instance. A
-	// zero DueAt is due at any time.
+	// zero DueAt is due at any time. A d.LeaseUntil is a lease held from
+	// the start (the caller's own first attempt): neither a claim nor
+	// LeaseDelivery takes the delivery before it ends.
 	EnqueueDelivery(ctx context.Context, d Delivery) error
 	// LeaseDelivery takes a pending delivery for one attempt until until.
 	// It reports false when the delivery is not pending or another attempt

@@ -16,6 +16,7 @@ import (
 var queueTests = []test{
 	{"ClaimTakesDuePendingUnleasedOldestDueFirst", testClaimTakesDuePendingUnleased},
 	{"ExpiredLeaseIsClaimedAgain", testExpiredLeaseIsClaimedAgain},
+	{"DeliveryEnqueuedUnderALeaseIsHeldUntilItEnds", testEnqueuedUnderLease},
 	{"ConcurrentClaimersNeverShareADelivery", testConcurrentClaimersNeverShare},
 	{"PendingAttemptIsDueAgainAtRetryAt", testPendingAttemptIsDueAtRetryAt},
 	{"RetriedDeliveryIsClaimedWhenDue", testRetriedDeliveryIsClaimed},
@@ -127,6 +128,40 @@ func testExpiredLeaseIsClaimedAgain(t *testing.T, s store.Store) {
 	equal(t, "claim after the lease ended", ids(again, deliveryID), []string{"d1"})
 	if len(again) == 1 && (again[0].Attempts != 0 || !again[0].LeaseUntil.Equal(at(time.Minute))) {
 		t.Errorf("reclaimed delivery: %+v; want no attempt counted and the new lease", again[0])
+	}
+}
+
+// testEnqueuedUnderLease: a delivery stored with a lease (the sign-out
+// leasing it to the first attempt its request makes after the commit) is
+// held from the start: neither a claim nor LeaseDelivery takes it while
+// the lease lasts, and it comes back to the queue, as it stood, once the
+// lease ends, as a crashed claimer's does (B3).
+func testEnqueuedUnderLease(t *testing.T, s store.Store) {
+	leaseEnds := at(10 * time.Second)
+	d := delivery("d1", "app", t0)
+	d.DueAt, d.LeaseUntil = leaseEnds, leaseEnds
+	enqueue(t, s, d)
+	got, err := s.Delivery(t.Context(), "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LeaseUntil.Equal(leaseEnds) || got.State != store.DeliveryPending || got.Attempts != 0 {
+		t.Errorf("stored %+v; want pending, no attempt, leased until %v", got, leaseEnds)
+	}
+	if early := claim(t, s, at(5*time.Second), at(time.Minute), 10); len(early) != 0 {
+		t.Errorf("claimed under the lease it was enqueued with: %v", ids(early, deliveryID))
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, ok, err := tx.LeaseDelivery(ctx, "d1", at(5*time.Second), at(time.Minute))
+		if ok {
+			t.Error("LeaseDelivery took a delivery enqueued under a live lease")
+		}
+		return err
+	})
+	again := claim(t, s, leaseEnds, at(time.Minute), 10)
+	equal(t, "claim once the lease ended", ids(again, deliveryID), []string{"d1"})
+	if len(again) == 1 && (again[0].Attempts != 0 || !again[0].LeaseUntil.Equal(at(time.Minute))) {
+		t.Errorf("claimed delivery: %+v; want no attempt counted and the new lease", again[0])
 	}
 }
 
