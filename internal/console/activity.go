@@ -421,12 +421,17 @@ func (c *Console) listSignOuts(w http.ResponseWriter, r *http.Request, op operat
 		p.Next = signOutsPath + "?" + url.Values{"cursor": {receiptCursor(recs[signOutsPerPage-1])}}.Encode()
 	}
 	words := c.auditWords(r.Context())
+	ids := make([]string, 0, len(recs))
 	for _, rec := range recs {
-		deliveries, err := c.cfg.Store.DeliveriesByReceipt(r.Context(), rec.ID)
-		if err != nil {
-			c.fail(w, r, err)
-			return
-		}
+		ids = append(ids, rec.ID)
+	}
+	// The page's deliveries in one read, not one per sign-out listed.
+	deliveries, err := c.cfg.Store.DeliveriesByReceipts(r.Context(), ids)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	for _, rec := range recs {
 		it := signOutItem{URL: receiptURL(rec.ID), At: when(rec.CreatedAt), Scope: scopeWords(rec.Scope), Cause: causeWords(rec.Cause),
 			Apps: len(rec.Outcomes)}
 		if rec.AccountID != "" {
@@ -443,7 +448,7 @@ func (c *Console) listSignOuts(w http.ResponseWriter, r *http.Request, op operat
 				it.Frontchannel++
 			}
 		}
-		for _, d := range deliveries {
+		for _, d := range deliveries[rec.ID] {
 			switch d.State {
 			case store.DeliveryDelivered:
 				it.Delivered++

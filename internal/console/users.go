@@ -216,11 +216,8 @@ type userPage struct {
 	Devices     []deviceItem
 	Apps        []connectedApp
 	SignIns     []signInItem
-	// SignInsScanned is how many of the latest events were read to find
-	// SignIns.
-	SignInsScanned int
-	SignOuts       []receiptItem
-	Changes        []changeItem
+	SignOuts    []receiptItem
+	Changes     []changeItem
 }
 
 // URL is the address of the page.
@@ -322,7 +319,7 @@ func (c *Console) showUserPage(w http.ResponseWriter, r *http.Request, op operat
 		c.fail(w, r, err)
 		return
 	}
-	if p.SignIns, p.SignInsScanned, err = c.signIns(ctx, p.Account.ID, &names); err != nil {
+	if p.SignIns, err = c.signIns(ctx, p.Account.ID, &names); err != nil {
 		c.fail(w, r, err)
 		return
 	}

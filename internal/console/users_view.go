@@ -94,46 +94,28 @@ func survival(g store.Grant, cl store.Client) (bool, string) {
 	return false, "It has no offline_access: it ends when the device it was granted on signs out."
 }
 
-// Reading the history: sign-ins are events, which the store lists for
-// everyone, newest first; the page reads at most signInScan of the
-// latest to find the account's.
-const (
-	historyShown = 10
-	signInScan   = 2000
-	eventPage    = 500
-)
+// historyShown is how many of each kind of history the page lists.
+const historyShown = 10
 
-// signIns are the account's latest sign-ins and failed attempts, among
-// the latest signInScan events; it returns how many events it read.
-func (c *Console) signIns(ctx context.Context, id string, names *appNamer) ([]signInItem, int, error) {
-	var out []signInItem
-	var before int64
-	read := 0
-	for read < signInScan && len(out) < historyShown {
-		events, err := c.cfg.Store.Events(ctx, before, eventPage)
-		if err != nil {
-			return nil, read, err
-		}
-		read += len(events)
-		for _, e := range events {
-			if e.AccountID != id || (e.Kind != store.EventSignIn && e.Kind != store.EventSignInFailed) || len(out) == historyShown {
-				continue
-			}
-			item := signInItem{At: when(e.At), Failed: e.Kind == store.EventSignInFailed}
-			if e.ClientID != "" {
-				item.App = names.name(e.ClientID)
-			}
-			if item.Failed {
-				item.Detail = e.Detail
-			}
-			out = append(out, item)
-		}
-		if len(events) < eventPage {
-			break
-		}
-		before = events[len(events)-1].Seq
+// signIns are the account's latest sign-ins and failed attempts, read
+// from that account's events only, however busy the log is.
+func (c *Console) signIns(ctx context.Context, id string, names *appNamer) ([]signInItem, error) {
+	events, err := c.cfg.Store.EventsByAccount(ctx, id, []string{store.EventSignIn, store.EventSignInFailed}, 0, historyShown)
+	if err != nil {
+		return nil, err
 	}
-	return out, read, nil
+	out := make([]signInItem, 0, len(events))
+	for _, e := range events {
+		item := signInItem{At: when(e.At), Failed: e.Kind == store.EventSignInFailed}
+		if e.ClientID != "" {
+			item.App = names.name(e.ClientID)
+		}
+		if item.Failed {
+			item.Detail = e.Detail
+		}
+		out = append(out, item)
+	}
+	return out, nil
 }
 
 // signOuts are the account's latest sign-outs, by their receipts (O9).

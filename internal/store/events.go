@@ -28,11 +28,21 @@ type Event struct {
 	Detail string
 }
 
+// MaxEventKinds is how many kinds one EventsByAccount may ask for: more
+// than there are kinds, and few enough that the statement is one text
+// whatever the caller asks for.
+const MaxEventKinds = 8
+
 // eventReader lists events; Reader embeds it.
 type eventReader interface {
 	// Events lists events with Seq below before (all when 0), newest
 	// first, at most limit.
 	Events(ctx context.Context, before int64, limit int) ([]Event, error)
+	// EventsByAccount lists accountID's events of the given kinds (any
+	// kind when kinds is empty, at most MaxEventKinds), with Seq below
+	// before (all when 0), newest first, at most limit. It reads that
+	// account's events only, however many others the log holds.
+	EventsByAccount(ctx context.Context, accountID string, kinds []string, before int64, limit int) ([]Event, error)
 }
 
 // eventWriter records events; Writer embeds it.

@@ -88,6 +88,18 @@ const (
 		RETURNING ` + deliveryCols
 )
 
+// deliveriesBatch is how many receipts one qDeliveriesByReceipts reads:
+// a page of the console's sign-outs.
+const deliveriesBatch = 32
+
+// qDeliveriesByReceipts reads the deliveries of up to deliveriesBatch
+// receipts, one range of deliveries_receipt each. The ids fill the
+// parameters, the rest NULL, which matches no receipt: one text for any
+// number of ids, on both databases, where a list parameter would need SQL
+// of its own on each (SQLite has no arrays).
+var qDeliveriesByReceipts = `SELECT ` + deliveryCols + ` FROM deliveries
+		WHERE receipt_id IN (` + params(1, deliveriesBatch) + `) ORDER BY created_at, id`
+
 func scanLogoutRequest(row scanner) (store.LogoutRequest, error) {
 	var r store.LogoutRequest
 	err := row.Scan(blobDest{&r.XSRFHash}, &r.SessionID, &r.ClientID, &r.PostLogoutRedirectURI, &r.State,
@@ -207,6 +219,32 @@ func (r reader) DeliveriesByReceipt(ctx context.Context, receiptID string) ([]st
 		return nil, fmt.Errorf("list deliveries of receipt %s: %w", receiptID, dbErr(err))
 	}
 	return list, nil
+}
+
+// DeliveriesByReceipts lists the deliveries of each receipt, oldest
+// first, by receipt id: one statement per deliveriesBatch receipts, in
+// place of one per receipt. Each id is read once, however often it is
+// given.
+func (r reader) DeliveriesByReceipts(ctx context.Context, receiptIDs []string) (map[string][]store.Delivery, error) {
+	out := map[string][]store.Delivery{}
+	ids := make([]string, 0, len(receiptIDs))
+	seen := make(map[string]bool, len(receiptIDs))
+	for _, id := range receiptIDs {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for batch := range slices.Chunk(ids, deliveriesBatch) {
+		list, err := queryList(ctx, r.q, scanDelivery, qDeliveriesByReceipts, padded(batch, deliveriesBatch)...)
+		if err != nil {
+			return nil, fmt.Errorf("list deliveries of %d receipts: %w", len(batch), dbErr(err))
+		}
+		for _, d := range list {
+			out[d.ReceiptID] = append(out[d.ReceiptID], d)
+		}
+	}
+	return out, nil
 }
 
 // DeliveriesByClient lists a client's deliveries in state (any when

@@ -20,6 +20,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		roundTripTests, errorTests, accountTests, sessionTests, grantTests, authRequestTests,
 		tokenTests, keyTests, txTests, sweepTests, concurrencyTests, signoutTests, queueTests, adminTests, changeTests,
 		clientGrantTests, throttleTests, searchTests, auditTests, resourceTests, roleHolderTests, counterTests, receiptListTests, attemptTests,
+		consoleReadTests,
 	} {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
