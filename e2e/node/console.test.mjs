@@ -179,9 +179,20 @@ async function createApp(page, text, { name, path, survives }) {
   assert.equal(values.endpoint, sesame, 'Logto\'s endpoint is Sesame\'s base address');
   assert.equal(values.redirectUri, `${app}/${path}/callback`);
   assert.equal(values.postLogout, `${app}/`);
-  assert.equal(new URL(page.url()).pathname, '/console/apps', 'the answer of the creation post');
+  // The creation post answers 303 to the app's own page, which shows the
+  // secret once (see reloadShowsNoSecret).
+  assert.equal(new URL(page.url()).pathname, `/console/apps/${values.appId}`, 'the page the creation post redirects to');
   assert.equal((await page.locator('.meta code').first().textContent()).trim(), values.appId, 'the App ID shown is the snippet\'s');
   return values;
+}
+
+// reloadShowsNoSecret reloads the page that showed an app's new secret:
+// the page says the secret was shown once, and neither shows it again nor
+// makes a new one (the creation was posted, then redirected).
+async function reloadShowsNoSecret(page, text, values) {
+  await page.reload();
+  assert.ok(!(await page.content()).includes(values.secret), 'a reload shows the secret no more');
+  assert.match(await text(), /This secret was shown once\./);
 }
 
 // setBackchannel sets the app's back-channel logout URI ("is session
@@ -252,8 +263,9 @@ test('console: an operator registers apps, watches a person sign in and out, rea
     await setBackchannel(page, text, shop, `${app}/shop/backchannel-logout`);
     await shot('3-app-backchannel-set');
     const ledger = await createApp(page, text, { name: 'Ledger', path: 'ledger', survives: false });
+    await reloadShowsNoSecret(page, text, ledger);
     await setBackchannel(page, text, ledger, unreachable);
-    flows.push('two web apps registered, secret and @logto/node snippet read off the page, back-channel URIs set');
+    flows.push('two web apps registered, secret and @logto/node snippet read off the page (a reload shows it no more), back-channel URIs set');
 
     const visitor = await openPage(browser, 'console-person', { viewport: wide });
     const shopLogto = await logtoSignIn(shop, visitor.page, visitor.text, person);
