@@ -385,11 +385,7 @@ func (d *Deliverer) AttemptAll(ctx context.Context, ids []string, wait time.Dura
 		d.Logger.WarnContext(bg, "lease back-channel logouts", "deliveries", len(ids), "err", err)
 		return
 	}
-	qs := make([]Queued, len(leased))
-	for i, del := range leased {
-		qs[i] = Queued{Delivery: del}
-	}
-	d.attemptAll(ctx, qs, busy, wait)
+	d.attemptAll(ctx, leased, busy, wait)
 }
 
 // AttemptQueued makes the first attempts of deliveries that Enqueue wrote
@@ -403,14 +399,14 @@ func (d *Deliverer) AttemptQueued(ctx context.Context, qs []Queued, wait time.Du
 	if len(qs) == 0 {
 		return
 	}
-	// An attempt takes at most Timeout; its outcome is recorded in what
-	// is left of the lease.
-	held := d.queueNow().Add(Timeout)
-	var fresh []Queued
-	var late []store.Delivery
+	// An attempt takes at most Timeout, and reading the client, signing
+	// and recording the outcome take attemptMargin at most, all within
+	// the lease, or a worker could claim the delivery meanwhile.
+	held := d.queueNow().Add(Timeout + attemptMargin)
+	var fresh, late []store.Delivery
 	for _, q := range qs {
 		if q.LeaseUntil.After(held) {
-			fresh = append(fresh, q)
+			fresh = append(fresh, q.Delivery)
 		} else {
 			late = append(late, q.Delivery)
 		}
@@ -418,18 +414,23 @@ func (d *Deliverer) AttemptQueued(ctx context.Context, qs []Queued, wait time.Du
 	d.attemptAll(ctx, fresh, late, wait)
 }
 
+// attemptMargin is what an attempt's lease must hold beyond Timeout when
+// the attempt starts (AttemptQueued): the client's read, the token's
+// signature and the outcome's record.
+const attemptMargin = time.Second
+
 // attemptAll makes the attempts of leased at once, each on its own
 // goroutine, watches busy, and waits for both up to wait.
-func (d *Deliverer) attemptAll(ctx context.Context, leased []Queued, busy []store.Delivery, wait time.Duration) {
+func (d *Deliverer) attemptAll(ctx context.Context, leased, busy []store.Delivery, wait time.Duration) {
 	bg := context.WithoutCancel(ctx)
 	watch, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	rec := newRecorder(d, len(leased), gatherFor)
 	var wg sync.WaitGroup
-	for _, q := range leased {
+	for _, del := range leased {
 		wg.Go(func() {
-			if err := d.attempt(bg, q.Delivery, rec); err != nil {
-				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", q.ID, "err", err)
+			if err := d.attempt(bg, del, rec); err != nil {
+				d.Logger.WarnContext(bg, "back-channel logout attempt", "jti", del.ID, "err", err)
 			}
 		})
 	}

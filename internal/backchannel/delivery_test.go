@@ -21,20 +21,7 @@ func signOut(t *testing.T, s *sesametest.Sesame) (time.Duration, map[string]stor
 	start := time.Now()
 	b.Submit(p, map[string]string{"logout": "true"})
 	took := time.Since(start)
-	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
-	recs, err := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 1)
-	if err != nil || len(recs) != 1 {
-		t.Fatalf("receipts: %v %v", recs, err)
-	}
-	dels, err := s.Store.DeliveriesByReceipt(t.Context(), recs[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]store.Delivery{}
-	for _, d := range dels {
-		out[d.ClientID] = d
-	}
-	return took, out
+	return took, s.LastDeliveries(t, "alice")
 }
 
 // waitState polls a delivery until it reaches state or d passes.

@@ -176,19 +176,7 @@ func TestLocalDeliveryIsRecordedAsAnyOther(t *testing.T) {
 		if done := b.Submit(p, map[string]string{"logout": "true"}); done.Status != http.StatusOK {
 			t.Fatalf("global sign-out: %d\n%s", done.Status, done.Body)
 		}
-		acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
-		recs, err := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 1)
-		if err != nil || len(recs) != 1 {
-			t.Fatalf("receipts: %v %v", recs, err)
-		}
-		dels, err := s.Store.DeliveriesByReceipt(t.Context(), recs[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byClient := map[string]store.Delivery{}
-		for _, d := range dels {
-			byClient[d.ClientID] = d
-		}
+		byClient := s.LastDeliveries(t, "alice")
 		if d := byClient[sesametest.AppB]; d.State != store.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != http.StatusOK || d.URI != appB.BackchannelURI() {
 			t.Errorf("the in-process delivery: %+v", d)
 		}

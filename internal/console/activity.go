@@ -148,7 +148,7 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, op operator)
 		// A person types a username, in any case or width; the log names
 		// the account by id.
 		if _, err := c.cfg.Store.Account(r.Context(), f.Target.ID); errors.Is(err, store.ErrNotFound) {
-			if acct, err := c.accountNamed(r, f.Target.ID); err == nil {
+			if acct, err := c.cfg.Accounts.Accounts.ByUsername(r.Context(), f.Target.ID); err == nil {
 				f.Target.ID = acct.ID
 			}
 		}

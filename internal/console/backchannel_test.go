@@ -125,14 +125,7 @@ func TestGlobalSignOutTellsTheConsoleInProcess(t *testing.T) {
 		if err != nil || len(recs) != 1 {
 			t.Fatalf("alice's receipts: %v %v", recs, err)
 		}
-		dels, err := s.Store.DeliveriesByReceipt(t.Context(), recs[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byClient := map[string]store.Delivery{}
-		for _, d := range dels {
-			byClient[d.ClientID] = d
-		}
+		byClient := s.LastDeliveries(t, "alice")
 		d := byClient[client.ConsoleID]
 		if d.State != store.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != http.StatusOK || d.SID != sid ||
 			d.URI != s.URL+"/console/backchannel-logout" {

@@ -62,11 +62,14 @@ var causeAdvice = map[backchannel.Cause]string{
 }
 
 // adviceFor is the advice for a cause, never empty.
-func adviceFor(c backchannel.Cause) string {
-	if a, ok := causeAdvice[c]; ok {
-		return a
+func adviceFor(c backchannel.Cause) string { return wordsFor(causeAdvice, c) }
+
+// wordsFor is words' entry for c, or CauseOther's for a cause it lacks.
+func wordsFor(words map[backchannel.Cause]string, c backchannel.Cause) string {
+	if w, ok := words[c]; ok {
+		return w
 	}
-	return causeAdvice[backchannel.CauseOther]
+	return words[backchannel.CauseOther]
 }
 
 // causeTitles name each cause in a few words, as a heading.
@@ -92,12 +95,7 @@ var causeTitles = map[backchannel.Cause]string{
 }
 
 // titleOf is the title of a cause, never empty.
-func titleOf(c backchannel.Cause) string {
-	if t, ok := causeTitles[c]; ok {
-		return t
-	}
-	return causeTitles[backchannel.CauseOther]
-}
+func titleOf(c backchannel.Cause) string { return wordsFor(causeTitles, c) }
 
 // deliveriesShown is how many deliveries the page lists, newest first.
 const deliveriesShown = 50

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-id/sesame/internal/account/username"
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/resource"
@@ -245,12 +244,9 @@ func (c *Console) createResource(w http.ResponseWriter, r *http.Request, op oper
 	}
 	saved, err := c.cfg.Resources.CreateAPI(r.Context(), spec, c.roleRecord(r, op))
 	if err != nil {
-		status, lines, ok := refusalOf(err)
-		if !ok {
-			c.fail(w, r, err)
-			return
-		}
-		c.showResources(w, r, op, status, resourcesPage{Form: f, Errors: lines})
+		c.refused(w, r, op, err, changed{again: func(w http.ResponseWriter, r *http.Request, op operator, status int, lines []string) {
+			c.showResources(w, r, op, status, resourcesPage{Form: f, Errors: lines})
+		}})
 		return
 	}
 	http.Redirect(w, r, resourceURL(saved.Indicator)+"?done=created", http.StatusSeeOther)
@@ -343,7 +339,7 @@ func (c *Console) deleteResource(w http.ResponseWriter, r *http.Request, op oper
 // answers its error.
 type changed struct {
 	// gone is the refusal of package resource that means the thing itself
-	// does not exist (any other is shown on its page).
+	// does not exist (any other is shown on its page); nil when creating.
 	gone error
 	// what names it ("role readers"); list and listText link back to its
 	// list.
@@ -468,12 +464,9 @@ func (c *Console) showRoles(w http.ResponseWriter, r *http.Request, op operator,
 func (c *Console) createRole(w http.ResponseWriter, r *http.Request, op operator) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	if _, err := c.cfg.Resources.CreateRole(r.Context(), name, c.roleRecord(r, op)); err != nil {
-		status, lines, ok := refusalOf(err)
-		if !ok {
-			c.fail(w, r, err)
-			return
-		}
-		c.showRoles(w, r, op, status, rolesPage{Name: name, Errors: lines})
+		c.refused(w, r, op, err, changed{again: func(w http.ResponseWriter, r *http.Request, op operator, status int, lines []string) {
+			c.showRoles(w, r, op, status, rolesPage{Name: name, Errors: lines})
+		}})
 		return
 	}
 	http.Redirect(w, r, roleURL(name)+"?done=created", http.StatusSeeOther)
@@ -654,7 +647,7 @@ func (c *Console) addHolder(w http.ResponseWriter, r *http.Request, op operator)
 	var h resource.Holder
 	switch id := r.PostForm.Get("client"); {
 	case typed != "":
-		acct, err := c.accountNamed(r, typed)
+		acct, err := c.cfg.Accounts.Accounts.ByUsername(r.Context(), typed) // A1: its canonical form
 		if errors.Is(err, store.ErrNotFound) {
 			c.showRolePage(w, r, op, name, "", http.StatusBadRequest, rolePage{Errors: []string{"There is no account named " + typed + "."}, Typed: typed}, nil)
 			return
@@ -687,17 +680,6 @@ func (c *Console) addHolder(w http.ResponseWriter, r *http.Request, op operator)
 		return
 	}
 	http.Redirect(w, r, roleURL(name)+"?done=added", http.StatusSeeOther)
-}
-
-// accountNamed reads the account whose username is name, typed in any
-// case or width: usernames are compared in their canonical form (A1). A
-// name that has no canonical form, or no account, is store.ErrNotFound.
-func (c *Console) accountNamed(r *http.Request, name string) (store.Account, error) {
-	canonical, err := username.Canonical(name)
-	if err != nil {
-		return store.Account{}, fmt.Errorf("%w: %w", store.ErrNotFound, err)
-	}
-	return c.cfg.Store.AccountByUsername(r.Context(), canonical)
 }
 
 // roleRemovePage asks the operator to confirm taking their own admin

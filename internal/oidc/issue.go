@@ -237,7 +237,5 @@ func (p *Provider) enforceDeviceLimit(ctx context.Context, tx store.Tx, c store.
 // deliver starts the back-channel deliveries of sign-outs a committed
 // authorization caused.
 func (p *Provider) deliver(r *http.Request, evicted []signout.Done) {
-	for _, d := range evicted {
-		p.Signout.Deliver(r.Context(), d)
-	}
+	p.Signout.Deliver(r.Context(), evicted...)
 }

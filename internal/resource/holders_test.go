@@ -26,10 +26,7 @@ func holderNames(h Holders) (accounts, clients []string) {
 // are SetRoles' (an unknown role, a client that is not m2m); who holds a
 // role is read at once, a page of accounts at a time.
 func TestGivingAndTakingOneRole(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	s, r := seededRegistry(t)
 	ctx := t.Context()
 	var log recorded
 
@@ -59,9 +56,7 @@ func TestGivingAndTakingOneRole(t *testing.T) {
 		"roles.assign id-bob id-bob: roles: admin orders-writer (were: orders-writer)",
 		"roles.assign id-bob id-bob: roles: admin (were: admin orders-writer)",
 	}
-	if !slices.Equal(log, want) {
-		t.Errorf("recorded\n%q\nwant\n%q", log, want)
-	}
+	wantRecorded(t, log, want)
 
 	_, err = r.GiveRole(ctx, Account("id-bob"), "ghost", log.record)
 	wantRefused(t, "give an unknown role", err, ErrUnknownRole, "no role ghost")
@@ -126,10 +121,7 @@ func TestGivingAndTakingOneRole(t *testing.T) {
 // Two roles given to one holder at once both stand: each gift reads and
 // writes under the lock of every change to roles.
 func TestConcurrentGiftsBothStand(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	s, r := seededRegistry(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, role := range []string{"orders-reader", "orders-writer"} {
@@ -146,10 +138,7 @@ func TestConcurrentGiftsBothStand(t *testing.T) {
 // the built-in admin role's included, is refused and the role that has it
 // keeps its permissions; an invalid name is refused in words.
 func TestCreatingARole(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	_, r := seededRegistry(t)
 	ctx := t.Context()
 	var log recorded
 
@@ -174,7 +163,5 @@ func TestCreatingARole(t *testing.T) {
 		t.Errorf("auditor after the refused creations: %+v", roles)
 	}
 	want := recorded{"role.create auditor : no permissions", "role.update auditor : permissions on: " + orders}
-	if !slices.Equal(log, want) {
-		t.Errorf("recorded %q, want %q", log, want)
-	}
+	wantRecorded(t, log, want)
 }

@@ -21,6 +21,14 @@ func (rs *recorded) record(_ store.Tx, e audit.Entry) error {
 	return nil
 }
 
+// wantRecorded checks the audit entries got are want, in order.
+func wantRecorded(t *testing.T, got, want recorded) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("recorded\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // wantRefused checks err is a *Refused of kind, in one line that says
 // want.
 func wantRefused(t *testing.T, what string, err, kind error, want string) {
@@ -36,10 +44,7 @@ func wantRefused(t *testing.T, what string, err, kind error, want string) {
 // change is recorded, and one that changes nothing is not; removing one
 // takes the roles' permissions on it.
 func TestManagingAPIResources(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	_, r := seededRegistry(t)
 	ctx := t.Context()
 	var log recorded
 	const billing = "https://api.example.com/billing"
@@ -102,9 +107,7 @@ func TestManagingAPIResources(t *testing.T) {
 		"role.create billing-reader : permissions on: " + billing,
 		"resource.delete " + billing + " : permissions removed from roles: billing-reader",
 	}
-	if !slices.Equal(log, want) {
-		t.Errorf("recorded\n%s\nwant\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
-	}
+	wantRecorded(t, log, want)
 }
 
 // R1, C4, C5: a role is made, changed and removed; the file's roles are
@@ -112,10 +115,7 @@ func TestManagingAPIResources(t *testing.T) {
 // removed, declared or not. A removed role is taken from its holders at
 // once, and one made again under its name is held by nobody.
 func TestManagingRoles(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	s, r := seededRegistry(t)
 	ctx := t.Context()
 	var log recorded
 
@@ -184,19 +184,14 @@ func TestManagingRoles(t *testing.T) {
 		"role.create auditor : no permissions",
 		"role.update auditor : permissions on: " + orders,
 	}
-	if !slices.Equal(log, want) {
-		t.Errorf("recorded\n%s\nwant\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
-	}
+	wantRecorded(t, log, want)
 }
 
 // Audit: the entry of a change is written in the change's transaction,
 // so one that cannot be written undoes the change; a refused change, or
 // roles held already, records nothing.
 func TestAChangeAndItsRecordAreOne(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	s, r := seededRegistry(t)
 	ctx := t.Context()
 	failing := func(store.Tx, audit.Entry) error { return errors.New("the log is full") }
 

@@ -92,14 +92,22 @@ func withHolders(t *testing.T, s store.Store) {
 	})
 }
 
-// R2: what an account or m2m client is permitted on an API is the union
-// of its roles' permissions, in the API's order, and only scopes the API
-// still defines; no role permits nothing; an unknown API is ErrUnknown.
-func TestPermittedIsTheUnionOverRoles(t *testing.T) {
+// seededRegistry is a registry over a fresh store holding the accounts and
+// clients of withHolders, seeded with ordersDeclaration.
+func seededRegistry(t *testing.T) (store.Store, *Registry) {
+	t.Helper()
 	s := openStore(t)
 	withHolders(t, s)
 	r := &Registry{Store: s, Now: clock}
 	seed(t, r, ordersDeclaration())
+	return s, r
+}
+
+// R2: what an account or m2m client is permitted on an API is the union
+// of its roles' permissions, in the API's order, and only scopes the API
+// still defines; no role permits nothing; an unknown API is ErrUnknown.
+func TestPermittedIsTheUnionOverRoles(t *testing.T) {
+	s, r := seededRegistry(t)
 	ctx := t.Context()
 
 	got, err := r.PermittedForAccount(ctx, "id-alice", orders)
@@ -277,10 +285,7 @@ func TestSeedRefusesWhatCannotBeApplied(t *testing.T) {
 // R1: roles are given only if they exist, and to m2m clients only among
 // clients (a person's roles come with their account).
 func TestSetRolesRefusesUnknownRolesAndNonMachineClients(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	_, r := seededRegistry(t)
 	ctx := t.Context()
 	if _, err := r.SetRoles(ctx, Account("id-bob"), []string{"orders-reader", "ghost"}, nil); !errors.Is(err, ErrUnknownRole) {
 		t.Errorf("an unknown role: %v, want ErrUnknownRole", err)
@@ -306,10 +311,7 @@ func TestSetRolesRefusesUnknownRolesAndNonMachineClients(t *testing.T) {
 // transaction, people's grants for it are not; keeping the role, or
 // changing other roles, revokes nothing.
 func TestLosingTheAdminRoleEndsTheClientsTokens(t *testing.T) {
-	s := openStore(t)
-	withHolders(t, s)
-	r := &Registry{Store: s, Now: clock}
-	seed(t, r, ordersDeclaration())
+	s, r := seededRegistry(t)
 	ctx := t.Context()
 	assign(t, r, Client("robot"), []string{RoleAdmin})
 	write(t, s, func(ctx context.Context, tx store.Tx) error {

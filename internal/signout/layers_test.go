@@ -151,3 +151,27 @@ func TestDeviceLimitEndsTheOldestGrant(t *testing.T) {
 		t.Errorf("receipts %+v", recs)
 	}
 }
+
+// O6, B3: the first attempts of every device's sign-out start at once, in
+// parallel, as one sign-out's do. With an app that takes longer than
+// backchannel_wait to answer, each sign-out delivered after the one before
+// waited that out while its leases ran, and the last went to the queue
+// for the rest of its lease: by the time AllDevices returns, the app has
+// been called once per device.
+func TestEveryDeviceIsToldAtOnce(t *testing.T) {
+	s := sesametest.New(t, sesametest.Options{})
+	const devices = 4
+	for range devices {
+		s.NewBrowser(t).SignedIn(sesametest.AppA, "alice", nil)
+	}
+	app := s.Apps[sesametest.AppA]
+	app.Hang(3 * time.Second) // longer than backchannel_wait (2 s)
+	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
+	done, err := s.Signout.AllDevices(t.Context(), acct.ID, signout.CauseAccount, nil)
+	if err != nil || len(done) != devices {
+		t.Fatalf("%d receipts, %v", len(done), err)
+	}
+	if got := app.Calls(); got != devices {
+		t.Errorf("the app was called %d times when every device was signed out, want %d at once", got, devices)
+	}
+}

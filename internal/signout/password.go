@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/sesame-id/sesame/internal/account"
 	"github.com/sesame-id/sesame/internal/grant"
@@ -84,12 +85,11 @@ func (s *Service) ResetPassword(ctx context.Context, p PasswordReset) (Reset, er
 	if err != nil {
 		return Reset{}, fmt.Errorf("reset password of account %s: %w", p.AccountID, err)
 	}
-	for _, d := range r.Sessions {
-		s.Deliver(ctx, d)
-	}
+	all := r.Sessions
 	if r.Grants.Receipt.ID != "" {
-		s.Deliver(ctx, r.Grants)
+		all = append(slices.Clip(all), r.Grants)
 	}
+	s.Deliver(ctx, all...)
 	return r, nil
 }
 

@@ -195,9 +195,7 @@ func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range all {
-		s.Deliver(ctx, d)
-	}
+	s.Deliver(ctx, all...)
 	return all, nil
 }
 
@@ -309,21 +307,25 @@ func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Aut
 	return o, c, nil
 }
 
-// Deliver starts the first delivery attempts of a committed sign-out and
-// waits for them up to Wait (B3), and counts and logs the sign-out.
-func (s *Service) Deliver(ctx context.Context, d Done) {
-	s.Metrics.observe(d.Receipt.Scope)
-	s.Activity.Count(activity.SignOut(d.Receipt.Scope))
-	s.Logger.InfoContext(ctx, "signed out", "event", "sign_out", "receipt_id", d.Receipt.ID,
-		"scope", d.Receipt.Scope, "cause", d.Receipt.Cause, "session_id", d.Receipt.SessionID,
-		"account_id", d.Receipt.AccountID, "deliveries", len(d.Deliveries))
-	if len(d.queued) == len(d.Deliveries) {
-		// No transaction before the first attempts: Enqueue leased the
-		// deliveries to them in the sign-out's own.
-		s.Backchannel.AttemptQueued(ctx, d.queued, s.Wait)
-		return
+// Deliver starts the first delivery attempts of committed sign-outs, all
+// at once, and waits for them up to Wait (B3), and counts and logs each
+// sign-out.
+func (s *Service) Deliver(ctx context.Context, ds ...Done) {
+	var queued []backchannel.Queued
+	for _, d := range ds {
+		s.Metrics.observe(d.Receipt.Scope)
+		s.Activity.Count(activity.SignOut(d.Receipt.Scope))
+		s.Logger.InfoContext(ctx, "signed out", "event", "sign_out", "receipt_id", d.Receipt.ID,
+			"scope", d.Receipt.Scope, "cause", d.Receipt.Cause, "session_id", d.Receipt.SessionID,
+			"account_id", d.Receipt.AccountID, "deliveries", len(d.Deliveries))
+		queued = append(queued, d.queued...)
 	}
-	s.Backchannel.AttemptAll(ctx, d.Deliveries, s.Wait)
+	// No transaction before the first attempts: Enqueue leased the
+	// deliveries to them in the sign-out's own. The sign-outs of one
+	// commit (every device, O6) are attempted together, in parallel, as
+	// one sign-out's are: one after another, the later ones would wait
+	// out the earlier ones' backchannel_wait while their leases ran.
+	s.Backchannel.AttemptQueued(ctx, queued, s.Wait)
 }
 
 // Metrics counts sign-outs by scope.

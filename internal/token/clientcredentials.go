@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sesame-id/sesame/internal/grant"
 	"github.com/sesame-id/sesame/internal/resource"
@@ -33,8 +34,8 @@ func (s *Service) ClientCredentials(ctx context.Context, c store.Client, req Cli
 		return Response{}, err
 	}
 	now := s.Now()
-	g := store.Grant{ID: NewID(), ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: now.Add(s.TTL.Access)}
-	exp := expiry(now, s.TTL.Access, g.ExpiresAt)
+	exp := expiry(now, s.TTL.Access, time.Time{})
+	g := store.Grant{ID: NewID(), ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: exp}
 	value, key := NewTokenValue(exp)
 	at := store.AccessToken{Hash: key, GrantID: g.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: now, ExpiresAt: exp}
 	err := s.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {

@@ -133,10 +133,7 @@ func (s *Service) signAccessJWT(p accessJWT, now time.Time) (signedJWT, error) {
 	// expires_in are the API's access_token_ttl exactly, and the record
 	// expires when the exp claim says.
 	iat := now.Truncate(time.Second)
-	exp := iat.Add(p.token.api.AccessTokenTTL)
-	if !p.notAfter.IsZero() && p.notAfter.Before(exp) {
-		exp = p.notAfter.Truncate(time.Second)
-	}
+	exp := expiry(iat, p.token.api.AccessTokenTTL, p.notAfter)
 	claims := AccessJWT{
 		Issuer: s.Issuer, Expiry: exp.Unix(), Audience: p.token.api.Indicator, Subject: p.subject,
 		ClientID: p.client.ID, IssuedAt: iat.Unix(), JTI: NewJTI(exp), Scope: grant.Format(p.token.scopes), SID: p.sid,

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -27,27 +25,6 @@ const (
 // on each database (SQLite has no arrays).
 var qEventsByAccountOfKinds = `SELECT ` + eventCols + ` FROM events WHERE account_id = $1 AND seq < $2
 		AND kind IN (` + params(4, store.MaxEventKinds) + `) ORDER BY seq DESC LIMIT $3`
-
-// params is n numbered parameters from $first, comma-separated.
-func params(first, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + strconv.Itoa(first+i))
-	}
-	return b.String()
-}
-
-// padded is values as n arguments, NULL after the last value.
-func padded(values []string, n int) []any {
-	args := make([]any, n)
-	for i, v := range values {
-		args[i] = v
-	}
-	return args
-}
 
 func scanEvent(row scanner) (store.Event, error) {
 	var e store.Event

@@ -5,6 +5,7 @@ import (
 	dbsql "database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -184,3 +185,24 @@ type reader struct {
 }
 
 var _ store.Reader = reader{}
+
+// params is n numbered parameters from $first, comma-separated.
+func params(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(first+i))
+	}
+	return b.String()
+}
+
+// padded is values as n arguments, NULL after the last value.
+func padded(values []string, n int) []any {
+	args := make([]any, n)
+	for i, v := range values {
+		args[i] = v
+	}
+	return args
+}

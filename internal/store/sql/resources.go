@@ -296,14 +296,11 @@ func (t *tx) CreateJWTAccessToken(ctx context.Context, a store.JWTAccessToken) e
 	if !ok {
 		return fmt.Errorf("create JWT access token: jti %q is not unpadded base64url", a.JTI)
 	}
-	if exp, ok := store.SplitJTI(key); ok && exp.Unix() != a.ExpiresAt.Unix() {
-		return fmt.Errorf("create JWT access token: a jti for %v on a token expiring at %v", exp.UTC(), a.ExpiresAt.UTC())
+	exp, jti, err := qJWTAccessToken.keyColumns(key, a.ExpiresAt)
+	if err == nil {
+		err = insertNew(ctx, t.q, qCreateJWTAccessToken, jti, a.GrantID, a.ClientID, a.Subject, a.Resource,
+			timeArg(a.CreatedAt), exp)
 	}
-	if a.ExpiresAt.IsZero() {
-		return errors.New("create JWT access token: a token without an expiry")
-	}
-	err := insertNew(ctx, t.q, qCreateJWTAccessToken, key, a.GrantID, a.ClientID, a.Subject, a.Resource,
-		timeArg(a.CreatedAt), timeArg(a.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create JWT access token for %s: %w", a.Resource, err)
 	}

@@ -187,13 +187,15 @@ func (e *liteEngine) primaryReads() querier { return liteQuerier{c: e.writeStmts
 // synchronous for this transaction's durability (SQLite refuses to
 // change it inside one) and begins IMMEDIATE.
 func (e *liteEngine) begin(ctx context.Context, d store.Durability) (txConn, error) {
-	ctx, err := uninterrupted(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The wait for the one writer connection stays cancellable: a request
+	// that gave up does not queue behind the other writers.
 	conn, err := e.write.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: writer connection: %w", err)
+	}
+	if ctx, err = uninterrupted(ctx); err != nil {
+		conn.Close()
+		return nil, err
 	}
 	want := "NORMAL"
 	if d == store.Durable {
@@ -364,6 +366,9 @@ func (q liteQuerier) queryRow(ctx context.Context, query string, args ...any) sc
 // statements that run in microseconds on an embedded database, where an
 // interrupted write transaction is only rolled back anyway.
 func uninterrupted(ctx context.Context) (context.Context, error) {
+	if ctx.Done() == nil {
+		return ctx, nil // a transaction's statements: already without
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

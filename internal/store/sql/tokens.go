@@ -73,19 +73,20 @@ func (q byKey) with(key []byte, args ...any) (string, []any) {
 	return q.legacy, append(args, key)
 }
 
-// keyColumns are the expires_at and hash columns a token with key and
-// expiry exp is stored with: a key that carries its expiry must carry
-// exp's second, and is stored without it; an older token's digest is
-// stored whole. Every token expires: the expiry leads the primary key.
-func keyColumns(key []byte, exp time.Time) (any, any, error) {
+// keyColumns are the expires_at and key columns a token with key and
+// expiry exp is stored with, split as q's key: a key that carries its
+// expiry must carry exp's second, and its row is stored under that
+// second, where lookups find it; an older key is stored whole, with exp.
+// Every token expires: the expiry leads the primary key.
+func (q byKey) keyColumns(key []byte, exp time.Time) (any, any, error) {
 	if exp.IsZero() {
 		return nil, nil, errors.New("a token without an expiry")
 	}
-	if kexp, digest, ok := store.SplitTokenKey(key); ok {
+	if kexp, k, ok := q.split(key); ok {
 		if kexp.Unix() != exp.Unix() {
 			return nil, nil, fmt.Errorf("a token key for %v on a token expiring at %v", kexp.UTC(), exp.UTC())
 		}
-		return timeArg(kexp), digest, nil
+		return timeArg(kexp), k, nil
 	}
 	return timeArg(exp), blobArg(key), nil
 }
@@ -202,7 +203,7 @@ func (r reader) RefreshToken(ctx context.Context, hash []byte) (store.RefreshTok
 // CreateAccessToken inserts an access token; a taken hash is
 // store.ErrConflict.
 func (t *tx) CreateAccessToken(ctx context.Context, a store.AccessToken) error {
-	exp, hash, err := keyColumns(a.Hash, a.ExpiresAt)
+	exp, hash, err := qAccessToken.keyColumns(a.Hash, a.ExpiresAt)
 	if err == nil {
 		err = insertNew(ctx, t.q, qCreateAccessToken,
 			hash, a.GrantID, a.ClientID, a.AccountID, wordsArg(a.Scopes),
@@ -230,7 +231,7 @@ func (t *tx) RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) e
 // CreateRefreshToken inserts a refresh token; a taken hash is
 // store.ErrConflict.
 func (t *tx) CreateRefreshToken(ctx context.Context, r store.RefreshToken) error {
-	exp, hash, err := keyColumns(r.Hash, r.ExpiresAt)
+	exp, hash, err := qRefreshToken.keyColumns(r.Hash, r.ExpiresAt)
 	if err == nil {
 		err = insertNew(ctx, t.q, qCreateRefreshToken,
 			hash, r.GrantID, r.ClientID, r.AccountID, r.SID,
