@@ -82,7 +82,9 @@ func (e *liteEngine) watch(ctx context.Context, changes *store.Broadcaster, fn f
 	last := int64(-1)
 	go eachTick(ctx, dataVersionEvery, func() {
 		var v int64
-		if err := e.write.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		if err := e.onWriter(ctx, func(c *liteConn, ctx context.Context) error {
+			return c.queryText(ctx, "PRAGMA data_version", &v)
+		}); err != nil {
 			return
 		}
 		if last >= 0 && v != last {

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"context"
 	"testing"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -21,17 +22,19 @@ func TestConnectionsAreConfigured(t *testing.T) {
 		{"busy_timeout", "10000"},
 	} {
 		var got string
-		if err := e.write.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil {
+		if err := e.onWriter(ctx, func(c2 *liteConn, ctx context.Context) error {
+			return c2.queryText(ctx, "PRAGMA "+c.pragma, &got)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if got != c.want {
 			t.Errorf("writer PRAGMA %s = %s, want %s", c.pragma, got, c.want)
 		}
 	}
-	if n := e.write.Stats().MaxOpenConnections; n != 1 {
-		t.Errorf("writer pool allows %d connections, want 1", n)
+	if n := len(e.writer.all); n != 1 {
+		t.Errorf("writer pool has %d connections, want 1", n)
 	}
-	if _, err := e.read.ExecContext(ctx, `DELETE FROM accounts`); err == nil {
+	if _, err := e.reads().exec(ctx, `DELETE FROM accounts`); err == nil {
 		t.Error("a reader connection wrote")
 	}
 }

@@ -56,7 +56,11 @@ func TestStatementsUseIndexes(t *testing.T) {
 		qRoles:        "lists every role and permission, tables of a few rows read whole into memory",
 	}
 	s := openTest(t, sqliteDialect, Options{})
-	db := s.e.(*liteEngine).write
+	db, err := openPool(t.Context(), s.e.(*liteEngine).path, readerParams, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	ctx := t.Context()
 	queries := make([]string, 0, len(prepared))
 	for q := range prepared {

@@ -41,7 +41,13 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 	goDialect := goose.DialectSQLite3
 	switch e := s.e.(type) {
 	case *liteEngine:
-		db = e.write
+		// goose wants a database/sql pool: one connection of its own,
+		// beside the engine's (the writer is idle while Open migrates;
+		// a running server's queue behind the busy timeout).
+		if db, err = openPool(ctx, e.path, writerParams, 1); err != nil {
+			return err
+		}
+		defer db.Close()
 	case *pgEngine:
 		unlock, err := e.lockMigrations(ctx)
 		if err != nil {

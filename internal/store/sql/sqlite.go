@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -53,11 +52,12 @@ const checkpointEvery = time.Second
 const readerParams = "_busy_timeout=10000&_foreign_keys=on&_query_only=on"
 
 // liteEngine is the SQLite dialect: one writer connection and a pool of
-// readers on one file in WAL mode.
+// readers on one file in WAL mode, driven through the driver (liteconn.go).
 type liteEngine struct {
-	path                  string
-	write, read           *dbsql.DB
-	writeStmts, readStmts *stmtCache
+	path string
+	// writer is a pool of one: holding its connection is holding the
+	// write lock of this process.
+	writer, readers *litePool
 	// synchronous is the writer connection's current setting, changed
 	// only while a transaction holds that connection (begin).
 	synchronous string
@@ -73,9 +73,9 @@ func openSQLite(ctx context.Context, path string) (*liteEngine, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
 	}
-	// The writer opens first: it switches the file to WAL mode and creates
-	// the schema before any reader connects.
-	write, err := openPool(ctx, path, writerParams, 1)
+	// The writer opens first: it switches the file to WAL mode before any
+	// reader connects.
+	writer, err := openLitePool(ctx, path, writerParams, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -83,25 +83,24 @@ func openSQLite(ctx context.Context, path string) (*liteEngine, error) {
 	// token, encrypted keys): readable by the owner only.
 	for _, f := range []string{path, path + "-wal", path + "-shm"} {
 		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			write.Close()
+			writer.close()
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
 	}
 	// Reads are CPU-bound in-process work; more readers than cores buy
 	// nothing, fewer than 4 would let a few slow scans starve lookups.
-	read, err := openPool(ctx, path, readerParams, max(4, runtime.GOMAXPROCS(0)))
+	readers, err := openLitePool(ctx, path, readerParams, max(4, runtime.GOMAXPROCS(0)))
 	if err != nil {
-		write.Close()
+		writer.close()
 		return nil, err
 	}
 	ckpt, err := openPool(ctx, path, checkpointParams, 1)
 	if err != nil {
-		write.Close()
-		read.Close()
+		writer.close()
+		readers.close()
 		return nil, err
 	}
-	e := &liteEngine{path: path, write: write, read: read, writeStmts: newStmtCache(write),
-		readStmts: newStmtCache(read), synchronous: "FULL", ckpt: ckpt, done: make(chan struct{})}
+	e := &liteEngine{path: path, writer: writer, readers: readers, synchronous: "FULL", ckpt: ckpt, done: make(chan struct{})}
 	var bg context.Context
 	bg, e.stop = context.WithCancel(context.Background())
 	go e.checkpoints(bg)
@@ -178,10 +177,25 @@ func dsn(path, params string) string {
 	return "file:" + p + "?" + params
 }
 
-func (e *liteEngine) reads() querier { return liteQuerier{c: e.readStmts} }
+func (e *liteEngine) reads() querier { return poolQuerier{e.readers} }
 
 // primaryReads run on the writer connection, outside any transaction.
-func (e *liteEngine) primaryReads() querier { return liteQuerier{c: e.writeStmts} }
+func (e *liteEngine) primaryReads() querier { return poolQuerier{e.writer} }
+
+// onWriter runs fn on the writer connection, outside any transaction:
+// the engine's chores that read a setting (data_version, the size).
+func (e *liteEngine) onWriter(ctx context.Context, fn func(c *liteConn, ctx context.Context) error) error {
+	c, err := e.writer.get(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: writer connection: %w", err)
+	}
+	defer e.writer.put(c)
+	run, err := uninterrupted(ctx)
+	if err != nil {
+		return err
+	}
+	return fn(c, run)
+}
 
 // begin takes the writer connection (writers queue here), sets
 // synchronous for this transaction's durability (SQLite refuses to
@@ -189,12 +203,12 @@ func (e *liteEngine) primaryReads() querier { return liteQuerier{c: e.writeStmts
 func (e *liteEngine) begin(ctx context.Context, d store.Durability) (txConn, error) {
 	// The wait for the one writer connection stays cancellable: a request
 	// that gave up does not queue behind the other writers.
-	conn, err := e.write.Conn(ctx)
+	c, err := e.writer.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: writer connection: %w", err)
 	}
 	if ctx, err = uninterrupted(ctx); err != nil {
-		conn.Close()
+		e.writer.put(c)
 		return nil, err
 	}
 	want := "NORMAL"
@@ -202,25 +216,27 @@ func (e *liteEngine) begin(ctx context.Context, d store.Durability) (txConn, err
 		want = "FULL"
 	}
 	if want != e.synchronous {
-		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+want); err != nil {
-			conn.Close()
+		if err := c.execText(ctx, "PRAGMA synchronous = "+want); err != nil {
+			e.writer.put(c)
 			return nil, fmt.Errorf("sqlite: set synchronous %s: %w", want, err)
 		}
 		e.synchronous = want
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		conn.Close()
+	if _, err := c.exec(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+		e.writer.put(c)
 		return nil, fmt.Errorf("sqlite: begin transaction: %w", err)
 	}
-	return &liteTx{liteQuerier: liteQuerier{tx: tx, c: e.writeStmts, missed: new([]string)}, conn: conn}, nil
+	return &liteTx{connQuerier: connQuerier{c}, pool: e.writer}, nil
 }
 
 func (e *liteEngine) ping(ctx context.Context) error {
-	if err := e.write.PingContext(ctx); err != nil {
+	var n int64
+	if err := e.onWriter(ctx, func(c *liteConn, ctx context.Context) error {
+		return c.queryText(ctx, "SELECT 1", &n)
+	}); err != nil {
 		return fmt.Errorf("sqlite: ping writer: %w", err)
 	}
-	if err := e.read.PingContext(ctx); err != nil {
+	if err := e.reads().queryRow(ctx, "SELECT 1").Scan(&n); err != nil {
 		return fmt.Errorf("sqlite: ping readers: %w", err)
 	}
 	return nil
@@ -233,22 +249,26 @@ func (e *liteEngine) ping(ctx context.Context) error {
 func (e *liteEngine) close() error {
 	e.stop()
 	<-e.done
-	return errors.Join(e.ckpt.Close(),
-		e.readStmts.close(), e.read.Close(),
-		e.writeStmts.close(), e.write.Close())
+	return errors.Join(e.ckpt.Close(), e.readers.close(), e.writer.close())
 }
 
 // dbSize is the bytes the database's live pages take (page_count less the
 // free list, times page_size).
 func (e *liteEngine) dbSize(ctx context.Context) (int64, error) {
 	var pages, free, size int64
-	for _, q := range []struct {
-		pragma string
-		into   *int64
-	}{{"page_count", &pages}, {"freelist_count", &free}, {"page_size", &size}} {
-		if err := e.write.QueryRowContext(ctx, "PRAGMA "+q.pragma).Scan(q.into); err != nil {
-			return 0, fmt.Errorf("sqlite: %s: %w", q.pragma, err)
+	err := e.onWriter(ctx, func(c *liteConn, ctx context.Context) error {
+		for _, q := range []struct {
+			pragma string
+			into   *int64
+		}{{"page_count", &pages}, {"freelist_count", &free}, {"page_size", &size}} {
+			if err := c.queryText(ctx, "PRAGMA "+q.pragma, q.into); err != nil {
+				return fmt.Errorf("sqlite: %s: %w", q.pragma, err)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return (pages - free) * size, nil
 }
@@ -258,105 +278,27 @@ func (e *liteEngine) compact(context.Context) error { return nil }
 
 // liteTx is a write transaction on the writer connection.
 type liteTx struct {
-	liteQuerier
-	conn *dbsql.Conn
+	connQuerier
+	pool *litePool
 }
 
+// commit commits; a commit that fails is rolled back, so the writer
+// connection is never handed on inside a transaction.
 func (t *liteTx) commit(ctx context.Context) error {
-	defer t.release(ctx)
-	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+	run := context.WithoutCancel(ctx)
+	if _, err := t.c.exec(run, "COMMIT", nil); err != nil {
+		return errors.Join(fmt.Errorf("sqlite: commit: %w", err), t.rollback(run))
 	}
+	t.pool.put(t.c)
 	return nil
 }
 
 func (t *liteTx) rollback(ctx context.Context) error {
-	defer t.release(ctx)
-	// ErrTxDone: database/sql already rolled back on a cancelled ctx.
-	if err := t.tx.Rollback(); err != nil && !errors.Is(err, dbsql.ErrTxDone) {
-		return err
+	defer t.pool.put(t.c)
+	if _, err := t.c.exec(context.WithoutCancel(ctx), "ROLLBACK", nil); err != nil && !noTransaction(err) {
+		return fmt.Errorf("sqlite: rollback: %w", err)
 	}
 	return nil
-}
-
-// release gives the writer connection back, then prepares for the cache
-// the statements this transaction ran for the first time: the pool's one
-// connection was the transaction's until now, so they could not be
-// prepared on the pool meanwhile.
-func (t *liteTx) release(ctx context.Context) {
-	t.conn.Close()
-	for _, q := range *t.missed {
-		_, _ = t.c.prepare(context.WithoutCancel(ctx), q)
-	}
-}
-
-// liteQuerier runs statements from a cache of prepared ones: on the
-// reader pool (tx nil) or in a transaction on the writer. Parsing and
-// planning was most of the CPU of a lookup, so every statement is
-// prepared once per connection and reused.
-type liteQuerier struct {
-	tx *dbsql.Tx
-	c  *stmtCache
-	// missed are the statements a transaction prepared for itself alone.
-	missed *[]string
-}
-
-func (q liteQuerier) stmt(ctx context.Context, query string) (*dbsql.Stmt, error) {
-	if q.tx == nil {
-		return q.c.prepare(ctx, query)
-	}
-	if st := q.c.cached(query); st != nil {
-		return q.tx.StmtContext(ctx, st), nil
-	}
-	// Preparing on the pool would wait for the connection this
-	// transaction holds: prepare for the transaction, and for the cache
-	// once it ends.
-	*q.missed = append(*q.missed, query)
-	return q.tx.PrepareContext(ctx, sqliteText(query))
-}
-
-func (q liteQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	ctx, err := uninterrupted(ctx)
-	if err != nil {
-		return 0, err
-	}
-	st, err := q.stmt(ctx, query)
-	if err != nil {
-		return 0, err
-	}
-	res, err := st.ExecContext(ctx, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (q liteQuerier) query(ctx context.Context, query string, args ...any) (rows, error) {
-	ctx, err := uninterrupted(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st, err := q.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	return liteRows{rs}, nil
-}
-
-func (q liteQuerier) queryRow(ctx context.Context, query string, args ...any) scanner {
-	ctx, err := uninterrupted(ctx)
-	if err != nil {
-		return errRow{err}
-	}
-	st, err := q.stmt(ctx, query)
-	if err != nil {
-		return errRow{err}
-	}
-	return liteRow{st.QueryRowContext(ctx, args...)}
 }
 
 // uninterrupted returns ctx's error if it is already done, and otherwise
@@ -375,84 +317,15 @@ func uninterrupted(ctx context.Context) (context.Context, error) {
 	return context.WithoutCancel(ctx), nil
 }
 
-// liteRow reports no row as store.ErrNotFound, as pgRow does.
-type liteRow struct{ *dbsql.Row }
-
-func (r liteRow) Scan(dest ...any) error {
-	if err := r.Row.Scan(dest...); err != nil {
-		return noRow(err)
-	}
-	return nil
-}
-
-// liteRows adapts *sql.Rows, whose Close returns an error nobody needs
-// once Err has been read.
-type liteRows struct{ *dbsql.Rows }
-
-func (r liteRows) Close() { _ = r.Rows.Close() }
-
-// errRow is a row whose query could not be prepared.
+// errRow is a row whose query failed.
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-// stmtCache holds one pool's prepared statements by their query text.
-// database/sql prepares a statement again on each connection it meets.
-type stmtCache struct {
-	db    *dbsql.DB
-	mu    sync.RWMutex
-	stmts map[string]*dbsql.Stmt
-}
-
-func newStmtCache(db *dbsql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: make(map[string]*dbsql.Stmt)}
-}
-
 // onPrepare, when set (by a test, before the store is used), is called
-// with each query a stmtCache prepares, in PostgreSQL's syntax: the
+// with each query a connection prepares, in PostgreSQL's syntax: the
 // EXPLAIN test gathers every statement the store runs by it.
 var onPrepare func(query string)
-
-// cached returns the statement already prepared for query, if any.
-func (c *stmtCache) cached(query string) *dbsql.Stmt {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.stmts[query]
-}
-
-// prepare returns the statement for query (in PostgreSQL's syntax),
-// preparing its SQLite translation the first time.
-func (c *stmtCache) prepare(ctx context.Context, query string) (*dbsql.Stmt, error) {
-	if st := c.cached(query); st != nil {
-		return st, nil
-	}
-	if onPrepare != nil {
-		onPrepare(query)
-	}
-	st, err := c.db.PrepareContext(ctx, sqliteText(query))
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old := c.stmts[query]; old != nil {
-		st.Close()
-		return old, nil
-	}
-	c.stmts[query] = st
-	return st, nil
-}
-
-func (c *stmtCache) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var errs []error
-	for q, st := range c.stmts {
-		errs = append(errs, st.Close())
-		delete(c.stmts, q)
-	}
-	return errors.Join(errs...)
-}
 
 // What SQLite spells differently from the PostgreSQL the queries are
 // written in: numbered parameters are ?N, values need no casts, and rows
