@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -146,12 +147,14 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, op operator)
 	}
 	if f.Target.Kind == audit.TargetAccount && f.Target.ID != "" {
 		// A person types a username, in any case or width; the log names
-		// the account by id.
-		if _, err := c.cfg.Store.Account(r.Context(), f.Target.ID); errors.Is(err, store.ErrNotFound) {
-			if acct, err := c.cfg.Accounts.Accounts.ByUsername(r.Context(), f.Target.ID); err == nil {
-				f.Target.ID = acct.ID
-			}
+		// the account by id. A read that fails answers the error page: the
+		// list filtered by what was typed would be empty, and wrong.
+		id, err := c.auditAccount(r.Context(), f.Target.ID)
+		if err != nil {
+			c.fail(w, r, err)
+			return
 		}
+		f.Target.ID = id
 	}
 	entries, err := audit.List(r.Context(), c.cfg.Store, f)
 	if err != nil {
@@ -183,6 +186,27 @@ func (c *Console) listAudit(w http.ResponseWriter, r *http.Request, op operator)
 		p.Entries = append(p.Entries, words.item(e))
 	}
 	c.render(w, http.StatusOK, "activity_audit.html", p)
+}
+
+// auditAccount is the id of the account the audit filter's target names:
+// typed, an account id or a username in any case or width. One that
+// names no account is kept as typed, and the log shows nothing about it.
+func (c *Console) auditAccount(ctx context.Context, typed string) (string, error) {
+	_, err := c.cfg.Store.Account(ctx, typed)
+	switch {
+	case err == nil:
+		return typed, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return "", fmt.Errorf("audit filter: read account %q: %w", typed, err)
+	}
+	acct, err := c.cfg.Accounts.Accounts.ByUsername(ctx, typed)
+	switch {
+	case err == nil:
+		return acct.ID, nil
+	case errors.Is(err, store.ErrNotFound):
+		return typed, nil
+	}
+	return "", fmt.Errorf("audit filter: find username %q: %w", typed, err)
 }
 
 // auditWords puts entries in words, reading each account and app named

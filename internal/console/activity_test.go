@@ -1,9 +1,12 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/audit"
+	"github.com/sesame-id/sesame/internal/console"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -376,5 +380,75 @@ func TestEveryChangeIsInWords(t *testing.T) {
 		if !regexp.MustCompile(`<option value="` + string(v) + `">[^<]+</option>`).MatchString(p.Body) {
 			t.Errorf("the filter has no words for the target %s", v)
 		}
+	}
+}
+
+// errDatabase is the error of a read failingReads makes fail.
+var errDatabase = errors.New("the database stopped answering")
+
+// failingReads is a store whose read of one account, by id or by
+// username, fails as a database that stops answering would; every other
+// read is the store's.
+type failingReads struct {
+	store.Store
+	id, username string
+}
+
+func (f failingReads) Account(ctx context.Context, id string) (store.Account, error) {
+	if f.id != "" && id == f.id {
+		return store.Account{}, errDatabase
+	}
+	return f.Store.Account(ctx, id)
+}
+
+func (f failingReads) AccountByUsername(ctx context.Context, username string) (store.Account, error) {
+	if f.username != "" && username == f.username {
+		return store.Account{}, errDatabase
+	}
+	return f.Store.AccountByUsername(ctx, username)
+}
+
+// The audit log filtered by a user whose account cannot be read, by id
+// or by username, answers the console's error page and logs why: never
+// the list filtered by the name as typed, which would be empty, and
+// look true. A name that finds no account still lists nothing.
+func TestTheAuditFilterAnswersAFailedRead(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		reads failingReads
+	}{
+		{"by id", failingReads{id: "carol"}},
+		{"by username", failingReads{username: "carol"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := sesametest.New(t, admins(sesametest.Options{}))
+			b, p := signedIn(t, s)
+			p = b.ConsolePost(p, "/console/users", url.Values{"username": {"carol"}, "password": {"a long enough password"}})
+			if p.Status != http.StatusOK {
+				t.Fatalf("create a user: %d\n%s", p.Status, p.Body)
+			}
+			created := `created the user <a href="/console/users/` + accountID(t, s, "carol") + `">carol</a>.`
+			filtered := s.ConsoleURL("/console/activity/audit?target_kind=account&target=carol")
+			if got := b.Get(filtered); got.Status != http.StatusOK || !strings.Contains(got.Body, created) {
+				t.Fatalf("the log filtered by carol, read as it should be: %d\n%s", got.Status, got.Body)
+			}
+
+			var logged bytes.Buffer
+			console.LogTo(s.Console, slog.New(slog.NewTextHandler(&logged, nil)))
+			console.ReadThrough(s.Console, func(st store.Store) store.Store { r := c.reads; r.Store = st; return r })
+			got := b.Get(filtered)
+			if got.Status != http.StatusServiceUnavailable || !strings.Contains(got.Body, "Sesame is busy or unavailable") ||
+				strings.Contains(got.Body, created) || strings.Contains(got.Body, "No change matches") {
+				t.Errorf("the log filtered by carol, whose account cannot be read: %d\n%s", got.Status, got.Body)
+			}
+			if !strings.Contains(logged.String(), errDatabase.Error()) || !strings.Contains(logged.String(), "level=ERROR") {
+				t.Errorf("the failed read is not logged as an error: %q", logged.String())
+			}
+
+			nobody := b.Get(s.ConsoleURL("/console/activity/audit?target_kind=account&target=nobody"))
+			if nobody.Status != http.StatusOK || !strings.Contains(nobody.Body, "No change matches these choices.") {
+				t.Errorf("the log filtered by a name that is no account: %d\n%s", nobody.Status, nobody.Body)
+			}
+		})
 	}
 }

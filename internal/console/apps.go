@@ -221,8 +221,7 @@ func (c *Console) showApp(w http.ResponseWriter, r *http.Request, op operator) {
 	}
 	p := appPage{App: cl, Notice: r.URL.Query().Get("done"), Form: formOf(cl)}
 	if (p.Notice == "created" || p.Notice == "rotated") && !client.IsPublic(cl) {
-		p.Secret = c.takeSecret(w, r, op, cl.ID)
-		p.ShownOnce = p.Secret == ""
+		p.Secret, p.ShownOnce = c.takeSecret(w, r, op, cl.ID)
 	}
 	c.showAppPage(w, r, op, http.StatusOK, p)
 }

@@ -235,9 +235,16 @@ func (c *Console) showDeliveries(w http.ResponseWriter, r *http.Request, op oper
 	}
 	p.Warnings = diagWarnings(p.Deliveries)
 	if id := r.URL.Query().Get("retried"); id != "" {
-		if d, err := c.cfg.Store.Delivery(r.Context(), id); err == nil && d.ClientID == cl.ID {
+		// How the retry just made went: a read that fails answers the
+		// error page rather than a page silent about it.
+		d, err := c.cfg.Store.Delivery(r.Context(), id)
+		switch {
+		case err == nil && d.ClientID == cl.ID:
 			item := names.item(r.Context(), d)
 			p.Retried = &item
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			c.fail(w, r, fmt.Errorf("deliveries page: read retried delivery %s: %w", id, err))
+			return
 		}
 	}
 	ids := make([]string, 0, len(p.Deliveries))

@@ -1,7 +1,10 @@
 package console_test
 
 import (
+	"bytes"
+	"context"
 	"html"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +17,7 @@ import (
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/client"
+	"github.com/sesame-id/sesame/internal/console"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
 )
@@ -315,5 +319,48 @@ func TestDiagnosticsOfAnUnknownApp(t *testing.T) {
 		return e.Action == string(audit.DeliveryRetry)
 	}) {
 		t.Error("a refused retry was audited")
+	}
+}
+
+// failingDelivery is a store whose read of one delivery fails, as a
+// database that stops answering would; every other read is the store's.
+type failingDelivery struct {
+	store.Store
+	id string
+}
+
+func (f failingDelivery) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	if id == f.id {
+		return store.Delivery{}, errDatabase
+	}
+	return f.Store.Delivery(ctx, id)
+}
+
+// The deliveries page after a retry says how the retry went; when the
+// retried delivery cannot be read, it answers the error page and logs
+// why, rather than a page silent about the retry. A delivery of another
+// app is not spoken of.
+func TestTheRetriedDeliveryAnswersAFailedRead(t *testing.T) {
+	s := sesametest.New(t, admins(sesametest.Options{}))
+	d := signOutOf(t, s, sesametest.AppA)[sesametest.AppA]
+	b, _ := signedIn(t, s)
+	retried := s.ConsoleURL("/console/apps/app-a/deliveries?retried=" + url.QueryEscape(d.ID))
+	tried := "The delivery <code>" + d.ID + "</code> was tried again"
+	if p := b.Get(retried); p.Status != http.StatusOK || !strings.Contains(html.UnescapeString(p.Body), tried) {
+		t.Fatalf("the deliveries page after a retry, read as it should be: %d\n%s", p.Status, p.Body)
+	}
+	if p := b.Get(s.ConsoleURL("/console/apps/app-b/deliveries?retried=" + url.QueryEscape(d.ID))); p.Status != http.StatusOK || strings.Contains(p.Body, "was tried again") {
+		t.Errorf("another app's deliveries page naming app-a's delivery: %d", p.Status)
+	}
+
+	var logged bytes.Buffer
+	console.LogTo(s.Console, slog.New(slog.NewTextHandler(&logged, nil)))
+	console.ReadThrough(s.Console, func(st store.Store) store.Store { return failingDelivery{Store: st, id: d.ID} })
+	p := b.Get(retried)
+	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "Sesame is busy or unavailable") || strings.Contains(p.Body, tried) {
+		t.Errorf("the deliveries page after a retry whose delivery cannot be read: %d\n%s", p.Status, p.Body)
+	}
+	if !strings.Contains(logged.String(), errDatabase.Error()) || !strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("the failed read is not logged as an error: %q", logged.String())
 	}
 }

@@ -53,22 +53,28 @@ func (c *Console) showSecretOnce(w http.ResponseWriter, r *http.Request, op oper
 }
 
 // takeSecret returns the secret made for app id by op that the request
-// carries, clearing it so that it shows only once, or "" when there is
-// none (already shown, expired, another operator's). A secret for
-// another app is left for its own page.
-func (c *Console) takeSecret(w http.ResponseWriter, r *http.Request, op operator, id string) string {
+// carries, clearing it so that it shows only once. Without one, shown
+// says whether the page is to say that the secret was shown once: it was
+// (no cookie), or the cookie for this app expired, was another
+// operator's, or does not open (a cookie nobody's page can use is
+// cleared too). A cookie sealed for another app is that app's page's to
+// show: it is left as it is, and this page says nothing of a secret.
+func (c *Console) takeSecret(w http.ResponseWriter, r *http.Request, op operator, id string) (secret string, shown bool) {
 	raw := c.cfg.Cookies.Get(r, secretCookie)
 	if raw == "" {
-		return ""
+		return "", true
 	}
 	var m madeSecret
-	ok := open(c.secrets, raw, &m) && c.now().Unix() < m.Expires && m.Account == op.AccountID
-	if ok && m.App != id {
-		return ""
+	if !open(c.secrets, raw, &m) {
+		c.cfg.Cookies.Clear(w, r, secretCookie)
+		return "", true
+	}
+	if m.App != id {
+		return "", false
 	}
 	c.cfg.Cookies.Clear(w, r, secretCookie)
-	if !ok {
-		return ""
+	if c.now().Unix() >= m.Expires || m.Account != op.AccountID {
+		return "", true
 	}
-	return m.Secret
+	return m.Secret, false
 }

@@ -127,3 +127,68 @@ func TestASecretIsShownOnceAndAReloadMakesNoOther(t *testing.T) {
 		t.Errorf("another browser's page: %d, secret %q", p.Status, shownSecret(p))
 	}
 }
+
+// secretCleared reports whether the answer of p clears (or sets) the
+// shown-once cookie.
+func secretCleared(p sesametest.Page) bool {
+	for _, c := range p.Header.Values("Set-Cookie") {
+		if strings.Contains(c, "sesame_console_secret=") {
+			return true
+		}
+	}
+	return false
+}
+
+// A shown-once secret belongs to the page of its app: the page of
+// another app, even one that was just created or rotated, neither takes
+// it nor says a secret was shown once, and the secret waits for its own
+// page.
+func TestASecretWaitsForItsOwnAppsPage(t *testing.T) {
+	s := sesametest.New(t, admins(sesametest.Options{}))
+	b, p := signedIn(t, s)
+
+	// Reports is created and its secret shown and taken; then Billing is
+	// created, and the browser holds Billing's secret without following
+	// the redirect to Billing's page.
+	p = b.ConsolePost(p, "/console/apps", url.Values{"id": {"reports"}, "name": {"Reports"}, "type": {"m2m"}})
+	if p.Status != http.StatusOK || shownSecret(p) == "" {
+		t.Fatalf("create reports: %d %s\n%s", p.Status, p.URL, p.Body)
+	}
+	resp, err := b.HTTP.PostForm(s.ConsoleURL("/console/apps"), url.Values{"csrf": {sesametest.ConsoleCSRF(t, p)}, "id": {"billing"}, "name": {"Billing"}, "type": {"m2m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || loc != "/console/apps/billing?done=created" {
+		t.Fatalf("create billing: %d %q", resp.StatusCode, loc)
+	}
+	checkCookie(t, resp, "sesame_console_secret")
+
+	// Reports' page, with either notice that speaks of a secret, is its
+	// page as usual: no secret, no word of one shown once, Billing's
+	// cookie untouched.
+	for _, done := range []string{"created", "rotated"} {
+		other := b.Get(s.ConsoleURL("/console/apps/reports?done=" + done))
+		if other.Status != http.StatusOK || !strings.Contains(other.Body, "<h1>Reports</h1>") {
+			t.Fatalf("reports' page (%s): %d\n%s", done, other.Status, other.Body)
+		}
+		if secret := shownSecret(other); secret != "" || strings.Contains(other.Body, shownOnceWords) || secretCleared(other) {
+			t.Errorf("reports' page (%s) holding billing's secret: secret %q, says shown once %t, clears the cookie %t",
+				done, secret, strings.Contains(other.Body, shownOnceWords), secretCleared(other))
+		}
+	}
+
+	// Billing's page shows Billing's secret, which works; then it is gone.
+	own := b.Get(s.ConsoleURL(loc))
+	secret := shownSecret(own)
+	if own.Status != http.StatusOK || secret == "" || strings.Contains(own.Body, shownOnceWords) || !secretCleared(own) {
+		t.Fatalf("billing's page after reports' pages: %d, secret %q\n%s", own.Status, secret, own.Body)
+	}
+	if st := m2mToken(t, s, "billing", secret); st != http.StatusOK {
+		t.Errorf("billing's secret at /token: %d", st)
+	}
+	if again := b.Get(s.ConsoleURL(loc)); shownSecret(again) != "" || !strings.Contains(again.Body, shownOnceWords) {
+		t.Errorf("billing's page reloaded: %d, secret %q", again.Status, shownSecret(again))
+	}
+}
