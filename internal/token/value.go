@@ -51,11 +51,18 @@ var tokenValueLen = base64.RawURLEncoding.EncodedLen(4 + 32)
 // value alone; exp must be whole seconds, as the token's ExpiresAt, which
 // is what the key holds.
 func NewTokenValue(exp time.Time) (string, []byte) {
-	var b [4 + 32]byte
+	v := stamped(exp, 32)
+	return v, store.NewTokenKey(exp, Hash(v))
+}
+
+// stamped is base64url of exp's unix seconds (4 bytes, big-endian) and n
+// random bytes: the form of a token value and of a jti, each keyed by
+// the expiry it leads with.
+func stamped(exp time.Time, n int) string {
+	b := make([]byte, 4+n)
 	binary.BigEndian.PutUint32(b[:4], uint32(exp.Unix()))
 	_, _ = rand.Read(b[4:]) // crypto/rand never fails on supported platforms
-	v := base64.RawURLEncoding.EncodeToString(b[:])
-	return v, store.NewTokenKey(exp, Hash(v))
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Key is the key the access or refresh token value is stored under: for a
@@ -77,12 +84,7 @@ func Key(value string) []byte {
 // (whole seconds): base64url of exp's unix seconds and 128 random bits
 // (store.JTILen), so that the token's record is keyed by its expiry as an
 // opaque token is.
-func NewJTI(exp time.Time) string {
-	var b [store.JTILen]byte
-	binary.BigEndian.PutUint32(b[:4], uint32(exp.Unix()))
-	_, _ = rand.Read(b[4:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+func NewJTI(exp time.Time) string { return stamped(exp, store.JTILen-4) }
 
 // expiry is when a token issued at now for ttl expires, to the nearest
 // second (its value and key carry seconds, and expires_in stays the ttl),
