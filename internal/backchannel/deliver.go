@@ -226,9 +226,9 @@ const gatherFor = 2 * time.Millisecond
 type recorder struct {
 	d      *Deliverer
 	gather time.Duration
-	// arrived is signalled when an outcome arrives or an attempt ends
-	// without one, while the first waits for the others.
-	arrived chan struct{}
+	// allEnded is closed when the last attempt ends, with an outcome or
+	// without one: the first outcome waits for it, up to gather.
+	allEnded chan struct{}
 
 	mu      sync.Mutex
 	queue   []*outcome
@@ -238,23 +238,22 @@ type recorder struct {
 
 // newRecorder returns a recorder for n attempts.
 func newRecorder(d *Deliverer, n int, gather time.Duration) *recorder {
-	return &recorder{d: d, gather: gather, left: n, arrived: make(chan struct{}, 1)}
+	return &recorder{d: d, gather: gather, left: n, allEnded: make(chan struct{})}
 }
 
-// signal wakes the first outcome's wait for the others.
-func (r *recorder) signal() {
-	select {
-	case r.arrived <- struct{}{}:
-	default:
+// end counts an attempt as ended, with r.mu held.
+func (r *recorder) end() {
+	r.left--
+	if r.left == 0 {
+		close(r.allEnded)
 	}
 }
 
 // drop tells r that an attempt ended with nothing to record.
 func (r *recorder) drop() {
 	r.mu.Lock()
-	r.left--
+	r.end()
 	r.mu.Unlock()
-	r.signal()
 }
 
 // record records o, alone or with others, and returns the error of its
@@ -264,10 +263,9 @@ func (r *recorder) record(ctx context.Context, o *outcome) error {
 	o.done = make(chan error, 1)
 	r.mu.Lock()
 	r.queue = append(r.queue, o)
-	r.left--
+	r.end()
 	if r.leading {
 		r.mu.Unlock()
-		r.signal()
 		return <-o.done
 	}
 	r.leading = true
@@ -302,17 +300,13 @@ func (r *recorder) record(ctx context.Context, o *outcome) error {
 // attempt has ended or gather has passed.
 func (r *recorder) waitOthers() {
 	t := time.NewTimer(r.gather)
-	defer t.Stop()
-	for r.left > 0 {
-		r.mu.Unlock()
-		select {
-		case <-r.arrived:
-		case <-t.C:
-			r.mu.Lock()
-			return
-		}
-		r.mu.Lock()
+	r.mu.Unlock()
+	select {
+	case <-r.allEnded:
+	case <-t.C:
 	}
+	t.Stop()
+	r.mu.Lock()
 }
 
 // post sends one signed logout token and classifies the answer (B2, spec
