@@ -80,9 +80,16 @@ func (c *Console) showReceipt(w http.ResponseWriter, r *http.Request, op operato
 		SessionID: rec.SessionID, Notice: receiptNotices[r.URL.Query().Get("done")]}
 	p.frame = c.framed(w, r, op, "Sign-out receipt", "users")
 	if rec.AccountID != "" {
+		// An account since removed is named by its id; one that cannot be
+		// read fails the page: its id alone would say it is gone.
 		p.UserURL, p.Username = userURL(rec.AccountID), rec.AccountID
-		if acct, err := c.cfg.Store.Account(r.Context(), rec.AccountID); err == nil {
+		acct, err := c.cfg.Store.Account(r.Context(), rec.AccountID)
+		switch {
+		case err == nil:
 			p.Username = acct.Username
+		case !errors.Is(err, store.ErrNotFound):
+			c.fail(w, r, fmt.Errorf("read the account of receipt %s: %w", rec.ID, err))
+			return
 		}
 	}
 	if rec.ClientID != "" {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/grant"
@@ -19,24 +20,44 @@ type appNamer struct {
 	c    *Console
 	ctx  context.Context
 	seen map[string]store.Client
+	// failed remembers the reads that failed other than as not found, so
+	// that a page reads a failing app once too, and a later client call
+	// answers the failure rather than an app read as gone. Made on first
+	// use: callers build an appNamer with seen alone.
+	failed map[string]error
 }
 
-// client returns the app id names; one that is gone is its id alone.
-func (n *appNamer) client(id string) store.Client {
+// client returns app id; one that is gone (not found) is its id alone.
+// A read that failed otherwise is an error: the app's settings are not
+// known, and taking them for a gone app's would make a page say what is
+// false (that an offline grant ends at sign-out, O4).
+func (n *appNamer) client(id string) (store.Client, error) {
 	if cl, ok := n.seen[id]; ok {
-		return cl
+		return cl, nil
+	}
+	if err, ok := n.failed[id]; ok {
+		return store.Client{}, err
 	}
 	cl, err := n.c.cfg.Registry.Get(n.ctx, id)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		cl = store.Client{ID: id}
+	case err != nil:
+		// The registry's error names the app already.
+		if n.failed == nil {
+			n.failed = map[string]error{}
+		}
+		n.failed[id] = err
+		return store.Client{}, err
 	}
 	n.seen[id] = cl
-	return cl
+	return cl, nil
 }
 
-// name is an app's name, or its id when it has none.
+// name is an app's name, or its id when it has none or cannot be read:
+// a label, which the id stands in for (less readable, not false).
 func (n *appNamer) name(id string) string {
-	if cl := n.client(id); cl.Name != "" {
+	if cl, err := n.client(id); err == nil && cl.Name != "" {
 		return cl.Name
 	}
 	return id
@@ -73,7 +94,12 @@ func (c *Console) devicesAndApps(ctx context.Context, id string, names *appNamer
 		if grant.Check(g, now) != nil {
 			continue
 		}
-		cl := names.client(g.ClientID)
+		// Whether the grant survives a sign-out is the app's setting: one
+		// that cannot be read fails the page rather than be guessed.
+		cl, err := names.client(g.ClientID)
+		if err != nil {
+			return nil, nil, err
+		}
 		a := connectedApp{GrantID: g.ID, ClientID: g.ClientID, App: names.name(g.ClientID), Scopes: g.Scopes,
 			Offline: grant.HasOffline(g), Granted: when(g.CreatedAt), Expires: when(g.ExpiresAt), Devices: onDevices[g.ID]}
 		a.Survives, a.Why = survival(g, cl)
