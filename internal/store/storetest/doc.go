@@ -22,8 +22,10 @@
 //
 //   - records round-trip field for field; times come back in UTC with at
 //     least microsecond precision (the fixtures use microseconds, which
-//     PostgreSQL's timestamptz keeps); zero times come back zero; empty and
-//     nil lists (and byte slices) come back nil;
+//     PostgreSQL's timestamptz keeps, but for a token's expiry, which its
+//     key carries in whole seconds: a token keyed the legacy way, by its
+//     value's digest alone, keeps microseconds there too); zero times come
+//     back zero; empty and nil lists (and byte slices) come back nil;
 //   - a lookup that matches nothing, and a change to a row that does not
 //     exist, is store.ErrNotFound; deleting what is not there is not an
 //     error;

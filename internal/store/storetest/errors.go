@@ -16,11 +16,18 @@ var errorTests = []test{
 }
 
 // testLookupsOfMissingRowsAreNotFound: every single-record lookup that
-// matches nothing is store.ErrNotFound, on Store and on Tx alike.
+// matches nothing is store.ErrNotFound, on Store and on Tx alike. A token
+// is looked up by a key that carries its expiry and, through statements of
+// their own, by a legacy key (the digest of an older token's value).
 func testLookupsOfMissingRowsAreNotFound(t *testing.T, s store.Store) {
 	// One row of each kind exists, so a backend that returned "the first
-	// row" would be caught.
+	// row" would be caught; a token of each key form, and the missing
+	// tokens' keys carry the present ones' expiry.
+	legacyAccess, legacyRefresh := fullAccessToken("present legacy"), fullRefreshToken("present legacy")
+	legacyAccess.Hash, legacyRefresh.Hash = legacyTokenKey("present legacy"), legacyTokenKey("present legacy")
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "legacy access token", tx.CreateAccessToken(ctx, legacyAccess))
+		must(t, "legacy refresh token", tx.CreateRefreshToken(ctx, legacyRefresh))
 		must(t, "account", tx.UpsertAccount(ctx, fullAccount("present")))
 		must(t, "client", tx.UpsertClient(ctx, fullClient("present")))
 		must(t, "session", tx.CreateSession(ctx, fullSession("present", "present")))
@@ -50,11 +57,19 @@ func testLookupsOfMissingRowsAreNotFound(t *testing.T, s store.Store) {
 			return err
 		}},
 		{"AccessToken", func(ctx context.Context, r store.Reader) error {
-			_, err := r.AccessToken(ctx, hash("missing"))
+			_, err := r.AccessToken(ctx, fullAccessToken("missing").Hash)
+			return err
+		}},
+		{"AccessToken by a legacy key", func(ctx context.Context, r store.Reader) error {
+			_, err := r.AccessToken(ctx, legacyTokenKey("missing"))
 			return err
 		}},
 		{"RefreshToken", func(ctx context.Context, r store.Reader) error {
-			_, err := r.RefreshToken(ctx, hash("missing"))
+			_, err := r.RefreshToken(ctx, fullRefreshToken("missing").Hash)
+			return err
+		}},
+		{"RefreshToken by a legacy key", func(ctx context.Context, r store.Reader) error {
+			_, err := r.RefreshToken(ctx, legacyTokenKey("missing"))
 			return err
 		}},
 	}
@@ -78,8 +93,11 @@ func testLookupsOfMissingRowsAreNotFound(t *testing.T, s store.Store) {
 }
 
 // testChangesToMissingRowsAreNotFound: a change aimed at a row that does
-// not exist is store.ErrNotFound, not a silent success.
+// not exist is store.ErrNotFound, not a silent success. A token is aimed
+// at by a key that carries its expiry and, through statements of their
+// own, by a legacy key (the digest of an older token's value).
 func testChangesToMissingRowsAreNotFound(t *testing.T, s store.Store) {
+	access, refresh := fullAccessToken("missing").Hash, fullRefreshToken("missing").Hash
 	changes := []struct {
 		name   string
 		change func(ctx context.Context, tx store.Tx) error
@@ -101,14 +119,24 @@ func testChangesToMissingRowsAreNotFound(t *testing.T, s store.Store) {
 			return tx.UpdateAuthRequest(ctx, fullAuthRequest("missing"))
 		}},
 		{"RevokeAccessToken", func(ctx context.Context, tx store.Tx) error {
-			return tx.RevokeAccessToken(ctx, hash("missing"), t0)
+			return tx.RevokeAccessToken(ctx, access, t0)
+		}},
+		{"RevokeAccessToken by a legacy key", func(ctx context.Context, tx store.Tx) error {
+			return tx.RevokeAccessToken(ctx, legacyTokenKey("missing"), t0)
 		}},
 		{"ConsumeRefreshToken", func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.ConsumeRefreshToken(ctx, hash("missing"), t0)
+			_, err := tx.ConsumeRefreshToken(ctx, refresh, t0)
+			return err
+		}},
+		{"ConsumeRefreshToken by a legacy key", func(ctx context.Context, tx store.Tx) error {
+			_, err := tx.ConsumeRefreshToken(ctx, legacyTokenKey("missing"), t0)
 			return err
 		}},
 		{"RevokeRefreshToken", func(ctx context.Context, tx store.Tx) error {
-			return tx.RevokeRefreshToken(ctx, hash("missing"), t0)
+			return tx.RevokeRefreshToken(ctx, refresh, t0)
+		}},
+		{"RevokeRefreshToken by a legacy key", func(ctx context.Context, tx store.Tx) error {
+			return tx.RevokeRefreshToken(ctx, legacyTokenKey("missing"), t0)
 		}},
 	}
 	for _, c := range changes {

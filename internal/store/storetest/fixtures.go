@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -121,22 +122,58 @@ func fullAuthRequest(id string) store.AuthRequest {
 	}
 }
 
+// Tokens are keyed as package token issues them: an access or refresh
+// token under a key that leads with its expiry (store.NewTokenKey), a JWT
+// access token's record under a jti that does (store.JTILen). So every
+// test runs the statements production runs. A test of the tokens issued
+// before keys carried their expiry, still found through statements of
+// their own, says so and keys its tokens with legacyTokenKey or
+// legacyJTI.
+
+// tokenExpiry is t0 moved by d, to the whole second: a key carries its
+// token's expiry in seconds, and the store refuses a key whose second is
+// not the token's ExpiresAt, so a token expires on a second, as package
+// token issues it.
+func tokenExpiry(d time.Duration) time.Time { return at(d).Truncate(time.Second) }
+
+// tokenKey is the key of the access or refresh token value expiring at
+// exp (whole seconds), as package token makes it.
+func tokenKey(value string, exp time.Time) []byte { return store.NewTokenKey(exp, hash(value)) }
+
+// legacyTokenKey is the key of an access or refresh token issued before
+// keys carried their expiry: the whole SHA-256 of its value.
+func legacyTokenKey(value string) []byte { return hash(value) }
+
+// jti is the jti of a JWT access token made from value, expiring at exp
+// (whole seconds), as package token makes one: exp's unix seconds (4
+// bytes, big-endian) and 128 bits, in unpadded base64url.
+func jti(value string, exp time.Time) string {
+	b := binary.BigEndian.AppendUint32(nil, uint32(exp.Unix()))
+	return base64.RawURLEncoding.EncodeToString(append(b, hash(value)[:16]...))
+}
+
+// legacyJTI is the jti of a JWT access token issued before jtis carried
+// their expiry: 128 bits in unpadded base64url.
+func legacyJTI(value string) string { return base64.RawURLEncoding.EncodeToString(hash(value)[:16]) }
+
 func fullAccessToken(value string) store.AccessToken {
+	exp := tokenExpiry(time.Hour)
 	return store.AccessToken{
-		Hash:      hash(value),
+		Hash:      tokenKey(value, exp),
 		GrantID:   "grant-of-" + value,
 		ClientID:  "client-of-" + value,
 		AccountID: "account-of-" + value,
 		Scopes:    []string{"openid", "profile"},
 		CreatedAt: at(-time.Minute),
-		ExpiresAt: at(time.Hour),
+		ExpiresAt: exp,
 		RevokedAt: at(-time.Second),
 	}
 }
 
 func fullRefreshToken(value string) store.RefreshToken {
+	exp := tokenExpiry(14 * 24 * time.Hour)
 	return store.RefreshToken{
-		Hash:      hash(value),
+		Hash:      tokenKey(value, exp),
 		GrantID:   "grant-of-" + value,
 		ClientID:  "client-of-" + value,
 		AccountID: "account-of-" + value,
@@ -146,7 +183,7 @@ func fullRefreshToken(value string) store.RefreshToken {
 		ACR:       "urn:sesame:acr:mfa",
 		Scopes:    []string{"openid", "offline_access"},
 		CreatedAt: at(-time.Minute),
-		ExpiresAt: at(14 * 24 * time.Hour),
+		ExpiresAt: exp,
 		UsedAt:    at(-30 * time.Second),
 		RevokedAt: at(-time.Second),
 	}
@@ -164,18 +201,15 @@ func fullSigningKey(kid string) store.SigningKey {
 	}
 }
 
-// jti is a JWT access token's jti made from s, as package token makes
-// one: 128 bits in unpadded base64url.
-func jti(s string) string { return base64.RawURLEncoding.EncodeToString(hash(s)[:16]) }
-
 func fullJWTAccessToken(value string) store.JWTAccessToken {
+	exp := tokenExpiry(time.Hour)
 	return store.JWTAccessToken{
-		JTI:       jti(value),
+		JTI:       jti(value, exp),
 		GrantID:   "grant-of-" + value,
 		ClientID:  "client-of-" + value,
 		Subject:   "account-of-" + value,
 		Resource:  "https://api.example.com/orders",
-		ExpiresAt: at(time.Hour),
+		ExpiresAt: exp,
 		CreatedAt: at(-time.Second),
 	}
 }

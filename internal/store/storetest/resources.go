@@ -459,12 +459,12 @@ func testJWTAccessTokenIsFoundByItsJTIOnly(t *testing.T, s store.Store) {
 	must(t, "read", err)
 	equal(t, "record", got, tok)
 
-	other := "A" + tok.JTI[1:] // another base64url letter first
-	if tok.JTI[0] == 'A' {
-		other = "B" + tok.JTI[1:]
-	}
-	for _, j := range []string{jti("never issued"), other, tok.JTI + "\n", tok.JTI[:10] + "\r\n" + tok.JTI[10:],
-		tok.JTI + "=", "not base64url!", tok.JTI[:20], ""} {
+	// A jti leads with its expiry: one differing in its first letter
+	// differs there, one differing in its eleventh only in its random
+	// bits.
+	other, otherRandom := otherLetterAt(tok.JTI, 0), otherLetterAt(tok.JTI, 10)
+	for _, j := range []string{jti("never issued", tok.ExpiresAt), legacyJTI("never issued"), other, otherRandom,
+		tok.JTI + "\n", tok.JTI[:10] + "\r\n" + tok.JTI[10:], tok.JTI + "=", "not base64url!", tok.JTI[:20], ""} {
 		if _, err := s.JWTAccessToken(ctx, j); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("jti %q: %v, want ErrNotFound", j, err)
 		}
@@ -477,8 +477,8 @@ func testJWTAccessTokenIsFoundByItsJTIOnly(t *testing.T, s store.Store) {
 		}
 	}
 	// A client_credentials token hangs off no grant.
-	m2m := store.JWTAccessToken{JTI: jti("m2m"), ClientID: "robot", Subject: "robot", Resource: "urn:x",
-		CreatedAt: t0, ExpiresAt: at(time.Hour)}
+	m2m := store.JWTAccessToken{JTI: jti("m2m", tokenExpiry(time.Hour)), ClientID: "robot", Subject: "robot", Resource: "urn:x",
+		CreatedAt: t0, ExpiresAt: tokenExpiry(time.Hour)}
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, m2m) })
 	got, err = s.JWTAccessToken(ctx, m2m.JTI)
 	must(t, "read m2m", err)
@@ -497,7 +497,7 @@ func testDeleteJWTAccessTokenTakesThatOneOnly(t *testing.T, s store.Store) {
 		}
 		return tx.CreateJWTAccessToken(ctx, kept)
 	})
-	for _, j := range []string{gone.JTI, gone.JTI, jti("never issued"), "not base64url!", ""} {
+	for _, j := range []string{gone.JTI, gone.JTI, jti("never issued", gone.ExpiresAt), legacyJTI("never issued"), "not base64url!", ""} {
 		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteJWTAccessToken(ctx, j) })
 	}
 	if _, err := s.JWTAccessToken(ctx, gone.JTI); !errors.Is(err, store.ErrNotFound) {
@@ -506,4 +506,14 @@ func testDeleteJWTAccessTokenTakesThatOneOnly(t *testing.T, s store.Store) {
 	got, err := s.JWTAccessToken(ctx, kept.JTI)
 	must(t, "read the other record", err)
 	equal(t, "the other record", got, kept)
+}
+
+// otherLetterAt is jti with its i-th letter replaced by another base64url
+// letter.
+func otherLetterAt(jti string, i int) string {
+	c := byte('A')
+	if jti[i] == 'A' {
+		c = 'B'
+	}
+	return jti[:i] + string(c) + jti[i+1:]
 }

@@ -134,17 +134,24 @@ func roundTrips() []roundTrip {
 		})
 	}
 
-	// A token's expiry leads its key: every token has one.
-	minAccess := store.AccessToken{Hash: hash("access min"), GrantID: "grant", ClientID: "client", ExpiresAt: at(time.Hour)}
+	// A token's expiry leads its key: every token has one. A token
+	// issued before keys carried it (a legacy key, on purpose in the
+	// "legacy key" cases) is read through statements of its own, and its
+	// expiry keeps its fraction of a second.
+	exp := tokenExpiry(time.Hour)
+	minAccess := store.AccessToken{Hash: tokenKey("access min", exp), GrantID: "grant", ClientID: "client", ExpiresAt: exp}
 	emptyAccess := minAccess
-	emptyAccess.Hash, emptyAccess.Scopes = hash("access empty"), []string{}
+	emptyAccess.Hash, emptyAccess.Scopes = tokenKey("access empty", exp), []string{}
 	emptyAccessWant := emptyAccess
 	emptyAccessWant.Scopes = nil
+	legacyAccess := fullAccessToken("access legacy")
+	legacyAccess.Hash, legacyAccess.ExpiresAt = legacyTokenKey("access legacy"), at(time.Hour)
 	for _, c := range []struct {
 		name     string
 		in, want store.AccessToken
 	}{
 		{"full", fullAccessToken("access full"), fullAccessToken("access full")},
+		{"full, legacy key", legacyAccess, legacyAccess},
 		{"keys only", minAccess, minAccess},
 		{"empty lists", emptyAccess, emptyAccessWant},
 	} {
@@ -156,16 +163,19 @@ func roundTrips() []roundTrip {
 		})
 	}
 
-	minRefresh := store.RefreshToken{Hash: hash("refresh min"), GrantID: "grant", ClientID: "client", ExpiresAt: at(time.Hour)}
+	minRefresh := store.RefreshToken{Hash: tokenKey("refresh min", exp), GrantID: "grant", ClientID: "client", ExpiresAt: exp}
 	emptyRefresh := minRefresh
-	emptyRefresh.Hash, emptyRefresh.Scopes, emptyRefresh.AMR = hash("refresh empty"), []string{}, []string{}
+	emptyRefresh.Hash, emptyRefresh.Scopes, emptyRefresh.AMR = tokenKey("refresh empty", exp), []string{}, []string{}
 	emptyRefreshWant := emptyRefresh
 	emptyRefreshWant.Scopes, emptyRefreshWant.AMR = nil, nil
+	legacyRefresh := fullRefreshToken("refresh legacy")
+	legacyRefresh.Hash, legacyRefresh.ExpiresAt = legacyTokenKey("refresh legacy"), at(14*24*time.Hour)
 	for _, c := range []struct {
 		name     string
 		in, want store.RefreshToken
 	}{
 		{"full", fullRefreshToken("refresh full"), fullRefreshToken("refresh full")},
+		{"full, legacy key", legacyRefresh, legacyRefresh},
 		{"keys only", minRefresh, minRefresh},
 		{"empty lists", emptyRefresh, emptyRefreshWant},
 	} {
@@ -177,13 +187,16 @@ func roundTrips() []roundTrip {
 		})
 	}
 
+	legacyJWT := fullJWTAccessToken("jwt legacy")
+	legacyJWT.JTI, legacyJWT.ExpiresAt = legacyJTI("jwt legacy"), at(time.Hour)
 	for _, c := range []struct {
 		name     string
 		in, want store.JWTAccessToken
 	}{
 		{"full", fullJWTAccessToken("jwt full"), fullJWTAccessToken("jwt full")},
-		{"keys only", store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x", ExpiresAt: at(time.Hour)},
-			store.JWTAccessToken{JTI: jti("jwt min"), ClientID: "client", Resource: "urn:x", ExpiresAt: at(time.Hour)}},
+		{"full, legacy jti", legacyJWT, legacyJWT},
+		{"keys only", store.JWTAccessToken{JTI: jti("jwt min", exp), ClientID: "client", Resource: "urn:x", ExpiresAt: exp},
+			store.JWTAccessToken{JTI: jti("jwt min", exp), ClientID: "client", Resource: "urn:x", ExpiresAt: exp}},
 	} {
 		cases = append(cases, roundTrip{
 			name:  "JWTAccessToken/" + c.name,

@@ -94,17 +94,18 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 			must(t, id, tx.CreateGrant(ctx, g))
 		}
 		for value, c := range tokens {
+			exp := tokenExpiry(c.expires)
 			a := liveAccessToken("at-"+value, c.grant)
-			a.ExpiresAt = at(c.expires)
+			a.Hash, a.ExpiresAt = tokenKey("at-"+value, exp), exp
 			must(t, value, tx.CreateAccessToken(ctx, a))
 			r := liveRefreshToken("rt-"+value, c.grant)
-			r.ExpiresAt = at(c.expires)
+			r.Hash, r.ExpiresAt = tokenKey("rt-"+value, exp), exp
 			if c.used {
 				r.UsedAt = at(-time.Minute)
 			}
 			must(t, value, tx.CreateRefreshToken(ctx, r))
 			j := fullJWTAccessToken("jwt-" + value)
-			j.GrantID, j.ExpiresAt = c.grant, at(c.expires)
+			j.JTI, j.GrantID, j.ExpiresAt = jti("jwt-"+value, exp), c.grant, exp
 			must(t, value, tx.CreateJWTAccessToken(ctx, j))
 		}
 		for d := range failures {
@@ -181,11 +182,12 @@ func testSweepDeletesExactlyTheExpired(t *testing.T, s store.Store) {
 		gone("grant "+id, err, c.gone)
 	}
 	for value, c := range tokens {
-		_, err := s.AccessToken(ctx, hash("at-"+value))
+		exp := tokenExpiry(c.expires)
+		_, err := s.AccessToken(ctx, tokenKey("at-"+value, exp))
 		gone("access token "+value, err, c.gone)
-		_, err = s.RefreshToken(ctx, hash("rt-"+value))
+		_, err = s.RefreshToken(ctx, tokenKey("rt-"+value, exp))
 		gone("refresh token "+value, err, c.gone)
-		_, err = s.JWTAccessToken(ctx, jti("jwt-"+value))
+		_, err = s.JWTAccessToken(ctx, jti("jwt-"+value, exp))
 		gone("JWT access token "+value, err, c.gone)
 	}
 	for d, wantGone := range failures {
@@ -231,7 +233,8 @@ func testSweepDeletesAtMostLimitPerCall(t *testing.T, s store.Store) {
 			sess.ExpiresAt = at(-time.Duration(i+1) * time.Second)
 			must(t, "session", tx.CreateSession(ctx, sess))
 			a := liveAccessToken(name("at-old", i), "g")
-			a.ExpiresAt = at(-time.Duration(i+1) * time.Second)
+			a.ExpiresAt = tokenExpiry(-time.Duration(i+1) * time.Second)
+			a.Hash = tokenKey(name("at-old", i), a.ExpiresAt)
 			must(t, "access token", tx.CreateAccessToken(ctx, a))
 		}
 		must(t, "live session", tx.CreateSession(ctx, fullSession("s-live", "acct")))
@@ -262,12 +265,12 @@ func testSweepDeletesAtMostLimitPerCall(t *testing.T, s store.Store) {
 	for i := range expired {
 		_, err := s.Session(ctx, name("s-old", i))
 		wantErr(t, "expired session "+name("s-old", i), err, store.ErrNotFound)
-		_, err = s.AccessToken(ctx, hash(name("at-old", i)))
+		_, err = s.AccessToken(ctx, tokenKey(name("at-old", i), tokenExpiry(-time.Duration(i+1)*time.Second)))
 		wantErr(t, "expired access token "+name("at-old", i), err, store.ErrNotFound)
 	}
 	_, err := s.Session(ctx, "s-live")
 	must(t, "unexpired session", err)
-	_, err = s.AccessToken(ctx, hash("at-live"))
+	_, err = s.AccessToken(ctx, liveAccessToken("at-live", "g").Hash)
 	must(t, "unexpired access token", err)
 	_, err = s.Grant(ctx, "g")
 	must(t, "live grant", err)
@@ -279,6 +282,7 @@ func testSweepDeletesAtMostLimitPerCall(t *testing.T, s store.Store) {
 // with its grant, so no check takes them for live (G2).
 func testSweepTakesTokensAtTheirExpiry(t *testing.T, s store.Store) {
 	const tokens = 3
+	accessExp, refreshExp := tokenExpiry(time.Hour), tokenExpiry(2*time.Hour)
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, id := range []string{"g-expired", "g-revoked"} {
 			g := liveGrant(id, "acct", "app")
@@ -290,10 +294,10 @@ func testSweepTakesTokensAtTheirExpiry(t *testing.T, s store.Store) {
 			must(t, id, tx.CreateGrant(ctx, g))
 			for i := range tokens {
 				a := liveAccessToken(name("at-"+id, i), id)
-				a.ExpiresAt = at(time.Hour)
+				a.Hash, a.ExpiresAt = tokenKey(name("at-"+id, i), accessExp), accessExp
 				must(t, "access token", tx.CreateAccessToken(ctx, a))
 				r := liveRefreshToken(name("rt-"+id, i), id)
-				r.ExpiresAt = at(2 * time.Hour)
+				r.Hash, r.ExpiresAt = tokenKey(name("rt-"+id, i), refreshExp), refreshExp
 				must(t, "refresh token", tx.CreateRefreshToken(ctx, r))
 			}
 		}
@@ -308,9 +312,15 @@ func testSweepTakesTokensAtTheirExpiry(t *testing.T, s store.Store) {
 		_, err := s.Grant(ctx, id)
 		wantErr(t, "dead grant "+id, err, store.ErrNotFound)
 		for i := range tokens {
-			_, _, err := s.AccessTokenGrant(ctx, hash(name("at-"+id, i)))
+			// Each token is there, read alone; only its grant is gone.
+			access, refresh := tokenKey(name("at-"+id, i), accessExp), tokenKey(name("rt-"+id, i), refreshExp)
+			_, err := s.AccessToken(ctx, access)
+			must(t, "access token of swept grant "+id+", alone", err)
+			_, err = s.RefreshToken(ctx, refresh)
+			must(t, "refresh token of swept grant "+id+", alone", err)
+			_, _, err = s.AccessTokenGrant(ctx, access)
 			wantErr(t, "access token of swept grant "+id, err, store.ErrNotFound)
-			_, _, err = s.RefreshTokenGrant(ctx, hash(name("rt-"+id, i)))
+			_, _, err = s.RefreshTokenGrant(ctx, refresh)
 			wantErr(t, "refresh token of swept grant "+id, err, store.ErrNotFound)
 		}
 	}

@@ -38,7 +38,7 @@ func nothingWritten(t *testing.T, s store.Store, id string) {
 	wantErr(t, "session", err, store.ErrNotFound)
 	_, err = s.Grant(ctx, id)
 	wantErr(t, "grant", err, store.ErrNotFound)
-	_, err = s.RefreshToken(ctx, hash(id))
+	_, err = s.RefreshToken(ctx, liveRefreshToken(id, id).Hash)
 	wantErr(t, "refresh token", err, store.ErrNotFound)
 }
 
@@ -102,11 +102,12 @@ func testTxReadsSeeItsOwnWrites(t *testing.T, s store.Store) {
 		sess, err := tx.Session(ctx, "new")
 		must(t, "session in tx", err)
 		equal(t, "authorizations in tx", sess.Authorizations, []store.Authorization{fullAuthorization("new", "app")})
-		_, err = tx.RefreshToken(ctx, hash("new"))
+		key := liveRefreshToken("new", "new").Hash
+		_, err = tx.RefreshToken(ctx, key)
 		must(t, "refresh token in tx", err)
-		_, consumeErr := tx.ConsumeRefreshToken(ctx, hash("new"), t0)
+		_, consumeErr := tx.ConsumeRefreshToken(ctx, key, t0)
 		must(t, "consume in tx", consumeErr)
-		rt, err := tx.RefreshToken(ctx, hash("new"))
+		rt, err := tx.RefreshToken(ctx, key)
 		must(t, "refresh token after consume", err)
 		equal(t, "used at, in tx", rt.UsedAt, t0)
 
@@ -131,7 +132,7 @@ func testRoutineTx(t *testing.T, s store.Store) {
 	got, err := s.Account(ctx, "routine")
 	must(t, "account written by a routine transaction", err)
 	equal(t, "account", got, fullAccount("routine"))
-	_, err = s.RefreshToken(ctx, hash("routine"))
+	_, err = s.RefreshToken(ctx, liveRefreshToken("routine", "routine").Hash)
 	must(t, "refresh token written by a routine transaction", err)
 
 	errBoom := errors.New("boom")
