@@ -42,7 +42,13 @@ func TestStatementsUseIndexes(t *testing.T) {
 
 	// The statements this test matters most for were among them: those
 	// that hold the writer longest, and the queue's.
-	for _, q := range append(slices.Clone(sweepQueries[sqliteDialect]), qClaimDeliveries, qLeaseDelivery) {
+	// So were both forms of every token statement: by a key that
+	// carries its expiry, and by an older token's digest.
+	must := append(slices.Clone(sweepQueries[sqliteDialect]), qClaimDeliveries, qLeaseDelivery)
+	for _, c := range tokenStatements(nil) {
+		must = append(must, c.query.current, c.query.legacy)
+	}
+	for _, q := range must {
 		if !prepared[q] {
 			t.Errorf("the suite never ran\n%s", q)
 		}
@@ -272,21 +278,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 	// Each token lookup in both its forms: by a key that carries its
 	// expiry (the primary key), and by an older token's digest (the
 	// legacy index, which only older rows enter).
-	for _, c := range []struct {
-		name  string
-		query byKey
-		args  []any
-	}{
-		{"AccessToken", qAccessToken, nil},
-		{"AccessTokenGrant", qAccessTokenGrant, nil},
-		{"RevokeAccessToken", qRevokeAccessToken, []any{now}},
-		{"RefreshToken", qRefreshToken, nil},
-		{"RefreshTokenGrant", qRefreshTokenGrant, nil},
-		{"ConsumeRefreshToken", qConsumeRefreshToken, []any{now}},
-		{"RevokeRefreshToken", qRevokeRefreshToken, []any{now}},
-		{"JWTAccessToken", qJWTAccessToken, nil},
-		{"DeleteJWTAccessToken", qDeleteJWTAccessToken, nil},
-	} {
+	for _, c := range tokenStatements(now) {
 		keys := map[string][]byte{"": store.NewTokenKey(now.Add(time.Hour), h("token 77")), " (older token)": h("token 77")}
 		if strings.Contains(c.name, "JWT") {
 			jti := append(binary.BigEndian.AppendUint32(nil, uint32(now.Add(time.Hour).Unix())), h("jwt 77")[:16]...)
@@ -369,4 +361,27 @@ func explain(ctx context.Context, t *testing.T, conn *pgx.Conn, mode, query stri
 		t.Fatalf("explain: %v", err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// tokenStatement is a token statement in its two forms (byKey) with the
+// arguments it takes before the key.
+type tokenStatement struct {
+	name  string
+	query byKey
+	args  []any
+}
+
+// tokenStatements are every token statement the store runs by key.
+func tokenStatements(now any) []tokenStatement {
+	return []tokenStatement{
+		{"AccessToken", qAccessToken, nil},
+		{"AccessTokenGrant", qAccessTokenGrant, nil},
+		{"RevokeAccessToken", qRevokeAccessToken, []any{now}},
+		{"RefreshToken", qRefreshToken, nil},
+		{"RefreshTokenGrant", qRefreshTokenGrant, nil},
+		{"ConsumeRefreshToken", qConsumeRefreshToken, []any{now}},
+		{"RevokeRefreshToken", qRevokeRefreshToken, []any{now}},
+		{"JWTAccessToken", qJWTAccessToken, nil},
+		{"DeleteJWTAccessToken", qDeleteJWTAccessToken, nil},
+	}
 }
