@@ -20,11 +20,6 @@ type appNamer struct {
 	c    *Console
 	ctx  context.Context
 	seen map[string]store.Client
-	// failed remembers the reads that failed other than as not found, so
-	// that a page reads a failing app once too, and a later client call
-	// answers the failure rather than an app read as gone. Made on first
-	// use: callers build an appNamer with seen alone.
-	failed map[string]error
 }
 
 // client returns app id; one that is gone (not found) is its id alone.
@@ -35,19 +30,14 @@ func (n *appNamer) client(id string) (store.Client, error) {
 	if cl, ok := n.seen[id]; ok {
 		return cl, nil
 	}
-	if err, ok := n.failed[id]; ok {
-		return store.Client{}, err
-	}
 	cl, err := n.c.cfg.Registry.Get(n.ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		cl = store.Client{ID: id}
 	case err != nil:
-		// The registry's error names the app already.
-		if n.failed == nil {
-			n.failed = map[string]error{}
-		}
-		n.failed[id] = err
+		// Not remembered: the page that needs the app fails on it, and
+		// a label read again falls back to the id. The registry's error
+		// names the app already.
 		return store.Client{}, err
 	}
 	n.seen[id] = cl
