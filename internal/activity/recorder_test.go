@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -12,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 // t0 is the tests' "now": 15:09:26 UTC, inside the hour of 15:00.
@@ -58,12 +57,7 @@ func (s *countingStore) InTx(ctx context.Context, d store.Durability, fn func(tx
 // newStore opens an empty SQLite store, closed when t ends.
 func newStore(t *testing.T) *countingStore {
 	t.Helper()
-	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "sesame.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return &countingStore{Store: st}
+	return &countingStore{Store: sqltest.Open(t)}
 }
 
 // newRecorder is a Recorder on a new store, reading c.

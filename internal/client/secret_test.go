@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/secret"
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 var cheap = secret.Hasher{Memory: 64, Time: 1, Threads: 1}
@@ -174,14 +173,10 @@ func TestRememberedSecretsAreBounded(t *testing.T) {
 	}
 }
 
+// openStore is sqltest.Open under the name this package's tests call.
 func openStore(t *testing.T) store.Store {
 	t.Helper()
-	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "clients.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return sqltest.Open(t)
 }
 
 // C3: Upsert stores a generated secret as SHA-256 and an operator's as

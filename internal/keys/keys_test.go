@@ -12,16 +12,12 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-id/sesame/internal/keys"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 func newSet(t *testing.T, secret string) (*keys.Set, keys.Config) {
 	t.Helper()
-	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "k.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqltest.Open(t)
 	sealer, err := keys.NewSealer([]byte(secret))
 	if err != nil {
 		t.Fatal(err)
@@ -124,11 +120,7 @@ func TestVerifyRefusesWhatSesameDidNotSign(t *testing.T) {
 func TestRotatePublishesBeforeSigning(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { return now }
-	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "k.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqltest.Open(t)
 	sealer, _ := keys.NewSealer([]byte("a secret of sixteen bytes or more"))
 	s, err := keys.Ensure(t.Context(), keys.Config{Store: st, Sealer: sealer, Now: func() time.Time { return clock() }, Retention: 48 * time.Hour})
 	if err != nil {
@@ -214,8 +206,7 @@ func BenchmarkSignES256(b *testing.B) { benchSign(b, "ES256") }
 func BenchmarkSignRS256(b *testing.B) { benchSign(b, "RS256") }
 
 func benchSign(b *testing.B, alg string) {
-	st, _ := sqlstore.OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "k.db"), sqlstore.Options{})
-	defer st.Close()
+	st := sqltest.Open(b)
 	sealer, _ := keys.NewSealer([]byte("a secret of sixteen bytes or more"))
 	s, err := keys.Ensure(b.Context(), keys.Config{Store: st, Sealer: sealer, Now: time.Now})
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +21,7 @@ import (
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 // FuzzVerify feeds arbitrary strings to Set.Verify, the check of every JWT
@@ -37,11 +36,7 @@ import (
 // share it: a token seeded in one verifies in the others, and the fuzzer
 // mutates tokens whose signature checks. The RS256 key is new each time.
 func FuzzVerify(f *testing.F) {
-	st, err := sqlstore.OpenSQLite(f.Context(), filepath.Join(f.TempDir(), "k.db"), sqlstore.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
+	st := sqltest.Open(f)
 	sealer, err := keys.NewSealer([]byte("a secret of sixteen bytes or more"))
 	if err != nil {
 		f.Fatal(err)

@@ -3,7 +3,6 @@ package resource
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -11,22 +10,17 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func clock() time.Time { return t0 }
 
-// openStore is a fresh SQLite store, closed when t ends.
+// openStore is sqltest.Open under the name this package's tests call.
 func openStore(t *testing.T) store.Store {
 	t.Helper()
-	s, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "sesame.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sqltest.Open(t)
 }
 
 func must(t *testing.T, err error) {

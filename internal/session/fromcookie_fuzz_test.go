@@ -3,14 +3,13 @@ package session_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 	"github.com/sesame-id/sesame/internal/token"
 )
 
@@ -21,11 +20,7 @@ import (
 // and the disabled account's are refused like any other.
 func FuzzFromCookie(f *testing.F) {
 	ctx := context.Background()
-	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(f.TempDir(), "s.db"), sqlstore.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
+	st := sqltest.Open(f)
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	svc := &session.Service{Store: st, Now: func() time.Time { return now }, TTL: time.Hour, MaxTTL: 24 * time.Hour}
 
@@ -35,7 +30,7 @@ func FuzzFromCookie(f *testing.F) {
 	live := strings.Repeat("L", 40) + "ive"
 	expired := strings.Repeat("E", 36) + "xpired0"
 	disabled := strings.Repeat("D", 35) + "isabled0"
-	err = st.InTx(ctx, store.Durable, func(tx store.Tx) error {
+	err := st.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		for _, a := range []store.Account{
 			{ID: "acct-alice", Username: "alice", CreatedAt: now, UpdatedAt: now},
 			{ID: "acct-bob", Username: "bob", Disabled: true, CreatedAt: now, UpdatedAt: now},

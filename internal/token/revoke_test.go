@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,7 +13,7 @@ import (
 	"github.com/sesame-id/sesame/internal/keys"
 	"github.com/sesame-id/sesame/internal/resource"
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 // deletingStore is a real store that lists the JWT access token records
@@ -51,11 +50,7 @@ func (t deletingTx) DeleteJWTAccessToken(ctx context.Context, jti string) error 
 // keySet opens a key set on a fresh SQLite store.
 func keySet(t *testing.T) (*keys.Set, store.Store) {
 	t.Helper()
-	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "s.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqltest.Open(t)
 	sealer, err := keys.NewSealer([]byte("a secret of sixteen bytes or more"))
 	if err != nil {
 		t.Fatal(err)
