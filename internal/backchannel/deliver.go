@@ -88,26 +88,40 @@ func (d *Deliverer) queueNow() time.Time {
 // transaction of its own to take the delivery.
 type Queued struct{ store.Delivery }
 
-// Enqueue records a delivery of a logout token to c for (sub, sid) inside
-// tx (B3): the row is the queue entry, so it commits or rolls back with
-// the sign-out. The row is leased for LeaseFor to the caller's first
-// attempt (AttemptQueued, right after the commit), and due when that
-// lease ends, so no worker races that attempt and none is woken for it;
-// if the instance dies before making it, the delivery goes out from the
-// queue once the lease ends (B3: within LeaseFor plus a PollEvery of the
-// commit, as for a crash in the middle of any attempt).
-func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, receiptID string, c store.Client, sub, sid string) (Queued, error) {
+// Queue makes the delivery of a logout token to c for (sub, sid), for
+// the sign-out of receiptID, that Enqueue then writes: its id is known
+// before, so the sign-out's receipt can name it. The row is leased for
+// LeaseFor to the caller's first attempt (AttemptQueued, right after the
+// commit), and due when that lease ends, so no worker races that attempt
+// and none is woken for it; if the instance dies before making it, the
+// delivery goes out from the queue once the lease ends (B3: within
+// LeaseFor plus a PollEvery of the commit, as for a crash in the middle of
+// any attempt).
+func (d *Deliverer) Queue(receiptID string, c store.Client, sub, sid string) Queued {
 	now := d.Now()
 	lease := d.queueNow().Add(LeaseFor)
-	del := store.Delivery{
+	return Queued{store.Delivery{
 		ID: token.NewID(), ReceiptID: receiptID, ClientID: c.ID, URI: c.BackchannelLogoutURI,
 		Subject: sub, SID: sid, State: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
 		DueAt: lease, LeaseUntil: lease,
+	}}
+}
+
+// Enqueue records the deliveries qs inside tx (B3), in one statement: the
+// rows are the queue entries, so they commit or roll back with the
+// sign-out.
+func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, qs ...Queued) error {
+	if len(qs) == 0 {
+		return nil
 	}
-	if err := tx.EnqueueDelivery(ctx, del); err != nil {
-		return Queued{del}, fmt.Errorf("enqueue back-channel logout to %s: %w", c.ID, err)
+	ds := make([]store.Delivery, len(qs))
+	for i, q := range qs {
+		ds[i] = q.Delivery
 	}
-	return Queued{del}, nil
+	if err := tx.EnqueueDeliveries(ctx, ds...); err != nil {
+		return fmt.Errorf("enqueue back-channel logouts: %w", err)
+	}
+	return nil
 }
 
 // Outcome of one attempt.

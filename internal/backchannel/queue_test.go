@@ -4,14 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/backchannel"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 // queue is a Deliverer alone on a SQLite store, without a server and its
@@ -19,7 +18,7 @@ import (
 // moves: what is due, and when a retry is due, is then the test's to say
 // instead of the wall clock's.
 type queue struct {
-	store     *sqlstore.Store
+	store     store.Store
 	app       *sesametest.App
 	clock     *sesametest.Clock
 	deliverer *backchannel.Deliverer
@@ -27,11 +26,7 @@ type queue struct {
 
 func newQueue(t *testing.T) *queue {
 	t.Helper()
-	st, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "sesame.db"), sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqltest.Open(t)
 	app := sesametest.NewApp(t, sesametest.AppA)
 	clock := sesametest.NewClock()
 	d := &backchannel.Deliverer{
@@ -49,7 +44,7 @@ func (q *queue) put(t *testing.T, id string, due time.Time) {
 	t.Helper()
 	now := q.clock.Now()
 	err := q.store.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
-		return tx.EnqueueDelivery(t.Context(), store.Delivery{ID: id, ReceiptID: "r1", ClientID: sesametest.AppA,
+		return tx.EnqueueDeliveries(t.Context(), store.Delivery{ID: id, ReceiptID: "r1", ClientID: sesametest.AppA,
 			URI: q.app.BackchannelURI(), Subject: "alice", SID: "sid-1", State: store.DeliveryPending,
 			CreatedAt: now, UpdatedAt: now, DueAt: due})
 	})
@@ -208,11 +203,9 @@ func TestEnqueuedDeliveryIsLeasedToTheFirstAttempt(t *testing.T) {
 func enqueueOne(t *testing.T, q *queue) backchannel.Queued {
 	t.Helper()
 	ctx := t.Context()
-	var del backchannel.Queued
+	del := q.deliverer.Queue("r1", store.Client{ID: sesametest.AppA, BackchannelLogoutURI: q.app.BackchannelURI()}, "alice", "sid-1")
 	err := q.store.InTx(ctx, store.Durable, func(tx store.Tx) error {
-		var err error
-		del, err = q.deliverer.Enqueue(ctx, tx, "r1", store.Client{ID: sesametest.AppA, BackchannelLogoutURI: q.app.BackchannelURI()}, "alice", "sid-1")
-		return err
+		return q.deliverer.Enqueue(ctx, tx, del)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func putLeased(t *testing.T, st store.Store, id, clientID string) store.Delivery
 	del := store.Delivery{ID: id, ReceiptID: "r1", ClientID: clientID, URI: "https://" + clientID + ".test/bc",
 		Subject: "alice", SID: "sid-1", State: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
 		DueAt: now.Add(LeaseFor), LeaseUntil: now.Add(LeaseFor)}
-	err := st.InTx(t.Context(), store.Durable, func(tx store.Tx) error { return tx.EnqueueDelivery(t.Context(), del) })
+	err := st.InTx(t.Context(), store.Durable, func(tx store.Tx) error { return tx.EnqueueDeliveries(t.Context(), del) })
 	if err != nil {
 		t.Fatal(err)
 	}

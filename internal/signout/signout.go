@@ -232,7 +232,9 @@ func (s *Service) endAccountSessions(ctx context.Context, tx store.Tx, accountID
 }
 
 // end revokes what must go for the given authorizations, queues their
-// back-channel logouts and stores the receipt.
+// back-channel logouts and stores the receipt. The grants are read, revoked
+// and the deliveries queued each in one statement for all the apps, not
+// one per app: a sign-out runs while the one writer waits (design §5).
 func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, auths []store.Authorization) (Done, error) {
 	now := s.Now()
 	rec := store.Receipt{
@@ -240,19 +242,34 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 		AccountID: r.Session.AccountID, ClientID: r.ClientID, CreatedAt: now,
 	}
 	d := Done{}
+	grants, err := readGrants(ctx, tx, auths)
+	if err != nil {
+		return d, err
+	}
+	var revoke []string
 	for _, a := range auths {
-		o, c, err := s.endAuthorization(ctx, tx, a, now, r.revokeOffline)
-		if err != nil {
-			return d, err
+		// Through the cached registry: the transaction need not read what
+		// every instance keeps true in memory.
+		c, err := s.Backchannel.Clients.Get(ctx, a.ClientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return d, fmt.Errorf("read client %s: %w", a.ClientID, err)
+		}
+		o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: a.GrantID}
+		if g, ok := grants[a.GrantID]; ok { // else swept already: nothing left to revoke
+			if !r.revokeOffline && Survives(g, c) && g.RevokedAt.IsZero() {
+				o.Kept = KeptOffline
+			} else {
+				o.Revoked = true
+				if g.RevokedAt.IsZero() {
+					revoke = append(revoke, g.ID)
+				}
+			}
 		}
 		if c.BackchannelLogoutURI != "" {
-			del, err := s.Backchannel.Enqueue(ctx, tx, rec.ID, c, r.Session.AccountID, a.SID)
-			if err != nil {
-				return d, err
-			}
-			o.DeliveryID = del.ID
-			d.Deliveries = append(d.Deliveries, del.ID)
-			d.queued = append(d.queued, del)
+			q := s.Backchannel.Queue(rec.ID, c, r.Session.AccountID, a.SID)
+			o.DeliveryID = q.ID
+			d.Deliveries = append(d.Deliveries, q.ID)
+			d.queued = append(d.queued, q)
 		}
 		// The app's session in the browser ends even when its grant is
 		// kept (offline_access), so its page is loaded either way, as its
@@ -262,6 +279,14 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 			d.Frontchannel = append(d.Frontchannel, Frontchannel{ClientID: c.ID, URI: c.FrontchannelLogoutURI, SID: a.SID})
 		}
 		rec.Outcomes = append(rec.Outcomes, o)
+	}
+	// Unlogged, as every revocation of a sign-out: its receipt and its
+	// event say what happened.
+	if err := tx.RevokeGrants(ctx, revoke, now, grant.ReasonSignOut); err != nil {
+		return d, err
+	}
+	if err := s.Backchannel.Enqueue(ctx, tx, d.queued...); err != nil {
+		return d, err
 	}
 	if err := tx.CreateReceipt(ctx, rec); err != nil {
 		return d, fmt.Errorf("store receipt of session %s: %w", r.Session.ID, err)
@@ -274,37 +299,27 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 	return d, nil
 }
 
-// endAuthorization revokes one authorization's grant unless it survives
-// (and revokeOffline is false).
-func (s *Service) endAuthorization(ctx context.Context, tx store.Tx, a store.Authorization, at time.Time, revokeOffline bool) (store.ReceiptOutcome, store.Client, error) {
-	o := store.ReceiptOutcome{ClientID: a.ClientID, SID: a.SID, GrantID: a.GrantID}
-	// Through the cached registry: the transaction need not read what
-	// every instance keeps true in memory.
-	c, err := s.Backchannel.Clients.Get(ctx, a.ClientID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return o, c, fmt.Errorf("read client %s: %w", a.ClientID, err)
-	}
-	g := store.Grant{ID: a.GrantID}
-	if !revokeOffline && c.OfflineSurvivesSignout {
-		// Only a grant with offline_access may survive: read it to know.
-		// For any other client the grant goes whatever it holds, unread.
-		if g, err = tx.Grant(ctx, a.GrantID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return o, c, fmt.Errorf("read grant %s: %w", a.GrantID, err)
-		}
-		if err == nil && Survives(g, c) && g.RevokedAt.IsZero() {
-			o.Kept = KeptOffline
-			return o, c, nil
+// readGrants reads, inside tx, the grants that auths name, by id; a grant
+// swept already is not there.
+func readGrants(ctx context.Context, tx store.Tx, auths []store.Authorization) (map[string]store.Grant, error) {
+	ids := make([]string, 0, len(auths))
+	for _, a := range auths {
+		if a.GrantID != "" {
+			ids = append(ids, a.GrantID)
 		}
 	}
-	_, err = grant.RevokeUnlogged(ctx, tx, g, at, grant.ReasonSignOut)
-	if errors.Is(err, store.ErrNotFound) {
-		return o, c, nil // swept already: nothing left to revoke
+	if len(ids) == 0 {
+		return nil, nil
 	}
+	list, err := tx.Grants(ctx, ids)
 	if err != nil {
-		return o, c, err
+		return nil, err
 	}
-	o.Revoked = true
-	return o, c, nil
+	grants := make(map[string]store.Grant, len(list))
+	for _, g := range list {
+		grants[g.ID] = g
+	}
+	return grants, nil
 }
 
 // Deliver starts the first delivery attempts of committed sign-outs, all
@@ -417,16 +432,16 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 				return d, fmt.Errorf("drop authorization of %s: %w", a.ClientID, err)
 			}
 			if c.BackchannelLogoutURI != "" {
-				del, err := s.Backchannel.Enqueue(ctx, tx, d.Receipt.ID, c, g.AccountID, a.SID)
-				if err != nil {
-					return d, err
-				}
-				o.DeliveryID = del.ID
-				d.Deliveries = append(d.Deliveries, del.ID)
-				d.queued = append(d.queued, del)
+				q := s.Backchannel.Queue(d.Receipt.ID, c, g.AccountID, a.SID)
+				o.DeliveryID = q.ID
+				d.Deliveries = append(d.Deliveries, q.ID)
+				d.queued = append(d.queued, q)
 			}
 			d.Receipt.Outcomes = append(d.Receipt.Outcomes, o)
 		}
+	}
+	if err := s.Backchannel.Enqueue(ctx, tx, d.queued...); err != nil {
+		return d, err
 	}
 	if len(d.Receipt.Outcomes) == 0 {
 		d.Receipt.Outcomes = []store.ReceiptOutcome{{ClientID: g.ClientID, GrantID: g.ID, Revoked: true}}

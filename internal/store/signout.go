@@ -141,13 +141,16 @@ type signoutWriter interface {
 	// did: a confirm page is answered once.
 	DeleteLogoutRequest(ctx context.Context, xsrfHash []byte) (bool, error)
 	CreateReceipt(ctx context.Context, r Receipt) error
-	// EnqueueDelivery stores d, pending and due at d.DueAt, in this
-	// transaction: the deliveries table is the queue (B3). Once committed,
-	// one already due wakes the delivery workers of every instance. A
-	// zero DueAt is due at any time. A d.LeaseUntil is a lease held from
-	// the start (the caller's own first attempt): neither a claim nor
-	// LeaseDelivery takes the delivery before it ends.
-	EnqueueDelivery(ctx context.Context, d Delivery) error
+	// EnqueueDeliveries stores ds, pending and due at their DueAt, in
+	// this transaction: the deliveries table is the queue (B3). A
+	// sign-out's deliveries go in one statement, not one per app. Once
+	// committed, one already due wakes the delivery workers of every
+	// instance. A zero DueAt is due at any time. A LeaseUntil is a lease
+	// held from the start (the caller's own first attempt): neither a
+	// claim nor LeaseDelivery takes the delivery before it ends. An id
+	// already taken is ErrConflict, and the transaction must then be
+	// rolled back (the other deliveries of the call may be stored).
+	EnqueueDeliveries(ctx context.Context, ds ...Delivery) error
 	// LeaseDelivery takes a pending delivery for one attempt until until.
 	// It reports false when the delivery is not pending or another attempt
 	// holds it.

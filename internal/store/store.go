@@ -107,6 +107,10 @@ type Reader interface {
 	SessionsByAccount(ctx context.Context, accountID string) ([]Session, error)
 
 	Grant(ctx context.Context, id string) (Grant, error)
+	// Grants reads the grants of ids that exist, revoked or not, in no
+	// particular order: a sign-out reads its session's grants in one
+	// statement.
+	Grants(ctx context.Context, ids []string) ([]Grant, error)
 	// GrantsByAccount lists an account's grants, revoked ones included.
 	GrantsByAccount(ctx context.Context, accountID string) ([]Grant, error)
 	// LiveGrants lists an account's grants for one client that are neither
@@ -170,6 +174,9 @@ type Writer interface {
 	// RevokeGrant sets RevokedAt and the reason, unless already revoked.
 	// It reports whether this call revoked it.
 	RevokeGrant(ctx context.Context, id string, at time.Time, reason RevokeReason) (bool, error)
+	// RevokeGrants revokes, as RevokeGrant does, each grant of ids not yet
+	// revoked, in one statement; ids of no grant are passed over.
+	RevokeGrants(ctx context.Context, ids []string, at time.Time, reason RevokeReason) error
 
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	// UpdateAuthRequest stores the sign-in outcome of an interaction.

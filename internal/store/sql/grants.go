@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -27,6 +29,18 @@ const (
 	qGrantExists = `SELECT 1 FROM grants WHERE id = $1`
 )
 
+// grantsBatch is how many grants one qGrants reads and one qRevokeGrants
+// revokes: a session's apps, as a rule, in one statement.
+const grantsBatch = 16
+
+// The ids fill the parameters, the rest NULL, which matches no grant
+// (as qDeliveriesByReceipts).
+var (
+	qGrants       = `SELECT ` + grantCols + ` FROM grants WHERE id IN (` + params(1, grantsBatch) + `)`
+	qRevokeGrants = `UPDATE grants SET revoked_at = $1, revoke_reason = $2
+		WHERE id IN (` + params(3, grantsBatch) + `) AND revoked_at IS NULL`
+)
+
 func scanGrant(row scanner) (store.Grant, error) {
 	var g store.Grant
 	err := row.Scan(grantDests(&g)...)
@@ -46,6 +60,19 @@ func (r reader) Grant(ctx context.Context, id string) (store.Grant, error) {
 		return store.Grant{}, fmt.Errorf("read grant %s: %w", id, dbErr(err))
 	}
 	return g, nil
+}
+
+// Grants reads the grants of ids that exist, grantsBatch in a statement.
+func (r reader) Grants(ctx context.Context, ids []string) ([]store.Grant, error) {
+	var all []store.Grant
+	for batch := range slices.Chunk(ids, grantsBatch) {
+		list, err := queryList(ctx, r.q, scanGrant, qGrants, padded(batch, grantsBatch)...)
+		if err != nil {
+			return nil, fmt.Errorf("read grants %s: %w", strings.Join(batch, ", "), dbErr(err))
+		}
+		all = append(all, list...)
+	}
+	return all, nil
 }
 
 // GrantsByAccount lists an account's grants, revoked ones included, newest
@@ -91,6 +118,20 @@ func (t *tx) UpdateGrantScopes(ctx context.Context, id string, scopes []string) 
 func (t *tx) UpdateGrantResources(ctx context.Context, id string, resources map[string][]string) error {
 	if err := execOne(ctx, t.q, qUpdateGrantResources, resourcesArg(resources), id); err != nil {
 		return fmt.Errorf("update resources of grant %s: %w", id, err)
+	}
+	return nil
+}
+
+// RevokeGrants revokes each grant of ids not yet revoked, grantsBatch in a
+// statement, passing over ids of no grant.
+func (t *tx) RevokeGrants(ctx context.Context, ids []string, at time.Time, reason store.RevokeReason) error {
+	if at.IsZero() {
+		return fmt.Errorf("revoke grants %s: zero revocation time", strings.Join(ids, ", "))
+	}
+	for batch := range slices.Chunk(ids, grantsBatch) {
+		if _, err := exec(ctx, t.q, qRevokeGrants, append([]any{timeArg(at), reason}, padded(batch, grantsBatch)...)...); err != nil {
+			return fmt.Errorf("revoke grants %s: %w", strings.Join(batch, ", "), err)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
@@ -52,8 +53,6 @@ const (
 		ORDER BY created_at DESC, id DESC LIMIT $2`
 	qDeliveriesByClientIn = `SELECT ` + deliveryCols + ` FROM deliveries WHERE client_id = $1 AND state = $2
 		ORDER BY created_at DESC, id DESC LIMIT $3`
-	qCreateDelivery = `INSERT INTO deliveries (` + deliveryCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`
 	// The conditions make the lease exclusive: racing attempts wait for
 	// the first one's row lock, PostgreSQL re-checks the conditions on the
 	// row it committed, and exactly one changes the row.
@@ -87,6 +86,27 @@ const (
 		ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		RETURNING ` + deliveryCols
 )
+
+// enqueueBatch is how many deliveries one INSERT stores: a sign-out's
+// apps, as a rule, in one statement.
+const enqueueBatch = 16
+
+// deliveryColCount is how many columns of deliveryCols an INSERT fills.
+const deliveryColCount = 15
+
+// qCreateDeliveries[n-1] stores n deliveries, n up to enqueueBatch: one
+// text per count, since a row of NULLs could not stand for no row as a
+// NULL id stands for no id in an IN list.
+var qCreateDeliveries = func() (qs [enqueueBatch]string) {
+	for n := 1; n <= enqueueBatch; n++ {
+		rows := make([]string, n)
+		for i := range rows {
+			rows[i] = "(" + params(1+i*deliveryColCount, deliveryColCount) + ")"
+		}
+		qs[n-1] = `INSERT INTO deliveries (` + deliveryCols + `) VALUES ` + strings.Join(rows, ", ") + ` ON CONFLICT DO NOTHING`
+	}
+	return qs
+}()
 
 // deliveriesBatch is how many receipts one qDeliveriesByReceipts reads:
 // a page of the console's sign-outs.
@@ -263,29 +283,51 @@ func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state s
 	return list, nil
 }
 
-// EnqueueDelivery stores d, pending and due at d.DueAt: the row is the
-// queue entry (B3), so a rollback drops it and a commit makes it survive
-// any crash. A taken id is store.ErrConflict. Once committed, every
-// instance's workers are woken (ChangeDeliveries) if it is already due
-// (due times are on the wall clock). A zero DueAt is stored as it is
-// (NULL) and is due at once: ClaimDeliveries, not this, makes it so (see
-// there for why), and it wakes the workers like any due delivery.
-func (t *tx) EnqueueDelivery(ctx context.Context, d store.Delivery) error {
-	if d.State == "" {
-		d.State = store.DeliveryPending
+// EnqueueDeliveries stores ds, pending and due at their DueAt, up to
+// enqueueBatch in one statement: each row is a queue entry (B3), so a
+// rollback drops it and a commit makes it survive any crash. A taken id is
+// store.ErrConflict. Once committed, every instance's workers are woken
+// (ChangeDeliveries) if one is already due (due times are on the wall
+// clock). A zero DueAt is stored as it is (NULL) and is due at once:
+// ClaimDeliveries, not this, makes it so (see there for why), and it
+// wakes the workers like any due delivery.
+func (t *tx) EnqueueDeliveries(ctx context.Context, ds ...store.Delivery) error {
+	due := false
+	for batch := range slices.Chunk(ds, enqueueBatch) {
+		args := make([]any, 0, len(batch)*deliveryColCount)
+		for _, d := range batch {
+			if d.State == "" {
+				d.State = store.DeliveryPending
+			}
+			args = append(args, d.ID, d.ReceiptID, d.ClientID, d.URI, d.Subject, d.SID,
+				d.State, d.Attempts, d.LastStatus, d.LastError, timeArg(d.CreatedAt), timeArg(d.UpdatedAt),
+				timeArg(d.DeliveredAt), timeArg(d.DueAt), timeArg(d.LeaseUntil))
+			// One not yet due (the committing request makes the first
+			// attempt) needs no wake-up: it would find nothing, and the
+			// workers' poll finds it.
+			due = due || !d.DueAt.After(time.Now())
+		}
+		n, err := exec(ctx, t.q, qCreateDeliveries[len(batch)-1], args...)
+		if err == nil && n < int64(len(batch)) {
+			err = store.ErrConflict
+		}
+		if err != nil {
+			return fmt.Errorf("create deliveries %s: %w", deliveryIDs(batch), err)
+		}
 	}
-	err := insertNew(ctx, t.q, qCreateDelivery, d.ID, d.ReceiptID, d.ClientID, d.URI, d.Subject, d.SID,
-		d.State, d.Attempts, d.LastStatus, d.LastError, timeArg(d.CreatedAt), timeArg(d.UpdatedAt),
-		timeArg(d.DeliveredAt), timeArg(d.DueAt), timeArg(d.LeaseUntil))
-	if err != nil {
-		return fmt.Errorf("create delivery %s: %w", d.ID, err)
-	}
-	if d.DueAt.After(time.Now()) {
-		// Not yet due (the committing request makes the first attempt):
-		// a wake-up now would find nothing, the workers' poll finds it.
+	if !due {
 		return nil
 	}
 	return t.wakeDeliveries(ctx)
+}
+
+// deliveryIDs names ds in an error.
+func deliveryIDs(ds []store.Delivery) string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	return strings.Join(ids, ", ")
 }
 
 // wakeDeliveries tells the delivery workers, once, that this transaction

@@ -25,7 +25,7 @@ func TestExpectedErrorsLeaveTheTransactionUsable(t *testing.T) {
 				tx.CreateSession(ctx, store.Session{ID: "s1", CookieHash: []byte("cookie"), AccountID: "a1"}),
 				tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: []byte("x1")}),
 				tx.CreateReceipt(ctx, store.Receipt{ID: "r1"}),
-				tx.EnqueueDelivery(ctx, store.Delivery{ID: "d1"}))
+				tx.EnqueueDeliveries(ctx, store.Delivery{ID: "d1"}))
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +37,7 @@ func TestExpectedErrorsLeaveTheTransactionUsable(t *testing.T) {
 				"session with a taken cookie":   tx.CreateSession(ctx, store.Session{ID: "s2", CookieHash: []byte("cookie")}),
 				"logout request, taken hash":    tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: []byte("x1")}),
 				"receipt with a taken id":       tx.CreateReceipt(ctx, store.Receipt{ID: "r1"}),
-				"delivery with a taken id":      tx.EnqueueDelivery(ctx, store.Delivery{ID: "d1"}),
+				"delivery with a taken id":      tx.EnqueueDeliveries(ctx, store.Delivery{ID: "d1"}),
 			} {
 				if !errors.Is(err, store.ErrConflict) {
 					t.Errorf("%s: %v, want ErrConflict", what, err)

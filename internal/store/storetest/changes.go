@@ -97,7 +97,7 @@ func testCommittedChangesReachWatchers(t *testing.T, s store.Store) {
 		if err := tx.UpsertClient(ctx, fullClient("rolled-back")); err != nil {
 			return err
 		}
-		if err := tx.EnqueueDelivery(ctx, delivery("rolled-back", "app", t0)); err != nil {
+		if err := tx.EnqueueDeliveries(ctx, delivery("rolled-back", "app", t0)); err != nil {
 			return err
 		}
 		return errors.New("roll back")

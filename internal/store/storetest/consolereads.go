@@ -91,7 +91,7 @@ func testDeliveriesByReceiptsGroupsEachReceiptsOldestFirst(t *testing.T, s store
 	}
 
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.EnqueueDelivery(ctx, receiptDelivery("d-new", "r2", at(2*time.Minute))); err != nil {
+		if err := tx.EnqueueDeliveries(ctx, receiptDelivery("d-new", "r2", at(2*time.Minute))); err != nil {
 			return err
 		}
 		got, err := tx.DeliveriesByReceipts(ctx, []string{"r2"})

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ var grantTests = []test{
 	{"GrantsByAccountNewestFirstWithRevoked", testGrantsByAccountNewestFirstWithRevoked},
 	{"UpdateGrantScopesReplacesThem", testUpdateGrantScopesReplacesThem},
 	{"RevokeGrantIsIdempotent", testRevokeGrantIsIdempotent},
+	{"GrantsReadsThoseThatExist", testGrantsReadsThoseThatExist},
+	{"RevokeGrantsRevokesThoseNotYetRevoked", testRevokeGrantsRevokesThoseNotYetRevoked},
 	{"ScopesWithWhiteSpaceAreRefused", testScopesWithWhiteSpaceAreRefused},
 }
 
@@ -110,4 +114,82 @@ func testRevokeGrantIsIdempotent(t *testing.T, s store.Store) {
 	other, err := s.Grant(t.Context(), "g2")
 	must(t, "read g2", err)
 	equal(t, "other grant", other, liveGrant("g2", "acct", "app"))
+}
+
+// manyGrants creates n live grants g00, g01... and returns them.
+func manyGrants(t *testing.T, s store.Store, n int) []store.Grant {
+	t.Helper()
+	var gs []store.Grant
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i := range n {
+			g := liveGrant(fmt.Sprintf("g%02d", i), "acct", fmt.Sprintf("app-%d", i))
+			if err := tx.CreateGrant(ctx, g); err != nil {
+				return err
+			}
+			gs = append(gs, g)
+		}
+		return nil
+	})
+	return gs
+}
+
+// testGrantsReadsThoseThatExist: Grants reads every grant of the ids that
+// exists, revoked or not, more than one statement's worth included, and
+// passes over ids of none.
+func testGrantsReadsThoseThatExist(t *testing.T, s store.Store) {
+	gs := manyGrants(t, s, 20) // more than a statement's 16
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.RevokeGrant(ctx, "g03", t0, "signout")
+		return err
+	})
+	gs[3].RevokedAt, gs[3].RevokeReason = t0, "signout"
+	ids := []string{"nope"}
+	for _, g := range gs {
+		ids = append(ids, g.ID)
+	}
+	got, err := s.Grants(t.Context(), append(ids, "gone"))
+	must(t, "read", err)
+	slices.SortFunc(got, func(a, b store.Grant) int { return strings.Compare(a.ID, b.ID) })
+	equal(t, "grants", got, gs)
+	none, err := s.Grants(t.Context(), nil)
+	must(t, "read none", err)
+	if len(none) != 0 {
+		t.Errorf("no ids: %v", none)
+	}
+}
+
+// testRevokeGrantsRevokesThoseNotYetRevoked: RevokeGrants revokes each
+// grant named that is not yet revoked, more than one statement's worth
+// included; one revoked before keeps its time and reason, an id of no
+// grant is passed over, and a grant not named is left alone.
+func testRevokeGrantsRevokesThoseNotYetRevoked(t *testing.T, s store.Store) {
+	gs := manyGrants(t, s, 20)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.RevokeGrant(ctx, "g05", t0, "admin")
+		return err
+	})
+	ids := []string{"nope"}
+	for _, g := range gs[:19] {
+		ids = append(ids, g.ID)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.RevokeGrants(ctx, ids, at(time.Hour), "signout")
+	})
+	for i, want := range gs {
+		switch {
+		case i == 5:
+			want.RevokedAt, want.RevokeReason = t0, "admin"
+		case i < 19:
+			want.RevokedAt, want.RevokeReason = at(time.Hour), "signout"
+		}
+		got, err := s.Grant(t.Context(), want.ID)
+		must(t, want.ID, err)
+		equal(t, want.ID, got, want)
+	}
+	err := s.InTx(t.Context(), store.Routine, func(tx store.Tx) error {
+		return tx.RevokeGrants(t.Context(), []string{"g19"}, time.Time{}, "signout")
+	})
+	if err == nil {
+		t.Error("RevokeGrants with a zero time: no error")
+	}
 }

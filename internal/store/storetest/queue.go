@@ -258,7 +258,7 @@ func testRetriedDeliveryIsClaimed(t *testing.T, s store.Store) {
 func testRolledBackEnqueueOrClaim(t *testing.T, s store.Store) {
 	errBoom := errors.New("roll back")
 	err := inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.EnqueueDelivery(ctx, delivery("gone", "app", t0)); err != nil {
+		if err := tx.EnqueueDeliveries(ctx, delivery("gone", "app", t0)); err != nil {
 			return err
 		}
 		return errBoom

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ var signoutTests = []test{
 	{"LogoutRequestRoundTripAndLatestOnly", testLogoutRequests},
 	{"ReceiptRoundTripAndOrder", testReceipts},
 	{"DeliveryLifecycle", testDeliveryLifecycle},
+	{"EnqueueDeliveriesStoresEachOfMany", testEnqueueDeliveriesStoresEachOfMany},
 	{"DeliveryLeaseIsExclusive", testDeliveryLeaseExclusive},
 	{"DeliveriesByClientFilterAndOrder", testDeliveriesByClient},
 	{"SweepRemovesOldSignOutRecords", testSweepSignout},
@@ -97,17 +99,47 @@ func delivery(id, client string, created time.Time) store.Delivery {
 		SID: "sid-" + id, State: store.DeliveryPending, CreatedAt: created, UpdatedAt: created, DueAt: created}
 }
 
-// enqueue stores deliveries in one transaction.
+// enqueue stores deliveries in one transaction, one call each.
 func enqueue(t *testing.T, s store.Store, ds ...store.Delivery) {
 	t.Helper()
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, d := range ds {
-			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+			if err := tx.EnqueueDeliveries(ctx, d); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// testEnqueueDeliveriesStoresEachOfMany: one call stores every delivery
+// given, each with its own columns, more than one statement's worth
+// included; a taken id among them is ErrConflict.
+func testEnqueueDeliveriesStoresEachOfMany(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var ds []store.Delivery
+	for i := range 21 { // more than a statement's 16
+		d := delivery(fmt.Sprintf("d%02d", i), fmt.Sprintf("app-%d", i%5), at(time.Duration(i)*time.Second))
+		d.ReceiptID = fmt.Sprintf("r%d", i%3)
+		d.DueAt, d.LeaseUntil = at(time.Minute+time.Duration(i)*time.Second), at(time.Minute)
+		ds = append(ds, d)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDeliveries(ctx, ds...) })
+	for _, want := range ds {
+		got, err := s.Delivery(ctx, want.ID)
+		must(t, want.ID, err)
+		equal(t, want.ID, got, want)
+	}
+	err := s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+		return tx.EnqueueDeliveries(ctx, delivery("new", "app", t0), delivery("d07", "app", t0))
+	})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a taken id among many: %v, want ErrConflict", err)
+	}
+	if _, err := s.Delivery(ctx, "new"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the rolled-back call's other delivery: %v, want ErrNotFound", err)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDeliveries(ctx) })
 }
 
 func testDeliveryLifecycle(t *testing.T, s store.Store) {
@@ -217,7 +249,7 @@ func testDeliveriesByClient(t *testing.T, s store.Store) {
 	for i, d := range []store.Delivery{delivery("a1", "a", at(time.Second)), delivery("a2", "a", at(2*time.Second)),
 		delivery("a3", "a", at(3*time.Second)), delivery("b1", "b", at(4*time.Second))} {
 		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+			if err := tx.EnqueueDeliveries(ctx, d); err != nil {
 				return err
 			}
 			if i == 1 {
@@ -246,7 +278,7 @@ func testSweepSignout(t *testing.T, s store.Store) {
 	pending := delivery("pending", "app", t0)
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, d := range []store.Delivery{old, fresh, pending} {
-			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+			if err := tx.EnqueueDeliveries(ctx, d); err != nil {
 				return err
 			}
 		}
@@ -290,7 +322,7 @@ func testSweepSignout(t *testing.T, s store.Store) {
 // again, due when asked, with its attempts kept.
 func testRetryDelivery(t *testing.T, s store.Store) {
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.EnqueueDelivery(ctx, delivery("d1", "app", t0)); err != nil {
+		if err := tx.EnqueueDeliveries(ctx, delivery("d1", "app", t0)); err != nil {
 			return err
 		}
 		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(time.Second), State: store.DeliveryFailed, Status: 400})
