@@ -194,10 +194,10 @@ type Writer interface {
 	RevokeAccessToken(ctx context.Context, hash []byte, at time.Time) error
 
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
-	// ConsumeRefreshToken marks the token used (rotated) at at and returns
-	// it; a token used before is returned with ErrAlreadyUsed. Only one of
-	// many concurrent calls succeeds.
-	ConsumeRefreshToken(ctx context.Context, hash []byte, at time.Time) (RefreshToken, error)
+	// ConsumeRefreshToken marks the token used (rotated) at at; a token
+	// used before is ErrAlreadyUsed, and one that does not exist
+	// ErrNotFound. Only one of many concurrent calls succeeds.
+	ConsumeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
 	// RevokeRefreshToken marks one refresh token revoked.
 	RevokeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
 

@@ -69,7 +69,7 @@ func (s *Service) Refresh(ctx context.Context, c store.Client, req RefreshReques
 			sid: rt.SID, authTime: rt.AuthTime, amr: rt.AMR, acr: rt.ACR, // spec R3: no nonce
 		},
 		resource: req.Resource, resourceScopes: req.Scopes,
-		consume: func(tx store.Tx) error { _, err := tx.ConsumeRefreshToken(ctx, hash, now); return err },
+		consume: func(tx store.Tx) error { return tx.ConsumeRefreshToken(ctx, hash, now) },
 		reused:  func() error { return s.refreshReused(ctx, rt) },
 	})
 }

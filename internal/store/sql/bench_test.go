@@ -132,7 +132,7 @@ func benchRefresh(b *testing.B, s *Store, dur store.Durability) {
 	i := 0
 	for b.Loop() {
 		err := s.InTx(ctx, dur, func(tx store.Tx) error {
-			if _, err := tx.ConsumeRefreshToken(ctx, benchHash(fmt.Sprint(prefix, "refresh-", i)), now); err != nil {
+			if err := tx.ConsumeRefreshToken(ctx, benchHash(fmt.Sprint(prefix, "refresh-", i)), now); err != nil {
 				return err
 			}
 			if err := tx.CreateAccessToken(ctx, store.AccessToken{

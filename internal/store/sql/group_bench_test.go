@@ -56,7 +56,7 @@ func benchGroup(b *testing.B, s *Store, dur store.Durability, group int) {
 	for b.Loop() {
 		err := s.InTx(ctx, dur, func(tx store.Tx) error {
 			for c := range group {
-				if _, err := tx.ConsumeRefreshToken(ctx, token(c, i).Hash, now); err != nil {
+				if err := tx.ConsumeRefreshToken(ctx, token(c, i).Hash, now); err != nil {
 					return err
 				}
 				if err := tx.CreateAccessToken(ctx, store.AccessToken{

@@ -125,11 +125,11 @@ func testChangesToMissingRowsAreNotFound(t *testing.T, s store.Store) {
 			return tx.RevokeAccessToken(ctx, legacyTokenKey("missing"), t0)
 		}},
 		{"ConsumeRefreshToken", func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.ConsumeRefreshToken(ctx, refresh, t0)
+			err := tx.ConsumeRefreshToken(ctx, refresh, t0)
 			return err
 		}},
 		{"ConsumeRefreshToken by a legacy key", func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.ConsumeRefreshToken(ctx, legacyTokenKey("missing"), t0)
+			err := tx.ConsumeRefreshToken(ctx, legacyTokenKey("missing"), t0)
 			return err
 		}},
 		{"RevokeRefreshToken", func(ctx context.Context, tx store.Tx) error {

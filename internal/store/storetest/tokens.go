@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,12 +81,10 @@ func testTokensByExpiringKey(t *testing.T, s store.Store) {
 	}
 
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.ConsumeRefreshToken(ctx, refresh.Hash, at(time.Second))
-		return err
+		return tx.ConsumeRefreshToken(ctx, refresh.Hash, at(time.Second))
 	})
 	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.ConsumeRefreshToken(ctx, refresh.Hash, at(2*time.Second))
-		return err
+		return tx.ConsumeRefreshToken(ctx, refresh.Hash, at(2*time.Second))
 	})
 	wantErr(t, "second rotation", err, store.ErrAlreadyUsed)
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -184,18 +183,18 @@ func testTokensByLegacyKey(t *testing.T, s store.Store) {
 	used := refresh
 	used.UsedAt = at(time.Second)
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		gotRefresh, err = tx.ConsumeRefreshToken(ctx, refresh.Hash, at(time.Second))
-		return err
+		return tx.ConsumeRefreshToken(ctx, refresh.Hash, at(time.Second))
 	})
+	gotRefresh, err = s.RefreshToken(ctx, refresh.Hash)
+	must(t, "read after the first rotation", err)
 	equal(t, "first rotation", gotRefresh, used)
 	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		gotRefresh, err = tx.ConsumeRefreshToken(ctx, refresh.Hash, at(2*time.Second))
-		return err
+		return tx.ConsumeRefreshToken(ctx, refresh.Hash, at(2*time.Second))
 	})
 	wantErr(t, "second rotation", err, store.ErrAlreadyUsed)
-	equal(t, "token returned with ErrAlreadyUsed", gotRefresh, used)
+	gotRefresh, err = s.RefreshToken(ctx, refresh.Hash)
+	must(t, "read after the second rotation", err)
+	equal(t, "the second rotation changed nothing", gotRefresh, used)
 	for _, when := range []time.Time{at(3 * time.Second), at(4 * time.Second)} {
 		mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 			must(t, "revoke access token", tx.RevokeAccessToken(ctx, access.Hash, when))
@@ -290,7 +289,8 @@ func testUseAuthCodeWorksOnce(t *testing.T, s store.Store) {
 }
 
 // testConsumeRefreshTokenWorksOnce: a refresh token rotates once; a second
-// use gets the token back with store.ErrAlreadyUsed (design G4: reuse).
+// use is store.ErrAlreadyUsed naming its grant (design G4: reuse), and
+// changes nothing; a token never stored is store.ErrNotFound.
 func testConsumeRefreshTokenWorksOnce(t *testing.T, s store.Store) {
 	rt := liveRefreshToken("rt", "grant")
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -300,24 +300,28 @@ func testConsumeRefreshTokenWorksOnce(t *testing.T, s store.Store) {
 	used := rt
 	used.UsedAt = t0
 
-	var got store.RefreshToken
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		got, err = tx.ConsumeRefreshToken(ctx, rt.Hash, t0)
-		return err
+		return tx.ConsumeRefreshToken(ctx, rt.Hash, t0)
 	})
-	equal(t, "first consume", got, used)
 	stored, err := s.RefreshToken(t.Context(), rt.Hash)
 	must(t, "read", err)
 	equal(t, "stored after consume", stored, used)
 
 	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		got, err = tx.ConsumeRefreshToken(ctx, rt.Hash, at(time.Second))
-		return err
+		return tx.ConsumeRefreshToken(ctx, rt.Hash, at(time.Second))
 	})
 	wantErr(t, "second consume", err, store.ErrAlreadyUsed)
-	equal(t, "token returned with ErrAlreadyUsed", got, used)
+	if !strings.Contains(err.Error(), rt.GrantID) {
+		t.Errorf("ErrAlreadyUsed does not name the grant %s: %v", rt.GrantID, err)
+	}
+	stored, err = s.RefreshToken(t.Context(), rt.Hash)
+	must(t, "read after the second consume", err)
+	equal(t, "the second consume changed nothing", stored, used)
+
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.ConsumeRefreshToken(ctx, liveRefreshToken("never stored", "grant").Hash, at(time.Second))
+	})
+	wantErr(t, "consume of a token never stored", err, store.ErrNotFound)
 
 	other, err := s.RefreshToken(t.Context(), liveRefreshToken("other", "grant").Hash)
 	must(t, "read other", err)

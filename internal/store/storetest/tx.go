@@ -105,7 +105,7 @@ func testTxReadsSeeItsOwnWrites(t *testing.T, s store.Store) {
 		key := liveRefreshToken("new", "new").Hash
 		_, err = tx.RefreshToken(ctx, key)
 		must(t, "refresh token in tx", err)
-		_, consumeErr := tx.ConsumeRefreshToken(ctx, key, t0)
+		consumeErr := tx.ConsumeRefreshToken(ctx, key, t0)
 		must(t, "consume in tx", consumeErr)
 		rt, err := tx.RefreshToken(ctx, key)
 		must(t, "refresh token after consume", err)
