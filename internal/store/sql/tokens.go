@@ -75,15 +75,18 @@ func (q byKey) with(key []byte, args ...any) (string, []any) {
 
 // keyColumns are the expires_at and key columns a token with key and
 // expiry exp is stored with, split as q's key: a key that carries its
-// expiry must carry exp's second, and its row is stored under that
-// second, where lookups find it; an older key is stored whole, with exp.
-// Every token expires: the expiry leads the primary key.
+// expiry must carry exp exactly, and its row is stored under it, where
+// lookups find it; an older key is stored whole, with exp. The key holds
+// whole seconds, so an exp with a fraction of one is refused rather than
+// stored as either: under exp, no lookup by the key would find the row;
+// under the key's second, it would be read back with another expiry than
+// was written. Every token expires: the expiry leads the primary key.
 func (q byKey) keyColumns(key []byte, exp time.Time) (any, any, error) {
 	if exp.IsZero() {
 		return nil, nil, errors.New("a token without an expiry")
 	}
 	if kexp, k, ok := q.split(key); ok {
-		if kexp.Unix() != exp.Unix() {
+		if !kexp.Equal(exp) {
 			return nil, nil, fmt.Errorf("a token key for %v on a token expiring at %v", kexp.UTC(), exp.UTC())
 		}
 		return timeArg(kexp), k, nil

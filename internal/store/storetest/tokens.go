@@ -233,10 +233,13 @@ func testTokensByLegacyKey(t *testing.T, s store.Store) {
 }
 
 // testTokenKeysMustMatchTheirExpiry: a key leads the table with its
-// expiry, so a key whose expiry is not the token's ExpiresAt (to the
-// second) is refused, as is a token that never expires, whether its key
-// carries an expiry or is an older token's (legacy keys, on purpose
-// here).
+// expiry, so a key whose expiry is not the token's ExpiresAt is refused,
+// as is a token that never expires, whether its key carries an expiry or
+// is an older token's (legacy keys, on purpose here). A key carries whole
+// seconds, so an ExpiresAt a fraction past its key's second is refused
+// too, and nothing is stored under that key: the row could hold only one
+// of the two expiries, and a lookup, which knows only the key's, would
+// read back another ExpiresAt than was written or not find the token.
 func testTokenKeysMustMatchTheirExpiry(t *testing.T, s store.Store) {
 	exp := tokenExpiry(time.Hour)
 	access := liveAccessToken("at", "grant")
@@ -253,6 +256,13 @@ func testTokenKeysMustMatchTheirExpiry(t *testing.T, s store.Store) {
 	foreverJWT.ExpiresAt = time.Time{}
 	legacyForeverJWT := fullJWTAccessToken("legacy forever jwt")
 	legacyForeverJWT.JTI, legacyForeverJWT.ExpiresAt = legacyJTI("legacy forever jwt"), time.Time{}
+	fraction := exp.Add(300 * time.Millisecond)
+	fractionAccess := liveAccessToken("fraction at", "grant")
+	fractionAccess.ExpiresAt = fraction
+	fractionRefresh := liveRefreshToken("fraction rt", "grant")
+	fractionRefresh.Hash, fractionRefresh.ExpiresAt = tokenKey("fraction rt", exp), fraction
+	fractionJWT := fullJWTAccessToken("fraction jwt")
+	fractionJWT.ExpiresAt = fraction
 	for what, create := range map[string]func(context.Context, store.Tx) error{
 		"access token with another expiry":  func(ctx context.Context, tx store.Tx) error { return tx.CreateAccessToken(ctx, access) },
 		"refresh token with another expiry": func(ctx context.Context, tx store.Tx) error { return tx.CreateRefreshToken(ctx, refresh) },
@@ -263,11 +273,27 @@ func testTokenKeysMustMatchTheirExpiry(t *testing.T, s store.Store) {
 		"JWT with another expiry":      func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, jwt) },
 		"JWT without an expiry":        func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, foreverJWT) },
 		"legacy JWT without an expiry": func(ctx context.Context, tx store.Tx) error { return tx.CreateJWTAccessToken(ctx, legacyForeverJWT) },
+		"access token a fraction past its key's second": func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateAccessToken(ctx, fractionAccess)
+		},
+		"refresh token a fraction past its key's second": func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateRefreshToken(ctx, fractionRefresh)
+		},
+		"JWT a fraction past its jti's second": func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateJWTAccessToken(ctx, fractionJWT)
+		},
 	} {
 		if err := inTx(t, s, create); err == nil {
 			t.Errorf("%s: stored", what)
 		}
 	}
+	ctx := t.Context()
+	_, err := s.AccessToken(ctx, fractionAccess.Hash)
+	wantErr(t, "access token a fraction past its key's second", err, store.ErrNotFound)
+	_, err = s.RefreshToken(ctx, fractionRefresh.Hash)
+	wantErr(t, "refresh token a fraction past its key's second", err, store.ErrNotFound)
+	_, err = s.JWTAccessToken(ctx, fractionJWT.JTI)
+	wantErr(t, "JWT a fraction past its jti's second", err, store.ErrNotFound)
 }
 
 // testUseAuthCodeWorksOnce: a code is redeemed once; recording it again
