@@ -24,7 +24,7 @@ const (
 	auditPath    = activityPath + "/audit"
 	signOutsPath = activityPath + "/sign-outs"
 	// auditPerPage and signOutsPerPage are how many entries a page lists;
-	// a sign-out costs one more read (its deliveries), so fewer of them.
+	// a sign-out's deliveries are counted too, so fewer of them.
 	auditPerPage    = 50
 	signOutsPerPage = 25
 )
@@ -449,8 +449,10 @@ func (c *Console) listSignOuts(w http.ResponseWriter, r *http.Request, op operat
 	for _, rec := range recs {
 		ids = append(ids, rec.ID)
 	}
-	// The page's deliveries in one read, not one per sign-out listed.
-	deliveries, err := c.cfg.Store.DeliveriesByReceipts(r.Context(), ids)
+	// The page's deliveries counted by state in one read, not one per
+	// sign-out listed: the list says how many are in each state, and the
+	// receipt it links shows them one by one.
+	deliveries, err := c.cfg.Store.DeliveryCountsByReceipts(r.Context(), ids)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -472,14 +474,14 @@ func (c *Console) listSignOuts(w http.ResponseWriter, r *http.Request, op operat
 				it.Frontchannel++
 			}
 		}
-		for _, d := range deliveries[rec.ID] {
-			switch d.State {
+		for state, n := range deliveries[rec.ID] {
+			switch state {
 			case store.DeliveryDelivered:
-				it.Delivered++
+				it.Delivered += n
 			case store.DeliveryFailed:
-				it.Failed++
+				it.Failed += n
 			default:
-				it.Pending++
+				it.Pending += n
 			}
 		}
 		p.SignOuts = append(p.SignOuts, it)

@@ -301,16 +301,32 @@ func TestTheSignOutsList(t *testing.T) {
 		}
 
 		// Thirty older sign-outs: a page of 25 (bob's and old-29 to
-		// old-06), then the other 6.
+		// old-06), then the other 6. Old-29 told four apps by
+		// back-channel, their deliveries in every state (the pending one
+		// due later than the test lasts), and one by front-channel.
 		err = s.Store.InTx(context.Background(), store.Durable, func(tx store.Tx) error {
 			for i := range 30 {
 				r := store.Receipt{ID: fmt.Sprintf("old-%02d", i), Scope: "all_devices", Cause: "admin", AccountID: bob,
 					CreatedAt: recs[0].CreatedAt.Add(-time.Duration(30-i) * time.Minute)}
+				if i == 29 {
+					r.Outcomes = []store.ReceiptOutcome{{ClientID: "app-1", Revoked: true}, {ClientID: "app-2", Revoked: true},
+						{ClientID: "app-3", Revoked: true}, {ClientID: "app-4", Kept: "offline_access"},
+						{ClientID: "app-5", Revoked: true, FrontchannelURI: "https://app-5.example/fc"}}
+				}
 				if err := tx.CreateReceipt(context.Background(), r); err != nil {
 					return err
 				}
 			}
-			return nil
+			var told []store.Delivery
+			for i, state := range []store.DeliveryState{store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryDelivered, store.DeliveryPending} {
+				d := store.Delivery{ID: fmt.Sprintf("old-29-d%d", i), ReceiptID: "old-29", ClientID: fmt.Sprintf("app-%d", i+1),
+					URI: "https://example.com/bc", State: state, CreatedAt: recs[0].CreatedAt, UpdatedAt: recs[0].CreatedAt}
+				if state == store.DeliveryPending {
+					d.DueAt = time.Now().Add(24 * time.Hour)
+				}
+				told = append(told, d)
+			}
+			return tx.EnqueueDeliveries(context.Background(), told...)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -323,6 +339,9 @@ func TestTheSignOutsList(t *testing.T) {
 		}
 		if !strings.Contains(first.Body, "Every device · started by an admin") || !strings.Contains(first.Body, "No app was signed in on it.") {
 			t.Errorf("an admin's sign-out is not in words")
+		}
+		if told := "5 apps, 4 signed out. Told by back-channel (2 delivered, 1 pending, 1 failed) and by front-channel (1 page)."; !strings.Contains(first.Body, told) {
+			t.Errorf("the sign-out that told five apps does not say %q", told)
 		}
 		second := b.Get(s.ConsoleURL(html.UnescapeString(next[1])))
 		if n := len(entryRe.FindAllString(second.Body, -1)); second.Status != http.StatusOK || n != 6 ||

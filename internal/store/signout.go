@@ -123,10 +123,13 @@ type signoutReader interface {
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// DeliveriesByReceipt lists a sign-out's deliveries, oldest first.
 	DeliveriesByReceipt(ctx context.Context, receiptID string) ([]Delivery, error)
-	// DeliveriesByReceipts lists the deliveries of each of the receipts,
-	// oldest first, by receipt id, in a few statements however many
-	// receipts a page lists; a receipt without deliveries has no entry.
-	DeliveriesByReceipts(ctx context.Context, receiptIDs []string) (map[string][]Delivery, error)
+	// DeliveryCountsByReceipts counts the deliveries of each of the
+	// receipts in each state, by receipt id then state, in a few
+	// statements however many receipts a page lists, without reading the
+	// deliveries themselves. A receipt without deliveries (or unknown) has
+	// no entry, and a state none of a receipt's deliveries is in has none
+	// in its map: either reads as zero.
+	DeliveryCountsByReceipts(ctx context.Context, receiptIDs []string) (map[string]map[DeliveryState]int, error)
 	// DeliveriesByClient lists a client's deliveries in state (any when
 	// empty), newest first.
 	DeliveriesByClient(ctx context.Context, clientID string, state DeliveryState, limit int) ([]Delivery, error)

@@ -34,7 +34,7 @@ const (
 const grantsBatch = 16
 
 // The ids fill the parameters, the rest NULL, which matches no grant
-// (as qDeliveriesByReceipts).
+// (as qDeliveryCountsByReceipts).
 var (
 	qGrants       = `SELECT ` + grantCols + ` FROM grants WHERE id IN (` + params(1, grantsBatch) + `)`
 	qRevokeGrants = `UPDATE grants SET revoked_at = $1, revoke_reason = $2

@@ -108,17 +108,18 @@ var qCreateDeliveries = func() (qs [enqueueBatch]string) {
 	return qs
 }()
 
-// deliveriesBatch is how many receipts one qDeliveriesByReceipts reads:
-// a page of the console's sign-outs.
+// deliveriesBatch is how many receipts one qDeliveryCountsByReceipts
+// counts: a page of the console's sign-outs.
 const deliveriesBatch = 32
 
-// qDeliveriesByReceipts reads the deliveries of up to deliveriesBatch
-// receipts, one range of deliveries_receipt each. The ids fill the
-// parameters, the rest NULL, which matches no receipt: one text for any
-// number of ids, on both databases, where a list parameter would need SQL
-// of its own on each (SQLite has no arrays).
-var qDeliveriesByReceipts = `SELECT ` + deliveryCols + ` FROM deliveries
-		WHERE receipt_id IN (` + params(1, deliveriesBatch) + `) ORDER BY created_at, id`
+// qDeliveryCountsByReceipts counts the deliveries of up to
+// deliveriesBatch receipts by state, one range of deliveries_receipt
+// each; only the counts leave the database, not the rows. The ids fill
+// the parameters, the rest NULL, which matches no receipt: one text for
+// any number of ids, on both databases, where a list parameter would need
+// SQL of its own on each (SQLite has no arrays).
+var qDeliveryCountsByReceipts = `SELECT receipt_id, state, COUNT(*) FROM deliveries
+		WHERE receipt_id IN (` + params(1, deliveriesBatch) + `) GROUP BY receipt_id, state`
 
 func scanLogoutRequest(row scanner) (store.LogoutRequest, error) {
 	var r store.LogoutRequest
@@ -241,12 +242,25 @@ func (r reader) DeliveriesByReceipt(ctx context.Context, receiptID string) ([]st
 	return list, nil
 }
 
-// DeliveriesByReceipts lists the deliveries of each receipt, oldest
-// first, by receipt id: one statement per deliveriesBatch receipts, in
-// place of one per receipt. Each id is read once, however often it is
-// given.
-func (r reader) DeliveriesByReceipts(ctx context.Context, receiptIDs []string) (map[string][]store.Delivery, error) {
-	out := map[string][]store.Delivery{}
+// deliveryCount is one row of qDeliveryCountsByReceipts.
+type deliveryCount struct {
+	receiptID string
+	state     store.DeliveryState
+	n         int
+}
+
+func scanDeliveryCount(row scanner) (deliveryCount, error) {
+	var c deliveryCount
+	err := row.Scan(&c.receiptID, &c.state, &c.n)
+	return c, err
+}
+
+// DeliveryCountsByReceipts counts each receipt's deliveries by state:
+// one statement per deliveriesBatch receipts, in place of one per
+// receipt. Each id is asked for once, however often it is given, so
+// that repeats take no place in a batch.
+func (r reader) DeliveryCountsByReceipts(ctx context.Context, receiptIDs []string) (map[string]map[store.DeliveryState]int, error) {
+	out := map[string]map[store.DeliveryState]int{}
 	ids := make([]string, 0, len(receiptIDs))
 	seen := make(map[string]bool, len(receiptIDs))
 	for _, id := range receiptIDs {
@@ -256,12 +270,15 @@ func (r reader) DeliveriesByReceipts(ctx context.Context, receiptIDs []string) (
 		}
 	}
 	for batch := range slices.Chunk(ids, deliveriesBatch) {
-		list, err := queryList(ctx, r.q, scanDelivery, qDeliveriesByReceipts, padded(batch, deliveriesBatch)...)
+		list, err := queryList(ctx, r.q, scanDeliveryCount, qDeliveryCountsByReceipts, padded(batch, deliveriesBatch)...)
 		if err != nil {
-			return nil, fmt.Errorf("list deliveries of %d receipts: %w", len(batch), dbErr(err))
+			return nil, fmt.Errorf("count deliveries of %d receipts: %w", len(batch), dbErr(err))
 		}
-		for _, d := range list {
-			out[d.ReceiptID] = append(out[d.ReceiptID], d)
+		for _, c := range list {
+			if out[c.receiptID] == nil {
+				out[c.receiptID] = map[store.DeliveryState]int{}
+			}
+			out[c.receiptID][c.state] = c.n
 		}
 	}
 	return out, nil

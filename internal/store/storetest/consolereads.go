@@ -12,125 +12,124 @@ import (
 
 // consoleReadTests cover the reads the console's pages make in one go
 // where they once read row by row or through the whole log: the
-// deliveries of a page of sign-outs (O9), and one account's latest
-// events.
+// deliveries of a page of sign-outs, counted by state (O9), and one
+// account's latest events.
 var consoleReadTests = []test{
-	{"DeliveriesByReceiptsGroupsEachReceiptsOldestFirst", testDeliveriesByReceiptsGroupsEachReceiptsOldestFirst},
-	{"DeliveriesByReceiptsReadsManyReceipts", testDeliveriesByReceiptsReadsManyReceipts},
+	{"DeliveryCountsByReceiptsCountsEachReceiptsStates", testDeliveryCountsByReceiptsCountsEachReceiptsStates},
+	{"DeliveryCountsByReceiptsCountsManyReceipts", testDeliveryCountsByReceiptsCountsManyReceipts},
 	{"EventsByAccountListsOneAccountsNewestFirst", testEventsByAccountListsOneAccountsNewestFirst},
 	{"EventsByAccountKeepsTheKindsAskedFor", testEventsByAccountKeepsTheKindsAskedFor},
 }
 
-// receiptDelivery is delivery(id) of receipt receipt, created at created.
-func receiptDelivery(id, receipt string, created time.Time) store.Delivery {
+// receiptDelivery is delivery(id) of receipt receipt, created at created,
+// in state.
+func receiptDelivery(id, receipt string, state store.DeliveryState, created time.Time) store.Delivery {
 	d := delivery(id, "app-"+id, created)
-	d.ReceiptID = receipt
+	d.ReceiptID, d.State = receipt, state
+	if state != store.DeliveryPending {
+		d.DueAt = time.Time{}
+	}
 	return d
 }
 
-// deliveryIDsByReceipt is the IDs of each receipt's deliveries, in the
-// order given.
-func deliveryIDsByReceipt(m map[string][]store.Delivery) map[string][]string {
-	out := map[string][]string{}
-	for r, list := range m {
-		out[r] = ids(list, deliveryID)
-	}
-	return out
-}
+// stateCounts is a receipt's deliveries counted by state.
+type stateCounts = map[store.DeliveryState]int
 
-// Each receipt asked for gets its deliveries, oldest first (those of one
-// instant by id), each read whole as Delivery reads it and as
-// DeliveriesByReceipt lists it; a receipt asked for twice is listed once;
-// a receipt without deliveries has no entry; deliveries of receipts not
-// asked for, and those of no receipt, are left out. No receipt asked for
-// is an empty map. Inside a transaction the read sees its own writes.
-func testDeliveriesByReceiptsGroupsEachReceiptsOldestFirst(t *testing.T, s store.Store) {
+// Each receipt asked for gets its deliveries counted in each state they
+// are in, as DeliveriesByReceipt lists them; a state none is in has no
+// entry; a receipt asked for twice is counted once; a receipt without
+// deliveries, or unknown, has no entry; deliveries of receipts not asked
+// for, and those of no receipt, are left out. No receipt asked for is an
+// empty map. The counts are of each delivery's state as it stands, and
+// inside a transaction the read sees its own writes.
+func testDeliveryCountsByReceiptsCountsEachReceiptsStates(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	failed := receiptDelivery("d-failed", "r1", at(2*time.Second))
-	failed.State, failed.Attempts, failed.LastStatus, failed.LastError = store.DeliveryFailed, 3, 400, "bad token"
-	failed.DueAt = time.Time{}
-	// Written in no order of their times or ids.
-	enqueue(t, s,
-		failed,
-		receiptDelivery("d-b", "r1", at(time.Second)),
-		receiptDelivery("d-other", "r-other", at(time.Second)),
-		receiptDelivery("d-a", "r1", at(time.Second)),
-		receiptDelivery("d-first", "r1", t0),
-		receiptDelivery("d-x", "r2", at(time.Minute)),
-		receiptDelivery("d-none", "", t0),
+	const (
+		pending   = store.DeliveryPending
+		delivered = store.DeliveryDelivered
+		failed    = store.DeliveryFailed
 	)
-	got, err := s.DeliveriesByReceipts(ctx, []string{"r1", "r2", "r-none", "r1"})
-	must(t, "by receipts", err)
-	equal(t, "each receipt's deliveries, oldest first", deliveryIDsByReceipt(got), map[string][]string{
-		"r1": {"d-first", "d-a", "d-b", "d-failed"},
-		"r2": {"d-x"},
+	enqueue(t, s,
+		receiptDelivery("d-1", "r1", delivered, at(2*time.Second)),
+		receiptDelivery("d-2", "r1", failed, at(time.Second)),
+		receiptDelivery("d-3", "r1", delivered, t0),
+		receiptDelivery("d-4", "r1", pending, at(time.Second)),
+		receiptDelivery("d-5", "r1", delivered, at(time.Minute)),
+		receiptDelivery("d-other", "r-other", failed, at(time.Second)),
+		receiptDelivery("d-x", "r2", pending, at(time.Minute)),
+		receiptDelivery("d-none", "", delivered, t0),
+	)
+	got, err := s.DeliveryCountsByReceipts(ctx, []string{"r1", "r2", "r-none", "r1"})
+	must(t, "counts by receipts", err)
+	equal(t, "each receipt's deliveries by state", got, map[string]stateCounts{
+		"r1": {delivered: 3, failed: 1, pending: 1},
+		"r2": {pending: 1},
 	})
-	for r, list := range got {
-		one, err := s.DeliveriesByReceipt(ctx, r)
+	for r, counts := range got {
+		list, err := s.DeliveriesByReceipt(ctx, r)
 		must(t, "by receipt", err)
-		equal(t, "receipt "+r+" as DeliveriesByReceipt lists it", list, one)
+		listed := stateCounts{}
 		for _, d := range list {
-			whole, err := s.Delivery(ctx, d.ID)
-			must(t, "delivery", err)
-			equal(t, "delivery "+d.ID+" read whole", d, whole)
+			listed[d.State]++
 		}
-	}
-	if list := got["r1"]; len(list) == 4 {
-		if d := list[3]; d.State != store.DeliveryFailed || d.Attempts != 3 || d.LastStatus != 400 || d.LastError != "bad token" ||
-			!d.CreatedAt.Equal(at(2*time.Second)) || d.ReceiptID != "r1" || d.ClientID != "app-d-failed" {
-			t.Errorf("a failed delivery read back as %+v", d)
-		}
+		equal(t, "receipt "+r+" as DeliveriesByReceipt lists it", counts, listed)
 	}
 
-	for _, none := range [][]string{nil, {}, {"r-none"}} {
-		got, err := s.DeliveriesByReceipts(ctx, none)
-		must(t, fmt.Sprintf("by receipts %q", none), err)
+	for _, none := range [][]string{nil, {}, {"r-none"}, {"r-none", "r-unknown"}} {
+		got, err := s.DeliveryCountsByReceipts(ctx, none)
+		must(t, fmt.Sprintf("counts by receipts %q", none), err)
 		if got == nil || len(got) != 0 {
-			t.Errorf("by receipts %q: %+v, want an empty map", none, got)
+			t.Errorf("counts by receipts %q: %+v, want an empty map", none, got)
 		}
 	}
 
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		if err := tx.EnqueueDeliveries(ctx, receiptDelivery("d-new", "r2", at(2*time.Minute))); err != nil {
+		if err := tx.EnqueueDeliveries(ctx, receiptDelivery("d-new", "r2", pending, at(2*time.Minute))); err != nil {
 			return err
 		}
-		got, err := tx.DeliveriesByReceipts(ctx, []string{"r2"})
+		if err := tx.RecordDeliveryAttempt(ctx, "d-x", store.DeliveryAttempt{At: at(3 * time.Minute), State: delivered, Status: 200}); err != nil {
+			return err
+		}
+		got, err := tx.DeliveryCountsByReceipts(ctx, []string{"r2"})
 		if err != nil {
 			return err
 		}
-		equal(t, "in the transaction that wrote one", deliveryIDsByReceipt(got), map[string][]string{"r2": {"d-x", "d-new"}})
+		equal(t, "in the transaction that wrote one and delivered another", got, map[string]stateCounts{"r2": {pending: 1, delivered: 1}})
 		return nil
 	})
 }
 
-// Many receipts at once (more than a page of the console lists, and in
-// an order of their own) get each its own deliveries, none lost or
-// repeated between the statements a backend may split them into.
-func testDeliveriesByReceiptsReadsManyReceipts(t *testing.T, s store.Store) {
+// Many receipts at once (more than a page of the console lists, so more
+// than one statement, and in an order of their own, with unknown and
+// repeated ids) get each its own counts, none lost, repeated or mixed up
+// between the statements a backend may split them into.
+func testDeliveryCountsByReceiptsCountsManyReceipts(t *testing.T, s store.Store) {
 	const receipts = 101
+	states := []store.DeliveryState{store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed}
 	var asked []string
-	want := map[string][]string{}
+	want := map[string]stateCounts{}
 	var all []store.Delivery
 	for i := range receipts {
 		r := name("r", i)
 		asked = append(asked, r)
-		// Every third receipt has none; every fifth has two.
+		// Every third receipt has none; the others have i%4+1, their
+		// states in turn from i's.
 		if i%3 == 0 {
 			continue
 		}
-		all = append(all, receiptDelivery(name("d", i), r, at(time.Duration(i)*time.Second)))
-		want[r] = []string{name("d", i)}
-		if i%5 == 0 {
-			all = append(all, receiptDelivery(name("e", i), r, at(time.Duration(i)*time.Second+time.Millisecond)))
-			want[r] = append(want[r], name("e", i))
+		want[r] = stateCounts{}
+		for k := range i%4 + 1 {
+			state := states[(i+k)%len(states)]
+			all = append(all, receiptDelivery(fmt.Sprintf("d-%02d-%d", i, k), r, state, at(time.Duration(i)*time.Second+time.Duration(k)*time.Millisecond)))
+			want[r][state]++
 		}
 	}
 	enqueue(t, s, all...)
 	slices.Reverse(asked)
-	asked = append(asked, "r-unknown", asked[7])
-	got, err := s.DeliveriesByReceipts(t.Context(), asked)
-	must(t, "by receipts", err)
-	equal(t, "each receipt's deliveries", deliveryIDsByReceipt(got), want)
+	asked = append(asked, "r-unknown", asked[7], asked[90])
+	got, err := s.DeliveryCountsByReceipts(t.Context(), asked)
+	must(t, "counts by receipts", err)
+	equal(t, "each receipt's deliveries by state", got, want)
 }
 
 // eventLog writes the events of three accounts and of none, interleaved,
