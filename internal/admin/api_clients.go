@@ -236,12 +236,15 @@ func (c *Clients) Create(ctx context.Context, by Caller, s client.Spec) (store.C
 		plain = secret.NewClientSecret() // C3: 256 bits, stored as SHA-256
 	}
 	s.Secret = plain
-	saved, err := c.Registry.Upsert(ctx, s)
+	saved, err := c.Registry.Create(ctx, s, func(tx store.Tx, saved store.Client) error {
+		return c.recorder().InTx(ctx, tx, by.entry(audit.ClientCreate, audit.OnClient(saved.ID), "type "+saved.Type))
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return store.Client{}, "", ErrExists // created meanwhile by another request
+	}
 	if err != nil {
 		return store.Client{}, "", err
 	}
-	// After: the registry stores the client in its own transaction.
-	c.recordAfter(ctx, by.entry(audit.ClientCreate, audit.OnClient(saved.ID), "type "+saved.Type))
 	return saved, plain, nil
 }
 

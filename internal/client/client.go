@@ -511,13 +511,13 @@ func (e *InvalidError) Unwrap() error { return e.Err }
 // secret is not hashed again. A registration that does not validate is an
 // *InvalidError.
 func (r *Registry) Upsert(ctx context.Context, s Spec) (store.Client, error) {
-	return r.upsert(ctx, s, false, false)
+	return r.upsert(ctx, s, false, false, nil)
 }
 
 // UpsertKeepingSecret updates a confidential client's registration and
 // keeps its stored secret; s.Secret is ignored.
 func (r *Registry) UpsertKeepingSecret(ctx context.Context, s Spec) (store.Client, error) {
-	return r.upsert(ctx, s, true, false)
+	return r.upsert(ctx, s, true, false, nil)
 }
 
 // UpsertReserved creates or updates one of Sesame's own clients (the
@@ -528,10 +528,21 @@ func (r *Registry) UpsertReserved(ctx context.Context, s Spec) (store.Client, er
 	if !IsReserved(s.ID) {
 		return store.Client{}, fmt.Errorf("client %s: not one of Sesame's own clients", s.ID)
 	}
-	return r.upsert(ctx, s, false, true)
+	return r.upsert(ctx, s, false, true, nil)
 }
 
-func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bool) (store.Client, error) {
+// Create validates s and stores it as a new client, with what record adds
+// in the same transaction (its audit entry): a client of s.ID stored
+// first, by a request at the same moment included, is store.ErrConflict,
+// never replaced. A registration that does not validate is an
+// *InvalidError.
+func (r *Registry) Create(ctx context.Context, s Spec, record func(store.Tx, store.Client) error) (store.Client, error) {
+	return r.upsert(ctx, s, false, false, record)
+}
+
+// upsert creates or updates the client of s; with record, it only creates
+// (Create).
+func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bool, record func(store.Tx, store.Client) error) (store.Client, error) {
 	existing, err := r.Store.Client(ctx, s.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, fmt.Errorf("client %s: %w", s.ID, err)
@@ -586,6 +597,9 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bo
 		c.IDTokenSignedResponseAlg = "ES256"
 	}
 	err = r.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		if record != nil {
+			return createClient(ctx, tx, c, record)
+		}
 		if err := r.endRotatedTokens(ctx, tx, c, now); err != nil {
 			return err
 		}
@@ -596,6 +610,27 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bo
 	}
 	r.Forget(c.ID)
 	return c, nil
+}
+
+// createClient stores c inside tx unless a client of its id exists, and
+// adds record's. The lock makes the check and the insert one step on
+// PostgreSQL too, where two transactions could both find no client and
+// the second would replace the first's (and its secret) unseen; SQLite's
+// one writer serialises them anyway.
+func createClient(ctx context.Context, tx store.Tx, c store.Client, record func(store.Tx, store.Client) error) error {
+	if err := tx.Lock(ctx, "client "+c.ID); err != nil {
+		return err
+	}
+	switch _, err := tx.Client(ctx, c.ID); {
+	case err == nil:
+		return fmt.Errorf("client %s exists: %w", c.ID, store.ErrConflict)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if err := tx.UpsertClient(ctx, c); err != nil {
+		return err
+	}
+	return record(tx, c)
 }
 
 // endRotatedTokens revokes, inside the transaction that stores c, the
