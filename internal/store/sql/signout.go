@@ -373,11 +373,11 @@ func (t *tx) LeaseDelivery(ctx context.Context, id string, now, until time.Time)
 // pass over each other's rows instead of waiting for them; SQLite's one
 // writer runs one claim at a time.
 //
-// A pending delivery with no due time (NULL: EnqueueDelivery or
+// A pending delivery with no due time (NULL: EnqueueDeliveries or
 // RetryDelivery given the zero time, a pending attempt recorded without
 // RetryAt, a row the River migration found with neither created_at nor
 // updated_at) is due at any now, and comes first, as the zero time sorts.
-// This is decided here rather than by EnqueueDelivery writing a due time
+// This is decided here rather than by EnqueueDeliveries writing a due time
 // of now, because every pending row reaches the claim, whichever
 // statement wrote it: a default at enqueue would leave the rows the other
 // statements write, and those already stored, stranded for good, and it
@@ -427,7 +427,7 @@ func (t *tx) RecordDeliveryAttempt(ctx context.Context, id string, a store.Deliv
 }
 
 // RetryDelivery makes a delivery pending again, due at dueAt, and wakes
-// the workers as EnqueueDelivery does.
+// the workers as EnqueueDeliveries does.
 func (t *tx) RetryDelivery(ctx context.Context, id string, at, dueAt time.Time) error {
 	if err := execOne(ctx, t.q, qRetryDelivery, id, timeArg(at), timeArg(dueAt)); err != nil {
 		return fmt.Errorf("retry delivery %s: %w", id, err)
