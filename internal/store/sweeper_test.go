@@ -3,12 +3,11 @@ package store_test
 import (
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
-	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
 // The sweeper keeps audit entries for AuditRetention, 90 days unless told
@@ -27,16 +26,12 @@ func TestSweeperKeepsTheAuditLogForItsRetention(t *testing.T) {
 		{"a year", 365 * day, 2 + 3*store.SweepBatch + 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "sesame.db"), sqlstore.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := sqltest.Open(t)
 			ages := []time.Duration{30 * day, 89 * day, 91 * day, 200 * day}
 			for i := range 3 * store.SweepBatch { // several batches' worth
 				ages = append(ages, 100*day+time.Duration(i)*time.Minute)
 			}
-			err = s.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
+			err := s.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
 				for _, age := range ages {
 					if err := tx.AddAuditEntry(t.Context(), store.AuditEntry{At: now.Add(-age), ActorKind: "system", Action: "account.update"}); err != nil {
 						return err

@@ -260,7 +260,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"ReceiptsByAccount", qReceiptsByAccount, []any{"acct-77", 20}},
 		{"Delivery", qDelivery, []any{"d77"}},
 		{"DeliveriesByReceipt", qDeliveriesByReceipt, []any{"r77"}},
-		{"DeliveryCountsByReceipts", qDeliveryCountsByReceipts, append([]any{"r77", "r78", "r79"}, make([]any, deliveriesBatch-3)...)},
+		{"DeliveryCountsByReceipts", qDeliveryCountsByReceipts, append([]any{"r77", "r78", "r79"}, make([]any, receiptsBatch-3)...)},
 		{"DeliveriesByClientIn", qDeliveriesByClientIn, []any{"app-1", "failed", 20}},
 		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
 		{"ClaimDeliveries", qClaimDeliveries, []any{now, now.Add(time.Minute), 16}},

@@ -108,18 +108,18 @@ var qCreateDeliveries = func() (qs [enqueueBatch]string) {
 	return qs
 }()
 
-// deliveriesBatch is how many receipts one qDeliveryCountsByReceipts
-// counts: a page of the console's sign-outs.
-const deliveriesBatch = 32
+// receiptsBatch is how many receipts one qDeliveryCountsByReceipts
+// counts the deliveries of: a page of the console's sign-outs.
+const receiptsBatch = 32
 
 // qDeliveryCountsByReceipts counts the deliveries of up to
-// deliveriesBatch receipts by state, one range of deliveries_receipt
+// receiptsBatch receipts by state, one range of deliveries_receipt
 // each; only the counts leave the database, not the rows. The ids fill
 // the parameters, the rest NULL, which matches no receipt: one text for
 // any number of ids, on both databases, where a list parameter would need
 // SQL of its own on each (SQLite has no arrays).
 var qDeliveryCountsByReceipts = `SELECT receipt_id, state, COUNT(*) FROM deliveries
-		WHERE receipt_id IN (` + params(1, deliveriesBatch) + `) GROUP BY receipt_id, state`
+		WHERE receipt_id IN (` + params(1, receiptsBatch) + `) GROUP BY receipt_id, state`
 
 func scanLogoutRequest(row scanner) (store.LogoutRequest, error) {
 	var r store.LogoutRequest
@@ -256,7 +256,7 @@ func scanDeliveryCount(row scanner) (deliveryCount, error) {
 }
 
 // DeliveryCountsByReceipts counts each receipt's deliveries by state:
-// one statement per deliveriesBatch receipts, in place of one per
+// one statement per receiptsBatch receipts, in place of one per
 // receipt. Each id is asked for once, however often it is given, so
 // that repeats take no place in a batch.
 func (r reader) DeliveryCountsByReceipts(ctx context.Context, receiptIDs []string) (map[string]map[store.DeliveryState]int, error) {
@@ -269,8 +269,8 @@ func (r reader) DeliveryCountsByReceipts(ctx context.Context, receiptIDs []strin
 			ids = append(ids, id)
 		}
 	}
-	for batch := range slices.Chunk(ids, deliveriesBatch) {
-		list, err := queryList(ctx, r.q, scanDeliveryCount, qDeliveryCountsByReceipts, padded(batch, deliveriesBatch)...)
+	for batch := range slices.Chunk(ids, receiptsBatch) {
+		list, err := queryList(ctx, r.q, scanDeliveryCount, qDeliveryCountsByReceipts, padded(batch, receiptsBatch)...)
 		if err != nil {
 			return nil, fmt.Errorf("count deliveries of %d receipts: %w", len(batch), dbErr(err))
 		}
