@@ -87,9 +87,22 @@ const (
 		RETURNING ` + deliveryCols
 )
 
-// enqueueBatch is how many deliveries one INSERT stores: a sign-out's
-// apps, as a rule, in one statement.
+// enqueueBatch is how many deliveries one INSERT stores at most on
+// PostgreSQL: a sign-out's apps, as a rule, in one statement.
 const enqueueBatch = 16
+
+// deliveriesPerInsert is how many deliveries one INSERT stores. On
+// PostgreSQL a sign-out's deliveries go in one statement, one round trip
+// instead of one per app. On SQLite, where a statement costs no round
+// trip, one INSERT of several rows measured slower than one INSERT per
+// row (the statements of a 4-app sign-out: medians 358 against 301 µs of
+// CPU over 3 interleaved rounds), so each row has its own there.
+func (d dialect) deliveriesPerInsert() int {
+	if d == postgresDialect {
+		return enqueueBatch
+	}
+	return 1
+}
 
 // deliveryColCount is how many columns of deliveryCols an INSERT fills.
 const deliveryColCount = 15
@@ -301,7 +314,7 @@ func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state s
 }
 
 // EnqueueDeliveries stores ds, pending and due at their DueAt, up to
-// enqueueBatch in one statement: each row is a queue entry (B3), so a
+// deliveriesPerInsert in one statement: each row is a queue entry (B3), so a
 // rollback drops it and a commit makes it survive any crash. A taken id is
 // store.ErrConflict. Once committed, every instance's workers are woken
 // (ChangeDeliveries) if one is already due (due times are on the wall
@@ -310,7 +323,7 @@ func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state s
 // wakes the workers like any due delivery.
 func (t *tx) EnqueueDeliveries(ctx context.Context, ds ...store.Delivery) error {
 	due := false
-	for batch := range slices.Chunk(ds, enqueueBatch) {
+	for batch := range slices.Chunk(ds, t.d.deliveriesPerInsert()) {
 		args := make([]any, 0, len(batch)*deliveryColCount)
 		for _, d := range batch {
 			if d.State == "" {
