@@ -107,9 +107,9 @@ func (d *Deliverer) Queue(receiptID string, c store.Client, sub, sid string) Que
 	}}
 }
 
-// Enqueue records the deliveries qs inside tx (B3), in one statement: the
-// rows are the queue entries, so they commit or roll back with the
-// sign-out.
+// Enqueue records the deliveries qs inside tx (B3), in one call to the
+// store: the rows are the queue entries, so they commit or roll back with
+// the sign-out.
 func (d *Deliverer) Enqueue(ctx context.Context, tx store.Tx, qs ...Queued) error {
 	if len(qs) == 0 {
 		return nil

@@ -33,16 +33,20 @@ const (
 	ReasonPasswordChange store.RevokeReason = "password_change"
 )
 
-// RevokeUnlogged is Revoke for an operation that records its own event
-// for every grant it ends: a sign-out's receipt lists each grant it
-// revoked and its one event names the receipt, so the audit log need not
-// repeat them one by one in the sign-out's transaction.
-func RevokeUnlogged(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason store.RevokeReason) (bool, error) {
-	done, err := tx.RevokeGrant(ctx, g.ID, at, reason)
-	if err != nil {
-		return false, fmt.Errorf("revoke grant %s: %w", g.ID, err)
+// RevokeUnlogged revokes the grants of ids not yet revoked, as Revoke
+// does each, for an operation that records its own event for every grant
+// it ends: a sign-out's receipt lists each grant it revoked and its one
+// event names the receipt, so the audit log need not repeat them one by
+// one in the sign-out's transaction. They go in one statement, not one
+// per grant; an id of no grant (swept already) is passed over.
+func RevokeUnlogged(ctx context.Context, tx store.Tx, ids []string, at time.Time, reason store.RevokeReason) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	return done, nil
+	if err := tx.RevokeGrants(ctx, ids, at, reason); err != nil {
+		return fmt.Errorf("revoke grants: %w", err)
+	}
+	return nil
 }
 
 // Check reports whether g may still back codes and tokens at now (G2).
@@ -100,9 +104,9 @@ func Union(a, b []string) []string {
 // since every token check reads the grant (G2). It reports whether this
 // call did the revoking.
 func Revoke(ctx context.Context, tx store.Tx, g store.Grant, at time.Time, reason store.RevokeReason) (bool, error) {
-	done, err := RevokeUnlogged(ctx, tx, g, at, reason)
+	done, err := tx.RevokeGrant(ctx, g.ID, at, reason)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("revoke grant %s: %w", g.ID, err)
 	}
 	if done {
 		err = tx.AddEvent(ctx, store.Event{At: at, Kind: store.EventGrantRevoked, AccountID: g.AccountID,

@@ -232,9 +232,10 @@ func (s *Service) endAccountSessions(ctx context.Context, tx store.Tx, accountID
 }
 
 // end revokes what must go for the given authorizations, queues their
-// back-channel logouts and stores the receipt. The grants are read, revoked
-// and the deliveries queued each in one statement for all the apps, not
-// one per app: a sign-out runs while the one writer waits (design §5).
+// back-channel logouts and stores the receipt. The grants are read and
+// revoked each in one statement for all the apps, not one per app, and the
+// deliveries queued in one call: a sign-out runs while the one writer
+// waits (design §5), and on PostgreSQL each statement is a round trip.
 func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, auths []store.Authorization) (Done, error) {
 	now := s.Now()
 	rec := store.Receipt{
@@ -266,10 +267,7 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 			}
 		}
 		if c.BackchannelLogoutURI != "" {
-			q := s.Backchannel.Queue(rec.ID, c, r.Session.AccountID, a.SID)
-			o.DeliveryID = q.ID
-			d.Deliveries = append(d.Deliveries, q.ID)
-			d.queued = append(d.queued, q)
+			d.queue(s.Backchannel.Queue(rec.ID, c, r.Session.AccountID, a.SID), &o)
 		}
 		// The app's session in the browser ends even when its grant is
 		// kept (offline_access), so its page is loaded either way, as its
@@ -280,9 +278,7 @@ func (s *Service) end(ctx context.Context, tx store.Tx, r Request, scope Scope, 
 		}
 		rec.Outcomes = append(rec.Outcomes, o)
 	}
-	// Unlogged, as every revocation of a sign-out: its receipt and its
-	// event say what happened.
-	if err := tx.RevokeGrants(ctx, revoke, now, grant.ReasonSignOut); err != nil {
+	if err := grant.RevokeUnlogged(ctx, tx, revoke, now, grant.ReasonSignOut); err != nil {
 		return d, err
 	}
 	if err := s.Backchannel.Enqueue(ctx, tx, d.queued...); err != nil {
@@ -320,6 +316,14 @@ func readGrants(ctx context.Context, tx store.Tx, auths []store.Authorization) (
 		grants[g.ID] = g
 	}
 	return grants, nil
+}
+
+// queue adds q to the deliveries d's transaction writes and makes after
+// it, and names it on its app's outcome o.
+func (d *Done) queue(q backchannel.Queued, o *store.ReceiptOutcome) {
+	o.DeliveryID = q.ID
+	d.Deliveries = append(d.Deliveries, q.ID)
+	d.queued = append(d.queued, q)
 }
 
 // Deliver starts the first delivery attempts of committed sign-outs, all
@@ -432,10 +436,7 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 				return d, fmt.Errorf("drop authorization of %s: %w", a.ClientID, err)
 			}
 			if c.BackchannelLogoutURI != "" {
-				q := s.Backchannel.Queue(d.Receipt.ID, c, g.AccountID, a.SID)
-				o.DeliveryID = q.ID
-				d.Deliveries = append(d.Deliveries, q.ID)
-				d.queued = append(d.queued, q)
+				d.queue(s.Backchannel.Queue(d.Receipt.ID, c, g.AccountID, a.SID), &o)
 			}
 			d.Receipt.Outcomes = append(d.Receipt.Outcomes, o)
 		}

@@ -146,7 +146,8 @@ type signoutWriter interface {
 	CreateReceipt(ctx context.Context, r Receipt) error
 	// EnqueueDeliveries stores ds, pending and due at their DueAt, in
 	// this transaction: the deliveries table is the queue (B3). A
-	// sign-out's deliveries go in one statement, not one per app. Once
+	// sign-out's deliveries go in one call, which a backend may write in
+	// one statement where a statement costs a round trip. Once
 	// committed, one already due wakes the delivery workers of every
 	// instance. A zero DueAt is due at any time. A LeaseUntil is a lease
 	// held from the start (the caller's own first attempt): neither a

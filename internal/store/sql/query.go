@@ -109,11 +109,17 @@ func execOne(ctx context.Context, q querier, query string, args ...any) error {
 // is inserting with the same key makes this one wait for it, then report
 // the conflict if it committed.)
 func insertNew(ctx context.Context, q querier, query string, args ...any) error {
+	return insertRows(ctx, q, 1, query, args...)
+}
+
+// insertRows is insertNew for an INSERT of rows rows: fewer inserted is
+// store.ErrConflict.
+func insertRows(ctx context.Context, q querier, rows int, query string, args ...any) error {
 	n, err := q.exec(ctx, query, args...)
 	if err != nil {
 		return dbErr(err)
 	}
-	if n == 0 {
+	if n < int64(rows) {
 		return store.ErrConflict
 	}
 	return nil

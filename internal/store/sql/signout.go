@@ -337,11 +337,7 @@ func (t *tx) EnqueueDeliveries(ctx context.Context, ds ...store.Delivery) error 
 			// workers' poll finds it.
 			due = due || !d.DueAt.After(time.Now())
 		}
-		n, err := exec(ctx, t.q, qCreateDeliveries[len(batch)-1], args...)
-		if err == nil && n < int64(len(batch)) {
-			err = store.ErrConflict
-		}
-		if err != nil {
+		if err := insertRows(ctx, t.q, len(batch), qCreateDeliveries[len(batch)-1], args...); err != nil {
 			return fmt.Errorf("create deliveries %s: %w", deliveryIDs(batch), err)
 		}
 	}

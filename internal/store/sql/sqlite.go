@@ -185,15 +185,11 @@ func (e *liteEngine) primaryReads() querier { return poolQuerier{e.writer} }
 // onWriter runs fn on the writer connection, outside any transaction:
 // the engine's chores that read a setting (data_version, the size).
 func (e *liteEngine) onWriter(ctx context.Context, fn func(c *liteConn, ctx context.Context) error) error {
-	c, err := e.writer.get(ctx)
-	if err != nil {
-		return fmt.Errorf("sqlite: writer connection: %w", err)
-	}
-	defer e.writer.put(c)
-	run, err := uninterrupted(ctx)
+	c, run, err := poolQuerier{e.writer}.take(ctx)
 	if err != nil {
 		return err
 	}
+	defer e.writer.put(c)
 	return fn(c, run)
 }
 
@@ -203,12 +199,8 @@ func (e *liteEngine) onWriter(ctx context.Context, fn func(c *liteConn, ctx cont
 func (e *liteEngine) begin(ctx context.Context, d store.Durability) (txConn, error) {
 	// The wait for the one writer connection stays cancellable: a request
 	// that gave up does not queue behind the other writers.
-	c, err := e.writer.get(ctx)
+	c, ctx, err := poolQuerier{e.writer}.take(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: writer connection: %w", err)
-	}
-	if ctx, err = uninterrupted(ctx); err != nil {
-		e.writer.put(c)
 		return nil, err
 	}
 	want := "NORMAL"
