@@ -2,14 +2,15 @@ package sql
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/sesame-id/sesame/internal/store"
 )
 
 // TestConnectionsAreConfigured: the SQLite writer is in WAL mode with
-// foreign keys on, there is one writer connection, and the readers refuse
-// to write.
+// foreign keys on, a new database has 2 KiB pages, there is one writer
+// connection, and the readers refuse to write.
 func TestConnectionsAreConfigured(t *testing.T) {
 	s := openTest(t, sqliteDialect, Options{})
 	e := s.e.(*liteEngine)
@@ -20,6 +21,7 @@ func TestConnectionsAreConfigured(t *testing.T) {
 		{"journal_mode", "wal"},
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
+		{"page_size", "2048"},
 	} {
 		var got string
 		if err := e.onWriter(ctx, func(c2 *liteConn, ctx context.Context) error {
@@ -36,6 +38,43 @@ func TestConnectionsAreConfigured(t *testing.T) {
 	}
 	if _, err := e.reads().exec(ctx, `DELETE FROM accounts`); err == nil {
 		t.Error("a reader connection wrote")
+	}
+}
+
+// TestDatabaseCreatedWithOtherPagesKeepsThem: a database made before new
+// ones had 2 KiB pages (SQLite's 4 KiB) opens, migrates and serves with its
+// own page size: the pragma that sets it for new files is ignored there,
+// not an error.
+func TestDatabaseCreatedWithOtherPagesKeepsThem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := openPool(t.Context(), path, "_pragma=page_size(4096)&_journal_mode=WAL", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(t.Context(), "CREATE TABLE made_before (a INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), "sqlite://"+path, Options{})
+	if err != nil {
+		t.Fatalf("open a database with 4 KiB pages: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.InTx(t.Context(), store.Durable, func(tx store.Tx) error {
+		return tx.UpsertAccount(t.Context(), store.Account{ID: "a", Username: "a"})
+	}); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	var size string
+	if err := s.e.(*liteEngine).onWriter(t.Context(), func(c *liteConn, ctx context.Context) error {
+		return c.queryText(ctx, "PRAGMA page_size", &size)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if size != "4096" {
+		t.Errorf("page_size = %s after opening, want the file's 4096", size)
 	}
 }
 
