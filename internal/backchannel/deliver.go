@@ -157,7 +157,7 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery, rec *record
 	}
 	// The same measure as the activity charts' latency, kept with the
 	// attempt in the delivery's history.
-	attempt.At, attempt.Took = d.Now(), took
+	attempt.At, attempt.Took, attempt.Lease = d.Now(), took, del.LeaseUntil
 	if attempt.State == store.DeliveryPending && attempt.At.Sub(del.CreatedAt) >= RetryFor {
 		attempt.State = store.DeliveryFailed
 		attempt.Error = "gave up after 24 hours: " + attempt.Error
@@ -178,6 +178,13 @@ func (d *Deliverer) attempt(ctx context.Context, del store.Delivery, rec *record
 	if err != nil {
 		return fmt.Errorf("record attempt on delivery %s: %w", del.ID, err)
 	}
+	if o.lost {
+		// Its outcome is on the delivery already (a commit that reported
+		// an error after all, then recorded again), or the lease ended
+		// and another attempt holds the delivery, whose outcome counts.
+		d.Logger.LogAttrs(ctx, slog.LevelInfo, "back-channel logout attempt not recorded: the delivery's lease is no longer this attempt's",
+			slog.String("jti", del.ID), slog.String("client_id", del.ClientID))
+	}
 	del.Attempts++
 	out := outcomeOf(attempt.State)
 	d.Metrics.observe(out)
@@ -195,24 +202,33 @@ type outcome struct {
 	attempt store.DeliveryAttempt
 	// done receives the error of its recording (recorder).
 	done chan error
+	// lost is set when the recording found the delivery no longer under
+	// the attempt's lease, and so recorded nothing (store.ErrLeaseLost).
+	lost bool
 }
 
 // record stores the outcomes of attempts in one transaction: each one's
 // result on its delivery, its row in the delivery's history and, when it
-// failed for good, an event.
+// failed for good, an event. An outcome whose delivery is no longer under
+// its attempt's lease is left out (lost), not a failure of the others.
 func (d *Deliverer) record(ctx context.Context, outs []*outcome) error {
 	return d.Store.InTx(ctx, store.Routine, func(tx store.Tx) error {
 		for _, o := range outs {
 			id, a := o.del.ID, o.attempt
-			if err := tx.RecordDeliveryAttempt(ctx, id, a); err != nil {
+			o.lost = false // a transaction retried on its own decides again
+			err := tx.RecordDeliveryAttempt(ctx, id, a)
+			if errors.Is(err, store.ErrLeaseLost) {
+				o.lost = true
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			if a.State != store.DeliveryFailed {
 				continue
 			}
-			err := tx.AddEvent(ctx, store.Event{At: a.At, Kind: store.EventDeliveryFailed, AccountID: o.del.Subject,
-				ClientID: o.del.ClientID, Detail: "delivery " + id + ": " + a.Error})
-			if err != nil {
+			if err := tx.AddEvent(ctx, store.Event{At: a.At, Kind: store.EventDeliveryFailed, AccountID: o.del.Subject,
+				ClientID: o.del.ClientID, Detail: "delivery " + id + ": " + a.Error}); err != nil {
 				return err
 			}
 		}

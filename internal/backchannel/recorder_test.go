@@ -183,6 +183,42 @@ func failedEvents(t *testing.T, st store.Store) []string {
 	return ids
 }
 
+// threeOutcomes stores three leased deliveries and returns an outcome for
+// each, under its lease as attempt records it: delivered (200), to retry
+// (503), rejected for good (400).
+func threeOutcomes(t *testing.T, st store.Store) []*outcome {
+	t.Helper()
+	now := time.Now()
+	outs := []*outcome{
+		{del: putLeased(t, st, "delivered", "app-a"), attempt: store.DeliveryAttempt{At: now, State: store.DeliveryDelivered, Status: 200}},
+		{del: putLeased(t, st, "retry", "app-b"), attempt: store.DeliveryAttempt{At: now, State: store.DeliveryPending, Status: 503, Error: "503 Service Unavailable", RetryAt: now.Add(FirstRetry)}},
+		{del: putLeased(t, st, "rejected", "app-c"), attempt: store.DeliveryAttempt{At: now, State: store.DeliveryFailed, Status: 400, Error: "rejected"}},
+	}
+	for _, o := range outs {
+		o.attempt.Lease = o.del.LeaseUntil
+	}
+	return outs
+}
+
+// recordInOrder records outs through one recorder of d and returns each
+// one's error. The outcomes come one after the other, so a batch holds
+// them in the order of outs; the first waits for the others, which all
+// come.
+func recordInOrder(t *testing.T, d *Deliverer, outs []*outcome) []error {
+	t.Helper()
+	r := newRecorder(d, len(outs), longGather)
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i, o := range outs {
+		wg.Go(func() { errs[i] = r.record(t.Context(), o) })
+		if i < len(outs)-1 {
+			until(t, r, "the outcomes to queue", func() bool { return r.leading && len(r.queue) == i+1 })
+		}
+	}
+	returnsSoon(t, &wg, fmt.Sprintf("recording %d outcomes", len(outs)))
+	return errs
+}
+
 // B3: the outcomes of first attempts gathered into one transaction are
 // not lost with it when it fails: here one of four is an attempt at a
 // delivery that no longer exists, which fails the whole batch, and each
@@ -196,29 +232,12 @@ func TestRecorderRecordsEachOutcomeAloneWhenTheirBatchFails(t *testing.T) {
 		name := map[bool]string{true: "the failing outcome leads", false: "the failing outcome comes last"}[failingLeads]
 		t.Run(name, func(t *testing.T) {
 			eachStore(t, func(t *testing.T, d *Deliverer, log *txLog) {
-				now := time.Now()
-				outs := []*outcome{
-					{del: putLeased(t, log.Store, "delivered", "app-a"), attempt: store.DeliveryAttempt{At: now, State: store.DeliveryDelivered, Status: 200}},
-					{del: putLeased(t, log.Store, "retry", "app-b"), attempt: store.DeliveryAttempt{At: now, State: store.DeliveryPending, Status: 503, Error: "503 Service Unavailable", RetryAt: now.Add(FirstRetry)}},
-					{del: putLeased(t, log.Store, "rejected", "app-c"), attempt: store.DeliveryAttempt{At: now, State: store.DeliveryFailed, Status: 400, Error: "rejected"}},
-					{del: store.Delivery{ID: "gone", ClientID: "app-d", Subject: "alice"}, attempt: store.DeliveryAttempt{At: now, State: store.DeliveryDelivered, Status: 200}},
-				}
+				outs := append(threeOutcomes(t, log.Store), &outcome{del: store.Delivery{ID: "gone", ClientID: "app-d", Subject: "alice"},
+					attempt: store.DeliveryAttempt{At: time.Now(), State: store.DeliveryDelivered, Status: 200}})
 				if failingLeads {
 					outs[0], outs[3] = outs[3], outs[0]
 				}
-				r := newRecorder(d, len(outs), longGather)
-				errs := make([]error, len(outs))
-				var wg sync.WaitGroup
-				// The outcomes come one after the other, so the batch
-				// holds them in the order of outs; the first waits for
-				// the others, which all come.
-				for i, o := range outs {
-					wg.Go(func() { errs[i] = r.record(t.Context(), o) })
-					if i < len(outs)-1 {
-						until(t, r, "the outcomes to queue", func() bool { return r.leading && len(r.queue) == i+1 })
-					}
-				}
-				returnsSoon(t, &wg, "recording four outcomes")
+				errs := recordInOrder(t, d, outs)
 
 				for i, o := range outs {
 					if o.del.ID == "gone" {
@@ -260,6 +279,70 @@ func TestRecorderRecordsEachOutcomeAloneWhenTheirBatchFails(t *testing.T) {
 			})
 		})
 	}
+}
+
+// commitReportsFailure is a store whose first transaction that records
+// several outcomes commits and then reports an error all the same, as a
+// PostgreSQL connection lost once COMMIT was sent does.
+type commitReportsFailure struct {
+	store.Store
+	reported bool
+}
+
+func (s *commitReportsFailure) InTx(ctx context.Context, d store.Durability, fn func(tx store.Tx) error) error {
+	var n int
+	err := s.Store.InTx(ctx, d, func(tx store.Tx) error { return fn(countingTx{Tx: tx, n: &n}) })
+	if err == nil && n > 1 && !s.reported {
+		s.reported = true
+		return errors.New("connection lost after COMMIT was sent")
+	}
+	return err
+}
+
+// countingTx counts the outcomes a transaction records.
+type countingTx struct {
+	store.Tx
+	n *int
+}
+
+func (t countingTx) RecordDeliveryAttempt(ctx context.Context, id string, a store.DeliveryAttempt) error {
+	*t.n++
+	return t.Tx.RecordDeliveryAttempt(ctx, id, a)
+}
+
+// B3: outcomes whose batch committed although its commit reported an
+// error are recorded once, not again by the transactions that then
+// record each alone: those find the deliveries no longer under the
+// attempts' leases (the batch released them) and change nothing, and no
+// outcome reports an error.
+func TestRecorderRecordsOnceWhenACommitReportsAFailureAfterAll(t *testing.T) {
+	eachStore(t, func(t *testing.T, d *Deliverer, log *txLog) {
+		lying := &commitReportsFailure{Store: log}
+		d.Store = lying
+		outs := threeOutcomes(t, log.Store)
+		errs := recordInOrder(t, d, outs)
+
+		if !lying.reported {
+			t.Fatal("no transaction recorded the outcomes together, so none reported a failure after its commit")
+		}
+		for i, o := range outs {
+			if errs[i] != nil {
+				t.Errorf("outcome on %s: %v", o.del.ID, errs[i])
+			}
+			if !o.lost {
+				t.Errorf("outcome on %s: recorded again alone, want found recorded (lost lease)", o.del.ID)
+			}
+		}
+		if txs := log.logged(); len(txs) != 1+len(outs) {
+			t.Errorf("transactions %+v; want the batch, then each outcome alone", txs)
+		}
+		checkRecordedOnce(t, d.Store, "delivered", store.DeliveryDelivered, 200)
+		checkRecordedOnce(t, d.Store, "retry", store.DeliveryPending, 503)
+		checkRecordedOnce(t, d.Store, "rejected", store.DeliveryFailed, 400)
+		if got := failedEvents(t, d.Store); len(got) != 1 || got[0] != "delivery rejected: rejected" {
+			t.Errorf("delivery_failed events %q; want one, for the rejected delivery", got)
+		}
+	})
 }
 
 // B3: a first attempt that ends with nothing to record (its client could

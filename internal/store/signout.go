@@ -112,6 +112,11 @@ type DeliveryAttempt struct {
 	// was none): the attempt started at At - Took. RecordDeliveryAttempt
 	// keeps it in the attempt's row of the delivery's history.
 	Took time.Duration
+	// Lease is the delivery's LeaseUntil when the attempt took it (zero
+	// for a delivery never leased): the outcome is recorded only while
+	// the delivery still holds that lease, so it is recorded once, and
+	// never over an attempt that leased the delivery since.
+	Lease time.Time
 }
 
 // signoutReader holds the sign-out lookups; Reader embeds it.
@@ -168,7 +173,9 @@ type signoutWriter interface {
 	// lease; a pending outcome is due again at a.RetryAt. The attempt
 	// also joins the delivery's history (DeliveryAttempts) in this
 	// transaction, numbered after the attempts before it, its error cut
-	// to MaxAttemptError bytes.
+	// to MaxAttemptError bytes. It does so only while the delivery holds
+	// a.Lease; else it changes nothing and reports ErrLeaseLost
+	// (ErrNotFound for an unknown delivery).
 	RecordDeliveryAttempt(ctx context.Context, id string, a DeliveryAttempt) error
 	// RetryDelivery makes a delivery pending again, due at dueAt (an
 	// admin's "retry now"); ErrNotFound if unknown.

@@ -20,6 +20,12 @@ var (
 	// ErrAlreadyUsed means a single-use record (authorization code,
 	// refresh token) was consumed before; the caller applies the reuse rule.
 	ErrAlreadyUsed = errors.New("already used")
+	// ErrLeaseLost means a delivery no longer holds the lease an attempt
+	// took it under: that attempt's outcome was recorded already (a
+	// commit that succeeded but reported an error, then recorded again),
+	// or the lease ended and another attempt leased the delivery since.
+	// Nothing was changed.
+	ErrLeaseLost = errors.New("lease no longer held")
 )
 
 // Store is the whole persistence seam. Reads on Store see committed data;

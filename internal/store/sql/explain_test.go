@@ -260,7 +260,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"LeaseDelivery", qLeaseDelivery, []any{"d77", now, now.Add(time.Minute)}},
 		{"ClaimDeliveries", qClaimDeliveries, []any{now, now.Add(time.Minute), 16}},
 		{"ClaimUndatedDeliveries", qClaimUndatedDeliveries, []any{now, now.Add(time.Minute), 16}},
-		{"RecordAttempt", qRecordAttempt, []any{"d77", "pending", 503, "503", now, now.Add(time.Second)}},
+		{"RecordAttempt", qRecordAttempt, []any{"d77", "pending", 503, "503", now, now.Add(time.Second), now.Add(-time.Second)}},
 		{"AddAttempt", qAddAttempt, []any{"d77", now, int64(1500), 503, "503"}},
 		{"DeliveryAttempts", qDeliveryAttempts, []any{"d77", 20}},
 		{"UpdateGrantResources", qUpdateGrantResources, []any{"", "g77"}},

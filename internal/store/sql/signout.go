@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,7 +62,8 @@ const (
 	qRecordAttempt = `UPDATE deliveries SET attempts = attempts + 1, state = $2::text, last_status = $3,
 		last_error = $4, updated_at = $5::timestamptz,
 		delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz ELSE delivered_at END,
-		due_at = CASE WHEN $2::text = 'pending' THEN $6::timestamptz END, lease_until = NULL WHERE id = $1`
+		due_at = CASE WHEN $2::text = 'pending' THEN $6::timestamptz END, lease_until = NULL
+		WHERE id = $1 AND lease_until IS NOT DISTINCT FROM $7::timestamptz`
 	// The attempt's row in the delivery's history, numbered by the count
 	// qRecordAttempt has just raised in the same transaction (whose row
 	// lock keeps concurrent recorders apart). The casts type the
@@ -420,7 +422,18 @@ func (t *tx) ClaimDeliveries(ctx context.Context, now, until time.Time, limit in
 // delivery's history in the same transaction, so the count on the
 // delivery and its history never disagree.
 func (t *tx) RecordDeliveryAttempt(ctx context.Context, id string, a store.DeliveryAttempt) error {
-	if err := execOne(ctx, t.q, qRecordAttempt, id, a.State, a.Status, a.Error, timeArg(a.At), timeArg(a.RetryAt)); err != nil {
+	err := execOne(ctx, t.q, qRecordAttempt, id, a.State, a.Status, a.Error, timeArg(a.At), timeArg(a.RetryAt), timeArg(a.Lease))
+	if errors.Is(err, store.ErrNotFound) {
+		// Either no such delivery or not under this lease: only the
+		// rare second case pays for the read that tells them apart.
+		switch _, rerr := t.Delivery(ctx, id); {
+		case rerr == nil:
+			err = store.ErrLeaseLost
+		case !errors.Is(rerr, store.ErrNotFound):
+			err = rerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("record attempt on delivery %s: %w", id, err)
 	}
 	took := max(a.Took, 0)

@@ -217,7 +217,7 @@ func testPendingAttemptIsDueAtRetryAt(t *testing.T, s store.Store) {
 	retryAt := at(10 * time.Minute)
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(time.Second), State: store.DeliveryPending,
-			RetryAt: retryAt, Status: 503, Error: "503 Service Unavailable"})
+			RetryAt: retryAt, Status: 503, Error: "503 Service Unavailable", Lease: at(time.Minute)})
 	})
 	// The lease is released, but the delivery is not due yet.
 	if early := claim(t, s, at(2*time.Minute), at(time.Hour), 10); len(early) != 0 {
@@ -313,7 +313,7 @@ func testDeliveryWithoutDueTimeIsDue(t *testing.T, s store.Store) {
 	// due at once as well.
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
 		return tx.RecordDeliveryAttempt(ctx, "q-dated", store.DeliveryAttempt{At: at(61 * time.Minute), State: store.DeliveryPending,
-			Status: 503, Error: "503 Service Unavailable"})
+			Status: 503, Error: "503 Service Unavailable", Lease: at(2 * time.Hour)})
 	})
 	equal(t, "claim after a pending attempt without RetryAt", ids(claim(t, s, at(62*time.Minute), at(2*time.Hour), 10), deliveryID),
 		[]string{"q-dated"})

@@ -142,6 +142,10 @@ func testEnqueueDeliveriesStoresEachOfMany(t *testing.T, s store.Store) {
 	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.EnqueueDeliveries(ctx) })
 }
 
+// testDeliveryLifecycle: a delivery is leased one attempt at a time, an
+// outcome is recorded once and only under the lease its attempt took (not
+// under another, not twice, not after the lease was taken over), and a
+// delivered one is leased no more.
 func testDeliveryLifecycle(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	d := delivery("d1", "app", t0)
@@ -170,10 +174,30 @@ func testDeliveryLifecycle(t *testing.T, s store.Store) {
 		}
 		return err
 	})
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(3 * time.Second), State: store.DeliveryPending,
-			RetryAt: at(time.Minute), Status: 503, Error: "503"})
-	})
+	// An outcome is recorded only under the lease its attempt took.
+	failed := store.DeliveryAttempt{At: at(3 * time.Second), State: store.DeliveryPending,
+		RetryAt: at(time.Minute), Status: 503, Error: "503", Lease: at(11 * time.Second)}
+	for _, lease := range []time.Time{{}, at(12 * time.Second)} {
+		other := failed
+		other.Lease = lease
+		err := inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RecordDeliveryAttempt(ctx, "d1", other) })
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Errorf("an outcome under lease %v of a delivery leased until %v: %v, want ErrLeaseLost", lease, at(11*time.Second), err)
+		}
+	}
+	if got, _ = s.Delivery(ctx, "d1"); got.Attempts != 0 || !got.LeaseUntil.Equal(at(11*time.Second)) {
+		t.Errorf("after outcomes under other leases: %+v, want untouched", got)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RecordDeliveryAttempt(ctx, "d1", failed) })
+	// Recording it again (a commit that reported an error after all)
+	// finds the lease released: nothing is counted twice.
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RecordDeliveryAttempt(ctx, "d1", failed) })
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("the same outcome recorded again: %v, want ErrLeaseLost", err)
+	}
+	if hist, err := s.DeliveryAttempts(ctx, []string{"d1"}, 0); err != nil || len(hist["d1"]) != 1 {
+		t.Errorf("history after the outcome was recorded twice: %+v, %v; want its one attempt", hist["d1"], err)
+	}
 	got, _ = s.Delivery(ctx, "d1")
 	if got.Attempts != 1 || got.State != store.DeliveryPending || got.LastStatus != 503 || got.LastError != "503" ||
 		!got.LeaseUntil.IsZero() || !got.UpdatedAt.Equal(at(3*time.Second)) || !got.DueAt.Equal(at(time.Minute)) {
@@ -193,9 +217,15 @@ func testDeliveryLifecycle(t *testing.T, s store.Store) {
 		}
 		return err
 	})
-	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
-		return tx.RecordDeliveryAttempt(ctx, "d1", store.DeliveryAttempt{At: at(16 * time.Second), State: store.DeliveryDelivered, Status: 200})
-	})
+	// The attempt whose lease ended and was taken again lost the
+	// delivery to the one that took it.
+	delivered := store.DeliveryAttempt{At: at(16 * time.Second), State: store.DeliveryDelivered, Status: 200, Lease: at(14 * time.Second)}
+	err = inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RecordDeliveryAttempt(ctx, "d1", delivered) })
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("an outcome under a lease taken over since: %v, want ErrLeaseLost", err)
+	}
+	delivered.Lease = at(25 * time.Second)
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.RecordDeliveryAttempt(ctx, "d1", delivered) })
 	got, _ = s.Delivery(ctx, "d1")
 	if got.Attempts != 2 || got.State != store.DeliveryDelivered || !got.DeliveredAt.Equal(at(16*time.Second)) || got.LastError != "" ||
 		!got.DueAt.IsZero() || !got.LeaseUntil.IsZero() {
