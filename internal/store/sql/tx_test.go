@@ -2,6 +2,7 @@ package sql
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,4 +89,79 @@ func TestConcurrentLogoutRequestsLeaveOneConfirmable(t *testing.T) {
 			t.Errorf("%d confirmable requests for one session, want 1", n)
 		}
 	})
+}
+
+// TestPostgresTransactionOpensWithItsFirstStatement: a PostgreSQL
+// transaction's BEGIN goes with its first statement (pgTx), and whatever
+// that statement does, the transaction ends cleanly and its connection
+// serves the next one. The pool holds one connection, so every
+// transaction here runs on the one the previous left.
+func TestPostgresTransactionOpensWithItsFirstStatement(t *testing.T) {
+	dbURL := freshURL(t, postgresDialect)
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	s, err := Open(t.Context(), dbURL+sep+"pool_max_conns=1", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	raw := func(stx store.Tx) querier { return stx.(*tx).q }
+	boom := errors.New("boom")
+
+	if err := s.InTx(ctx, store.Routine, func(store.Tx) error { return nil }); err != nil {
+		t.Errorf("a transaction that ran nothing: %v", err)
+	}
+	if err := s.InTx(ctx, store.Durable, func(store.Tx) error { return boom }); !errors.Is(err, boom) || strings.Contains(err.Error(), "rollback") {
+		t.Errorf("a transaction that ran nothing and failed: %v, want boom alone", err)
+	}
+	// A first statement the server refuses: the transaction rolls back.
+	err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+		_, err := raw(tx).exec(ctx, "SELECT 1 / 0")
+		return err
+	})
+	if err == nil || strings.Contains(err.Error(), "rollback") {
+		t.Errorf("a first statement the server refused: %v, want its error alone", err)
+	}
+	// The same, its error ignored: the commit reports what the server did.
+	err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+		_, _ = raw(tx).exec(ctx, "SELECT 1 / 0")
+		return nil
+	})
+	if err == nil {
+		t.Error("a commit after a refused statement reported no error")
+	}
+	// A first statement that finds nothing, then a write: both in the
+	// transaction, which commits with the durability it asked for.
+	err = s.InTx(ctx, store.Routine, func(tx store.Tx) error {
+		if _, err := tx.Account(ctx, "a1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("first statement, a missing account: %v, want ErrNotFound", err)
+		}
+		var setting string
+		if err := raw(tx).queryRow(ctx, "SHOW synchronous_commit").Scan(&setting); err != nil || setting != "off" {
+			t.Errorf("a routine transaction's synchronous_commit: %q, %v; want off", setting, err)
+		}
+		return tx.UpsertAccount(ctx, store.Account{ID: "a1", Username: "alice"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Account(ctx, "a1"); err != nil {
+		t.Errorf("the account the transaction wrote: %v", err)
+	}
+	// A first statement whose rows are read to the end, then another.
+	err = s.InTx(ctx, store.Durable, func(tx store.Tx) error {
+		if _, err := tx.SearchAccounts(ctx, store.AccountSearch{Limit: 10}); err != nil {
+			return err
+		}
+		return tx.UpsertAccount(ctx, store.Account{ID: "a2", Username: "bob"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Account(ctx, "a2"); err != nil {
+		t.Errorf("the account written after a listing: %v", err)
+	}
 }
