@@ -149,3 +149,26 @@ func benchRefresh(b *testing.B, s *Store, dur store.Durability) {
 		i++
 	}
 }
+
+// BenchmarkStatementRoundTrip is the floor under every statement: one
+// point read through the store's reader (SQLite: a query on a reader
+// connection in this process; PostgreSQL: a round trip to the server,
+// whose own CPU cpu-ns/op leaves out). On PostgreSQL it is why an
+// operation cannot come near its SQLite CPU statement by statement
+// (DEVELOPERS.md):
+//
+//	SESAME_TEST_POSTGRES=... go test -run '^$' -bench StatementRoundTrip ./internal/store/sql/
+func BenchmarkStatementRoundTrip(b *testing.B) {
+	benchEachDialect(b, func(b *testing.B, s *Store) {
+		ctx := b.Context()
+		q := s.e.reads()
+		var n int64
+		cpu0 := processCPU()
+		for b.Loop() {
+			if err := q.queryRow(ctx, "SELECT $1::bigint", int64(1)).Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}
