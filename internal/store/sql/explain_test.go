@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -128,23 +129,45 @@ func paramCount(q string) int {
 // explainRows is how many rows the big PostgreSQL tables get: a million,
 // the size at which a plan that reads a table whole would hurt, so
 // PostgreSQL's plans are the ones production gets. Filling them takes
-// about two minutes.
+// about two minutes, on two connections at once.
 const explainRows = 1_000_000
 
 // populate fills every table a hot path reads with explainRows rows (the
 // token tables three times as many) and updates the planner's statistics.
 // One delivery in a hundred is pending, as in a queue that mostly keeps
-// up.
+// up. The tables are filled in two halves of about equal time, each on a
+// connection of its own, so the server fills them on two cores; a table
+// another references is filled before it, in the same half.
 func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 	t.Helper()
 	n := fmt.Sprint(explainRows)
-	for _, sql := range []string{
+	run := func(c *pgx.Conn, statements ...string) error {
+		for _, sql := range statements {
+			if _, err := c.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("populate: %w\n%s", err, sql)
+			}
+		}
+		return nil
+	}
+	if err := run(conn,
 		// Up to a day and a half, in no order: rows expire, are touched
 		// and are revoked in another order than the one they were
 		// written in, and a planner that knew them in order would favour
 		// scans that production would not.
 		`CREATE FUNCTION scatter(i bigint) RETURNS interval LANGUAGE SQL IMMUTABLE
 			AS $$ SELECT ((i * 7919) % 131071) * interval '1 s' $$`,
+	); err != nil {
+		t.Fatal(err)
+	}
+	other, err := pgx.ConnectConfig(ctx, conn.Config().Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.WithoutCancel(ctx))
+	halves := [2][]string{{
+		`INSERT INTO refresh_tokens (hash, grant_id, client_id, expires_at)
+			SELECT sha256(('rt ' || i)::bytea), 'g' || (i % ` + n + `), 'app',
+				now() + interval '14 days' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
 		`INSERT INTO sessions (id, cookie_hash, account_id, created_at, expires_at, max_expires_at)
 			SELECT 's' || i, sha256(('cookie ' || i)::bytea), 'acct-' || (i % 5000), now() - i * interval '1 s',
 				now() + interval '14 days' + scatter(i), now() + interval '90 days' + scatter(i) FROM generate_series(1, ` + n + `) i`,
@@ -154,21 +177,23 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 			SELECT 'g' || i, 'acct-' || (i % 5000), 'app-' || (i % 7), now() - i * interval '1 s',
 				now() + interval '180 days' + scatter(i), CASE WHEN i % 50 = 0 THEN now() - scatter(i) END
 			FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO auth_requests (id, client_id, params, created_at, expires_at)
-			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' + scatter(i) FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO receipts (id, account_id, created_at)
+			SELECT 'r' || i, 'acct-' || (i % 5000), now() - scatter(i) FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO accounts (id, username, email) SELECT 'acct-' || i, 'user' || i, 'User' || i || '@Example.com'
+			FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO events (at, kind) SELECT now() - scatter(i), 'sign_in' FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO used_codes (expires_at, hash)
 			SELECT now() + interval '1 min' + scatter(i), sha256(('code ' || i)::bytea) FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO throttles (key, failures, expires_at)
+			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
+	}, {
 		`INSERT INTO access_tokens (hash, grant_id, client_id, expires_at)
 			SELECT sha256(('at ' || i)::bytea), 'g' || (i % ` + n + `), 'app',
 				now() + interval '1 hour' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
-		`INSERT INTO refresh_tokens (hash, grant_id, client_id, expires_at)
-			SELECT sha256(('rt ' || i)::bytea), 'g' || (i % ` + n + `), 'app',
-				now() + interval '14 days' + scatter(i) FROM generate_series(1, 3 * ` + n + `) i`,
-		`INSERT INTO logout_requests (xsrf_hash, session_id, expires_at)
-			SELECT sha256(('xsrf ' || i)::bytea), CASE WHEN i % 4 = 0 THEN '' ELSE 's' || i END, now() + interval '1 hour' + scatter(i)
-			FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO receipts (id, account_id, created_at)
-			SELECT 'r' || i, 'acct-' || (i % 5000), now() - scatter(i) FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO audit_log (at, actor_kind, actor_id, action, target_kind, target_id, account_id)
+			SELECT now() - scatter(i), 'admin_client', 'robot-' || (i % 10),
+				(ARRAY['account.update', 'session.revoke', 'grant.revoke', 'client.update'])[i % 4 + 1],
+				'account', 'acct-' || (i % 5000), 'acct-' || (i % 5000) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO deliveries (id, receipt_id, client_id, state, created_at, updated_at, due_at)
 			SELECT 'd' || i, 'r' || (i / 2), 'app-' || (i % 7),
 				CASE WHEN i % 100 = 0 THEN 'pending' WHEN i % 3 = 0 THEN 'failed' ELSE 'delivered' END,
@@ -178,29 +203,31 @@ func populate(ctx context.Context, t *testing.T, conn *pgx.Conn) {
 		`INSERT INTO delivery_attempts (delivery_id, attempt, started_at, took_us, status)
 			SELECT 'd' || i, a, now() - scatter(i), 1000 + i % 5000, CASE WHEN a = 1 AND i % 3 = 0 THEN 503 ELSE 200 END
 			FROM generate_series(1, ` + n + `) i, generate_series(1, 2) a WHERE a = 1 OR i % 3 = 0`,
-		`INSERT INTO throttles (key, failures, expires_at)
-			SELECT 'acct:192.0.2.1|user' || i, 1, now() + (i % 100) * interval '1 min' FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO events (at, kind) SELECT now() - scatter(i), 'sign_in' FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO accounts (id, username, email) SELECT 'acct-' || i, 'user' || i, 'User' || i || '@Example.com'
+		`INSERT INTO logout_requests (xsrf_hash, session_id, expires_at)
+			SELECT sha256(('xsrf ' || i)::bytea), CASE WHEN i % 4 = 0 THEN '' ELSE 's' || i END, now() + interval '1 hour' + scatter(i)
 			FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO audit_log (at, actor_kind, actor_id, action, target_kind, target_id, account_id)
-			SELECT now() - scatter(i), 'admin_client', 'robot-' || (i % 10),
-				(ARRAY['account.update', 'session.revoke', 'grant.revoke', 'client.update'])[i % 4 + 1],
-				'account', 'acct-' || (i % 5000), 'acct-' || (i % 5000) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO jwt_access_tokens (jti, grant_id, client_id, subject, resource, created_at, expires_at)
 			SELECT substring(sha256(('jwt ' || i)::bytea) for 16), 'g' || i, 'app', 'acct-' || (i % 5000),
 				'https://api.example.com/orders', now(), now() + interval '1 hour' + scatter(i) FROM generate_series(1, ` + n + `) i`,
-		`INSERT INTO account_roles (account_id, role) SELECT 'acct-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO auth_requests (id, client_id, params, created_at, expires_at)
+			SELECT 'ar' || i, 'app', '{}', now(), now() + interval '10 min' + scatter(i) FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO client_roles (client_id, role) SELECT 'app-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
+		`INSERT INTO account_roles (account_id, role) SELECT 'acct-' || i, 'reader' FROM generate_series(1, ` + n + `) i`,
 		`INSERT INTO hourly_counters (hour, measure, count, sum)
 			SELECT date_trunc('hour', now()) - h * interval '1 hour', 'measure-' || m, 1, 0
 			FROM generate_series(0, 40 * 24) h, generate_series(1, 12) m`,
-		`DROP FUNCTION scatter`,
-		`ANALYZE`,
-	} {
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("populate: %v\n%s", err, sql)
-		}
+	}}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, c := range []*pgx.Conn{conn, other} {
+		wg.Go(func() { errs[i] = run(c, halves[i]...) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(conn, `DROP FUNCTION scatter`, `ANALYZE`); err != nil {
+		t.Fatal(err)
 	}
 }
 
