@@ -33,6 +33,9 @@ if [ -n "$outside" ]; then
   echo "these lines refer to documents outside the repository:"; echo "$outside"; exit 1
 fi
 
+echo "== shell scripts parse"
+bash -n test.sh .ci/run scripts/*.sh
+
 echo "== go vet"
 go vet ./...
 
