@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -143,16 +142,9 @@ func TestBurstOfWrongPasswordsIsCountedExactly(t *testing.T) {
 		s.Accounts.Pool = secret.NewPool("passwords", 2, burst, time.Minute)
 		statuses := make([]int, burst)
 		errs := make([]error, burst)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range burst {
-			wg.Go(func() {
-				<-start
-				statuses[i], errs[i] = attempt(b, page, "alice", fmt.Sprint("guess-", i))
-			})
-		}
-		close(start)
-		wg.Wait()
+		sesametest.AtOnce(burst, func(i int) {
+			statuses[i], errs[i] = attempt(b, page, "alice", fmt.Sprint("guess-", i))
+		})
 		count := map[int]int{}
 		for i, st := range statuses {
 			if errs[i] != nil {

@@ -3,7 +3,6 @@ package admin_test
 import (
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,18 +23,11 @@ func TestConcurrentCreatesOfOneClientHaveOneWinner(t *testing.T) {
 		s := sesametest.New(t, opts)
 		clients := &admin.Clients{Store: s.Store, Registry: s.Clients, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
 		const racers = 8
-		var wg sync.WaitGroup
 		secrets := make([]string, racers)
 		errs := make([]error, racers)
-		start := make(chan struct{})
-		for i := range racers {
-			wg.Go(func() {
-				<-start
-				_, secrets[i], errs[i] = clients.Create(t.Context(), admin.Caller{Actor: audit.ByAdminClient(sesametest.Robot), Address: "192.0.2.1"}, client.Spec{ID: "svc", Type: client.TypeM2M})
-			})
-		}
-		close(start)
-		wg.Wait()
+		sesametest.AtOnce(racers, func(i int) {
+			_, secrets[i], errs[i] = clients.Create(t.Context(), admin.Caller{Actor: audit.ByAdminClient(sesametest.Robot), Address: "192.0.2.1"}, client.Spec{ID: "svc", Type: client.TypeM2M})
+		})
 		winner := -1
 		for i, err := range errs {
 			switch {

@@ -613,21 +613,12 @@ func (r *Registry) upsert(ctx context.Context, s Spec, keepSecret, reservedOK bo
 }
 
 // createClient stores c inside tx unless a client of its id exists, and
-// adds record's. The lock makes the check and the insert one step on
-// PostgreSQL too, where two transactions could both find no client and
-// the second would replace the first's (and its secret) unseen; SQLite's
-// one writer serialises them anyway.
+// adds record's. The store's CreateClient refuses a taken id, one a
+// concurrent transaction committed included, where a check before an
+// upsert would let the second of two requests replace the first's client
+// (and its secret) unseen.
 func createClient(ctx context.Context, tx store.Tx, c store.Client, record func(store.Tx, store.Client) error) error {
-	if err := tx.Lock(ctx, "client "+c.ID); err != nil {
-		return err
-	}
-	switch _, err := tx.Client(ctx, c.ID); {
-	case err == nil:
-		return fmt.Errorf("client %s exists: %w", c.ID, store.ErrConflict)
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	if err := tx.UpsertClient(ctx, c); err != nil {
+	if err := tx.CreateClient(ctx, c); err != nil {
 		return err
 	}
 	return record(tx, c)

@@ -156,6 +156,10 @@ type Writer interface {
 	// CreatedAt. It and DeleteClient report a ChangeClient to watchers
 	// once committed; CreateSigningKey a ChangeKeys.
 	UpsertClient(ctx context.Context, c Client) error
+	// CreateClient stores a new client, as UpsertClient does; a client of
+	// its id, stored first by a concurrent transaction included, is
+	// ErrConflict and stays as it was.
+	CreateClient(ctx context.Context, c Client) error
 	// DeleteClient removes a client and revokes its grants at at, so its
 	// tokens stop working at once (G2); it reports whether it existed.
 	DeleteClient(ctx context.Context, id string, at time.Time) (bool, error)

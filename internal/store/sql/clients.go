@@ -16,9 +16,11 @@ const clientCols = `id, secret_hash, type, name, redirect_uris, post_logout_redi
 const (
 	qClient       = `SELECT ` + clientCols + ` FROM clients WHERE id = $1`
 	qClients      = `SELECT ` + clientCols + ` FROM clients ORDER BY id`
-	qUpsertClient = `
+	qInsertClient = `
 		INSERT INTO clients (` + clientCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
+	qCreateClient = qInsertClient + ` ON CONFLICT DO NOTHING`
+	qUpsertClient = qInsertClient + `
 		ON CONFLICT (id) DO UPDATE SET
 			secret_hash = excluded.secret_hash,
 			type = excluded.type,
@@ -69,15 +71,27 @@ func (r reader) Clients(ctx context.Context) ([]store.Client, error) {
 	return list, nil
 }
 
-// UpsertClient creates the client or replaces every field but CreatedAt.
-func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
-	_, err := t.q.exec(ctx, qUpsertClient,
-		c.ID, c.SecretHash, c.Type, c.Name, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
+// clientArgs are c's columns, in clientCols' order.
+func clientArgs(c store.Client) []any {
+	return []any{c.ID, c.SecretHash, c.Type, c.Name, listArg(c.RedirectURIs), listArg(c.PostLogoutRedirectURIs),
 		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.FirstParty, c.OfflineSurvivesSignout,
 		listArg(c.GrantTypes), c.IDTokenSignedResponseAlg, timeArg(c.CreatedAt), timeArg(c.UpdatedAt), c.MaxGrants, c.Admin, c.RequirePKCE,
-		c.FrontchannelLogoutURI, c.FrontchannelLogoutSessionRequired)
-	if err != nil {
+		c.FrontchannelLogoutURI, c.FrontchannelLogoutSessionRequired}
+}
+
+// UpsertClient creates the client or replaces every field but CreatedAt.
+func (t *tx) UpsertClient(ctx context.Context, c store.Client) error {
+	if _, err := t.q.exec(ctx, qUpsertClient, clientArgs(c)...); err != nil {
 		return fmt.Errorf("upsert client %s: %w", c.ID, dbErr(err))
+	}
+	return t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: c.ID})
+}
+
+// CreateClient stores a new client; a client of its id, one committed by
+// a concurrent transaction included, is store.ErrConflict (insertNew).
+func (t *tx) CreateClient(ctx context.Context, c store.Client) error {
+	if err := insertNew(ctx, t.q, qCreateClient, clientArgs(c)...); err != nil {
+		return fmt.Errorf("create client %s: %w", c.ID, err)
 	}
 	return t.changed(ctx, store.Change{Kind: store.ChangeClient, ID: c.ID})
 }

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"net/url"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -32,6 +33,19 @@ func freshURL(t testing.TB, d dialect) string {
 		return pgtest.FreshDB(t)
 	}
 	return "sqlite:" + filepath.Join(t.TempDir(), "sesame.db")
+}
+
+// withParam is dbURL with its query parameter key set to value.
+func withParam(t testing.TB, dbURL, key, value string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // openTest opens a Store on a fresh database and closes it when t ends

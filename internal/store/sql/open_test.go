@@ -118,7 +118,7 @@ func TestPoolSize(t *testing.T) {
 	for _, c := range []struct {
 		url  string
 		want int32
-	}{{dbURL, defaultMaxConns()}, {dbURL + "&pool_max_conns=3", 3}} {
+	}{{dbURL, defaultMaxConns()}, {withParam(t, dbURL, "pool_max_conns", "3"), 3}} {
 		s, err := Open(t.Context(), c.url, Options{})
 		if err != nil {
 			t.Fatal(err)

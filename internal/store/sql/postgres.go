@@ -194,20 +194,18 @@ func (t *pgTx) first(ctx context.Context, sql string, args []any) (pgx.BatchResu
 	return br, nil
 }
 
-// Exec implements pgConn.
+// Exec implements pgConn. A first statement goes through Query, whose
+// rows (none, for a write) end with the statement's command tag.
 func (t *pgTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if t.opening == nil {
 		return t.conn.Exec(ctx, sql, args...)
 	}
-	br, err := t.first(ctx, sql, args)
+	rs, err := t.Query(ctx, sql, args...)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return tag, err
+	rs.Close()
+	return rs.CommandTag(), rs.Err()
 }
 
 // Query implements pgConn.

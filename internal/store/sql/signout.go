@@ -324,7 +324,7 @@ func (r reader) DeliveriesByClient(ctx context.Context, clientID string, state s
 // ClaimDeliveries, not this, makes it so (see there for why), and it
 // wakes the workers like any due delivery.
 func (t *tx) EnqueueDeliveries(ctx context.Context, ds ...store.Delivery) error {
-	due := false
+	now, due := time.Now(), false
 	for batch := range slices.Chunk(ds, t.d.deliveriesPerInsert()) {
 		args := make([]any, 0, len(batch)*deliveryColCount)
 		for _, d := range batch {
@@ -337,7 +337,7 @@ func (t *tx) EnqueueDeliveries(ctx context.Context, ds ...store.Delivery) error 
 			// One not yet due (the committing request makes the first
 			// attempt) needs no wake-up: it would find nothing, and the
 			// workers' poll finds it.
-			due = due || !d.DueAt.After(time.Now())
+			due = due || !d.DueAt.After(now)
 		}
 		if err := insertRows(ctx, t.q, len(batch), qCreateDeliveries[len(batch)-1], args...); err != nil {
 			return fmt.Errorf("create deliveries %s: %w", deliveryIDs(batch), err)

@@ -39,15 +39,16 @@ import (
 // page_size(2048): a new database's pages are 2 KiB, not SQLite's 4 KiB.
 // A commit writes each page it changed whole into the log, and a write
 // changes one leaf of each table and index it touches whatever the page's
-// size (a 4-app sign-out: 22 to 27 pages), so smaller pages are fewer
-// bytes copied and synced per commit (BenchmarkGlobalSignOutCommit/own,
-// 6 interleaved rounds: medians 552 against 495 us of CPU). 1 KiB pages
-// measured lower still, but such a page holds at most 230 bytes of a
-// WITHOUT ROWID table's row in place, and the rest goes to overflow pages:
-// a delivery attempt's error alone may be 300 bytes. The driver applies _pragma before
-// _journal_mode, so the size is set while the file is still empty; a
-// database created before keeps its 4 KiB pages (in WAL mode SQLite
-// ignores the pragma), which changes nothing but this figure.
+// size (a 4-app sign-out: 22 pages on a fresh database), so smaller pages
+// are fewer bytes copied and synced per commit
+// (BenchmarkGlobalSignOutCommit/own, 6 interleaved rounds: medians 552
+// against 495 us of CPU). 1 KiB pages measured lower still, but such a
+// page holds at most 230 bytes of a WITHOUT ROWID table's row in place,
+// and the rest goes to overflow pages: a delivery attempt's error alone
+// may be 300 bytes. The driver applies _pragma before _journal_mode, so
+// the size is set while the file is still empty; a database created
+// before keeps its 4 KiB pages (in WAL mode SQLite ignores the pragma),
+// which changes nothing but this figure.
 const writerParams = "_txlock=immediate&_busy_timeout=10000&_foreign_keys=on&_journal_mode=WAL&_synchronous=FULL" +
 	"&_pragma=page_size(2048)&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-16384)"
 

@@ -26,7 +26,8 @@ func TestExpectedErrorsLeaveTheTransactionUsable(t *testing.T) {
 				tx.CreateSession(ctx, store.Session{ID: "s1", CookieHash: []byte("cookie"), AccountID: "a1"}),
 				tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: []byte("x1")}),
 				tx.CreateReceipt(ctx, store.Receipt{ID: "r1"}),
-				tx.EnqueueDeliveries(ctx, store.Delivery{ID: "d1"}))
+				tx.EnqueueDeliveries(ctx, store.Delivery{ID: "d1"}),
+				tx.CreateClient(ctx, store.Client{ID: "c1"}))
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -39,6 +40,7 @@ func TestExpectedErrorsLeaveTheTransactionUsable(t *testing.T) {
 				"logout request, taken hash":    tx.CreateLogoutRequest(ctx, store.LogoutRequest{XSRFHash: []byte("x1")}),
 				"receipt with a taken id":       tx.CreateReceipt(ctx, store.Receipt{ID: "r1"}),
 				"delivery with a taken id":      tx.EnqueueDeliveries(ctx, store.Delivery{ID: "d1"}),
+				"client with a taken id":        tx.CreateClient(ctx, store.Client{ID: "c1"}),
 			} {
 				if !errors.Is(err, store.ErrConflict) {
 					t.Errorf("%s: %v, want ErrConflict", what, err)
@@ -97,12 +99,7 @@ func TestConcurrentLogoutRequestsLeaveOneConfirmable(t *testing.T) {
 // serves the next one. The pool holds one connection, so every
 // transaction here runs on the one the previous left.
 func TestPostgresTransactionOpensWithItsFirstStatement(t *testing.T) {
-	dbURL := freshURL(t, postgresDialect)
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
-	s, err := Open(t.Context(), dbURL+sep+"pool_max_conns=1", Options{})
+	s, err := Open(t.Context(), withParam(t, freshURL(t, postgresDialect), "pool_max_conns", "1"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ var accountTests = []test{
 	{"UsernamesAreUnique", testUsernamesAreUnique},
 	{"UpsertClientReplacesAllButCreatedAt", testUpsertClientReplacesAllButCreatedAt},
 	{"ClientsListsEveryClient", testClientsListsEveryClient},
+	{"CreateClientRefusesATakenID", testCreateClientRefusesATakenID},
 }
 
 // testUpsertAccountReplacesAllButCreatedAt: a second upsert of one ID
@@ -95,6 +97,23 @@ func testUpsertClientReplacesAllButCreatedAt(t *testing.T, s store.Store) {
 	got, err := s.Client(t.Context(), "app")
 	must(t, "read", err)
 	equal(t, "client after second upsert", got, want)
+}
+
+// testCreateClientRefusesATakenID: a client is created whole once; a
+// second creation of its id is ErrConflict and leaves the first as it was
+// (C1: its secret is the one its creator was shown).
+func testCreateClientRefusesATakenID(t *testing.T, s store.Store) {
+	first := fullClient("app")
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateClient(ctx, first) })
+	again := fullClient("app")
+	again.Name, again.SecretHash = "Another", "$argon2id$another"
+	err := inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateClient(ctx, again) })
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a second client of one id: %v, want ErrConflict", err)
+	}
+	got, err := s.Client(t.Context(), "app")
+	must(t, "read", err)
+	equal(t, "client after a refused second creation", got, first)
 }
 
 // testClientsListsEveryClient: Clients returns every client, each whole.
