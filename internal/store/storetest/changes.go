@@ -15,6 +15,46 @@ var changeTests = []test{
 	{"CommittedChangesReachWatchers", testCommittedChangesReachWatchers},
 	{"LocksExcludeOtherTransactions", testLocksExcludeOtherTransactions},
 	{"OnCommitHearsBeforeTheCommitReturns", testOnCommitHearsBeforeTheCommitReturns},
+	{"OnlyDueDeliveriesWakeTheWorkers", testOnlyDueDeliveriesWakeTheWorkers},
+}
+
+// testOnlyDueDeliveriesWakeTheWorkers: a transaction that enqueues
+// deliveries wakes the workers (ChangeDeliveries) once, however many it
+// enqueues, and only when one is due by the wall clock: one due later (a
+// sign-out's own request makes the first attempt) would wake them for
+// nothing, and their poll finds it when it is due.
+func testOnlyDueDeliveriesWakeTheWorkers(t *testing.T, s store.Store) {
+	var mu sync.Mutex
+	wakes := 0
+	s.OnCommit(func(c store.Change) {
+		if c.Kind == store.ChangeDeliveries {
+			mu.Lock()
+			wakes++
+			mu.Unlock()
+		}
+	})
+	heard := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := wakes
+		wakes = 0
+		return n
+	}
+	later := time.Now().Add(time.Hour)
+	enqueue(t, s, delivery("later-1", "app", later), delivery("later-2", "app", later))
+	if n := heard(); n != 0 {
+		t.Errorf("deliveries due in an hour woke the workers %d times, want none", n)
+	}
+	enqueue(t, s, delivery("later-3", "app", later), delivery("due-1", "app", t0), delivery("due-2", "app", t0))
+	if n := heard(); n != 1 {
+		t.Errorf("a transaction enqueueing two due deliveries woke the workers %d times, want once", n)
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.EnqueueDeliveries(ctx, delivery("later-4", "app", later), delivery("due-3", "app", t0))
+	})
+	if n := heard(); n != 1 {
+		t.Errorf("one call enqueueing a due delivery after one due later woke the workers %d times, want once", n)
+	}
 }
 
 // testOnCommitHearsBeforeTheCommitReturns: a change this process commits
