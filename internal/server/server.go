@@ -263,8 +263,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // resources and roles and the roles its users and clients hold (C4).
 // Instances starting at once on one database seed the same records;
 // every upsert tolerates that race. admin_clients and a client's admin
-// flag are still read (C5), with a warning: the admin role is given as a
-// role now.
+// flag, declared or stored, are still read (C5), with a warning: the
+// admin role is given as a role now.
 func (s *Server) Seed(ctx context.Context) error {
 	for _, c := range s.Config.Clients {
 		if _, err := s.Clients.Upsert(ctx, c); err != nil {
@@ -289,6 +289,14 @@ func (s *Server) Seed(ctx context.Context) error {
 		if c.Roles != nil {
 			d.Clients = append(d.Clients, resource.Assignment{Holder: c.ID, Roles: c.Roles})
 		}
+	}
+	// Every stored client is looked at, not only the declared ones: the
+	// flag may have been set through the admin API or an earlier file.
+	stored, err := s.Store.Clients(ctx)
+	if err != nil {
+		return fmt.Errorf("list clients: %w", err)
+	}
+	for _, c := range stored {
 		if c.Admin {
 			s.Logger.WarnContext(ctx, "a client's admin flag is deprecated: give the client roles: [admin]", "client_id", c.ID)
 		}
