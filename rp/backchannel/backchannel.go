@@ -82,6 +82,12 @@ const maxSkew = 2 * time.Minute
 // ServeHTTP handles one POST of a logout token.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	// A Handler declared rather than made by New has nothing to verify
+	// with: say so on every request instead of panicking at the first.
+	if h == nil || h.verifier == nil || h.sessions == nil {
+		http.Error(w, "backchannel: this Handler was not made by backchannel.New", http.StatusInternalServerError)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "use POST", http.StatusMethodNotAllowed)

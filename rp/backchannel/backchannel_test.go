@@ -157,3 +157,17 @@ func TestNewRefusesAnIncompleteConfig(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A Handler not made by New (a zero value, or a nil one) answers every
+// logout with an error that says so, and never panics.
+func TestHandlerNotMadeByNewAnswersAnError(t *testing.T) {
+	for name, h := range map[string]*backchannel.Handler{"zero value": {}, "nil": nil} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/backchannel-logout", strings.NewReader("logout_token=x.y.z"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "backchannel.New") {
+			t.Errorf("%s: %d %q, want a 500 naming backchannel.New", name, rec.Code, rec.Body)
+		}
+	}
+}
