@@ -10,15 +10,18 @@ import (
 	"testing"
 
 	"github.com/sesame-id/sesame/internal/audit"
+	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/store"
 	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
 )
 
 // resourcesConfig declares the Orders API, the orders-reader role, and
 // holders of it (alice spelt in another case, as A1 allows); svc and app
-// are declared without roles, so their roles are the CLI's to give.
+// are declared without roles, so their roles are the CLI's to give. On
+// PostgreSQL a secret_key is needed, so both databases have one.
 const resourcesConfig = `issuer: http://127.0.0.1:4000/oidc
-database: sqlite://%DB%
+database: %DB%
+secret_key: resources-test-secret-resources-test-secret
 api_resources:
   - indicator: https://api.example.com/orders
     name: Orders API
@@ -53,13 +56,17 @@ type configured struct {
 
 // seededCLI is sesame on a database migrated and seeded from
 // resourcesConfig, as `sesame serve` would have left it, with bob added
-// by the CLI; it returns the database's URL.
-func seededCLI(t *testing.T) (configured, string) {
+// by the CLI; it returns the database's URL: opts.Database, or a SQLite
+// file of the test's own when that is empty.
+func seededCLI(t *testing.T, opts sesametest.Options) (configured, string) {
 	t.Helper()
 	dir := t.TempDir()
-	db := "sqlite://" + filepath.Join(dir, "s.db")
+	db := opts.Database
+	if db == "" {
+		db = "sqlite://" + filepath.Join(dir, "s.db")
+	}
 	path := filepath.Join(dir, "sesame.yaml")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(resourcesConfig, "%DB%", filepath.Join(dir, "s.db"))), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(resourcesConfig, "%DB%", db)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := loadConfig(path, noEnv)
@@ -110,7 +117,11 @@ func openDB(t *testing.T, db string) store.Store {
 // given to accounts and m2m clients, under the admin API's rules; each
 // change is audited as the command line's, and a refusal is not.
 func TestResourcesAndRolesCommands(t *testing.T) {
-	sesame, db := seededCLI(t)
+	sesametest.EachBackend(t, testResourcesAndRolesCommands)
+}
+
+func testResourcesAndRolesCommands(t *testing.T, opts sesametest.Options) {
+	sesame, db := seededCLI(t, opts)
 	const orders, billing = "https://api.example.com/orders", "https://api.example.com/billing"
 	for _, c := range []struct {
 		args []string
@@ -204,7 +215,23 @@ func TestResourcesAndRolesCommands(t *testing.T) {
 // names and bad input are one line in words, exit 1; a command called
 // wrongly prints its usage, exit 2. Nothing refused is written.
 func TestResourcesAndRolesCommandsRefuse(t *testing.T) {
-	sesame, db := seededCLI(t)
+	sesametest.EachBackend(t, testResourcesAndRolesCommandsRefuse)
+
+	// Like the other commands, they need a database made before them.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, args := range [][]string{{"resources", "list"}, {"roles", "remove", "x"}, {"users", "roles", "bob"}, {"clients", "roles", "svc"}} {
+		if _, err := (cli{t, nil}).run("", args...); err == nil || !strings.HasPrefix(err.Error(), "no database at ./sesame.db") {
+			t.Errorf("sesame %s without a database: %v", strings.Join(args, " "), err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the refused commands left %v", entries)
+	}
+}
+
+func testResourcesAndRolesCommandsRefuse(t *testing.T, opts sesametest.Options) {
+	sesame, db := seededCLI(t, opts)
 	const orders = "https://api.example.com/orders"
 	for _, c := range []struct {
 		args []string
@@ -256,17 +283,5 @@ func TestResourcesAndRolesCommandsRefuse(t *testing.T) {
 	alice, _ := st.AccountByUsername(t.Context(), "alice")
 	if held, err := st.AccountRoles(t.Context(), alice.ID); err != nil || !slices.Equal(held, []string{"orders-reader"}) {
 		t.Errorf("alice's declared roles after the refusals: %v %v", held, err)
-	}
-
-	// Like the other commands, they need a database made before them.
-	dir := t.TempDir()
-	t.Chdir(dir)
-	for _, args := range [][]string{{"resources", "list"}, {"roles", "remove", "x"}, {"users", "roles", "bob"}, {"clients", "roles", "svc"}} {
-		if _, err := (cli{t, nil}).run("", args...); err == nil || !strings.HasPrefix(err.Error(), "no database at ./sesame.db") {
-			t.Errorf("sesame %s without a database: %v", strings.Join(args, " "), err)
-		}
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("the refused commands left %v", entries)
 	}
 }

@@ -23,16 +23,22 @@ func frontchannelURI(id string) string {
 	return "https://" + id + ".example/frontchannel-logout?tenant=7"
 }
 
-// withFrontchannel registers a front-channel logout page for each of ids.
-func withFrontchannel(ids ...string) sesametest.Options {
-	return sesametest.Options{Configure: func(c *config.Config) {
+// withFrontchannel returns o with a front-channel logout page registered
+// for each of ids.
+func withFrontchannel(o sesametest.Options, ids ...string) sesametest.Options {
+	configure := o.Configure
+	o.Configure = func(c *config.Config) {
+		if configure != nil {
+			configure(c)
+		}
 		for i := range c.Clients {
 			if slices.Contains(ids, c.Clients[i].ID) {
 				c.Clients[i].FrontchannelLogoutURI = frontchannelURI(c.Clients[i].ID)
 				c.Clients[i].FrontchannelLogoutSessionRequired = true
 			}
 		}
-	}}
+	}
+	return o
 }
 
 var (
@@ -104,7 +110,11 @@ func wantFrame(t *testing.T, s *sesametest.Sesame, u *url.URL, id string, sid an
 // with state; back-channel logouts still go out first (one wait, B3), and
 // an app without a page gets no frame.
 func TestGlobalSignOutLoadsFrontchannelPages(t *testing.T) {
-	s := sesametest.New(t, withFrontchannel(sesametest.AppA, sesametest.AppB))
+	sesametest.EachBackend(t, testGlobalSignOutLoadsFrontchannelPages)
+}
+
+func testGlobalSignOutLoadsFrontchannelPages(t *testing.T, opts sesametest.Options) {
+	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA, sesametest.AppB))
 	b, a, bt := signedInToBoth(t, s)
 	b.SignedIn(sesametest.AppC, "alice", nil)
 	page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"bye & co"}})
@@ -152,7 +162,11 @@ func TestGlobalSignOutLoadsFrontchannelPages(t *testing.T) {
 // that has one, the kept offline grant's app included, and none for the
 // others.
 func TestReceiptRecordsFrontchannelPages(t *testing.T) {
-	s := sesametest.New(t, withFrontchannel(sesametest.AppB))
+	sesametest.EachBackend(t, testReceiptRecordsFrontchannelPages)
+}
+
+func testReceiptRecordsFrontchannelPages(t *testing.T, opts sesametest.Options) {
+	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppB))
 	b, _, _ := signedInToBoth(t, s)
 	done := b.Submit(endSession(b, s, url.Values{"client_id": {sesametest.AppA}}), map[string]string{"logout": "true"})
 	if done.Status != http.StatusOK || len(frames(t, done)) != 1 {
@@ -180,7 +194,11 @@ func TestReceiptRecordsFrontchannelPages(t *testing.T) {
 // F2: without a post_logout_redirect_uri the page that loads the frames
 // is the sign-out done page itself: no refresh, no script.
 func TestFrontchannelPageWithoutRedirect(t *testing.T) {
-	s := sesametest.New(t, withFrontchannel(sesametest.AppA))
+	sesametest.EachBackend(t, testFrontchannelPageWithoutRedirect)
+}
+
+func testFrontchannelPageWithoutRedirect(t *testing.T, opts sesametest.Options) {
+	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA))
 	b := s.NewBrowser(t)
 	b.SignedIn(sesametest.AppA, "alice", nil)
 	done := b.Submit(endSession(b, s, url.Values{"client_id": {sesametest.AppA}}), map[string]string{"logout": "true"})
@@ -201,10 +219,12 @@ func TestFrontchannelPageWithoutRedirect(t *testing.T) {
 // O5, F2: signing out of this app only loads that app's page alone, even
 // when the apps that stay signed in have one too.
 func TestAppOnlySignOutLoadsOnlyThatAppsPage(t *testing.T) {
-	opts := withFrontchannel(sesametest.AppA, sesametest.AppB)
-	configure := opts.Configure
-	opts.Configure = func(c *config.Config) { configure(c); c.SignoutConfirm = "ask" }
-	s := sesametest.New(t, opts)
+	sesametest.EachBackend(t, testAppOnlySignOutLoadsOnlyThatAppsPage)
+}
+
+func testAppOnlySignOutLoadsOnlyThatAppsPage(t *testing.T, opts sesametest.Options) {
+	opts.Configure = func(c *config.Config) { c.SignoutConfirm = "ask" }
+	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA, sesametest.AppB))
 	b, a, _ := signedInToBoth(t, s)
 	page := endSession(b, s, url.Values{"client_id": {sesametest.AppA}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"s1"}})
 	done := b.Submit(page, map[string]string{"app_only": "true"})
@@ -230,7 +250,11 @@ func TestAppOnlySignOutLoadsOnlyThatAppsPage(t *testing.T) {
 // Contract: a sign-out that ends no session of an app with a front-channel
 // page stays a 303, even when another app registered one.
 func TestSignOutWithoutFrontchannelAppsStaysARedirect(t *testing.T) {
-	s := sesametest.New(t, withFrontchannel(sesametest.AppB))
+	sesametest.EachBackend(t, testSignOutWithoutFrontchannelAppsStaysARedirect)
+}
+
+func testSignOutWithoutFrontchannelAppsStaysARedirect(t *testing.T, opts sesametest.Options) {
+	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppB))
 	b := s.NewBrowser(t)
 	a := b.SignedIn(sesametest.AppA, "alice", nil)
 	page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"bye"}})
@@ -243,7 +267,11 @@ func TestSignOutWithoutFrontchannelAppsStaysARedirect(t *testing.T) {
 // F2: a sign-out that no browser sees (an admin ending a session, every
 // device) loads no page and records none.
 func TestSignOutsWithoutABrowserRecordNoFrontchannel(t *testing.T) {
-	s := sesametest.New(t, withFrontchannel(sesametest.AppA))
+	sesametest.EachBackend(t, testSignOutsWithoutABrowserRecordNoFrontchannel)
+}
+
+func testSignOutsWithoutABrowserRecordNoFrontchannel(t *testing.T, opts sesametest.Options) {
+	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA))
 	b := s.NewBrowser(t)
 	b.SignedIn(sesametest.AppA, "alice", nil)
 	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
@@ -283,27 +311,30 @@ func TestFrontchannelRefreshWaitsWhatIsLeftOfTheWait(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			opts := withFrontchannel(sesametest.AppA)
-			configure := opts.Configure
-			opts.Configure = func(c *config.Config) { configure(c); c.BackchannelWait = wait }
-			s := sesametest.New(t, opts)
-			s.Apps[sesametest.AppA].Hang(tc.hang)
-			b := s.NewBrowser(t)
-			a := b.SignedIn(sesametest.AppA, "alice", nil)
-			page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}})
-			started := time.Now()
-			done := b.Submit(page, map[string]string{"logout": "true"})
-			took := time.Since(started)
-			if done.Status != http.StatusOK {
-				t.Fatalf("last step: %d %q, want the front-channel page", done.Status, done.Location)
-			}
-			delay, _, ok := refresh(t, done)
-			if !ok || delay != tc.want {
-				t.Errorf("meta refresh after %ds (%v), want %ds: %s of the %s wait were spent on back-channel deliveries", delay, ok, tc.want, took, wait)
-			}
-			if took < min(tc.hang, wait) {
-				t.Errorf("the page came after %s: the back-channel deliveries were not awaited first", took)
-			}
+			// The cases wait on the wall clock; each case and backend
+			// has a Sesame and a database of its own, so all run at once.
+			sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
+				t.Parallel()
+				opts.Configure = func(c *config.Config) { c.BackchannelWait = wait }
+				s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA))
+				s.Apps[sesametest.AppA].Hang(tc.hang)
+				b := s.NewBrowser(t)
+				a := b.SignedIn(sesametest.AppA, "alice", nil)
+				page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}})
+				started := time.Now()
+				done := b.Submit(page, map[string]string{"logout": "true"})
+				took := time.Since(started)
+				if done.Status != http.StatusOK {
+					t.Fatalf("last step: %d %q, want the front-channel page", done.Status, done.Location)
+				}
+				delay, _, ok := refresh(t, done)
+				if !ok || delay != tc.want {
+					t.Errorf("meta refresh after %ds (%v), want %ds: %s of the %s wait were spent on back-channel deliveries", delay, ok, tc.want, took, wait)
+				}
+				if took < min(tc.hang, wait) {
+					t.Errorf("the page came after %s: the back-channel deliveries were not awaited first", took)
+				}
+			})
 		})
 	}
 }

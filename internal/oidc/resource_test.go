@@ -375,6 +375,85 @@ func testClientCredentialsWithResource(t *testing.T, s *sesametest.Sesame) {
 	}
 }
 
+// RI2, R3: at /token one API per request, counted after repeats: the
+// same indicator twice is that one, answered with its JWT, on a code
+// exchange and a refresh alike; two different ones are invalid_target
+// though the grant covers each, and consume neither the code nor the
+// refresh token.
+func TestRepeatedResourceAtTheTokenEndpoint(t *testing.T) {
+	eachAPIs(t, testRepeatedResourceAtTheTokenEndpoint)
+}
+
+func testRepeatedResourceAtTheTokenEndpoint(t *testing.T, s *sesametest.Sesame) {
+	cb := s.NewBrowser(t).SignIn(sesametest.AppA, "alice", url.Values{
+		"scope": {"openid read:orders offline_access"}, "prompt": {"consent"}, "resource": {orders, billing},
+	})
+	if cb.Code == "" {
+		t.Fatalf("sign-in with both APIs: %+v", cb)
+	}
+	if g := grantOf(t, s, "alice", sesametest.AppA); len(g.Resources) != 2 {
+		t.Fatalf("the grant covers %v, want both APIs", g.Resources)
+	}
+	verifier, _ := sesametest.PKCE()
+	code := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Code},
+		"redirect_uri": {sesametest.RedirectURI(sesametest.AppA)}, "code_verifier": {verifier}}
+	refresh := func(rt string) url.Values {
+		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+	}
+	refused := func(what string, r sesametest.Tokens) {
+		t.Helper()
+		if r.Status != 400 || r.Error != "invalid_target" || r.AccessToken != "" {
+			t.Errorf("%s: %d %v, want invalid_target", what, r.Status, r.Raw)
+		}
+	}
+	answered := func(what string, r sesametest.Tokens, aud, scope string) {
+		t.Helper()
+		if r.Status != 200 || r.RefreshToken == "" || r.Scope != scope {
+			t.Fatalf("%s: %d %v", what, r.Status, r.Raw)
+		}
+		if typ, c, raw := accessJWT(t, s, r.AccessToken); typ != "at+jwt" || c.Audience != aud || raw["aud"] != aud {
+			t.Errorf("%s: typ %q, aud %v, want %s", what, typ, raw["aud"], aud)
+		}
+	}
+
+	refused("code exchange for two APIs", resourceToken(t, s, sesametest.AppA, code, orders, billing))
+	tok := resourceToken(t, s, sesametest.AppA, code, orders, orders)
+	answered("code exchange naming the Orders API twice", tok, orders, "read:orders")
+	refused("refresh for two APIs", resourceToken(t, s, sesametest.AppA, refresh(tok.RefreshToken), billing, orders))
+	tok = resourceToken(t, s, sesametest.AppA, refresh(tok.RefreshToken), billing, billing)
+	answered("refresh naming the Billing API twice", tok, billing, "")
+	tok = resourceToken(t, s, sesametest.AppA, refresh(tok.RefreshToken), orders, orders)
+	answered("refresh naming the Orders API twice", tok, orders, "read:orders")
+}
+
+// RI1, R2: client_credentials with a malformed resource is
+// invalid_target as JSON, as an unregistered one is
+// (TestClientCredentialsWithResource), even from a client whose role
+// gives it the API the value almost names, and issues no token.
+func TestClientCredentialsWithAMalformedResource(t *testing.T) {
+	eachAPIs(t, testClientCredentialsWithAMalformedResource)
+}
+
+func testClientCredentialsWithAMalformedResource(t *testing.T, s *sesametest.Sesame) {
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	if tok := resourceToken(t, s, sesametest.Worker, cc, orders); tok.Status != 200 {
+		t.Fatalf("the well-formed indicator: %d %v", tok.Status, tok.Raw)
+	}
+	for name, res := range map[string]string{
+		"relative":       "/orders",
+		"no scheme":      "api.example.com/orders",
+		"fragment":       orders + "#read",
+		"empty fragment": orders + "#",
+		"white space":    orders + " ",
+		"no host":        "https:///orders",
+	} {
+		r := resourceToken(t, s, sesametest.Worker, cc, res)
+		if r.Status != 400 || r.Error != "invalid_target" || r.AccessToken != "" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s (%q): %d %v", name, res, r.Status, r.Raw)
+		}
+	}
+}
+
 // RI6, R3: userinfo refuses a JWT access token: 401 invalid_token.
 func TestUserInfoRefusesJWTAccessTokens(t *testing.T) {
 	eachAPIs(t, testUserInfoRefusesJWTAccessTokens)
@@ -540,7 +619,11 @@ func testSSOWithResourceWidensTheGrant(t *testing.T, s *sesametest.Sesame) {
 // API and introspection take its token; losing the role ends the token
 // at both at once.
 func TestAdminRoleGivesAdminTokens(t *testing.T) {
-	opts := sesametest.Options{ClientRoles: map[string][]string{sesametest.Worker: {resource.RoleAdmin}}}
+	sesametest.EachBackend(t, testAdminRoleGivesAdminTokens)
+}
+
+func testAdminRoleGivesAdminTokens(t *testing.T, opts sesametest.Options) {
+	opts.ClientRoles = map[string][]string{sesametest.Worker: {resource.RoleAdmin}}
 	opts.Configure = func(c *config.Config) { c.AdminClients = nil }
 	s := sesametest.New(t, opts)
 	tok := s.Token(t, sesametest.Worker, url.Values{"grant_type": {"client_credentials"}, "scope": {"sesame:admin"}})

@@ -25,8 +25,10 @@ func holderNames(h Holders) (accounts, clients []string) {
 // is recorded once, and one that changes nothing is not; the refusals
 // are SetRoles' (an unknown role, a client that is not m2m); who holds a
 // role is read at once, a page of accounts at a time.
-func TestGivingAndTakingOneRole(t *testing.T) {
-	s, r := seededRegistry(t)
+func TestGivingAndTakingOneRole(t *testing.T) { eachStore(t, testGivingAndTakingOneRole) }
+
+func testGivingAndTakingOneRole(t *testing.T, open opener) {
+	s, r := seededRegistry(t, open)
 	ctx := t.Context()
 	var log recorded
 
@@ -120,8 +122,10 @@ func TestGivingAndTakingOneRole(t *testing.T) {
 
 // Two roles given to one holder at once both stand: each gift reads and
 // writes under the lock of every change to roles.
-func TestConcurrentGiftsBothStand(t *testing.T) {
-	s, r := seededRegistry(t)
+func TestConcurrentGiftsBothStand(t *testing.T) { eachStore(t, testConcurrentGiftsBothStand) }
+
+func testConcurrentGiftsBothStand(t *testing.T, open opener) {
+	s, r := seededRegistry(t, open)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, role := range []string{"orders-reader", "orders-writer"} {
@@ -137,8 +141,10 @@ func TestConcurrentGiftsBothStand(t *testing.T) {
 // R1: a role is made without permissions, once: a name taken already,
 // the built-in admin role's included, is refused and the role that has it
 // keeps its permissions; an invalid name is refused in words.
-func TestCreatingARole(t *testing.T) {
-	_, r := seededRegistry(t)
+func TestCreatingARole(t *testing.T) { eachStore(t, testCreatingARole) }
+
+func testCreatingARole(t *testing.T, open opener) {
+	_, r := seededRegistry(t, open)
 	ctx := t.Context()
 	var log recorded
 

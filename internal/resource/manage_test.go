@@ -43,8 +43,10 @@ func wantRefused(t *testing.T, what string, err, kind error, want string) {
 // rules the configuration's are checked by; the file's are refused; each
 // change is recorded, and one that changes nothing is not; removing one
 // takes the roles' permissions on it.
-func TestManagingAPIResources(t *testing.T) {
-	_, r := seededRegistry(t)
+func TestManagingAPIResources(t *testing.T) { eachStore(t, testManagingAPIResources) }
+
+func testManagingAPIResources(t *testing.T, open opener) {
+	_, r := seededRegistry(t, open)
 	ctx := t.Context()
 	var log recorded
 	const billing = "https://api.example.com/billing"
@@ -114,8 +116,10 @@ func TestManagingAPIResources(t *testing.T) {
 // refused, and the built-in admin role is neither given permissions nor
 // removed, declared or not. A removed role is taken from its holders at
 // once, and one made again under its name is held by nobody.
-func TestManagingRoles(t *testing.T) {
-	s, r := seededRegistry(t)
+func TestManagingRoles(t *testing.T) { eachStore(t, testManagingRoles) }
+
+func testManagingRoles(t *testing.T, open opener) {
+	s, r := seededRegistry(t, open)
 	ctx := t.Context()
 	var log recorded
 
@@ -190,8 +194,10 @@ func TestManagingRoles(t *testing.T) {
 // Audit: the entry of a change is written in the change's transaction,
 // so one that cannot be written undoes the change; a refused change, or
 // roles held already, records nothing.
-func TestAChangeAndItsRecordAreOne(t *testing.T) {
-	s, r := seededRegistry(t)
+func TestAChangeAndItsRecordAreOne(t *testing.T) { eachStore(t, testAChangeAndItsRecordAreOne) }
+
+func testAChangeAndItsRecordAreOne(t *testing.T, open opener) {
+	s, r := seededRegistry(t, open)
 	ctx := t.Context()
 	failing := func(store.Tx, audit.Entry) error { return errors.New("the log is full") }
 

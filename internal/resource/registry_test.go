@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/sesame-id/sesame/internal/store"
+	sqlstore "github.com/sesame-id/sesame/internal/store/sql"
+	"github.com/sesame-id/sesame/internal/store/sql/pgtest"
 	"github.com/sesame-id/sesame/internal/store/sql/sqltest"
 )
 
@@ -17,10 +19,27 @@ var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func clock() time.Time { return t0 }
 
-// openStore is sqltest.Open under the name this package's tests call.
-func openStore(t *testing.T) store.Store {
-	t.Helper()
-	return sqltest.Open(t)
+// opener opens an empty, migrated store of one database, closed when
+// the test ends.
+type opener func(testing.TB) store.Store
+
+// eachStore runs fn on each database, SQLite and PostgreSQL (skipped
+// without SESAME_TEST_POSTGRES, failed in CI): the registry's reads and
+// writes are the store's, and the rules must hold on both.
+func eachStore(t *testing.T, fn func(t *testing.T, open opener)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, sqltest.Open) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres) })
+}
+
+// openPostgres opens a store on a fresh PostgreSQL database of tb's own.
+func openPostgres(tb testing.TB) store.Store {
+	tb.Helper()
+	st, err := sqlstore.Open(tb.Context(), pgtest.FreshDB(tb), sqlstore.Options{})
+	if err != nil {
+		tb.Fatalf("open a fresh PostgreSQL store: %v", err)
+	}
+	tb.Cleanup(func() { _ = st.Close() })
+	return st
 }
 
 func must(t *testing.T, err error) {
@@ -86,11 +105,12 @@ func withHolders(t *testing.T, s store.Store) {
 	})
 }
 
-// seededRegistry is a registry over a fresh store holding the accounts and
-// clients of withHolders, seeded with ordersDeclaration.
-func seededRegistry(t *testing.T) (store.Store, *Registry) {
+// seededRegistry is a registry over a fresh store of open's database
+// holding the accounts and clients of withHolders, seeded with
+// ordersDeclaration.
+func seededRegistry(t *testing.T, open opener) (store.Store, *Registry) {
 	t.Helper()
-	s := openStore(t)
+	s := open(t)
 	withHolders(t, s)
 	r := &Registry{Store: s, Now: clock}
 	seed(t, r, ordersDeclaration())
@@ -100,8 +120,10 @@ func seededRegistry(t *testing.T) (store.Store, *Registry) {
 // R2: what an account or m2m client is permitted on an API is the union
 // of its roles' permissions, in the API's order, and only scopes the API
 // still defines; no role permits nothing; an unknown API is ErrUnknown.
-func TestPermittedIsTheUnionOverRoles(t *testing.T) {
-	s, r := seededRegistry(t)
+func TestPermittedIsTheUnionOverRoles(t *testing.T) { eachStore(t, testPermittedIsTheUnionOverRoles) }
+
+func testPermittedIsTheUnionOverRoles(t *testing.T, open opener) {
+	s, r := seededRegistry(t, open)
 	ctx := t.Context()
 
 	got, err := r.PermittedForAccount(ctx, "id-alice", orders)
@@ -155,7 +177,11 @@ func TestPermittedIsTheUnionOverRoles(t *testing.T) {
 // holders are exactly their entries'. A second Seed of the same file
 // writes nothing, so it tells no instance to forget anything.
 func TestSeedAppliesTheDeclarationAndLeavesTheRestAlone(t *testing.T) {
-	s := openStore(t)
+	eachStore(t, testSeedAppliesTheDeclarationAndLeavesTheRestAlone)
+}
+
+func testSeedAppliesTheDeclarationAndLeavesTheRestAlone(t *testing.T, open opener) {
+	s := open(t)
 	withHolders(t, s)
 	ctx := t.Context()
 	// Made by the admin API before: not the file's.
@@ -251,7 +277,11 @@ func TestSeedAppliesTheDeclarationAndLeavesTheRestAlone(t *testing.T) {
 // Seed writes nothing from an invalid declaration, and fails on a
 // declared holder that does not exist.
 func TestSeedRefusesWhatCannotBeApplied(t *testing.T) {
-	s := openStore(t)
+	eachStore(t, testSeedRefusesWhatCannotBeApplied)
+}
+
+func testSeedRefusesWhatCannotBeApplied(t *testing.T, open opener) {
+	s := open(t)
 	withHolders(t, s)
 	r := &Registry{Store: s, Now: clock}
 	bad := ordersDeclaration()
@@ -279,7 +309,11 @@ func TestSeedRefusesWhatCannotBeApplied(t *testing.T) {
 // R1: roles are given only if they exist, and to m2m clients only among
 // clients (a person's roles come with their account).
 func TestSetRolesRefusesUnknownRolesAndNonMachineClients(t *testing.T) {
-	_, r := seededRegistry(t)
+	eachStore(t, testSetRolesRefusesUnknownRolesAndNonMachineClients)
+}
+
+func testSetRolesRefusesUnknownRolesAndNonMachineClients(t *testing.T, open opener) {
+	_, r := seededRegistry(t, open)
 	ctx := t.Context()
 	if _, err := r.SetRoles(ctx, Account("id-bob"), []string{"orders-reader", "ghost"}, nil); !errors.Is(err, ErrUnknownRole) {
 		t.Errorf("an unknown role: %v, want ErrUnknownRole", err)
@@ -305,7 +339,11 @@ func TestSetRolesRefusesUnknownRolesAndNonMachineClients(t *testing.T) {
 // transaction, people's grants for it are not; keeping the role, or
 // changing other roles, revokes nothing.
 func TestLosingTheAdminRoleEndsTheClientsTokens(t *testing.T) {
-	s, r := seededRegistry(t)
+	eachStore(t, testLosingTheAdminRoleEndsTheClientsTokens)
+}
+
+func testLosingTheAdminRoleEndsTheClientsTokens(t *testing.T, open opener) {
+	s, r := seededRegistry(t, open)
 	ctx := t.Context()
 	assign(t, r, Client("robot"), []string{RoleAdmin})
 	write(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -334,8 +372,10 @@ func TestLosingTheAdminRoleEndsTheClientsTokens(t *testing.T) {
 // seen by the next read once its ChangeResources is heard (Forget), even
 // with a long CacheFor: an account that loses admin is refused at once.
 // A read that started before the change is never kept over it.
-func TestCacheForgetsOnChange(t *testing.T) {
-	s := openStore(t)
+func TestCacheForgetsOnChange(t *testing.T) { eachStore(t, testCacheForgetsOnChange) }
+
+func testCacheForgetsOnChange(t *testing.T, open opener) {
+	s := open(t)
 	withHolders(t, s)
 	r := &Registry{Store: s, Now: clock, CacheFor: time.Hour}
 	s.OnCommit(func(c store.Change) {
@@ -380,7 +420,7 @@ func TestCacheForgetsOnChange(t *testing.T) {
 	if _, err := cached.API(ctx, orders); err != nil {
 		t.Fatal(err)
 	}
-	closed := openStore(t)
+	closed := open(t)
 	must(t, closed.Close())
 	cached.Store = closed
 	if got, err := cached.RolesOf(ctx, Account("id-alice")); err != nil || !slices.Equal(got, []string{"orders-reader"}) {
@@ -396,9 +436,11 @@ func TestCacheForgetsOnChange(t *testing.T) {
 }
 
 // A read that began before a Forget does not keep its result: the change
-// it may have missed would otherwise be covered for CacheFor.
+// it may have missed would otherwise be covered for CacheFor. What is
+// tested is the registry's memory, over a store that holds a read: one
+// database is enough.
 func TestAReadOverlappingAForgetIsNotKept(t *testing.T) {
-	s := openStore(t)
+	s := sqltest.Open(t)
 	withHolders(t, s)
 	slow := &gatedStore{Store: s, gate: make(chan struct{}), entered: make(chan struct{})}
 	r := &Registry{Store: slow, Now: clock, CacheFor: time.Hour}

@@ -138,8 +138,10 @@ func TestDeclarationValidation(t *testing.T) {
 
 // The name shown defaults to the indicator, the lifetime to the top-level
 // access_token_ttl.
-func TestAPIDefaults(t *testing.T) {
-	s := openStore(t)
+func TestAPIDefaults(t *testing.T) { eachStore(t, testAPIDefaults) }
+
+func testAPIDefaults(t *testing.T, open opener) {
+	s := open(t)
 	r := &Registry{Store: s, DefaultAccessTokenTTL: 42 * time.Minute, Now: clock}
 	seed(t, r, Declaration{APIs: []APISpec{
 		{Indicator: "urn:a"},

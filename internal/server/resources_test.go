@@ -47,7 +47,12 @@ func withOrders(cfg *config.Config) {
 // permits; the robot holds admin as a role, which client.HoldsAdmin
 // reads (C5).
 func TestSeedAppliesResourcesAndRoles(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{Configure: withOrders})
+	sesametest.EachBackend(t, testSeedAppliesResourcesAndRoles)
+}
+
+func testSeedAppliesResourcesAndRoles(t *testing.T, opts sesametest.Options) {
+	opts.Configure = withOrders
+	s := sesametest.New(t, opts)
 	ctx := t.Context()
 	api, err := s.Resources.API(ctx, orders)
 	if err != nil || api.AccessTokenTTL != s.Config.AccessTokenTTL || api.Name != "Orders API" {
@@ -86,7 +91,12 @@ func TestSeedAppliesResourcesAndRoles(t *testing.T) {
 // minute: the robot that loses the admin role is refused at the next
 // question, as is an API the admin removes a scope from.
 func TestRegistryForgetsWhatACommitChanges(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{Configure: withOrders})
+	sesametest.EachBackend(t, testRegistryForgetsWhatACommitChanges)
+}
+
+func testRegistryForgetsWhatACommitChanges(t *testing.T, opts sesametest.Options) {
+	opts.Configure = withOrders
+	s := sesametest.New(t, opts)
 	ctx := t.Context()
 	if ok, err := s.Resources.ClientHasRole(ctx, sesametest.Robot, resource.RoleAdmin); !ok || err != nil {
 		t.Fatalf("the robot does not hold admin: %v", err)
@@ -115,13 +125,18 @@ func TestRegistryForgetsWhatACommitChanges(t *testing.T) {
 // C5: admin_clients and a client's admin flag still work, with a warning
 // at start that says what to write instead.
 func TestDeprecatedAdminIsReadWithAWarning(t *testing.T) {
-	s := sesametest.New(t, sesametest.Options{Configure: func(cfg *config.Config) {
+	sesametest.EachBackend(t, testDeprecatedAdminIsReadWithAWarning)
+}
+
+func testDeprecatedAdminIsReadWithAWarning(t *testing.T, opts sesametest.Options) {
+	opts.Configure = func(cfg *config.Config) {
 		for i, c := range cfg.Clients {
 			if c.ID == sesametest.Worker {
 				cfg.Clients[i].Admin = true
 			}
 		}
-	}})
+	}
+	s := sesametest.New(t, opts)
 	var buf bytes.Buffer
 	s.Logger = slog.New(slog.NewTextHandler(&buf, nil))
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
