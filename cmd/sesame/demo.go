@@ -54,7 +54,7 @@ func demoCmd(stdout, stderr io.Writer) *cobra.Command {
 
 // runDemo serves Sesame on a temporary SQLite database, with users alice
 // and bob, two first-party apps written with the SDK and an Orders API
-// that App One calls with a JWT access token, until ctx ends; then it
+// that both apps call with a JWT access token, until ctx ends; then it
 // removes the database.
 func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 	dir, err := os.MkdirTemp("", "sesame-demo-")
@@ -121,18 +121,16 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 	apiServer := &http.Server{Handler: demo.NewOrdersAPI(verifier), ReadHeaderTimeout: 10 * time.Second}
 	servers = append(servers, apiServer)
 	go func() { _ = apiServer.Serve(apiLn) }()
+	// Both apps read orders the same way; the person's roles, not the
+	// app, decide whether the API answers with orders or 403.
+	orders := &demo.Orders{URL: ordersAPI, Resource: ordersAPI}
 	for _, app := range apps {
 		base := "http://" + app.addr
 		sessions := demo.NewSessions()
 		rc := rp.Config{Issuer: cfg.Issuer, ClientID: app.id, ClientSecret: app.id + "-secret",
 			RedirectURL: base + "/callback", PostLogoutRedirectURL: base + "/", Sessions: sessions,
 			CookieName: app.id + "_session", Logger: logger}
-		var orders *demo.Orders
-		if app.id == "app-1" { // App One reads the person's orders
-			rc.Resources = []string{ordersAPI}
-			rc.Scopes = []string{"openid", "profile", "email", demo.ScopeReadOrders}
-			orders = &demo.Orders{URL: ordersAPI, Resource: ordersAPI}
-		}
+		orders.Configure(&rc)
 		c, err := rp.New(ctx, rc)
 		if err != nil {
 			return err
@@ -153,15 +151,15 @@ func runDemo(ctx context.Context, a demoAddrs, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, `sesame listening on http://%s
 Sesame demo: one identity provider, two apps and an API.
   Sesame:     http://%s/oidc   (your devices and apps: http://%s/account)
-  App One:    http://%s   (reads your orders from the Orders API)
+  App One:    http://%s
   App Two:    http://%s
-  Orders API: http://%s/orders   (needs a token from Sesame with read:orders)
+  Orders API: http://%s/orders   (both apps call it with a token from Sesame; it needs read:orders)
 Sign in as user alice (may read orders) or bob (may not), password %s
 Try: sign in to App One; open App Two and you are signed in without a password (SSO);
 sign out of App One (of every app), or on your account page: App Two then says that Sesame
-told it your session ended (back-channel logout). App One also shows alice's orders, read
-from the Orders API with a token Sesame issued for it; signed in as bob, it shows the API's
-refusal. Ctrl-C stops the demo.
+told it your session ended (back-channel logout). Each app also shows alice's orders, read
+from the Orders API with a token Sesame issued to that app; signed in as bob, it shows the
+API's refusal (403). Ctrl-C stops the demo.
 `, a.sesame, a.sesame, a.sesame, a.app1, a.app2, a.api, password)
 
 	select {

@@ -26,7 +26,8 @@ type App struct {
 	Logger   *slog.Logger
 	// Orders, when set, has the app read the person's orders from the
 	// Orders API with a JWT access token for it (AccessTokenFor); its
-	// sign-in then asks for offline_access, which that needs.
+	// sign-in then asks for offline_access, which that needs, and Client
+	// must have been configured by Orders.Configure.
 	Orders *Orders
 	// issuer is Sesame's: a front-channel logout naming another iss ends
 	// nothing.

@@ -41,6 +41,25 @@ type world struct {
 // (base is the app's URL).
 func newWorld(t *testing.T, edits ...func(c *client.Spec, base string)) *world {
 	t.Helper()
+	return buildWorld(t, worldOptions{edits: edits})
+}
+
+// worldOptions are what a world is built with.
+type worldOptions struct {
+	// sesame are the test Sesame's options; Configure is the world's own.
+	sesame sesametest.Options
+	// orders, when set, is the Orders API both apps read, each configured
+	// by Orders.Configure as `sesame demo` configures them.
+	orders *Orders
+	// signIn, when set, edits both apps' SDK configuration last.
+	signIn func(c *rp.Config)
+	// edits change both apps' registrations (base is the app's URL).
+	edits []func(c *client.Spec, base string)
+}
+
+// buildWorld starts the world o describes.
+func buildWorld(t *testing.T, o worldOptions) *world {
+	t.Helper()
 	names := map[string]string{sesametest.AppA: "App One", sesametest.AppB: "App Two"}
 	servers := map[string]*httptest.Server{}
 	base := func(id string) string { return "http://" + servers[id].Listener.Addr().String() }
@@ -48,25 +67,34 @@ func newWorld(t *testing.T, edits ...func(c *client.Spec, base string)) *world {
 		servers[id] = httptest.NewUnstartedServer(nil)
 		t.Cleanup(servers[id].Close)
 	}
-	s := sesametest.New(t, sesametest.Options{Configure: func(c *config.Config) {
+	opts := o.sesame
+	opts.Configure = func(c *config.Config) {
 		for i, cl := range c.Clients {
 			if _, ok := servers[cl.ID]; ok {
 				c.Clients[i].Name = names[cl.ID]
 				c.Clients[i].RedirectURIs = []string{base(cl.ID) + "/callback"}
 				c.Clients[i].PostLogoutRedirectURIs = []string{base(cl.ID) + "/"}
 				c.Clients[i].BackchannelLogoutURI = base(cl.ID) + "/backchannel-logout"
-				for _, edit := range edits {
+				for _, edit := range o.edits {
 					edit(&c.Clients[i], base(cl.ID))
 				}
 			}
 		}
-	}})
+	}
+	s := sesametest.New(t, opts)
 	stores := map[string]*Sessions{}
 	for id, name := range names {
 		sessions := NewSessions()
 		stores[base(id)] = sessions
-		c, err := rp.New(t.Context(), rp.Config{Issuer: s.Issuer, ClientID: id, ClientSecret: sesametest.Secret,
-			RedirectURL: base(id) + "/callback", PostLogoutRedirectURL: base(id) + "/", Sessions: sessions, CookieName: id + "_session"})
+		rc := rp.Config{Issuer: s.Issuer, ClientID: id, ClientSecret: sesametest.Secret,
+			RedirectURL: base(id) + "/callback", PostLogoutRedirectURL: base(id) + "/", Sessions: sessions, CookieName: id + "_session"}
+		if o.orders != nil {
+			o.orders.Configure(&rc)
+		}
+		if o.signIn != nil {
+			o.signIn(&rc)
+		}
+		c, err := rp.New(t.Context(), rc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,6 +102,7 @@ func newWorld(t *testing.T, edits ...func(c *client.Spec, base string)) *world {
 		if err != nil {
 			t.Fatal(err)
 		}
+		h.Orders = o.orders
 		servers[id].Config.Handler = h
 		servers[id].Start()
 	}
@@ -124,15 +153,23 @@ func (w *world) submit(page, at string, fields url.Values) (string, string) {
 	return w.read(resp)
 }
 
-// signIn signs in to the app at base, typing the password if asked.
+// signIn signs in to the app at base as alice, typing the password if
+// asked.
 func (w *world) signIn(base string) string {
+	w.t.Helper()
+	return w.signInAs(base, "alice")
+}
+
+// signInAs signs in to the app at base as username, typing the password
+// if asked.
+func (w *world) signInAs(base, username string) string {
 	w.t.Helper()
 	page, at := w.get(base + "/sign-in")
 	if strings.Contains(page, `name="password"`) {
-		page, _ = w.submit(page, at, url.Values{"username": {"alice"}, "password": {sesametest.Password}})
+		page, _ = w.submit(page, at, url.Values{"username": {username}, "password": {sesametest.Password}})
 	}
-	if !strings.Contains(page, "Signed in as alice") {
-		w.t.Fatalf("%s after sign-in: %s", base, page)
+	if !strings.Contains(page, "Signed in as "+username) {
+		w.t.Fatalf("%s after %s's sign-in: %s", base, username, page)
 	}
 	return page
 }

@@ -17,5 +17,13 @@
 // Routes: GET /, /sign-in, /callback, /sign-out, /sign-out-here,
 // /frontchannel-logout and POST /backchannel-logout.
 //
+// It also holds the demo's Orders API (NewOrdersAPI, GET /orders), written
+// with rp/resource, which an app with Orders set calls with a token Sesame
+// gave that app. The page then lists the orders and says the person may
+// read them, or says in words why not, telling the API's 403 (no role
+// permits read:orders) apart from Sesame's invalid_target (no token for
+// the API at all), so that it never blames the person's roles for the
+// app's sign-in.
+//
 // It is not part of the identity provider; it shows it.
 package demo

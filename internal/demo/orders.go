@@ -47,6 +47,20 @@ type Orders struct {
 	HTTPClient *http.Client
 }
 
+// Configure makes c's sign-ins ask for what reading orders needs: the
+// API's indicator as a resource, without which the grant does not cover
+// it and Sesame refuses AccessTokenFor (invalid_target), and read:orders,
+// without which even a permitted person's token lacks it and the API
+// answers 403. Every app that reads orders is set up by this one method,
+// so none can ask for half.
+func (o *Orders) Configure(c *rp.Config) {
+	c.Resources = append(c.Resources, o.Resource)
+	if len(c.Scopes) == 0 { // rp's defaults apply to an empty list only
+		c.Scopes = []string{"openid", "profile", "email"}
+	}
+	c.Scopes = append(c.Scopes, ScopeReadOrders)
+}
+
 // ordersView is what the page says of the person's orders: the orders, or
 // in words why there are none to show.
 type ordersView struct {
@@ -60,7 +74,10 @@ func (a *App) readOrders(w http.ResponseWriter, r *http.Request) ordersView {
 	token, _, err := a.Client.AccessTokenFor(r.Context(), w, r, a.Orders.Resource)
 	switch {
 	case errors.Is(err, rp.ErrInvalidTarget):
-		return ordersView{Refused: "Sesame would not give " + a.Name + " a token for the Orders API: your account may not use it."}
+		// Not a matter of the person's roles: Sesame answers this when
+		// the API is not registered, or the grant does not cover it.
+		return ordersView{Refused: "Sesame would not give " + a.Name + " a token for the Orders API (invalid_target): " +
+			"the API is not registered at Sesame, or your sign-in to this app did not ask for it. Signing out and in again may help."}
 	case rp.NeedsSignIn(err):
 		return ordersView{Refused: "To read your orders, " + a.Name + " needs you to sign in again."}
 	case err != nil:

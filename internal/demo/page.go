@@ -98,7 +98,7 @@ var tmpl = template.Must(template.New("app").Parse(`<!doctype html>
 {{with .Notes}}<div class="note" role="status">{{range .}}<p>{{.}}</p>{{end}}</div>{{end}}
 {{with .Orders}}<section aria-labelledby="orders">
 <h2 id="orders">Your orders</h2>
-{{if .Refused}}<div class="problem" role="alert"><p>{{.Refused}}</p></div>{{else}}<p>The Orders API, called with a token Sesame gave this app for it:</p>
+{{if .Refused}}<div class="problem" role="alert"><p>{{.Refused}}</p></div>{{else}}<p>Your account may read orders: the Orders API accepted the token Sesame gave this app for it, with read:orders, and answered:</p>
 <ul>{{range .Items}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </section>{{end}}
 <nav aria-label="Account">
