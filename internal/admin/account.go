@@ -151,7 +151,9 @@ func (p *AccountPage) Landing(w http.ResponseWriter, r *http.Request) {
 }
 
 // SignIn handles the account page's own sign-in form: the same sign-in
-// as the OIDC flow's (package signin), with no app involved.
+// as the OIDC flow's (package signin), with no app involved. When it
+// signed another account out of this browser (S7), that account's apps'
+// front-channel pages load on the way to the page (toAccount).
 func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		p.Pages.Error(w, http.StatusBadRequest, ui.ErrorData{Message: "Sesame could not read the form you sent. Go back, reload the page and try again."})
@@ -178,9 +180,10 @@ func (p *AccountPage) SignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Cookies.Set(w, r, web.SessionCookie, si.Cookie, si.Session.MaxExpiresAt)
-	si.Deliver(r.Context())
 	p.Activity.Count(activity.SignInPassword)
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	started := time.Now()
+	si.Deliver(r.Context())
+	p.toAccount(w, r, ui.FrontchannelSignOut{Pages: si.Frontchannel(), Switched: true, Left: p.Signout.Left(started)})
 }
 
 // act returns the session of a posted form, whose browser token
@@ -196,6 +199,9 @@ func (p *AccountPage) act(w http.ResponseWriter, r *http.Request) (session.Curre
 }
 
 // EndSession signs one of the person's devices out (O4 for that session).
+// This device's own sign-out happens in this browser, so it loads its
+// apps' front-channel pages on the way back (toAccount, F2); another
+// device's apps are told by back-channel alone.
 func (p *AccountPage) EndSession(w http.ResponseWriter, r *http.Request) {
 	cur, ok := p.act(w, r)
 	if !ok {
@@ -210,14 +216,18 @@ func (p *AccountPage) EndSession(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if _, err := p.Signout.RevokeSession(r.Context(), target.ID, signout.CauseAccount,
-		p.auditing(r, cur, audit.SessionRevoke, audit.OnSession(target.ID), receiptDetail)); err != nil {
+	// Measured from before the sign-out's transaction, which is short
+	// next to the deliveries it waits for after.
+	started := time.Now()
+	d, err := p.Signout.RevokeSession(r.Context(), target.ID, signout.CauseAccount,
+		p.auditing(r, cur, audit.SessionRevoke, audit.OnSession(target.ID), receiptDetail), signout.InBrowser(cur.Session.ID))
+	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	if target.ID == cur.Session.ID {
 		p.Cookies.Clear(w, r, web.SessionCookie)
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		p.toAccount(w, r, ui.FrontchannelSignOut{Pages: d.Frontchannel, Left: p.Signout.Left(started)})
 		return
 	}
 	http.Redirect(w, r, "/account?done=device", http.StatusSeeOther)
@@ -246,19 +256,45 @@ func (p *AccountPage) RevokeGrant(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account?done=app", http.StatusSeeOther)
 }
 
-// SignOutEverywhere ends every session of the account (O6).
+// SignOutEverywhere ends every session of the account (O6). This
+// browser's session is among them: its apps' front-channel pages load on
+// the way back (toAccount, F2), the other devices' apps are told by
+// back-channel alone.
 func (p *AccountPage) SignOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	cur, ok := p.act(w, r)
 	if !ok {
 		return
 	}
-	if _, err := p.Signout.AllDevices(r.Context(), cur.Account.ID, signout.CauseAccount,
-		p.auditing(r, cur, audit.AccountSignOutEverywhere, audit.OnAccount(cur.Account.ID), func(done []signout.Done) string { return audit.SessionsEnded(len(done)) })); err != nil {
+	started := time.Now() // as EndSession's
+	all, err := p.Signout.AllDevices(r.Context(), cur.Account.ID, signout.CauseAccount,
+		p.auditing(r, cur, audit.AccountSignOutEverywhere, audit.OnAccount(cur.Account.ID), func(done []signout.Done) string { return audit.SessionsEnded(len(done)) }),
+		signout.InBrowser(cur.Session.ID))
+	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	p.Cookies.Clear(w, r, web.SessionCookie)
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	// Only this browser's sign-out has pages (InBrowser).
+	var pages []signout.Frontchannel
+	for _, d := range all {
+		pages = append(pages, d.Frontchannel...)
+	}
+	p.toAccount(w, r, ui.FrontchannelSignOut{Pages: pages, Left: p.Signout.Left(started)})
+}
+
+// toAccount ends a sign-out of this browser's own session, or a sign-in
+// that signed another account out of it (S7), on the way back to the
+// account page: by a 303, or, when it ended apps with a front-channel
+// logout page, by the page that loads them first (F2). fc holds the
+// sign-out's pages, its share of the wait and the page's wording; the
+// rest is the account page's own.
+func (p *AccountPage) toAccount(w http.ResponseWriter, r *http.Request, fc ui.FrontchannelSignOut) {
+	if len(fc.Pages) == 0 {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	fc.Issuer, fc.Client, fc.Target = p.Issuer, p.Store.Client, "/account"
+	p.Pages.Frontchannel(w, fc.Data(r.Context()))
 }
 
 // auditing is the signout.Record of a change the signed-in person makes

@@ -88,8 +88,9 @@ func (h *Handler) Confirm(w http.ResponseWriter, r *http.Request) {
 	if target != "" && lr.State != "" { // O8, spec L7
 		target = appendState(target, lr.State)
 	}
-	if len(done.Frontchannel) > 0 {
-		h.frontchannel(w, r, done.Frontchannel, frontchannelPage{target: target, appOnly: appOnly, waited: time.Since(started)})
+	if len(done.Frontchannel) > 0 { // F2: the apps' pages, then the target
+		h.Pages.Frontchannel(w, ui.FrontchannelSignOut{Pages: done.Frontchannel, Issuer: h.Issuer, Client: h.Clients.Get,
+			Left: h.Service.Left(started), Target: target, AppOnly: appOnly}.Data(r.Context()))
 		return
 	}
 	if target != "" {

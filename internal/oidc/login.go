@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sesame-id/sesame/internal/account"
@@ -21,7 +22,9 @@ import (
 // route is wrapped by web.Forms.Protect (W1). Success is one sign-in
 // (package signin: a new session, the previous one's apps carried or its
 // account signed out, S1, S7) whose transaction also shows consent or
-// issues the code.
+// issues the code. The person goes on there by a 303, or, when another
+// account's apps with a front-channel logout page were signed out, by
+// the page that loads those pages first (F2).
 func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 	ar, c, ok := p.loadInteraction(w, r)
 	if !ok {
@@ -90,15 +93,33 @@ func (p *Provider) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Cookies.Set(w, r, web.SessionCookie, si.Cookie, si.Session.MaxExpiresAt)
+	started := time.Now()
 	si.Deliver(r.Context())
 	p.deliver(r, out.evicted)
 	p.Logger.InfoContext(r.Context(), "signed in", "event", "sign_in", "account_id", acct.ID, "client_id", c.ID, "session_id", si.Session.ID)
 	p.Activity.Count(activity.SignInPassword)
-	if consent {
-		redirectTo(w, r, p.Path("/interaction/"+ar.ID))
+	target := p.Path("/interaction/" + ar.ID)
+	if !consent {
+		target = p.codeURL(ar.Params, out.code)
+	}
+	// S7, F2: a sign-in that signed another account out of this browser
+	// loads the front-channel pages of that account's apps on the way.
+	if pages := si.Frontchannel(); len(pages) > 0 {
+		p.Pages.Frontchannel(w, ui.FrontchannelSignOut{Pages: pages, Issuer: p.Issuer, Client: p.Clients.Get,
+			Left: p.Signout.Left(started), Target: target, Switched: true}.Data(r.Context()))
 		return
 	}
-	p.redirectCode(w, r, ar.Params, out.code)
+	redirectTo(w, r, target)
+}
+
+// codeURL is where a person goes back to the client with the code (Core
+// §3.1.2.5, RFC 9207 iss).
+func (p *Provider) codeURL(params store.AuthParams, code string) string {
+	q := url.Values{"code": {code}, "iss": {p.Issuer}}
+	if params.State != "" {
+		q.Set("state", params.State)
+	}
+	return appendQuery(params.RedirectURI, q)
 }
 
 // RefuseSignIn re-renders a sign-in page after Authenticate failed: 401 for

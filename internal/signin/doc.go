@@ -6,7 +6,9 @@
 // fixation). When the browser already holds a session of the same account,
 // the new one carries its apps (their authorizations and sids) and the old
 // one is superseded; when it holds another account's, that account is
-// signed out of this browser first, back-channel included (S7, O4). The
+// signed out of this browser first, back-channel included (S7, O4), and
+// the front-channel logout pages of its apps are returned for the
+// caller's answer, which loads them before it goes on (F2). The
 // sign-in is recorded (account.SignedIn), and the caller's own step (an
 // authorization code, a consent request) joins the same write transaction,
 // so all of it is recorded or none.

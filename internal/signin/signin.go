@@ -129,7 +129,9 @@ func (si *SignIn) replacePrevious(ctx context.Context, tx store.Tx) error {
 		}
 		return nil
 	}
-	done, err := si.svc.Signout.Global(ctx, tx, signout.Request{Session: si.previous, Cause: signout.CauseAccountSwitch})
+	// Frontchannel: a sign-in happens in the browser whose session this
+	// ends, and its caller answers with the apps' pages (F2).
+	done, err := si.svc.Signout.Global(ctx, tx, signout.Request{Session: si.previous, Cause: signout.CauseAccountSwitch, Frontchannel: true})
 	if err != nil {
 		return fmt.Errorf("sign out previous account: %w", err)
 	}
@@ -143,4 +145,14 @@ func (si *SignIn) Deliver(ctx context.Context) {
 	if si.switched.Receipt.ID != "" {
 		si.svc.Signout.Deliver(ctx, si.switched)
 	}
+}
+
+// Frontchannel returns the front-channel logout pages of the previous
+// account's apps that Commit signed out (S7, F2), as its receipt records
+// them: the caller answers the sign-in with the page that loads them
+// before it goes on (package ui's FrontchannelSignOut), after Deliver,
+// which has the first share of the wait. None when no other account was
+// signed out, or none of its apps has a page.
+func (si *SignIn) Frontchannel() []signout.Frontchannel {
+	return si.switched.Frontchannel
 }

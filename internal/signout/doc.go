@@ -8,15 +8,19 @@
 // why), the session ends or loses one app, back-channel deliveries are
 // queued, and a Receipt records all of it (O9). The first delivery attempts
 // start right after the commit (Service.Deliver); the person is redirected
-// once they land or backchannel_wait passes. A sign-out the person's
-// browser ends (Request.Frontchannel: end-session) also returns, and
-// records, the front-channel logout page of each ended app that has one,
-// with the sid to send (F2); the page that loads them is package
-// endsession's.
+// once they land or backchannel_wait passes. A sign-out that ends the
+// session of the browser it is answered in (Request.Frontchannel:
+// end-session, an account switch; InBrowser: the account page's sign-out
+// of this device or of every device) also returns, and records, the
+// front-channel logout page of each of that session's ended apps that
+// has one, with the sid to send (F2); the other sessions it ends get
+// none. The page that loads them is package ui's, answered by the
+// caller; what is left of the wait for it is Service.Left.
 // An admin revoking a grant or a session (O7) and a password reset (A5)
 // end sessions through the same rules.
 //
 // It does not deliver logout tokens itself (package backchannel), verify
 // signatures (package keys), own the session cookie's format (package
-// session) or read requests and render pages (package endsession).
+// session) or read requests and render pages (packages endsession,
+// admin, oidc and ui).
 package signout

@@ -63,7 +63,8 @@ type Done struct {
 	Deliveries []string
 	// Frontchannel are the pages to load in hidden iframes, one per ended
 	// authorization whose client has a frontchannel_logout_uri (F2); nil
-	// unless the Request asked for them (Request.Frontchannel).
+	// unless the Request asked for them (Request.Frontchannel) or
+	// InBrowser named the session.
 	Frontchannel []Frontchannel
 	// queued are the Deliveries as enqueued, leased to the first attempts
 	// Deliver makes.
@@ -77,11 +78,17 @@ type Request struct {
 	ClientID string
 	Cause    store.SignOutCause
 	// Frontchannel says the caller ends the sign-out with a page in the
-	// person's browser that loads the apps' front-channel logout pages
-	// (F2: end-session's last step). Only then are they collected into
-	// Done and recorded on the receipt: a sign-out no browser sees (an
-	// admin, another device, a password reset) renders none.
+	// browser whose session it ends, which loads the apps' front-channel
+	// logout pages (F2: the last step of end-session, of the account
+	// page's sign-out of this device, of an account switch). Only then
+	// are they collected into Done and recorded on the receipt: a
+	// sign-out no browser sees (an admin, another device, a password
+	// reset) renders none.
 	Frontchannel bool
+	// browser is the session of the browser a sign-out of several
+	// sessions is answered in (InBrowser): only its sign-out collects
+	// the front-channel pages.
+	browser string
 	// revokeOffline revokes the grants that would survive the sign-out
 	// too (A5: a password change ends every grant but the kept session's).
 	revokeOffline bool
@@ -181,13 +188,45 @@ func (r Record) add(tx store.Tx, done []Done) error {
 	return r(tx, done)
 }
 
+// An Option is a choice the caller of AllDevices or RevokeSession makes
+// about the sign-out, as x/oauth2's AuthCodeOption: a sign-out no browser
+// sees (the admin API, the console, the CLI) passes none.
+type Option func(*options)
+
+// options are the choices Options make.
+type options struct {
+	// browser is InBrowser's session.
+	browser string
+}
+
+// InBrowser says the sign-out is answered in the browser whose session is
+// sessionID (the account page's). If the sign-out ends that session, its
+// Done returns, and its receipt records, the front-channel logout pages
+// of that session's apps (Request.Frontchannel, F2), for the page that
+// answers. The apps of the other sessions it ends are told by
+// back-channel alone: their pages, framed in this browser, would find no
+// session of theirs to end.
+func InBrowser(sessionID string) Option {
+	return func(o *options) { o.browser = sessionID }
+}
+
+// apply returns the choices opts make.
+func apply(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // AllDevices signs an account out of every session it has (O6), each as
 // Global, in one transaction with record's, and delivers afterwards.
-func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.SignOutCause, record Record) ([]Done, error) {
+func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.SignOutCause, record Record, opts ...Option) ([]Done, error) {
+	o := apply(opts)
 	var all []Done
 	err := s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
-		if all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause}); err != nil {
+		if all, _, err = s.endAccountSessions(ctx, tx, accountID, "", Request{Cause: cause, browser: o.browser}); err != nil {
 			return err
 		}
 		return record.add(tx, all)
@@ -200,10 +239,11 @@ func (s *Service) AllDevices(ctx context.Context, accountID string, cause store.
 }
 
 // endAccountSessions ends, inside tx, every session of accountID but keep
-// (none when empty), each as Global with base's cause and options. The
-// sessions are listed inside the transaction, so one created before it
-// began is ended too. It returns the sign-outs and the grants that keep's
-// authorizations name.
+// (none when empty), each as Global with base's cause and options; only
+// the sign-out of base's browser session, if any, collects front-channel
+// pages. The sessions are listed inside the transaction, so one created
+// before it began is ended too. It returns the sign-outs and the grants
+// that keep's authorizations name.
 func (s *Service) endAccountSessions(ctx context.Context, tx store.Tx, accountID, keep string, base Request) ([]Done, map[string]bool, error) {
 	sessions, err := tx.SessionsByAccount(ctx, accountID)
 	if err != nil {
@@ -220,6 +260,7 @@ func (s *Service) endAccountSessions(ctx context.Context, tx store.Tx, accountID
 		}
 		r := base
 		r.Session = sess
+		r.Frontchannel = base.browser != "" && sess.ID == base.browser
 		d, err := s.global(ctx, tx, r, ScopeAllDevices)
 		if err != nil {
 			return nil, nil, err
@@ -347,6 +388,15 @@ func (s *Service) Deliver(ctx context.Context, ds ...Done) {
 	s.Backchannel.AttemptQueued(ctx, queued, s.Wait)
 }
 
+// Left is what is left of Wait, the one wait both channels share (B3,
+// F2), for a sign-out whose back-channel attempts began at started and
+// have had their turn: the front-channel pages of its last page get the
+// rest. It reads the wall clock, not Now: what counts is how long the
+// person really waited.
+func (s *Service) Left(started time.Time) time.Duration {
+	return s.Wait - time.Since(started)
+}
+
 // Metrics counts sign-outs by scope.
 type Metrics struct{ signouts *prometheus.CounterVec }
 
@@ -450,19 +500,20 @@ func (s *Service) RevokeGrantTx(ctx context.Context, tx store.Tx, g store.Grant,
 	return d, tx.CreateReceipt(ctx, d.Receipt)
 }
 
-// RevokeSession is an admin ending one session (O7): a global sign-out of
-// it (O4), with record's additions in its transaction. A session another
-// sign-out ended meanwhile is no change: record is not called, and the
-// Done has no receipt.
-func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause store.SignOutCause, record Record) (Done, error) {
+// RevokeSession is an admin, or the person on the account page, ending
+// one session (O7): a global sign-out of it (O4), with record's additions
+// in its transaction. A session another sign-out ended meanwhile is no
+// change: record is not called, and the Done has no receipt.
+func (s *Service) RevokeSession(ctx context.Context, sessionID string, cause store.SignOutCause, record Record, opts ...Option) (Done, error) {
 	sess, err := s.Store.Session(ctx, sessionID)
 	if err != nil {
 		return Done{}, fmt.Errorf("session %s: %w", sessionID, err)
 	}
+	inBrowser := apply(opts).browser == sess.ID
 	var d Done
 	err = s.Store.InTx(ctx, store.Durable, func(tx store.Tx) error {
 		var err error
-		if d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause}); err != nil || d.Receipt.ID == "" {
+		if d, err = s.Global(ctx, tx, Request{Session: sess, Cause: cause, Frontchannel: inBrowser}); err != nil || d.Receipt.ID == "" {
 			return err
 		}
 		return record.add(tx, []Done{d})

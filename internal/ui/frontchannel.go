@@ -1,11 +1,17 @@
 package ui
 
 import (
+	"context"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/sesame-id/sesame/internal/signout"
+	"github.com/sesame-id/sesame/internal/store"
+	"github.com/sesame-id/sesame/internal/token"
 	"github.com/sesame-id/sesame/internal/web"
 )
 
@@ -27,9 +33,61 @@ type FrontchannelData struct {
 	Delay int
 	// AppOnly is true when only the requesting app was signed out (O5).
 	AppOnly bool
+	// Switched is true when the sign-out is an account switch (S7): the
+	// person signed in with another account, and the page signs the
+	// previous one out of its apps on the way to Target.
+	Switched bool
 	// Nonce allows the page's one script, which goes to Target as soon as
 	// every frame has loaded instead of waiting for Delay.
 	Nonce string
+}
+
+// FrontchannelSignOut is a sign-out answered in the browser whose
+// session it ended, as its last page is built from it when it returned
+// front-channel logout pages (F2). End-session's confirm, the account
+// page and a sign-in that switched accounts all build the page with
+// Data, so that its frames, its share of the wait and its script's nonce
+// are made in one place.
+type FrontchannelSignOut struct {
+	// Pages are the apps' pages the sign-out returned
+	// (signout.Done.Frontchannel).
+	Pages []signout.Frontchannel
+	// Issuer is sent to each page as iss.
+	Issuer string
+	// Client reads an app's registration, for the name its frame's title
+	// gives it.
+	Client func(ctx context.Context, id string) (store.Client, error)
+	// Left is what is left of backchannel_wait once the back-channel
+	// attempts have had their turn (signout.Service.Left).
+	Left time.Duration
+	// Target, AppOnly and Switched are FrontchannelData's.
+	Target   string
+	AppOnly  bool
+	Switched bool
+}
+
+// Data is the page that loads s's pages, each with iss and its sid, and
+// then goes on to s.Target. Both channels share one wait: the refresh
+// comes after what is left of it, rounded up to whole seconds (a refresh
+// counts in seconds, and the frames must not get less than the rest of
+// the wait), and at least one second later, so the frames get their
+// chance even when a slow app used it up. An app whose registration
+// cannot be read is named by its id: the sign-out is done, and must not
+// fail over a frame's title.
+func (s FrontchannelSignOut) Data(ctx context.Context) FrontchannelData {
+	d := FrontchannelData{Target: s.Target, AppOnly: s.AppOnly, Switched: s.Switched,
+		Delay: max(1, int(math.Ceil(s.Left.Seconds())))}
+	for _, f := range s.Pages {
+		name := f.ClientID
+		if c, err := s.Client(ctx, f.ClientID); err == nil && c.Name != "" {
+			name = c.Name
+		}
+		d.Frames = append(d.Frames, Frame{App: name, URL: f.URL(s.Issuer)})
+	}
+	if s.Target != "" {
+		d.Nonce, _ = token.NewValue()
+	}
+	return d
 }
 
 // Frame is one app's front-channel logout page.
