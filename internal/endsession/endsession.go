@@ -193,10 +193,9 @@ func (h *Handler) appNames(r *http.Request, sess store.Session) []string {
 	return names
 }
 
-// appNameOf names the app of clientID for a page (the confirm page's
-// list, the front-channel page's frame titles). A client that cannot be
-// read is named by its id: the page still says which app it means, and
-// a sign-out must not fail over a name.
+// appNameOf names the app of clientID for the confirm page's list. A
+// client that cannot be read is named by its id: the page still says
+// which app it means, and a sign-out must not fail over a name.
 func (h *Handler) appNameOf(r *http.Request, clientID string) string {
 	c, err := h.Clients.Get(r.Context(), clientID)
 	if err != nil {

@@ -172,11 +172,7 @@ func (p *Provider) needsConsent(c store.Client, params store.AuthParams, res map
 // redirectCode sends the person back to the client with the code (Core
 // §3.1.2.5), state and iss (RFC 9207).
 func (p *Provider) redirectCode(w http.ResponseWriter, r *http.Request, params store.AuthParams, code string) {
-	q := url.Values{"code": {code}, "iss": {p.Issuer}}
-	if params.State != "" {
-		q.Set("state", params.State)
-	}
-	redirectTo(w, r, appendQuery(params.RedirectURI, q))
+	redirectTo(w, r, p.codeURL(params, code))
 }
 
 // errorPage shows a person an error without redirecting anywhere.

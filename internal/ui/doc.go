@@ -1,6 +1,7 @@
 // Package ui renders the pages a person sees: the landing page, sign-in,
-// consent, the sign-out confirm and done pages, the account page and error
-// pages. Templates are html/template files embedded in the binary; every
+// consent, the sign-out confirm and done pages, the front-channel logout
+// page that ends a sign-out in the browser (FrontchannelSignOut builds it
+// for every flow that answers with it), the account page and error pages. Templates are html/template files embedded in the binary; every
 // page is plain HTML that works without JavaScript, loads nothing from
 // elsewhere, and reads on a 360 px wide screen (a viewport tag, a layout
 // that wraps, labelled fields, one h1 and headings in order, AA contrast;
