@@ -1,14 +1,12 @@
 package admin_test
 
 import (
-	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,23 +17,20 @@ import (
 	"github.com/sesame-id/sesame/internal/store"
 )
 
-// fcURI is the front-channel logout page registered for a test app, on
-// its redirect URI's origin (F1).
-func fcURI(id string) string { return "https://" + id + ".example/frontchannel-logout" }
-
 // appName is the name a test app is registered with, which its frame's
 // title gives.
 func appName(id string) string { return "The " + id + " app" }
 
-// withFrontchannel is opts with a front-channel logout page registered
-// for each of ids, and every app's appName.
-func withFrontchannel(opts sesametest.Options, ids ...string) sesametest.Options {
+// named is opts with every app registered under its appName, after
+// whatever opts's Configure does.
+func named(opts sesametest.Options) sesametest.Options {
+	configure := opts.Configure
 	opts.Configure = func(c *config.Config) {
+		if configure != nil {
+			configure(c)
+		}
 		for i := range c.Clients {
 			c.Clients[i].Name = appName(c.Clients[i].ID)
-			if slices.Contains(ids, c.Clients[i].ID) {
-				c.Clients[i].FrontchannelLogoutURI = fcURI(c.Clients[i].ID)
-			}
 		}
 	}
 	return opts
@@ -52,11 +47,6 @@ func signedInTo(t *testing.T, s *sesametest.Sesame, b *sesametest.Browser, usern
 	return sids
 }
 
-var (
-	fcIframeRe  = regexp.MustCompile(`<iframe src="([^"]*)"[^>]*\bhidden\b[^>]*></iframe>`)
-	fcRefreshRe = regexp.MustCompile(`<meta http-equiv="refresh" content="\d+;url=([^"]*)">`)
-)
-
 // wantLastStep fails unless p, the last step of a sign-out in this
 // browser, is the front-channel page (F2): a 200 that loads, in hidden
 // iframes, exactly the registered pages of the apps in sids, each with
@@ -71,37 +61,21 @@ func wantLastStep(t *testing.T, s *sesametest.Sesame, p sesametest.Page, target 
 		}
 		return
 	}
-	if p.Status != http.StatusOK || p.Location != "" {
-		t.Fatalf("last step: %d %q, want the front-channel page", p.Status, p.Location)
+	fc := sesametest.ParseFrontchannelPage(t, p)
+	want, origins := s.FrontchannelFrames(sids)
+	if got := fc.FrameURLs(); !slices.Equal(got, want) {
+		t.Errorf("frames\n %q\nwant\n %q", got, want)
 	}
-	var got, origins []string
-	for _, m := range fcIframeRe.FindAllStringSubmatch(p.Body, -1) {
-		got = append(got, html.UnescapeString(m[1]))
+	if csp := p.Header.Get("Content-Security-Policy"); !slices.Equal(fc.FrameSrc, origins) || !strings.Contains(csp, "script-src 'nonce-") {
+		t.Errorf("CSP %q: want a frame-src of exactly %q and the script's nonce", csp, origins)
 	}
-	var want []string
-	for id, sid := range sids {
-		want = append(want, fcURI(id)+"?"+url.Values{"iss": {s.Issuer}, "sid": {sid}}.Encode())
-		origins = append(origins, "https://"+id+".example")
+	for id := range sids {
 		if !strings.Contains(p.Body, `title="Signing out of `+appName(id)+`"`) {
 			t.Errorf("no frame titled with %s's name", id)
 		}
 	}
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("frames\n %q\nwant\n %q", got, want)
-	}
-	csp := p.Header.Get("Content-Security-Policy")
-	_, frameSrc, _ := strings.Cut(csp, "; frame-src ")
-	frameSrc, _, _ = strings.Cut(frameSrc, ";")
-	src := strings.Fields(frameSrc)
-	slices.Sort(src)
-	slices.Sort(origins)
-	if !slices.Equal(src, origins) || !strings.Contains(csp, "script-src 'nonce-") {
-		t.Errorf("CSP %q: want a frame-src of exactly %q and the script's nonce", csp, origins)
-	}
-	if m := fcRefreshRe.FindStringSubmatch(p.Body); m == nil || html.UnescapeString(m[1]) != target {
-		t.Errorf("meta refresh %q, want one to %s", m, target)
+	if !fc.Refresh || fc.Target != target {
+		t.Errorf("meta refresh to %q (%v), want one to %s", fc.Target, fc.Refresh, target)
 	}
 }
 
@@ -112,7 +86,7 @@ func wantReceiptPages(t *testing.T, rec store.Receipt, ids ...string) {
 	for _, o := range rec.Outcomes {
 		want := ""
 		if slices.Contains(ids, o.ClientID) {
-			want = fcURI(o.ClientID)
+			want = sesametest.FrontchannelURI(o.ClientID)
 		}
 		if o.FrontchannelURI != want {
 			t.Errorf("receipt %s (%s): %s's front-channel page %q, want %q", rec.ID, rec.Cause, o.ClientID, o.FrontchannelURI, want)
@@ -182,7 +156,7 @@ func withAndWithoutPages(t *testing.T, test func(t *testing.T, s *sesametest.Ses
 		}
 		t.Run(name, func(t *testing.T) {
 			sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
-				test(t, sesametest.New(t, withFrontchannel(opts, frontchannel...)), frontchannel)
+				test(t, sesametest.New(t, named(opts).WithFrontchannel(frontchannel...)), frontchannel)
 			})
 		})
 	}
@@ -253,7 +227,7 @@ func TestAccountPageSignOutEverywhereLoadsThisBrowsersFrontchannelPages(t *testi
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
-				s := sesametest.New(t, withFrontchannel(opts, tc.frontchannel...))
+				s := sesametest.New(t, named(opts).WithFrontchannel(tc.frontchannel...))
 				phone := s.NewBrowser(t)
 				signedInTo(t, s, phone, "alice", tc.phone...)
 				phoneSession := sessionID(t, s, phone)
@@ -314,22 +288,20 @@ func TestAccountPageSignInAsAnotherAccountLoadsFrontchannelPages(t *testing.T) {
 // the back-channel attempts had their turn, at least a second.
 func TestAccountPageFrontchannelPageWaitsWhatIsLeft(t *testing.T) {
 	sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
-		opts = withFrontchannel(opts, sesametest.AppA)
-		configure := opts.Configure
-		opts.Configure = func(c *config.Config) { configure(c); c.BackchannelWait = 3 * time.Second }
-		s := sesametest.New(t, opts)
+		opts.Configure = func(c *config.Config) { c.BackchannelWait = 3 * time.Second }
+		s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppA))
 		// A whole second leaves the refresh the rest of the next one as
 		// slack for a loaded machine: 3s - (1s + under 1s) rounds up to 2.
 		s.Apps[sesametest.AppA].Hang(time.Second)
 		b := s.NewBrowser(t)
 		signedInTo(t, s, b, "alice", sesametest.AppA)
 		done := act(t, b, s, accountPage(t, s, b, "alice"), "/account/sign-out-everywhere")
-		m := regexp.MustCompile(`<meta http-equiv="refresh" content="(\d+);`).FindStringSubmatch(done.Body)
-		if m == nil {
+		fc := sesametest.ParseFrontchannelPage(t, done)
+		if !fc.Refresh {
 			t.Fatalf("no refresh: %d %s", done.Status, done.Body)
 		}
-		if delay, _ := strconv.Atoi(m[1]); delay != 2 {
-			t.Errorf("refresh after %ds, want 2: 1s of the 3s wait went to the back-channel attempt", delay)
+		if fc.Delay != 2 {
+			t.Errorf("refresh after %ds, want 2: 1s of the 3s wait went to the back-channel attempt", fc.Delay)
 		}
 	})
 }

@@ -1,12 +1,9 @@
 package endsession_test
 
 import (
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,84 +13,16 @@ import (
 	"github.com/sesame-id/sesame/internal/signout"
 )
 
-// frontchannelURI is the front-channel logout page registered for a test
-// app: on its redirect URI's origin, with a query of its own that Sesame
-// must keep (FCL §2).
-func frontchannelURI(id string) string {
-	return "https://" + id + ".example/frontchannel-logout?tenant=7"
-}
-
-// withFrontchannel returns o with a front-channel logout page registered
-// for each of ids.
-func withFrontchannel(o sesametest.Options, ids ...string) sesametest.Options {
-	configure := o.Configure
-	o.Configure = func(c *config.Config) {
-		if configure != nil {
-			configure(c)
-		}
-		for i := range c.Clients {
-			if slices.Contains(ids, c.Clients[i].ID) {
-				c.Clients[i].FrontchannelLogoutURI = frontchannelURI(c.Clients[i].ID)
-				c.Clients[i].FrontchannelLogoutSessionRequired = true
-			}
-		}
-	}
-	return o
-}
-
-var (
-	iframeRe   = regexp.MustCompile(`<iframe src="([^"]*)"[^>]*\bhidden\b[^>]*></iframe>`)
-	refreshRe  = regexp.MustCompile(`<meta http-equiv="refresh" content="([^"]*)">`)
-	continueRe = regexp.MustCompile(`<a id="continue" href="([^"]*)">`)
-)
-
-// frames returns the URLs the page loads in iframes, by origin.
-func frames(t *testing.T, p sesametest.Page) map[string]*url.URL {
-	t.Helper()
-	got := map[string]*url.URL{}
-	for _, m := range iframeRe.FindAllStringSubmatch(p.Body, -1) {
-		u, err := url.Parse(html.UnescapeString(m[1]))
-		if err != nil {
-			t.Fatalf("iframe src %q: %v", m[1], err)
-		}
-		if _, dup := got[u.Host]; dup {
-			t.Errorf("two frames for %s", u.Host)
-		}
-		got[u.Host] = u
-	}
-	return got
-}
-
-// refresh returns the meta refresh's delay and target, or ok false.
-func refresh(t *testing.T, p sesametest.Page) (delay int, target string, ok bool) {
-	t.Helper()
-	m := refreshRe.FindStringSubmatch(p.Body)
-	if m == nil {
-		return 0, "", false
-	}
-	secs, rest, found := strings.Cut(html.UnescapeString(m[1]), ";url=")
-	n, err := strconv.Atoi(secs)
-	if !found || err != nil {
-		t.Fatalf("meta refresh content %q", m[1])
-	}
-	return n, rest, true
-}
-
-// frameSrc is the page's CSP frame-src sources, or nil without one.
-func frameSrc(p sesametest.Page) []string {
-	for _, d := range strings.Split(p.Header.Get("Content-Security-Policy"), "; ") {
-		if rest, ok := strings.CutPrefix(d, "frame-src "); ok {
-			return strings.Fields(rest)
-		}
-	}
-	return nil
-}
-
-// wantFrame fails unless u is id's registered page, its query kept, with
-// iss and the sid of id's ID tokens (F1, FCL §2-§3: both, always).
+// wantFrame fails unless u is id's registered page, its query (tenant=7)
+// kept, with iss and the sid of id's ID tokens (F1, FCL §2-§3: both,
+// always).
 func wantFrame(t *testing.T, s *sesametest.Sesame, u *url.URL, id string, sid any) {
 	t.Helper()
-	reg, _ := url.Parse(frontchannelURI(id))
+	if u == nil {
+		t.Errorf("%s: no frame", id)
+		return
+	}
+	reg, _ := url.Parse(sesametest.FrontchannelURI(id))
 	q := u.Query()
 	if u.Scheme != reg.Scheme || u.Host != reg.Host || u.Path != reg.Path {
 		t.Errorf("%s: frame %s, want the page %s", id, u, reg)
@@ -114,35 +43,29 @@ func TestGlobalSignOutLoadsFrontchannelPages(t *testing.T) {
 }
 
 func testGlobalSignOutLoadsFrontchannelPages(t *testing.T, opts sesametest.Options) {
-	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA, sesametest.AppB))
+	s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppA, sesametest.AppB))
 	b, a, bt := signedInToBoth(t, s)
 	b.SignedIn(sesametest.AppC, "alice", nil)
 	page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"bye & co"}})
 	done := b.Submit(page, map[string]string{"logout": "true"})
-	if done.Status != http.StatusOK || done.Location != "" {
-		t.Fatalf("last step: %d %q, want a 200 page", done.Status, done.Location)
+	fc := sesametest.ParseFrontchannelPage(t, done)
+	if len(fc.Frames) != 2 || strings.Count(done.Body, "<iframe") != 2 {
+		t.Fatalf("frames %v, want app-a's and app-b's", fc.Frames)
 	}
-	got := frames(t, done)
-	if len(got) != 2 || strings.Count(done.Body, "<iframe") != 2 {
-		t.Fatalf("frames %v, want app-a's and app-b's", got)
-	}
-	wantFrame(t, s, got["app-a.example"], sesametest.AppA, s.IDClaims(t, a.IDToken)["sid"])
-	wantFrame(t, s, got["app-b.example"], sesametest.AppB, s.IDClaims(t, bt.IDToken)["sid"])
+	wantFrame(t, s, fc.Frame(sesametest.AppA), sesametest.AppA, s.IDClaims(t, a.IDToken)["sid"])
+	wantFrame(t, s, fc.Frame(sesametest.AppB), sesametest.AppB, s.IDClaims(t, bt.IDToken)["sid"])
 
-	delay, target, ok := refresh(t, done)
-	if !ok || target != "https://app-a.example/?state=bye+%26+co" {
-		t.Errorf("meta refresh to %q (%v), want the redirect with state", target, ok)
+	if !fc.Refresh || fc.Target != "https://app-a.example/?state=bye+%26+co" {
+		t.Errorf("meta refresh to %q (%v), want the redirect with state", fc.Target, fc.Refresh)
 	}
-	if delay < 1 || delay > 2 {
-		t.Errorf("meta refresh after %ds, want what is left of backchannel_wait (2s), at least 1", delay)
+	if fc.Delay < 1 || fc.Delay > 2 {
+		t.Errorf("meta refresh after %ds, want what is left of backchannel_wait (2s), at least 1", fc.Delay)
 	}
-	if m := continueRe.FindStringSubmatch(done.Body); m == nil || html.UnescapeString(m[1]) != target {
+	if fc.Continue == "" || fc.Continue != fc.Target {
 		t.Errorf("no link to go on without waiting: %s", done.Body)
 	}
-	src := frameSrc(done)
-	slices.Sort(src)
-	if !slices.Equal(src, []string{"https://app-a.example", "https://app-b.example"}) {
-		t.Errorf("frame-src %q, want exactly the two apps' origins", src)
+	if !slices.Equal(fc.FrameSrc, []string{"https://app-a.example", "https://app-b.example"}) {
+		t.Errorf("frame-src %q, want exactly the two apps' origins", fc.FrameSrc)
 	}
 	csp := done.Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'nonce-") || !strings.Contains(done.Body, `<script nonce="`) {
@@ -166,11 +89,11 @@ func TestReceiptRecordsFrontchannelPages(t *testing.T) {
 }
 
 func testReceiptRecordsFrontchannelPages(t *testing.T, opts sesametest.Options) {
-	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppB))
+	s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppB))
 	b, _, _ := signedInToBoth(t, s)
 	done := b.Submit(endSession(b, s, url.Values{"client_id": {sesametest.AppA}}), map[string]string{"logout": "true"})
-	if done.Status != http.StatusOK || len(frames(t, done)) != 1 {
-		t.Fatalf("last step %d with frames %v", done.Status, frames(t, done))
+	if fc := sesametest.ParseFrontchannelPage(t, done); len(fc.Frames) != 1 {
+		t.Fatalf("last step with frames %v", fc.Frames)
 	}
 	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
 	recs, err := s.Store.ReceiptsByAccount(t.Context(), acct.ID, 10)
@@ -180,7 +103,7 @@ func testReceiptRecordsFrontchannelPages(t *testing.T, opts sesametest.Options) 
 	for _, o := range recs[0].Outcomes {
 		want := ""
 		if o.ClientID == sesametest.AppB {
-			want = frontchannelURI(sesametest.AppB)
+			want = sesametest.FrontchannelURI(sesametest.AppB)
 			if o.Kept != signout.KeptOffline {
 				t.Errorf("app-b's offline grant: %+v", o)
 			}
@@ -198,21 +121,22 @@ func TestFrontchannelPageWithoutRedirect(t *testing.T) {
 }
 
 func testFrontchannelPageWithoutRedirect(t *testing.T, opts sesametest.Options) {
-	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA))
+	s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppA))
 	b := s.NewBrowser(t)
 	b.SignedIn(sesametest.AppA, "alice", nil)
 	done := b.Submit(endSession(b, s, url.Values{"client_id": {sesametest.AppA}}), map[string]string{"logout": "true"})
-	if done.Status != http.StatusOK || len(frames(t, done)) != 1 || !strings.Contains(done.Body, "You are signed out") {
+	fc := sesametest.ParseFrontchannelPage(t, done)
+	if len(fc.Frames) != 1 || !strings.Contains(done.Body, "You are signed out") {
 		t.Fatalf("done page %d: %s", done.Status, done.Body)
 	}
-	if _, _, ok := refresh(t, done); ok || strings.Contains(done.Body, "<script") {
+	if fc.Refresh || strings.Contains(done.Body, "<script") {
 		t.Errorf("the done page goes somewhere: %s", done.Body)
 	}
 	if csp := done.Header.Get("Content-Security-Policy"); strings.Contains(csp, "script-src") {
 		t.Errorf("CSP %q allows a script the page does not have", csp)
 	}
-	if src := frameSrc(done); !slices.Equal(src, []string{"https://app-a.example"}) {
-		t.Errorf("frame-src %q", src)
+	if !slices.Equal(fc.FrameSrc, []string{"https://app-a.example"}) {
+		t.Errorf("frame-src %q", fc.FrameSrc)
 	}
 }
 
@@ -224,23 +148,20 @@ func TestAppOnlySignOutLoadsOnlyThatAppsPage(t *testing.T) {
 
 func testAppOnlySignOutLoadsOnlyThatAppsPage(t *testing.T, opts sesametest.Options) {
 	opts.Configure = func(c *config.Config) { c.SignoutConfirm = "ask" }
-	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA, sesametest.AppB))
+	s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppA, sesametest.AppB))
 	b, a, _ := signedInToBoth(t, s)
 	page := endSession(b, s, url.Values{"client_id": {sesametest.AppA}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"s1"}})
 	done := b.Submit(page, map[string]string{"app_only": "true"})
-	if done.Status != http.StatusOK {
-		t.Fatalf("last step: %d %q", done.Status, done.Location)
+	fc := sesametest.ParseFrontchannelPage(t, done)
+	if len(fc.Frames) != 1 || fc.Frame(sesametest.AppA) == nil {
+		t.Fatalf("frames %v, want app-a's alone", fc.Frames)
 	}
-	got := frames(t, done)
-	if len(got) != 1 || got["app-a.example"] == nil {
-		t.Fatalf("frames %v, want app-a's alone", got)
+	wantFrame(t, s, fc.Frame(sesametest.AppA), sesametest.AppA, s.IDClaims(t, a.IDToken)["sid"])
+	if !slices.Equal(fc.FrameSrc, []string{"https://app-a.example"}) {
+		t.Errorf("frame-src %q, want app-a's origin alone", fc.FrameSrc)
 	}
-	wantFrame(t, s, got["app-a.example"], sesametest.AppA, s.IDClaims(t, a.IDToken)["sid"])
-	if src := frameSrc(done); !slices.Equal(src, []string{"https://app-a.example"}) {
-		t.Errorf("frame-src %q, want app-a's origin alone", src)
-	}
-	if _, target, ok := refresh(t, done); !ok || target != "https://app-a.example/?state=s1" {
-		t.Errorf("meta refresh to %q", target)
+	if !fc.Refresh || fc.Target != "https://app-a.example/?state=s1" {
+		t.Errorf("meta refresh to %q", fc.Target)
 	}
 	if cb := b.SignIn(sesametest.AppB, "alice", url.Values{"prompt": {"none"}}); cb.Code == "" {
 		t.Errorf("app-b lost its sign-in: %+v", cb)
@@ -254,7 +175,7 @@ func TestSignOutWithoutFrontchannelAppsStaysARedirect(t *testing.T) {
 }
 
 func testSignOutWithoutFrontchannelAppsStaysARedirect(t *testing.T, opts sesametest.Options) {
-	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppB))
+	s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppB))
 	b := s.NewBrowser(t)
 	a := b.SignedIn(sesametest.AppA, "alice", nil)
 	page := endSession(b, s, url.Values{"id_token_hint": {a.IDToken}, "post_logout_redirect_uri": {"https://app-a.example/"}, "state": {"bye"}})
@@ -271,7 +192,7 @@ func TestSignOutsWithoutABrowserRecordNoFrontchannel(t *testing.T) {
 }
 
 func testSignOutsWithoutABrowserRecordNoFrontchannel(t *testing.T, opts sesametest.Options) {
-	s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA))
+	s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppA))
 	b := s.NewBrowser(t)
 	b.SignedIn(sesametest.AppA, "alice", nil)
 	acct, _ := s.Store.AccountByUsername(t.Context(), "alice")
@@ -319,7 +240,7 @@ func TestFrontchannelRefreshWaitsWhatIsLeftOfTheWait(t *testing.T) {
 			sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
 				t.Parallel()
 				opts.Configure = func(c *config.Config) { c.BackchannelWait = wait }
-				s := sesametest.New(t, withFrontchannel(opts, sesametest.AppA))
+				s := sesametest.New(t, opts.WithFrontchannel(sesametest.AppA))
 				s.Apps[sesametest.AppA].Hang(tc.hang)
 				b := s.NewBrowser(t)
 				a := b.SignedIn(sesametest.AppA, "alice", nil)
@@ -327,12 +248,9 @@ func TestFrontchannelRefreshWaitsWhatIsLeftOfTheWait(t *testing.T) {
 				started := time.Now()
 				done := b.Submit(page, map[string]string{"logout": "true"})
 				took := time.Since(started)
-				if done.Status != http.StatusOK {
-					t.Fatalf("last step: %d %q, want the front-channel page", done.Status, done.Location)
-				}
-				delay, _, ok := refresh(t, done)
-				if !ok || delay != tc.want {
-					t.Errorf("meta refresh after %ds (%v), want %ds: %s of the %s wait were spent on back-channel deliveries", delay, ok, tc.want, took, wait)
+				fc := sesametest.ParseFrontchannelPage(t, done)
+				if !fc.Refresh || fc.Delay != tc.want {
+					t.Errorf("meta refresh after %ds (%v), want %ds: %s of the %s wait were spent on back-channel deliveries", fc.Delay, fc.Refresh, tc.want, took, wait)
 				}
 				if took < min(tc.hang, wait) {
 					t.Errorf("the page came after %s: the back-channel deliveries were not awaited first", took)

@@ -1,28 +1,14 @@
 package oidc_test
 
 import (
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/sesame-id/sesame/internal/config"
 	"github.com/sesame-id/sesame/internal/sesametest"
 	"github.com/sesame-id/sesame/internal/signout"
-)
-
-// switchFrontchannelURI is the front-channel logout page registered for a
-// test app, on its redirect URI's origin (F1).
-func switchFrontchannelURI(id string) string {
-	return "https://" + id + ".example/frontchannel-logout"
-}
-
-var (
-	switchFrameRe   = regexp.MustCompile(`<iframe src="([^"]*)"[^>]*\bhidden\b[^>]*></iframe>`)
-	switchRefreshRe = regexp.MustCompile(`<meta http-equiv="refresh" content="\d+;url=([^"]*)">`)
 )
 
 // switchPage checks that p is a front-channel page (F2): a 200 that loads,
@@ -32,37 +18,21 @@ var (
 // goes.
 func switchPage(t *testing.T, s *sesametest.Sesame, p sesametest.Page, sids map[string]string) string {
 	t.Helper()
-	if p.Status != http.StatusOK || p.Location != "" {
-		t.Fatalf("last step of the sign-in: %d %q, want the front-channel page", p.Status, p.Location)
-	}
-	var got, want, origins []string
-	for _, m := range switchFrameRe.FindAllStringSubmatch(p.Body, -1) {
-		got = append(got, html.UnescapeString(m[1]))
-	}
-	for id, sid := range sids {
-		want = append(want, switchFrontchannelURI(id)+"?"+url.Values{"iss": {s.Issuer}, "sid": {sid}}.Encode())
-		origins = append(origins, "https://"+id+".example")
-	}
-	slices.Sort(got)
-	slices.Sort(want)
-	slices.Sort(origins)
-	if !slices.Equal(got, want) {
+	fc := sesametest.ParseFrontchannelPage(t, p)
+	want, origins := s.FrontchannelFrames(sids)
+	if got := fc.FrameURLs(); !slices.Equal(got, want) {
 		t.Errorf("frames\n %q\nwant the previous account's\n %q", got, want)
 	}
-	csp := p.Header.Get("Content-Security-Policy")
-	_, frames, _ := strings.Cut(csp, "; frame-src ")
-	frames, _, _ = strings.Cut(frames, ";")
-	if src := strings.Fields(frames); !slices.Equal(slices.Sorted(slices.Values(src)), origins) || !strings.Contains(csp, "script-src 'nonce-") {
+	if csp := p.Header.Get("Content-Security-Policy"); !slices.Equal(fc.FrameSrc, origins) || !strings.Contains(csp, "script-src 'nonce-") {
 		t.Errorf("CSP %q: want a frame-src of exactly %q and the script's nonce", csp, origins)
 	}
 	if !strings.Contains(p.Body, "Signing the previous account out") {
 		t.Errorf("the page does not say what it does: %s", p.Body)
 	}
-	m := switchRefreshRe.FindStringSubmatch(p.Body)
-	if m == nil {
+	if !fc.Refresh {
 		t.Fatalf("no meta refresh: %s", p.Body)
 	}
-	return html.UnescapeString(m[1])
+	return fc.Target
 }
 
 // S7, F2, O9: a sign-in as another account than the browser's signs that
@@ -86,14 +56,7 @@ func TestSignInAsAnotherAccountLoadsFrontchannelPages(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sesametest.EachBackend(t, func(t *testing.T, opts sesametest.Options) {
-				opts.Configure = func(c *config.Config) {
-					for i := range c.Clients {
-						if slices.Contains(tc.frontchannel, c.Clients[i].ID) {
-							c.Clients[i].FrontchannelLogoutURI = switchFrontchannelURI(c.Clients[i].ID)
-						}
-					}
-				}
-				s := sesametest.New(t, opts)
+				s := sesametest.New(t, opts.WithFrontchannel(tc.frontchannel...))
 				b := s.NewBrowser(t)
 				sids := map[string]string{}
 				for _, id := range []string{sesametest.AppA, sesametest.AppB, sesametest.AppC} {
@@ -139,7 +102,7 @@ func TestSignInAsAnotherAccountLoadsFrontchannelPages(t *testing.T) {
 				for _, o := range recs[0].Outcomes {
 					want := ""
 					if slices.Contains(tc.frontchannel, o.ClientID) {
-						want = switchFrontchannelURI(o.ClientID)
+						want = sesametest.FrontchannelURI(o.ClientID)
 					}
 					if o.FrontchannelURI != want {
 						t.Errorf("receipt: %s's front-channel page %q, want %q", o.ClientID, o.FrontchannelURI, want)
