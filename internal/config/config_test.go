@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -306,6 +307,65 @@ users:
 	}
 }
 
+// R1: an API resource's scope descriptions load from the file as the
+// issue's example writes them, a folded line's final line break included
+// (checked and stored trimmed, so it is no control character); Validate
+// checks them by the resource's rules, one line per problem naming the
+// entry and the key.
+func TestScopeDescriptionsLoadAndValidate(t *testing.T) {
+	p := write(t, `api_resources:
+  - indicator: https://api.example.com/orders
+    name: Orders API
+    scopes: [read:orders, write:orders]
+    scope_descriptions:
+      read:orders: Read your orders
+      write:orders: >
+        Place and change
+        orders
+  - indicator: urn:example:billing
+    scopes: [read:invoices]
+`)
+	cfg, err := Load(p, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+	want := map[string]string{"read:orders": "Read your orders", "write:orders": "Place and change orders\n"}
+	if got := cfg.APIResources[0].ScopeDescriptions; !maps.Equal(got, want) {
+		t.Errorf("scope_descriptions %q, want %q", got, want)
+	}
+	if got := cfg.APIResources[1].ScopeDescriptions; got != nil {
+		t.Errorf("an entry without scope_descriptions has %q", got)
+	}
+
+	cfg.APIResources[0].ScopeDescriptions = map[string]string{
+		"read:orders":   "Read\nyour orders",
+		"write:orders":  " ",
+		"delete:orders": "Delete your orders",
+	}
+	cfg.APIResources[1].ScopeDescriptions = map[string]string{"read:invoices": strings.Repeat("x", resource.MaxScopeDescriptionLen+1)}
+	wantProblems(t, cfg.Validate(), []string{
+		"api_resources[0] (https://api.example.com/orders): scope_descriptions: \"delete:orders\" is not one of the resource's scopes",
+		"api_resources[0] (https://api.example.com/orders): scope_descriptions: read:orders: the description \"Read\\nyour orders\" holds a line break, a tab or another control character",
+		"api_resources[0] (https://api.example.com/orders): scope_descriptions: write:orders: the description is empty (leave the scope out to show it by its name)",
+		"api_resources[1] (urn:example:billing): scope_descriptions: read:invoices: the description \"" + strings.Repeat("x", 32) + "\"... is longer than 200 characters",
+	})
+}
+
+// wantProblems checks err is Validate's problems want, one a line, in
+// order.
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // R1, C5: every problem of resources, roles and who holds them is one
 // line naming the key: a permission on an undeclared resource or a scope
 // it lacks, admin with permissions, a role nobody declared, roles on a
@@ -328,11 +388,7 @@ func TestRolesValidateOneLinePerProblem(t *testing.T) {
 		{ID: "web", Secret: "s", Type: client.TypeWeb, RedirectURIs: []string{"https://a.example/cb"}, Roles: []string{"orders-reader"}},
 	}
 	cfg.Users = []account.Spec{{Username: "alice", Password: "pw", Roles: []string{"orders-reader", "phantom"}}}
-	err := cfg.Validate()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	want := []string{
+	wantProblems(t, cfg.Validate(), []string{
 		"api_resources[1] (https://api.example.com/orders#x): indicator: the resource indicator \"https://api.example.com/orders#x\" must not have a fragment (RFC 8707 §2)",
 		"api_resources[1] (https://api.example.com/orders#x): access_token_ttl: must not be negative (0 or none: the top-level access_token_ttl)",
 		"roles[0] (orders-reader): permissions: https://api.example.com/orders: \"write:orders\" is not a scope of that api_resource",
@@ -341,8 +397,5 @@ func TestRolesValidateOneLinePerProblem(t *testing.T) {
 		"users[0] (alice): roles: phantom: no such role (declare it under roles, or give the built-in admin)",
 		"clients[0] (job): roles: ghost: no such role (declare it under roles, or give the built-in admin)",
 		"clients[1] (web): roles: only m2m clients hold roles; a person's roles are given in their users entry",
-	}
-	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	})
 }

@@ -76,6 +76,18 @@ roles:
 			"8: `roles[0].permissions.https://api.example.com/orders` must be a list (`- item` lines, or [a, b]), not a set of keys",
 			"9: `roles[0].permissions.https://api.example.com/orders` is set twice (first on line 8); keep one",
 		}},
+		{"scope descriptions mistyped", `api_resources:
+  - indicator: https://api.example.com/orders
+    scopes: [read:orders, write:orders]
+    scope_descriptions: [Read your orders]
+  - indicator: https://api.example.com/stock
+    scopes: [read:stock]
+    scope_descriptions:
+      read:stock: {read: stock}
+`, []string{
+			"4: `api_resources[0].scope_descriptions` must hold `key: value` lines, indented under it, not a list",
+			"8: `api_resources[1].scope_descriptions.read:stock` must be a single value, not a set of keys",
+		}},
 		{"a resource key at the top level", "indicator: https://api.example.com/orders\n",
 			[]string{"1: unknown key `indicator` (it is a key of each entry of `api_resources`: indent it under one)"}},
 		{"a key set twice", "session_ttl: 1h\ngrant_ttl: 2h\nsession_ttl: 3h\n",

@@ -122,7 +122,7 @@ func (r *Registry) CreateAPI(ctx context.Context, spec APISpec, rec Record) (sto
 	}
 	now := r.now()
 	saved := store.APIResource{Indicator: spec.Indicator, Name: spec.Name, Scopes: spec.Scopes,
-		AccessTokenTTL: spec.AccessTokenTTL, CreatedAt: now, UpdatedAt: now}
+		ScopeDescriptions: storedDescriptions(spec.ScopeDescriptions), AccessTokenTTL: spec.AccessTokenTTL, CreatedAt: now, UpdatedAt: now}
 	err := r.manage(ctx, "create API resource "+spec.Indicator, func(tx store.Tx) error {
 		apis, err := tx.APIResources(ctx)
 		if err != nil {
@@ -149,6 +149,13 @@ func (r *Registry) CreateAPI(ctx context.Context, spec APISpec, rec Record) (sto
 // ErrUnknown, one the configuration file declares ErrDeclared (C4), an
 // edit that breaks a rule ErrInvalid. An edit that changes nothing writes
 // and records nothing.
+//
+// edit is handed copies of the resource's scopes and scope descriptions,
+// and may change them in place. A scope the edit removes takes its
+// description with it, unless the edit also changed that description:
+// then it is refused (ErrInvalid), since that text was meant for a scope
+// the resource no longer has. So an edit of the scopes alone never fails
+// for the descriptions it leaves behind.
 func (r *Registry) UpdateAPI(ctx context.Context, indicator string, edit func(*APISpec), rec Record) (store.APIResource, error) {
 	var saved store.APIResource
 	err := r.manage(ctx, "update API resource "+indicator, func(tx store.Tx) error {
@@ -156,14 +163,24 @@ func (r *Registry) UpdateAPI(ctx context.Context, indicator string, edit func(*A
 		if err != nil {
 			return err
 		}
-		spec := APISpec{Indicator: indicator, Name: old.Name, Scopes: slices.Clone(old.Scopes), AccessTokenTTL: old.AccessTokenTTL}
+		spec := APISpec{Indicator: indicator, Name: old.Name, Scopes: slices.Clone(old.Scopes),
+			ScopeDescriptions: maps.Clone(old.ScopeDescriptions), AccessTokenTTL: old.AccessTokenTTL}
 		edit(&spec)
 		spec.Indicator = indicator
+		// A copy, so that dropping the descriptions left behind never
+		// changes a map the edit put in.
+		spec.ScopeDescriptions = storedDescriptions(spec.ScopeDescriptions)
+		maps.DeleteFunc(spec.ScopeDescriptions, func(sc, text string) bool {
+			was, ok := old.ScopeDescriptions[sc]
+			return ok && was == text && !slices.Contains(spec.Scopes, sc)
+		})
 		if err := spec.Validate(); err != nil {
 			return invalid(err)
 		}
 		saved = old
 		saved.Name, saved.Scopes, saved.AccessTokenTTL, saved.UpdatedAt = spec.Name, spec.Scopes, spec.AccessTokenTTL, r.now()
+		// Nil when none is left, as the store reads it back.
+		saved.ScopeDescriptions = storedDescriptions(spec.ScopeDescriptions)
 		fields := changedAPIFields(old, saved)
 		if len(fields) == 0 {
 			saved = old
@@ -243,6 +260,9 @@ func changedAPIFields(before, after store.APIResource) []string {
 	}
 	if !slices.Equal(before.Scopes, after.Scopes) {
 		out = append(out, "scopes")
+	}
+	if !maps.Equal(before.ScopeDescriptions, after.ScopeDescriptions) {
+		out = append(out, "scope_descriptions")
 	}
 	if before.AccessTokenTTL != after.AccessTokenTTL {
 		out = append(out, "access_token_ttl")

@@ -39,6 +39,11 @@ type API struct {
 	Name string
 	// Scopes are the permissions the API defines, in the order declared.
 	Scopes []string
+	// ScopeDescriptions say in words, by scope, what each of Scopes lets
+	// an app do as the person, for the consent page; a scope without one
+	// is shown by its name. Nil for none. Shared by every caller: read
+	// it, never change it.
+	ScopeDescriptions map[string]string
 	// AccessTokenTTL is its tokens' lifetime, the top-level
 	// access_token_ttl when the resource sets none.
 	AccessTokenTTL time.Duration
@@ -130,7 +135,7 @@ func Filter(requested []string, api API, permitted []string) []string {
 // apiOf is the API of a stored resource, its lifetime defaulted to
 // defaultTTL.
 func apiOf(r store.APIResource, defaultTTL time.Duration) API {
-	a := API{Indicator: r.Indicator, Name: r.Name, Scopes: r.Scopes, AccessTokenTTL: r.AccessTokenTTL}
+	a := API{Indicator: r.Indicator, Name: r.Name, Scopes: r.Scopes, ScopeDescriptions: r.ScopeDescriptions, AccessTokenTTL: r.AccessTokenTTL}
 	if a.Name == "" {
 		a.Name = a.Indicator
 	}

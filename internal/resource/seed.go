@@ -91,7 +91,8 @@ func seedAPIs(ctx context.Context, tx store.Tx, specs []APISpec, now time.Time) 
 	want := map[string]store.APIResource{}
 	for _, s := range specs {
 		want[s.Indicator] = store.APIResource{Indicator: s.Indicator, Name: s.Name, Scopes: s.Scopes,
-			AccessTokenTTL: s.AccessTokenTTL, Declared: true, CreatedAt: now, UpdatedAt: now}
+			ScopeDescriptions: storedDescriptions(s.ScopeDescriptions), AccessTokenTTL: s.AccessTokenTTL,
+			Declared: true, CreatedAt: now, UpdatedAt: now}
 	}
 	return writeChanged(stored, want, func(a store.APIResource) string { return a.Indicator }, sameAPI,
 		func(a *store.APIResource) { a.Declared, a.UpdatedAt = false, now },
@@ -127,7 +128,8 @@ func writeChanged[T any](stored []T, want map[string]T, key func(T) string, same
 }
 
 func sameAPI(a, b store.APIResource) bool {
-	return a.Name == b.Name && slices.Equal(a.Scopes, b.Scopes) && a.AccessTokenTTL == b.AccessTokenTTL && a.Declared == b.Declared
+	return a.Name == b.Name && slices.Equal(a.Scopes, b.Scopes) && maps.Equal(a.ScopeDescriptions, b.ScopeDescriptions) &&
+		a.AccessTokenTTL == b.AccessTokenTTL && a.Declared == b.Declared
 }
 
 // seedRoles writes the declared roles (and the built-in admin role) that

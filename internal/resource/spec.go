@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // APISpec is an API resource as the configuration file declares it
@@ -19,6 +21,10 @@ type APISpec struct {
 	Name string `yaml:"name"`
 	// Scopes are the permissions the API defines.
 	Scopes []string `yaml:"scopes"`
+	// ScopeDescriptions say in words what each scope lets an app do as
+	// the person ("Read your orders"), for the consent page; a scope
+	// without one is shown by its name.
+	ScopeDescriptions map[string]string `yaml:"scope_descriptions"`
 	// AccessTokenTTL is its tokens' lifetime; zero follows the top-level
 	// access_token_ttl.
 	AccessTokenTTL time.Duration `yaml:"access_token_ttl"`
@@ -47,10 +53,57 @@ func (s APISpec) Validate() error {
 			add("scopes: %s is listed twice", sc)
 		}
 	}
+	for _, sc := range slices.Sorted(maps.Keys(s.ScopeDescriptions)) {
+		if !slices.Contains(s.Scopes, sc) {
+			add("scope_descriptions: %q is not one of the resource's scopes", sc)
+			continue
+		}
+		if err := ValidScopeDescription(s.ScopeDescriptions[sc]); err != nil {
+			add("scope_descriptions: %s: %v", sc, err)
+		}
+	}
 	if s.AccessTokenTTL < 0 {
 		add("access_token_ttl: must not be negative (0 or none: the top-level access_token_ttl)")
 	}
 	return errors.Join(errs...)
+}
+
+// MaxScopeDescriptionLen bounds a scope's description, in characters: a
+// line of the consent page, not a paragraph.
+const MaxScopeDescriptionLen = 200
+
+// ValidScopeDescription reports whether d can describe a scope once
+// trimmed of the spaces around it (as it is stored): not empty, at most
+// MaxScopeDescriptionLen characters of UTF-8, and on one line, with no
+// control character (a line break or tab would not show on the consent
+// page as written).
+func ValidScopeDescription(d string) error {
+	d = strings.TrimSpace(d)
+	switch {
+	case d == "":
+		return errors.New("the description is empty (leave the scope out to show it by its name)")
+	case !utf8.ValidString(d):
+		return errors.New("the description is not UTF-8 text")
+	case utf8.RuneCountInString(d) > MaxScopeDescriptionLen:
+		return fmt.Errorf("the description %.32q... is longer than %d characters", d, MaxScopeDescriptionLen)
+	case strings.ContainsFunc(d, unicode.IsControl):
+		return fmt.Errorf("the description %q holds a line break, a tab or another control character", d)
+	}
+	return nil
+}
+
+// storedDescriptions are scope descriptions as they are stored: each
+// trimmed, in a map of their own, so that neither the caller's map nor
+// the stored one changes with the other; nil for none.
+func storedDescriptions(d map[string]string) map[string]string {
+	if len(d) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(d))
+	for sc, text := range d {
+		out[sc] = strings.TrimSpace(text)
+	}
+	return out
 }
 
 // Validate reports every problem of a declared role at once, one line

@@ -12,6 +12,11 @@ type APIResource struct {
 	Name      string
 	// Scopes are the permissions the API defines, in the order declared.
 	Scopes []string
+	// ScopeDescriptions say in words what each of Scopes lets an app do
+	// as the person, for the consent page, by scope; only scopes of
+	// Scopes (package resource sees to it). A scope without one is shown
+	// by its name. Nil for none: an empty map reads back nil.
+	ScopeDescriptions map[string]string
 	// AccessTokenTTL is how long its tokens live; zero follows the
 	// top-level access_token_ttl.
 	AccessTokenTTL time.Duration

@@ -9,6 +9,7 @@ package sql
 //	lists   SQLite: a JSON array in TEXT       PostgreSQL: text[]
 //	words   (scopes, amr) space-separated TEXT on both
 //	resources (a grant's) one line of words per resource, TEXT on both
+//	text maps (scope descriptions) SQLite: a JSON object in TEXT   PostgreSQL: jsonb
 //	bytes   BLOB / bytea
 //
 // The zero value of each is stored so that it comes back as itself: NULL
@@ -25,6 +26,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The range of int64 unix nanoseconds: years 1678 to 2262.
@@ -196,6 +198,29 @@ func (d resourcesDest) Scan(src any) error {
 		(*d.m)[words[0]] = nilIfEmpty(words[1:])
 	}
 	return nil
+}
+
+// textMapArg is a map of texts (an API resource's scope descriptions) as
+// a JSON object, read back by jsonDest: texts hold spaces and any other
+// character, so they are not words. None is {} rather than null, so the
+// column always holds an object. A key or text that is not UTF-8, or holds
+// a NUL, is refused: JSON would store the one as something else, and
+// PostgreSQL's jsonb refuses the other where SQLite would keep it.
+type textMapArg map[string]string
+
+// Value implements driver.Valuer.
+func (m textMapArg) Value() (driver.Value, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	storable := func(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+	for k, v := range m {
+		if !storable(k) || !storable(v) {
+			return nil, fmt.Errorf("map entry %q: %q: not UTF-8, or holds a NUL", k, v)
+		}
+	}
+	b, err := json.Marshal(map[string]string(m))
+	return string(b), err
 }
 
 // jtiKey is the key a JWT access token's jti is stored under: the bytes

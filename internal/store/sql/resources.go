@@ -15,15 +15,16 @@ import (
 // are few and read whole (each instance keeps them in memory, package
 // resource); a holder's roles are a range of their table's key.
 
-const apiResourceCols = `indicator, name, scopes, access_token_ttl, declared, created_at, updated_at`
+const apiResourceCols = `indicator, name, scopes, access_token_ttl, declared, created_at, updated_at, scope_descriptions`
 
 const (
 	qAPIResources      = `SELECT ` + apiResourceCols + ` FROM api_resources ORDER BY indicator`
 	qUpsertAPIResource = `
-		INSERT INTO api_resources (` + apiResourceCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO api_resources (` + apiResourceCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (indicator) DO UPDATE SET
 			name = excluded.name,
 			scopes = excluded.scopes,
+			scope_descriptions = excluded.scope_descriptions,
 			access_token_ttl = excluded.access_token_ttl,
 			declared = excluded.declared,
 			updated_at = excluded.updated_at`
@@ -61,8 +62,13 @@ const (
 func scanAPIResource(row scanner) (store.APIResource, error) {
 	var r store.APIResource
 	var ttl int64
-	err := row.Scan(&r.Indicator, &r.Name, wordsDest{&r.Scopes}, &ttl, &r.Declared, timeDest{&r.CreatedAt}, timeDest{&r.UpdatedAt})
+	err := row.Scan(&r.Indicator, &r.Name, wordsDest{&r.Scopes}, &ttl, &r.Declared, timeDest{&r.CreatedAt}, timeDest{&r.UpdatedAt},
+		jsonDest{&r.ScopeDescriptions})
 	r.AccessTokenTTL = time.Duration(ttl)
+	// None reads as nil, whether it went in nil or empty, as lists do.
+	if len(r.ScopeDescriptions) == 0 {
+		r.ScopeDescriptions = nil
+	}
 	return r, err
 }
 
@@ -82,7 +88,7 @@ func (t *tx) UpsertAPIResource(ctx context.Context, a store.APIResource) error {
 		return errors.New("upsert API resource: empty indicator")
 	}
 	_, err := t.q.exec(ctx, qUpsertAPIResource, a.Indicator, a.Name, wordsArg(a.Scopes), int64(a.AccessTokenTTL), a.Declared,
-		timeArg(a.CreatedAt), timeArg(a.UpdatedAt))
+		timeArg(a.CreatedAt), timeArg(a.UpdatedAt), textMapArg(a.ScopeDescriptions))
 	if err != nil {
 		return fmt.Errorf("upsert API resource %s: %w", a.Indicator, dbErr(err))
 	}

@@ -216,9 +216,13 @@ func fullJWTAccessToken(value string) store.JWTAccessToken {
 
 func fullAPIResource(indicator string) store.APIResource {
 	return store.APIResource{
-		Indicator:      indicator,
-		Name:           "API " + indicator,
-		Scopes:         []string{"read:orders", "write:orders"},
+		Indicator: indicator,
+		Name:      "API " + indicator,
+		Scopes:    []string{"read:orders", "write:orders"},
+		ScopeDescriptions: map[string]string{
+			"read:orders":  "Read your orders",
+			"write:orders": "Place and change orders",
+		},
 		AccessTokenTTL: 90 * time.Minute,
 		Declared:       true,
 		CreatedAt:      at(-24 * time.Hour),

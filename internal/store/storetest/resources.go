@@ -20,6 +20,7 @@ var resourceTests = []test{
 	{"UpdateGrantResourcesReplacesThem", testUpdateGrantResourcesReplacesThem},
 	{"ResourcesThatAreNotWordsAreRefused", testResourcesThatAreNotWordsAreRefused},
 	{"APIResourcesUpsertAndListInIndicatorOrder", testAPIResourcesUpsertAndList},
+	{"ScopeDescriptionsRoundTripAndAreReplacedWhole", testScopeDescriptionsRoundTripAndAreReplacedWhole},
 	{"UpsertRoleReplacesItsPermissions", testUpsertRoleReplacesItsPermissions},
 	{"SetRolesReplacesOneHoldersRoles", testSetRolesReplacesOneHoldersRoles},
 	{"ConcurrentSetRolesLeaveOneOfTheSets", testConcurrentSetRolesLeaveOneOfTheSets},
@@ -159,6 +160,64 @@ func testAPIResourcesUpsertAndList(t *testing.T, s store.Store) {
 	if err == nil {
 		t.Error("a resource with no indicator was stored")
 	}
+}
+
+// R1: an API resource's scope descriptions come back as written, inside
+// the writing transaction and after it, whatever characters they hold
+// (quotes, backslashes, text that looks like JSON, outside the BMP); an
+// upsert replaces them whole, so a scope it no longer describes loses its
+// text; none, nil or empty, reads back nil; and another resource keeps
+// its own. A text that is not UTF-8 or holds a NUL, which one of the two
+// databases would store as something else or refuse, is refused on both
+// and changes nothing.
+func testScopeDescriptionsRoundTripAndAreReplacedWhole(t *testing.T, s store.Store) {
+	const orders, other = "https://api.example.com/orders", "urn:example:other"
+	read := func(ctx context.Context, r store.Reader, indicator string) store.APIResource {
+		t.Helper()
+		list, err := r.APIResources(ctx)
+		must(t, "list", err)
+		for _, a := range list {
+			if a.Indicator == indicator {
+				return a
+			}
+		}
+		t.Fatalf("%s is not listed", indicator)
+		return store.APIResource{}
+	}
+	a := fullAPIResource(orders)
+	a.ScopeDescriptions = map[string]string{
+		"read:orders":  "Lire vos commandes « en cours » 🧾",
+		"write:orders": `Say "place", \ or {"scope": "write"} `,
+	}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error {
+		must(t, "orders", tx.UpsertAPIResource(ctx, a))
+		must(t, "other", tx.UpsertAPIResource(ctx, fullAPIResource(other)))
+		equal(t, "in the transaction", read(ctx, tx, orders), a)
+		return nil
+	})
+	equal(t, "after commit", read(t.Context(), s, orders), a)
+
+	a.ScopeDescriptions = map[string]string{"write:orders": "Change orders"}
+	mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertAPIResource(ctx, a) })
+	equal(t, "replaced", read(t.Context(), s, orders), a)
+	for _, none := range []map[string]string{{}, nil} {
+		a.ScopeDescriptions = map[string]string{"read:orders": "Read your orders"}
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertAPIResource(ctx, a) })
+		a.ScopeDescriptions = none
+		mustTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertAPIResource(ctx, a) })
+		a.ScopeDescriptions = nil
+		equal(t, fmt.Sprintf("replaced by %#v", none), read(t.Context(), s, orders), a)
+	}
+	equal(t, "the other resource", read(t.Context(), s, other), fullAPIResource(other))
+
+	for _, d := range []string{"not UTF-8: \xff", "a NUL: \x00."} {
+		bad := a
+		bad.ScopeDescriptions = map[string]string{"read:orders": d}
+		if err := inTx(t, s, func(ctx context.Context, tx store.Tx) error { return tx.UpsertAPIResource(ctx, bad) }); err == nil {
+			t.Errorf("description %q was stored", d)
+		}
+	}
+	equal(t, "after the refusals", read(t.Context(), s, orders), a)
 }
 
 // R1: upserting a role replaces its permissions: a resource it no longer

@@ -1,0 +1,10 @@
+-- An API resource may say in words what each of its scopes lets an app
+-- do as the person (R1), for the consent page: a JSON object, scope to
+-- description, as package store/sql writes it. A constant default, so the
+-- resources stored before read as describing none.
+
+-- +goose Up
+ALTER TABLE api_resources ADD COLUMN scope_descriptions TEXT NOT NULL DEFAULT '{}';
+
+-- +goose Down
+ALTER TABLE api_resources DROP COLUMN scope_descriptions;
