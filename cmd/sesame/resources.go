@@ -41,13 +41,37 @@ func cliRecord(ctx context.Context, srv *server.Server) resource.Record {
 type apiFlags struct {
 	name   string
 	scopes []string
-	ttl    time.Duration
+	// descriptions are the --scope-description values, SCOPE=words each.
+	descriptions []string
+	ttl          time.Duration
 }
 
-func (f *apiFlags) register(c *cobra.Command) {
+func (f *apiFlags) register(c *cobra.Command, descriptionUsage string) {
 	c.Flags().StringVar(&f.name, "name", "", "name shown on the consent page (default: the indicator)")
 	c.Flags().StringSliceVar(&f.scopes, "scopes", nil, "the scopes the API defines, comma-separated")
+	// An array, not a slice: a slice flag would split the words' commas.
+	c.Flags().StringArrayVar(&f.descriptions, "scope-description", nil, descriptionUsage)
 	c.Flags().DurationVar(&f.ttl, "access-token-ttl", 0, "lifetime of its access tokens (0: the top-level access_token_ttl)")
+}
+
+// parseScopeDescriptions reads --scope-description values, SCOPE=words
+// each, into words by scope. Empty words are kept: set reads them as
+// "remove", and add leaves them to the resource's rules to refuse.
+func parseScopeDescriptions(values []string) (map[string]string, error) {
+	f := keyedFlag{name: "--scope-description", form: `SCOPE=words, such as read:orders="Read your orders"`, again: "give its words once"}
+	return parseKeyed(f, values, func(words string) string { return words })
+}
+
+// describedScopes is the SCOPE DESCRIPTIONS column: each scope that has
+// words, in the resource's order, as --scope-description takes it.
+func describedScopes(a store.APIResource) string {
+	var out []string
+	for _, sc := range a.Scopes {
+		if words, ok := a.ScopeDescriptions[sc]; ok {
+			out = append(out, fmt.Sprintf("%s=%q", sc, words))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // resourcesCmd lists and manages the API resources that apps get JWT
@@ -63,13 +87,15 @@ func resourcesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writ
 					return err
 				}
 				tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-				fmt.Fprintln(tw, "INDICATOR\tNAME\tSCOPES\tTOKEN TTL\tDECLARED")
+				// The descriptions, free text, come last, so a long one
+				// does not push the other columns away.
+				fmt.Fprintln(tw, "INDICATOR\tNAME\tSCOPES\tTOKEN TTL\tDECLARED\tSCOPE DESCRIPTIONS")
 				for _, a := range apis {
 					ttl := a.AccessTokenTTL.String()
 					if a.AccessTokenTTL <= 0 {
 						ttl = srv.Config.AccessTokenTTL.String() + " (default)"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Indicator, a.Name, strings.Join(a.Scopes, " "), ttl, declared(a.Declared))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Indicator, a.Name, strings.Join(a.Scopes, " "), ttl, declared(a.Declared), describedScopes(a))
 				}
 				return tw.Flush()
 			})
@@ -79,8 +105,13 @@ func resourcesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writ
 	add := &cobra.Command{
 		Use: "add INDICATOR", Short: "Register an API resource (an absolute URI: the aud of its tokens)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			descriptions, err := parseScopeDescriptions(added.descriptions)
+			if err != nil {
+				return usageErr(cmd, err)
+			}
 			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
-				spec := resource.APISpec{Indicator: args[0], Name: added.name, Scopes: added.scopes, AccessTokenTTL: added.ttl}
+				spec := resource.APISpec{Indicator: args[0], Name: added.name, Scopes: added.scopes,
+					ScopeDescriptions: descriptions, AccessTokenTTL: added.ttl}
 				if _, err := srv.Resources.CreateAPI(ctx, spec, cliRecord(ctx, srv)); err != nil {
 					return err
 				}
@@ -89,14 +120,18 @@ func resourcesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writ
 			})
 		},
 	}
-	added.register(add)
+	added.register(add, `SCOPE=words: what the consent page says of one of the scopes, such as read:orders="Read your orders" (repeatable)`)
 	var changed apiFlags
 	set := &cobra.Command{
 		Use: "set INDICATOR", Short: "Change an API resource: the flags given, and only those", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
-			if !f.Changed("name") && !f.Changed("scopes") && !f.Changed("access-token-ttl") {
-				return usageErr(cmd, errors.New("nothing to change: give --name, --scopes or --access-token-ttl"))
+			if !f.Changed("name") && !f.Changed("scopes") && !f.Changed("scope-description") && !f.Changed("access-token-ttl") {
+				return usageErr(cmd, errors.New("nothing to change: give --name, --scopes or --access-token-ttl, or --scope-description SCOPE=words"))
+			}
+			descriptions, err := parseScopeDescriptions(changed.descriptions)
+			if err != nil {
+				return usageErr(cmd, err)
 			}
 			return withServer(cmd, g, getenv, stderr, func(ctx context.Context, srv *server.Server) error {
 				edit := func(s *resource.APISpec) {
@@ -105,6 +140,9 @@ func resourcesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writ
 					}
 					if f.Changed("scopes") {
 						s.Scopes = changed.scopes
+					}
+					if len(descriptions) > 0 {
+						s.ScopeDescriptions = describe(s.ScopeDescriptions, descriptions)
 					}
 					if f.Changed("access-token-ttl") {
 						s.AccessTokenTTL = changed.ttl
@@ -118,7 +156,7 @@ func resourcesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writ
 			})
 		},
 	}
-	changed.register(set)
+	changed.register(set, `SCOPE=words: what the consent page says of one of the scopes, such as read:orders="Read your orders"; SCOPE= removes its words; the other scopes' words are kept (repeatable)`)
 	remove := &cobra.Command{
 		Use:   "remove INDICATOR",
 		Short: "Remove an API resource and every role's permission on it; token requests for it are refused from then on",
@@ -206,23 +244,61 @@ func rolesCmd(g *globals, getenv func(string) string, stdout, stderr io.Writer) 
 
 // parsePermissions reads --permission values, INDICATOR=scope1,scope2
 // each, into a role's permissions; INDICATOR= gives a token for the API
-// with no scope. Each indicator is given once.
+// with no scope.
 func parsePermissions(values []string) (map[string][]string, error) {
-	perms := map[string][]string{}
+	f := keyedFlag{name: "--permission", form: "INDICATOR=scope1,scope2", again: "list its scopes in one"}
+	return parseKeyed(f, values, func(list string) []string {
+		if list == "" {
+			return []string{}
+		}
+		return strings.Split(list, ",")
+	})
+}
+
+// keyedFlag is a repeatable flag whose values are KEY=value, for the
+// lines that refuse a value: its name, how a value is written, and what
+// to do rather than give a key twice.
+type keyedFlag struct {
+	name, form, again string
+}
+
+// parseKeyed reads the values of f by key, each split at its first '='
+// (a value may hold one, a description say) and read; each key is given
+// once.
+func parseKeyed[V any](f keyedFlag, values []string, read func(string) V) (map[string]V, error) {
+	out := make(map[string]V, len(values))
 	for _, v := range values {
-		ind, list, ok := strings.Cut(v, "=")
-		if !ok || ind == "" {
-			return nil, fmt.Errorf("--permission %q: want INDICATOR=scope1,scope2", v)
+		key, rest, ok := strings.Cut(v, "=")
+		if !ok || key == "" {
+			return nil, fmt.Errorf("%s %q: want %s", f.name, v, f.form)
 		}
-		if _, dup := perms[ind]; dup {
-			return nil, fmt.Errorf("--permission: %s is given twice; list its scopes in one", ind)
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("%s: %s is given twice; %s", f.name, key, f.again)
 		}
-		perms[ind] = []string{}
-		if list != "" {
-			perms[ind] = strings.Split(list, ",")
+		out[key] = read(rest)
+	}
+	return out, nil
+}
+
+// describe is the words by scope of old with changes made: blank words
+// remove the scope's, others replace them. old is not changed: it may be
+// what the store gave.
+func describe(old, changes map[string]string) map[string]string {
+	out := maps.Clone(old)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for scope, words := range changes {
+		if strings.TrimSpace(words) == "" {
+			delete(out, scope)
+		} else {
+			out[scope] = words
 		}
 	}
-	return perms, nil
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // declared is the DECLARED column: whether the configuration file

@@ -16,6 +16,9 @@ type resourceView struct {
 	Indicator string   `json:"indicator"`
 	Name      string   `json:"name"`
 	Scopes    []string `json:"scopes"`
+	// ScopeDescriptions are the consent page's words for scopes, by
+	// scope: an empty object when none has any.
+	ScopeDescriptions map[string]string `json:"scope_descriptions"`
 	// AccessTokenTTL is in seconds; 0 follows the top-level
 	// access_token_ttl.
 	AccessTokenTTL int64     `json:"access_token_ttl"`
@@ -25,21 +28,28 @@ type resourceView struct {
 }
 
 func viewResource(r store.APIResource) resourceView {
-	return resourceView{Indicator: r.Indicator, Name: r.Name, Scopes: nonNil(r.Scopes),
+	descriptions := r.ScopeDescriptions
+	if descriptions == nil {
+		descriptions = map[string]string{}
+	}
+	return resourceView{Indicator: r.Indicator, Name: r.Name, Scopes: nonNil(r.Scopes), ScopeDescriptions: descriptions,
 		AccessTokenTTL: int64(r.AccessTokenTTL / time.Second), Declared: r.Declared, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // resourceInput is an API resource in a request body. An update takes
 // its indicator from the path; one in the body must then be the same.
+// An update replaces every field, so descriptions left out are removed,
+// as scopes left out are.
 type resourceInput struct {
-	Indicator      string   `json:"indicator"`
-	Name           string   `json:"name"`
-	Scopes         []string `json:"scopes"`
-	AccessTokenTTL int64    `json:"access_token_ttl"`
+	Indicator         string            `json:"indicator"`
+	Name              string            `json:"name"`
+	Scopes            []string          `json:"scopes"`
+	ScopeDescriptions map[string]string `json:"scope_descriptions"`
+	AccessTokenTTL    int64             `json:"access_token_ttl"`
 }
 
 func (in resourceInput) spec() resource.APISpec {
-	return resource.APISpec{Indicator: in.Indicator, Name: in.Name, Scopes: in.Scopes,
+	return resource.APISpec{Indicator: in.Indicator, Name: in.Name, Scopes: in.Scopes, ScopeDescriptions: in.ScopeDescriptions,
 		AccessTokenTTL: time.Duration(in.AccessTokenTTL) * time.Second}
 }
 

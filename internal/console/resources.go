@@ -83,6 +83,7 @@ func fieldWords(line string) string {
 	for _, f := range []struct{ key, words string }{
 		{"indicator: ", "Indicator: "}, {"name: ", "Name: "}, {"scopes: ", "Scopes: "},
 		{"access_token_ttl: ", "Access token lifetime: "}, {"permissions: ", "Permissions: "},
+		{"scope_descriptions: ", "Scope descriptions: "},
 	} {
 		if rest, ok := strings.CutPrefix(line, f.key); ok {
 			return f.words + rest
@@ -163,6 +164,23 @@ func (a apiItem) URL() string { return resourceURL(a.Indicator) }
 // Title is its name, or its indicator when it has none.
 func (a apiItem) Title() string { return cmp.Or(a.Name, a.Indicator) }
 
+// describedScope is one of an API's scopes and the consent page's words
+// for it.
+type describedScope struct {
+	Scope, Words string
+}
+
+// Described lists the scopes that have words, in the resource's order.
+func (a apiItem) Described() []describedScope {
+	var out []describedScope
+	for _, sc := range a.Scopes {
+		if w := a.ScopeDescriptions[sc]; w != "" {
+			out = append(out, describedScope{Scope: sc, Words: w})
+		}
+	}
+	return out
+}
+
 // Lifetime is its tokens' lifetime in words.
 func (a apiItem) Lifetime() string {
 	if a.AccessTokenTTL <= 0 {
@@ -177,11 +195,18 @@ type resourceForm struct {
 	Indicator, Name string
 	// Scopes are one a line; TTL as lifetimeValue writes it.
 	Scopes, TTL string
+	// Descriptions are the scopes' words, one "scope: words" a line.
+	Descriptions string
 }
 
 // resourceFormOf is the edit form of a stored resource.
 func resourceFormOf(a store.APIResource) resourceForm {
-	return resourceForm{Indicator: a.Indicator, Name: a.Name, Scopes: strings.Join(a.Scopes, "\n"), TTL: lifetimeValue(a.AccessTokenTTL)}
+	var lines []string
+	for _, d := range (apiItem{APIResource: a}).Described() {
+		lines = append(lines, d.Scope+": "+d.Words)
+	}
+	return resourceForm{Indicator: a.Indicator, Name: a.Name, Scopes: strings.Join(a.Scopes, "\n"), TTL: lifetimeValue(a.AccessTokenTTL),
+		Descriptions: strings.Join(lines, "\n")}
 }
 
 // readResourceForm reads a posted resource form; Forms.Protect has parsed
@@ -189,18 +214,56 @@ func resourceFormOf(a store.APIResource) resourceForm {
 func readResourceForm(r *http.Request) resourceForm {
 	f := r.PostForm
 	return resourceForm{Indicator: strings.TrimSpace(f.Get("indicator")), Name: strings.TrimSpace(f.Get("name")),
-		Scopes: f.Get("scopes"), TTL: strings.TrimSpace(f.Get("access_token_ttl"))}
+		Scopes: f.Get("scopes"), TTL: strings.TrimSpace(f.Get("access_token_ttl")), Descriptions: f.Get("scope_descriptions")}
 }
 
-// spec is the resource the form describes, or the problem of its
-// lifetime in words. Scopes are separated by white space: a scope holds
-// none (RFC 6749 §3.3), while it may hold a comma.
-func (f resourceForm) spec() (resource.APISpec, string) {
+// descriptionsHint is how the form wants the scopes' words written, for
+// the problem of a line written otherwise.
+const descriptionsHint = "write the scope, a colon and a space, then its words, such as read:orders: Read your orders"
+
+// parseDescriptions reads the scope descriptions field: one line a
+// scope, "scope: words", blank lines skipped. A scope holds no white
+// space, while it may hold a colon (read:orders), so the first colon
+// followed by white space ends it. problems are in the form's words.
+func parseDescriptions(text string) (words map[string]string, problems []string) {
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		i := strings.IndexFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
+		if i < 2 || line[i-1] != ':' {
+			problems = append(problems, fmt.Sprintf("Scope descriptions: line %d, %q: %s.", n+1, line, descriptionsHint))
+			continue
+		}
+		scope := line[:i-1]
+		if _, dup := words[scope]; dup {
+			problems = append(problems, fmt.Sprintf("Scope descriptions: %s has two lines; keep one.", scope))
+			continue
+		}
+		if words == nil {
+			words = map[string]string{}
+		}
+		words[scope] = strings.TrimSpace(line[i:])
+	}
+	return words, problems
+}
+
+// spec is the resource the form describes, or the problems of its
+// lifetime and its descriptions' lines in words; the resource's own
+// rules judge the rest. Scopes are separated by white space: a scope
+// holds none (RFC 6749 §3.3), while it may hold a comma.
+func (f resourceForm) spec() (resource.APISpec, []string) {
+	var problems []string
 	ttl, ok := parseLifetime(f.TTL)
 	if !ok {
-		return resource.APISpec{}, fmt.Sprintf("Access token lifetime: %q is not a lifetime: write it as 15m, 1h or a number of seconds, or leave it empty for the default.", f.TTL)
+		problems = append(problems, fmt.Sprintf("Access token lifetime: %q is not a lifetime: write it as 15m, 1h or a number of seconds, or leave it empty for the default.", f.TTL))
 	}
-	return resource.APISpec{Indicator: f.Indicator, Name: f.Name, Scopes: strings.Fields(f.Scopes), AccessTokenTTL: ttl}, ""
+	words, bad := parseDescriptions(f.Descriptions)
+	if problems = append(problems, bad...); len(problems) > 0 {
+		return resource.APISpec{}, problems
+	}
+	return resource.APISpec{Indicator: f.Indicator, Name: f.Name, Scopes: strings.Fields(f.Scopes), ScopeDescriptions: words, AccessTokenTTL: ttl}, nil
 }
 
 // resourcesPage fills the list of API resources and the create form.
@@ -237,9 +300,9 @@ func (c *Console) showResources(w http.ResponseWriter, r *http.Request, op opera
 // createResource registers an API resource (R1); the answer is its page.
 func (c *Console) createResource(w http.ResponseWriter, r *http.Request, op operator) {
 	f := readResourceForm(r)
-	spec, problem := f.spec()
-	if problem != "" {
-		c.showResources(w, r, op, http.StatusBadRequest, resourcesPage{Form: f, Errors: []string{problem}})
+	spec, problems := f.spec()
+	if problems != nil {
+		c.showResources(w, r, op, http.StatusBadRequest, resourcesPage{Form: f, Errors: problems})
 		return
 	}
 	saved, err := c.cfg.Resources.CreateAPI(r.Context(), spec, c.roleRecord(r, op))
@@ -303,19 +366,22 @@ func (c *Console) showResourcePage(w http.ResponseWriter, r *http.Request, op op
 	c.render(w, status, "resource.html", p)
 }
 
-// updateResource saves the edit form: name, scopes and lifetime (the
-// indicator cannot change). A declared resource is refused (C4).
+// updateResource saves the edit form: name, scopes, their descriptions
+// and lifetime (the indicator cannot change). A declared resource is
+// refused (C4).
 func (c *Console) updateResource(w http.ResponseWriter, r *http.Request, op operator) {
 	ind := r.PathValue("indicator")
 	f := readResourceForm(r)
 	f.Indicator = ind
-	spec, problem := f.spec()
-	if problem != "" {
-		c.showResourcePage(w, r, op, ind, http.StatusBadRequest, resourcePage{Errors: []string{problem}}, &f)
+	spec, problems := f.spec()
+	if problems != nil {
+		c.showResourcePage(w, r, op, ind, http.StatusBadRequest, resourcePage{Errors: problems}, &f)
 		return
 	}
+	// The form shows every field, so what it posts replaces them all: a
+	// description line deleted is a description removed.
 	_, err := c.cfg.Resources.UpdateAPI(r.Context(), ind, func(s *resource.APISpec) {
-		s.Name, s.Scopes, s.AccessTokenTTL = spec.Name, spec.Scopes, spec.AccessTokenTTL
+		s.Name, s.Scopes, s.ScopeDescriptions, s.AccessTokenTTL = spec.Name, spec.Scopes, spec.ScopeDescriptions, spec.AccessTokenTTL
 	}, c.roleRecord(r, op))
 	if err != nil {
 		c.refused(w, r, op, err, c.onResource(ind, &f))

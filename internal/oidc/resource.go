@@ -57,7 +57,7 @@ func (p *Provider) grantableResources(ctx context.Context, accountID string, par
 
 // consentAPIs is what the consent page says of the APIs asked for: each
 // by its name, in the order the request named them, with the scopes that
-// would be granted (R2).
+// would be granted, in the words the resource gives them (R2).
 func (p *Provider) consentAPIs(ctx context.Context, params store.AuthParams, res map[string][]string) []ui.ConsentAPI {
 	var out []ui.ConsentAPI
 	for _, ind := range params.Resources {
@@ -65,11 +65,13 @@ func (p *Provider) consentAPIs(ctx context.Context, params store.AuthParams, res
 		if !ok {
 			continue
 		}
-		name := ind
-		if api, err := p.Resources.API(ctx, ind); err == nil {
-			name = api.Name
+		// One removed since the request was checked is still named by
+		// its indicator, its scopes by their names.
+		api := resource.API{Name: ind}
+		if found, err := p.Resources.API(ctx, ind); err == nil {
+			api = found
 		}
-		out = append(out, ui.ConsentAPI{Name: name, Scopes: scopes})
+		out = append(out, ui.ConsentAPI{Name: api.Name, Scopes: ui.DescribeAPIScopes(scopes, api.ScopeDescriptions)})
 	}
 	return out
 }

@@ -190,12 +190,12 @@ func testConsentPageListsTheAPIAndItsScopes(t *testing.T, s *sesametest.Sesame) 
 	if !sesametest.IsConsentPage(p) {
 		t.Fatalf("no consent page for a new API: %d %s", p.Status, p.Body)
 	}
-	for _, want := range []string{"<strong>Orders API</strong>: read:orders</li>", "<strong>Billing API</strong>: no permissions"} {
+	for _, want := range []string{"<strong>Orders API</strong>:\n<ul><li>Read your orders <small>(read:orders)</small></li></ul></li>", "<strong>Billing API</strong>: no permissions"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("consent page lacks %q:\n%s", want, p.Body)
 		}
 	}
-	if strings.Contains(p.Body, "write:orders") {
+	if strings.Contains(p.Body, "write:orders") || strings.Contains(p.Body, "Change your orders") {
 		t.Error("the consent page offers a scope alice's roles do not permit")
 	}
 	if cb := sesametest.Landed(t, b.Submit(p, map[string]string{"decision": "allow"})); cb.Code == "" {

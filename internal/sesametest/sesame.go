@@ -104,7 +104,8 @@ const (
 // permits read:orders on it, and that role held by alice and by the m2m
 // client Worker; bob and Robot hold none. Roles o already gives are kept.
 func (o Options) WithOrders() Options {
-	o.APIResources = append(o.APIResources, resource.APISpec{Indicator: OrdersAPI, Name: "Orders API", Scopes: []string{"read:orders", "write:orders"}})
+	o.APIResources = append(o.APIResources, resource.APISpec{Indicator: OrdersAPI, Name: "Orders API", Scopes: []string{"read:orders", "write:orders"},
+		ScopeDescriptions: map[string]string{"read:orders": "Read your orders", "write:orders": "Change your orders"}})
 	o.Roles = append(o.Roles, resource.RoleSpec{Name: OrdersReader, Permissions: map[string][]string{OrdersAPI: {"read:orders"}}})
 	o.UserRoles = withRole(o.UserRoles, "alice", OrdersReader)
 	o.ClientRoles = withRole(o.ClientRoles, Worker, OrdersReader)

@@ -107,25 +107,36 @@ type ConsentData struct {
 func (d ConsentData) policy() web.Policy { return web.Policy{FormTargets: []string{d.RedirectURI}} }
 
 // ConsentAPI is one API resource on the consent page: its name and the
-// scopes (its permissions) the app would be granted on it.
+// scopes (its permissions) the app would be granted on it, each in the
+// words its resource gives it, if any (R2).
 type ConsentAPI struct {
 	Name   string
-	Scopes []string
+	Scopes []ScopeText
 }
 
-// Permissions lists the scopes as the page shows them, "read:orders,
-// write:orders"; an API asked for with none says so.
-func (a ConsentAPI) Permissions() string {
-	if len(a.Scopes) == 0 {
-		return "no permissions, only who you are"
+// DescribeAPIScopes puts an API's scopes in the words of descriptions,
+// keyed by scope, in the order given; a scope without words keeps its
+// name as its text, which the page then shows alone.
+func DescribeAPIScopes(scopes []string, descriptions map[string]string) []ScopeText {
+	out := make([]ScopeText, 0, len(scopes))
+	for _, s := range scopes {
+		t := descriptions[s]
+		if t == "" {
+			t = s
+		}
+		out = append(out, ScopeText{Name: s, Text: t})
 	}
-	return strings.Join(a.Scopes, ", ")
+	return out
 }
 
 // ScopeText is one scope and what it means to a person.
 type ScopeText struct {
 	Name, Text string
 }
+
+// Described is whether Text says more than the scope's name, so the page
+// shows the name in small print after it rather than twice.
+func (s ScopeText) Described() bool { return s.Text != s.Name }
 
 // Describe explains scopes to a person.
 func Describe(scopes []string) []ScopeText {

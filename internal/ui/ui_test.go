@@ -31,7 +31,11 @@ func everyPage(p *ui.Pages) map[string]func(http.ResponseWriter) {
 			p.SignIn(w, http.StatusUnauthorized, ui.SignInData{Action: "/x", App: "Shop", Username: "alice", Error: "Wrong username or password.", CSRF: "c"})
 		},
 		"consent": func(w http.ResponseWriter) {
-			p.Consent(w, ui.ConsentData{Action: "/x", App: "Shop", Username: "alice", Scopes: ui.Describe([]string{"openid", "email"}), CSRF: "c"})
+			p.Consent(w, ui.ConsentData{Action: "/x", App: "Shop", Username: "alice", Scopes: ui.Describe([]string{"openid", "email"}), CSRF: "c",
+				APIs: []ui.ConsentAPI{
+					{Name: "Orders API", Scopes: ui.DescribeAPIScopes([]string{"read:orders", "write:orders"}, map[string]string{"read:orders": "Read your orders"})},
+					{Name: "Billing API"},
+				}})
 		},
 		"confirm": func(w http.ResponseWriter) {
 			p.SignOut(w, ui.SignOutData{Action: "/x", XSRF: "x", App: "Shop", Username: "alice", Apps: []string{"Shop", "Blog"},
