@@ -280,25 +280,21 @@ func parseKeyed[V any](f keyedFlag, values []string, read func(string) V) (map[s
 	return out, nil
 }
 
-// describe is the words by scope of old with changes made: blank words
-// remove the scope's, others replace them. old is not changed: it may be
-// what the store gave.
-func describe(old, changes map[string]string) map[string]string {
-	out := maps.Clone(old)
-	if out == nil {
-		out = map[string]string{}
+// describe makes changes to words, the edit's own copy of the resource's
+// (UpdateAPI hands each edit copies, and stores none as nil): blank words
+// remove the scope's, others replace them.
+func describe(words, changes map[string]string) map[string]string {
+	if words == nil {
+		words = map[string]string{}
 	}
-	for scope, words := range changes {
-		if strings.TrimSpace(words) == "" {
-			delete(out, scope)
+	for scope, text := range changes {
+		if strings.TrimSpace(text) == "" {
+			delete(words, scope)
 		} else {
-			out[scope] = words
+			words[scope] = text
 		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return words
 }
 
 // declared is the DECLARED column: whether the configuration file

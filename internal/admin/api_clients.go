@@ -61,6 +61,15 @@ func nonNil(l []string) []string {
 	return l
 }
 
+// nonNilMap is m, or an empty map for nil: JSON {} rather than null, as
+// nonNil does for lists.
+func nonNilMap[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return m
+}
+
 // clientInput is a client registration in a request body.
 type clientInput struct {
 	ID                                string   `json:"id"`

@@ -28,11 +28,7 @@ type resourceView struct {
 }
 
 func viewResource(r store.APIResource) resourceView {
-	descriptions := r.ScopeDescriptions
-	if descriptions == nil {
-		descriptions = map[string]string{}
-	}
-	return resourceView{Indicator: r.Indicator, Name: r.Name, Scopes: nonNil(r.Scopes), ScopeDescriptions: descriptions,
+	return resourceView{Indicator: r.Indicator, Name: r.Name, Scopes: nonNil(r.Scopes), ScopeDescriptions: nonNilMap(r.ScopeDescriptions),
 		AccessTokenTTL: int64(r.AccessTokenTTL / time.Second), Declared: r.Declared, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
@@ -63,11 +59,7 @@ type roleView struct {
 }
 
 func viewRole(r store.Role) roleView {
-	perms := r.Permissions
-	if perms == nil {
-		perms = map[string][]string{}
-	}
-	return roleView{Name: r.Name, Permissions: perms, Declared: r.Declared, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return roleView{Name: r.Name, Permissions: nonNilMap(r.Permissions), Declared: r.Declared, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // answer writes err as the API answers it: a refusal of package resource

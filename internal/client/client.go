@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -24,6 +25,10 @@ const (
 	TypeNative = "native"
 	TypeM2M    = "m2m"
 )
+
+// Name is how a page names c to a person: its name, or its id when it
+// has none.
+func Name(c store.Client) string { return cmp.Or(c.Name, c.ID) }
 
 // IsPublic reports whether c has no secret: spa and native apps (C1).
 func IsPublic(c store.Client) bool { return c.Type == TypeSPA || c.Type == TypeNative }

@@ -229,7 +229,7 @@ func (c *Console) showApp(w http.ResponseWriter, r *http.Request, op operator) {
 // showAppPage renders p with what every app page has: the frame, the
 // endpoints, the snippets and whether the app may be changed.
 func (c *Console) showAppPage(w http.ResponseWriter, r *http.Request, op operator, status int, p appPage) {
-	name := appName(p.App)
+	name := client.Name(p.App)
 	p.frame = c.framed(w, r, op, name, "apps")
 	p.Declared, p.Reserved = c.cfg.Clients.Managed(p.App.ID), client.IsReserved(p.App.ID)
 	p.Endpoints = endpoints(c.cfg.Issuer)

@@ -2,7 +2,6 @@ package console
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -384,10 +383,6 @@ func (c *Console) sectionMessage(w http.ResponseWriter, r *http.Request, op oper
 func notFoundPage(what, back, backText string) messagePage {
 	return messagePage{Title: "Not found", Message: "There is no " + what + ".", Link: back, LinkText: backText}
 }
-
-// appName is what the console calls an app: its name, or its id when it
-// has none.
-func appName(c store.Client) string { return cmp.Or(c.Name, c.ID) }
 
 // appURL is the address of an app's page.
 func appURL(id string) string { return appsPath + "/" + url.PathEscape(id) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesame-id/sesame/internal/audit"
 	"github.com/sesame-id/sesame/internal/backchannel"
+	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/store"
 )
 
@@ -219,7 +220,7 @@ func (c *Console) showDeliveries(w http.ResponseWriter, r *http.Request, op oper
 		c.fail(w, r, err)
 		return
 	}
-	name := appName(cl)
+	name := client.Name(cl)
 	p := deliveriesPage{frame: c.framed(w, r, op, "Back-channel deliveries of "+name, "apps"), App: cl, State: state,
 		More: len(list) > deliveriesShown, Shown: deliveriesShown}
 	if p.More {
@@ -428,7 +429,7 @@ func (c *Console) testLogout(w http.ResponseWriter, r *http.Request, op operator
 			c.cfg.Logger.ErrorContext(r.Context(), "test logout token sent, its audit entry not written", "err", err, "client_id", cl.ID)
 		}
 	}
-	name := appName(cl)
+	name := client.Name(cl)
 	p := testLogoutPage{frame: c.framed(w, r, op, "Test logout token to "+name, "apps"), App: cl, Result: res,
 		CauseTitle: titleOf(res.Cause), Advice: adviceFor(res.Cause), At: stamp(res.At), Took: tookWords(res.Took)}
 	if !res.AppClock.IsZero() && (res.Skew > backchannel.MaxSkew || res.Skew < -backchannel.MaxSkew) {

@@ -119,7 +119,7 @@ func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) {
 	// O3: the page submits itself only when the request proves its origin.
 	from := origin{client: c, hint: hint, clientIDSent: v.Get("client_id") != "", redirect: redirect}
 	page := ui.SignOutData{
-		Action: h.Issuer + "/session/end/confirm", XSRF: xsrf, App: appName(c),
+		Action: h.Issuer + "/session/end/confirm", XSRF: xsrf, App: client.Name(c),
 		Auto:         h.ConfirmMode == ConfirmAuto && proven(r, from, cur.Session),
 		CanChooseApp: h.ConfirmMode == ConfirmAsk && c.ID != "" && err == nil,
 		CSRF:         h.Forms.Token(w, r), RedirectURI: redirect, Cancel: cancelTarget(redirect, v.Get("state")),
@@ -201,7 +201,7 @@ func (h *Handler) appNameOf(r *http.Request, clientID string) string {
 	if err != nil {
 		return clientID
 	}
-	return appName(c)
+	return client.Name(c)
 }
 
 // fail shows a 400 error page and redirects nowhere (spec L3, L5, L13).
@@ -227,11 +227,4 @@ func cancelTarget(redirect, state string) string {
 		return appendState(redirect, state)
 	}
 	return redirect
-}
-
-func appName(c store.Client) string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return c.ID
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/session"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
@@ -80,7 +81,7 @@ func (p *Provider) Interaction(w http.ResponseWriter, r *http.Request) {
 // form token (W1) and the redirect target its CSP allows (W2).
 func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request, ar store.AuthRequest, c store.Client) ui.SignInData {
 	return ui.SignInData{
-		Action: p.Path("/interaction/" + ar.ID + "/login"), App: appName(c),
+		Action: p.Path("/interaction/" + ar.ID + "/login"), App: client.Name(c),
 		CSRF: p.Forms.Token(w, r), RedirectURI: ar.Params.RedirectURI,
 	}
 }
@@ -101,7 +102,7 @@ func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, ar store.
 	}
 	_, hadGrant := session.AuthorizationFor(p.sessionOf(r, ar), c.ID)
 	p.Pages.Consent(w, ui.ConsentData{
-		Action: p.Path("/interaction/" + ar.ID + "/consent"), App: appName(c),
+		Action: p.Path("/interaction/" + ar.ID + "/consent"), App: client.Name(c),
 		Username: acct.Username, Scopes: ui.Describe(scopes), APIs: p.consentAPIs(r.Context(), ar.Params, res), New: hadGrant,
 		CSRF: p.Forms.Token(w, r), RedirectURI: ar.Params.RedirectURI,
 	})
@@ -114,12 +115,4 @@ func (p *Provider) sessionOf(r *http.Request, ar store.AuthRequest) store.Sessio
 		return store.Session{}
 	}
 	return s
-}
-
-// appName is how a page names a client.
-func appName(c store.Client) string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return c.ID
 }

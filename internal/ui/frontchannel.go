@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-id/sesame/internal/client"
 	"github.com/sesame-id/sesame/internal/signout"
 	"github.com/sesame-id/sesame/internal/store"
 	"github.com/sesame-id/sesame/internal/token"
@@ -79,8 +80,8 @@ func (s FrontchannelSignOut) Data(ctx context.Context) FrontchannelData {
 		Delay: max(1, int(math.Ceil(s.Left.Seconds())))}
 	for _, f := range s.Pages {
 		name := f.ClientID
-		if c, err := s.Client(ctx, f.ClientID); err == nil && c.Name != "" {
-			name = c.Name
+		if c, err := s.Client(ctx, f.ClientID); err == nil {
+			name = client.Name(c)
 		}
 		d.Frames = append(d.Frames, Frame{App: name, URL: f.URL(s.Issuer)})
 	}
